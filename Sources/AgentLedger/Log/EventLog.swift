@@ -1,0 +1,320 @@
+import Logging
+
+/// The append side of the log: one writer, one active segment, frames appended at its end.
+///
+/// Not thread-safe and not `Sendable`: it is owned by the store's single writer thread, which
+/// serializes every call. Opening takes the store's exclusive lock (see ``StoreLock``) and runs
+/// recovery (see ``LogRecovery``); ``close()`` releases the lock.
+///
+/// ```swift
+/// let log = try EventLog.openForWriting(directory: path, options: LogOptions(),
+///                                       fileSystem: SystemFileSystem(), logger: logger)
+/// try log.append(firstSequence: log.lastSequence + 1, eventCount: 3, payload: batch)
+/// try log.sync()   // durable from here on
+/// ```
+///
+/// After any failed write, fsync or segment roll-over, the log refuses every further append and
+/// sync with ``LedgerError/Code/writerFailed``: the file may end in a partial frame that only
+/// recovery (the next open) may remove, so nothing must be written after it.
+final class EventLog {
+    /// The name of the directory holding the segments, inside the store directory.
+    static let logDirectoryName = "log"
+
+    /// The store directory.
+    let directory: String
+    /// The `log/` directory.
+    let logDirectory: String
+    /// The settings in force.
+    let options: LogOptions
+    /// What recovery found and repaired when the log was opened.
+    let recovery: RecoveryReport
+
+    private let fileSystem: any LogFileSystem
+    private let logger: Logger
+    private let lock: StoreLock
+    private let encoder: FrameEncoder
+    private var activeHandle: LogFileHandle?
+    private var activeEndOffset: Int64
+    private var head: FrameHash
+    private var hasUnsyncedWrites = false
+    /// The end of the active segment when its writer last told a caller that a write was done
+    /// (after a sync, or ``acknowledgeWrites()``): what a failure cuts back to.
+    private var acknowledgedEndOffset: Int64
+    private var failure: LedgerError?
+
+    /// The last sequence number written (0 when the log is empty). Counts appended frames,
+    /// whether or not they have been synced.
+    private(set) var lastSequence: UInt64
+
+    /// Every segment in order, the active (last) one included: the writer's index of the log.
+    private(set) var segments: [LogSegmentInfo]
+
+    /// The SHA-256 of the last frame, 32 bytes; zeros when the log is empty.
+    var headHash: [UInt8] {
+        head.bytes
+    }
+
+    /// The head hash as 64 hexadecimal digits.
+    var headHashHex: String {
+        head.hex
+    }
+
+    /// Whether an earlier failure makes the log refuse writes.
+    var hasFailed: Bool {
+        failure != nil
+    }
+
+    private init(
+        directory: String,
+        options: LogOptions,
+        fileSystem: any LogFileSystem,
+        logger: Logger,
+        lock: StoreLock,
+        encoder: FrameEncoder,
+        outcome: LogRecovery.Outcome
+    ) {
+        self.directory = directory
+        self.logDirectory = directory + "/" + Self.logDirectoryName
+        self.options = options
+        self.fileSystem = fileSystem
+        self.logger = logger
+        self.lock = lock
+        self.encoder = encoder
+        self.recovery = outcome.report
+        self.segments = outcome.segments
+        self.activeHandle = outcome.activeHandle
+        self.activeEndOffset = outcome.segments[outcome.segments.count - 1].byteCount
+        self.acknowledgedEndOffset = activeEndOffset
+        self.lastSequence = outcome.lastSequence
+        self.head = outcome.head
+    }
+
+    deinit {
+        close()
+    }
+
+    /// Opens for writing: creates the directory layout if missing, takes an exclusive
+    /// non-blocking `flock` on `<directory>/LOCK` (writing this process's id into it), recovers,
+    /// and positions at the end.
+    ///
+    /// A second writer (another process, or a second open in this process) fails at once with
+    /// ``LedgerError/Code/storeLocked``. Damage before the tail throws
+    /// ``LedgerError/Code/corruptLog`` with its location; a torn tail is truncated and reported
+    /// in ``recovery`` and through `logger`.
+    static func openForWriting(
+        directory: String,
+        options: LogOptions = LogOptions(),
+        fileSystem: any LogFileSystem = SystemFileSystem(),
+        logger: Logger = Logger(label: "AgentLedger.log")
+    ) throws -> EventLog {
+        guard options.segmentSizeBytes >= LogOptions.minimumSegmentSizeBytes else {
+            throw LedgerError(
+                .invalidArgument,
+                "segmentSizeBytes \(options.segmentSizeBytes) is below the minimum of "
+                    + "\(LogOptions.minimumSegmentSizeBytes)"
+            )
+        }
+        let encoder = try FrameEncoder(compressionLevel: options.compressionLevel)
+        let logDirectory = directory + "/" + logDirectoryName
+        var created = false
+        if try fileSystem.createDirectory(atPath: directory) {
+            created = true
+            try fileSystem.syncDirectory(atPath: parentDirectory(of: directory))
+        }
+        if try fileSystem.createDirectory(atPath: logDirectory) {
+            created = true
+            try fileSystem.syncDirectory(atPath: directory)
+        }
+        let lock = try StoreLock.acquire(directory: directory, fileSystem: fileSystem)
+        do {
+            let recovery = LogRecovery(fileSystem: fileSystem, logDirectory: logDirectory, logger: logger)
+            let outcome = try recovery.run(createdStore: created)
+            return EventLog(
+                directory: directory,
+                options: options,
+                fileSystem: fileSystem,
+                logger: logger,
+                lock: lock,
+                encoder: encoder,
+                outcome: outcome
+            )
+        } catch {
+            lock.release()
+            throw error
+        }
+    }
+
+    /// Compresses `payload`, frames it, and writes it to the active segment with one write,
+    /// rolling over to a new segment first when the frame would make the active one exceed
+    /// ``LogOptions/segmentSizeBytes``. Does not fsync: call ``sync()``.
+    ///
+    /// `firstSequence` must be ``lastSequence`` + 1 and `eventCount` 1 or more (preconditions:
+    /// the caller assigns sequence numbers). Throws ``LedgerError/Code/invalidArgument`` for a
+    /// payload above the frame limit (the log stays usable), ``LedgerError/Code/io`` when the
+    /// write fails (the log then refuses further writes), ``LedgerError/Code/writerFailed``
+    /// after an earlier failure, and ``LedgerError/Code/closed`` after ``close()``.
+    func append(firstSequence: UInt64, eventCount: Int, payload: UnsafeRawBufferPointer) throws {
+        precondition(eventCount >= 1 && eventCount <= Int(UInt32.max), "a frame holds 1 to 2^32-1 events")
+        precondition(
+            firstSequence == lastSequence + 1,
+            "append(firstSequence: \(firstSequence)) but the log ends at \(lastSequence)"
+        )
+        let handle = try writableHandle()
+        let (header, hash) = try encoder.encode(
+            firstSequence: firstSequence,
+            eventCount: eventCount,
+            payload: payload,
+            previousHash: head
+        )
+        var target = handle
+        let active = segments[segments.count - 1]
+        if activeEndOffset + Int64(header.frameLength) > Int64(options.segmentSizeBytes), active.frameCount > 0 {
+            target = try failing { try rollOver(from: handle, nextBase: firstSequence) }
+        }
+        let offset = activeEndOffset
+        do {
+            try failing {
+                try encoder.withEncodedFrame { try fileSystem.write(target, $0, at: offset) }
+            }
+        } catch {
+            discardUnsynced(target)
+            throw error
+        }
+        hasUnsyncedWrites = true
+        activeEndOffset += Int64(header.frameLength)
+        lastSequence = header.lastSequence
+        head = hash
+        segments[segments.count - 1].lastSequence = header.lastSequence
+        segments[segments.count - 1].frameCount += 1
+        segments[segments.count - 1].byteCount = activeEndOffset
+    }
+
+    /// ``append(firstSequence:eventCount:payload:)`` for a payload in an array.
+    func append(firstSequence: UInt64, eventCount: Int, payload: [UInt8]) throws {
+        try payload.withUnsafeBytes { try append(firstSequence: firstSequence, eventCount: eventCount, payload: $0) }
+    }
+
+    /// `fdatasync` of the active segment, and nothing else (segments finished by a roll-over
+    /// were fsynced then). Does nothing when nothing was written since the last sync. On failure
+    /// throws ``LedgerError/Code/io`` and the log refuses further writes: the unsynced frames
+    /// may be lost, and a retried fsync could falsely succeed.
+    func sync() throws {
+        let handle = try writableHandle()
+        guard hasUnsyncedWrites else {
+            return
+        }
+        do {
+            try failing { try fileSystem.syncData(handle) }
+        } catch {
+            discardUnsynced(handle)
+            throw error
+        }
+        hasUnsyncedWrites = false
+        acknowledgedEndOffset = activeEndOffset
+    }
+
+    /// Records that every frame written so far was acknowledged to its callers (durability
+    /// modes that acknowledge before an fsync): a later failure no longer cuts them.
+    func acknowledgeWrites() {
+        acknowledgedEndOffset = activeEndOffset
+    }
+
+    /// After a failed write or sync, cuts the active segment back to its end at the last
+    /// acknowledgement, so that frames nobody was told are durable do not reappear when the
+    /// store is reopened (they may sit in the page cache even though fsync failed). Best
+    /// effort: if the cut fails too, recovery still refuses nothing valid and truncates a torn
+    /// tail, and the writer has already refused every caller of the batch.
+    private func discardUnsynced(_ handle: LogFileHandle) {
+        guard activeEndOffset > acknowledgedEndOffset || hasUnsyncedWrites else {
+            return
+        }
+        do {
+            try fileSystem.truncate(handle, toSize: acknowledgedEndOffset)
+            logger.warning(
+                "cut unacknowledged frames from the log after a failed write",
+                metadata: ["bytes": "\(activeEndOffset - acknowledgedEndOffset)"]
+            )
+        } catch {
+            logger.error("could not cut unacknowledged frames from the log", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Closes the active segment and releases the store lock; idempotent. Does not sync:
+    /// frames appended since the last ``sync()`` are as durable as the operating system makes
+    /// them.
+    func close() {
+        if let handle = activeHandle {
+            activeHandle = nil
+            fileSystem.closeFile(handle)
+        }
+        lock.release()
+    }
+
+    private func writableHandle() throws -> LogFileHandle {
+        if let failure {
+            throw LedgerError(
+                .writerFailed,
+                "the log refuses writes after an earlier failure (\(failure.message)); "
+                    + "reopen the store to recover",
+                underlying: failure
+            )
+        }
+        guard let handle = activeHandle else {
+            throw LedgerError(.closed, "the log at \(directory) is closed")
+        }
+        return handle
+    }
+
+    /// Runs a step whose failure leaves the files in a state only recovery may touch.
+    private func failing<R>(_ body: () throws -> R) throws -> R {
+        do {
+            return try body()
+        } catch {
+            let ledgerError =
+                error as? LedgerError ?? LedgerError(.io, "log write failed: \(error)", underlying: nil)
+            failure = ledgerError
+            logger.error(
+                "log write failed; refusing further writes until the store is reopened",
+                metadata: ["directory": "\(directory)", "error": "\(ledgerError)"]
+            )
+            throw ledgerError
+        }
+    }
+
+    /// Finishes the active segment (fsync), creates the next one (header, fsync, directory
+    /// fsync) and makes it active.
+    private func rollOver(from handle: LogFileHandle, nextBase: UInt64) throws -> LogFileHandle {
+        try fileSystem.sync(handle)
+        hasUnsyncedWrites = false
+        let name = SegmentFileName.name(forBase: nextBase)
+        let recovery = LogRecovery(fileSystem: fileSystem, logDirectory: logDirectory, logger: logger)
+        let newHandle = try recovery.createSegment(name: name, base: nextBase)
+        fileSystem.closeFile(handle)
+        activeHandle = newHandle
+        activeEndOffset = Int64(SegmentHeader.byteCount)
+        acknowledgedEndOffset = activeEndOffset
+        segments.append(
+            LogSegmentInfo(
+                name: name,
+                baseSequence: nextBase,
+                lastSequence: nextBase - 1,
+                frameCount: 0,
+                byteCount: activeEndOffset
+            )
+        )
+        logger.debug("started a new log segment", metadata: ["segment": "\(name)"])
+        return newHandle
+    }
+
+    private static func parentDirectory(of path: String) -> String {
+        var trimmed = path
+        while trimmed.count > 1, trimmed.hasSuffix("/") {
+            trimmed.removeLast()
+        }
+        guard let slash = trimmed.lastIndex(of: "/") else {
+            return "."
+        }
+        let parent = String(trimmed[..<slash])
+        return parent.isEmpty ? "/" : parent
+    }
+}

@@ -1,0 +1,9 @@
+/// How a frame's payload is stored: the `codec` byte of the frame header.
+enum LogCodec: UInt8, Sendable {
+    /// Stored as is (used when compression would not make the payload smaller).
+    case none = 0
+    /// One zstd frame, holding the payload's size.
+    case zstd = 1
+    /// Reserved for zstd with a dictionary named by the segment; not written or read yet.
+    case zstdDictionary = 2
+}

@@ -1,0 +1,261 @@
+import Logging
+
+/// The recovery that ``EventLog/openForWriting(directory:options:fileSystem:logger:)`` runs:
+/// checks the segments in order, cuts a torn tail off the last one, and returns the open last
+/// segment positioned at its end.
+///
+/// - Sealed (non-last) segments: the header, then every frame header (checksum, sequence
+///   continuity), reading 64 bytes per frame; the last frame is read whole (payload checksum,
+///   hash) and the next segment's first frame must link to its hash. Any problem is corruption:
+///   a sealed segment was fsynced before the next one was created.
+/// - The last segment: every frame is read whole (checksums, sequence continuity, hash chain).
+///   An incomplete or checksum-failing frame with no valid frame anywhere after it is a torn
+///   tail: the file is truncated at the frame's start and fsynced. A zeroed tail counts.
+/// - An incomplete last segment header (a crash right after the file was created; the file is
+///   at most 32 bytes, so no frame follows) is rewritten.
+/// - Everything else throws ``LedgerError/Code/corruptLog`` with the location.
+struct LogRecovery {
+    /// The recovered state.
+    struct Outcome {
+        /// Every segment, the last one (the active one) included.
+        var segments: [LogSegmentInfo]
+        /// The open last segment; the caller owns the handle.
+        var activeHandle: LogFileHandle
+        /// The last sequence number (0 when empty).
+        var lastSequence: UInt64
+        /// The hash of the last frame (zeros when empty).
+        var head: FrameHash
+        /// What was found and repaired.
+        var report: RecoveryReport
+    }
+
+    let fileSystem: any LogFileSystem
+    let logDirectory: String
+    let logger: Logger
+
+    /// Runs recovery; see the type's description.
+    func run(createdStore: Bool) throws -> Outcome {
+        var report = RecoveryReport()
+        report.createdStore = createdStore
+        var names: [(name: String, base: UInt64)] = []
+        for entry in try fileSystem.contentsOfDirectory(atPath: logDirectory) {
+            if let base = SegmentFileName.baseSequence(of: entry) {
+                names.append((entry, base))
+            } else {
+                report.ignoredFiles.append(entry)
+                logger.warning(
+                    "ignoring a file in the log directory that is not a segment",
+                    metadata: ["directory": "\(logDirectory)", "file": "\(entry)"]
+                )
+            }
+        }
+        report.ignoredFiles.sort()
+        names.sort { $0.base < $1.base }
+        if names.isEmpty {
+            let name = SegmentFileName.name(forBase: 1)
+            let handle = try createSegment(name: name, base: 1)
+            report.segmentCount = 1
+            let info = LogSegmentInfo(
+                name: name,
+                baseSequence: 1,
+                lastSequence: 0,
+                frameCount: 0,
+                byteCount: Int64(SegmentHeader.byteCount)
+            )
+            return Outcome(segments: [info], activeHandle: handle, lastSequence: 0, head: .zero, report: report)
+        }
+        var segments: [LogSegmentInfo] = []
+        var nextSequence: UInt64 = 1
+        var head = FrameHash.zero
+        for (position, entry) in names.enumerated() where position < names.count - 1 {
+            try checkBase(entry.name, entry.base, expected: nextSequence, first: position == 0)
+            let info = try recoverSealed(name: entry.name, base: entry.base, previous: &head)
+            segments.append(info)
+            nextSequence = info.lastSequence + 1
+            report.frameCount += info.frameCount
+        }
+        let last = names[names.count - 1]
+        try checkBase(last.name, last.base, expected: nextSequence, first: names.count == 1)
+        let (info, handle, lastHead) = try recoverLast(
+            name: last.name,
+            base: last.base,
+            previous: head,
+            report: &report
+        )
+        segments.append(info)
+        report.frameCount += info.frameCount
+        report.segmentCount = segments.count
+        report.lastSequence = info.lastSequence
+        return Outcome(
+            segments: segments,
+            activeHandle: handle,
+            lastSequence: info.lastSequence,
+            head: lastHead,
+            report: report
+        )
+    }
+
+    private func checkBase(_ name: String, _ base: UInt64, expected: UInt64, first: Bool) throws {
+        guard base == expected else {
+            let what =
+                first
+                ? "the first segment starts at sequence \(base), not 1: the segments before it are missing"
+                : "segment \(name) starts at sequence \(base), but the segment before it ends at sequence "
+                    + "\(expected - 1): a segment is missing or misplaced"
+            throw LedgerError(.corruptLog, what, location: LogLocation(segment: name, offset: 0, sequence: base))
+        }
+    }
+
+    /// Checks a sealed segment and updates `previous` to the hash of its last frame.
+    private func recoverSealed(name: String, base: UInt64, previous: inout FrameHash) throws -> LogSegmentInfo {
+        let file = try SegmentFile(fileSystem: fileSystem, directory: logDirectory, name: name, mode: .readOnly)
+        defer { file.close() }
+        try checkHeader(file, base: base)
+        let walk = try file.walk(baseSequence: base, previousHash: nil, verifyPayloads: false, tolerateTail: false)
+        guard let lastOffset = walk.index.lastFrameOffset, let firstPrevious = walk.firstPreviousHash else {
+            throw LedgerError(
+                .corruptLog,
+                "segment \(name) holds no frames although later segments exist",
+                location: file.location(Int64(SegmentHeader.byteCount), base)
+            )
+        }
+        guard firstPrevious == previous else {
+            throw LedgerError(
+                .corruptLog,
+                "hash chain broken at the start of \(name): its first frame's previousHash "
+                    + "\(firstPrevious.hex) is not the hash of the previous frame (\(previous.hex))",
+                location: file.location(Int64(SegmentHeader.byteCount), base)
+            )
+        }
+        guard case .header(let header) = try file.frameHeader(at: lastOffset) else {
+            preconditionFailure("the walk accepted this frame header")
+        }
+        let check = try file.checkFrame(at: lastOffset, header: header)
+        guard check.payloadIntact else {
+            throw LedgerError(
+                .corruptLog,
+                "damaged frame in \(name) (not at the end of the log): frame payload checksum mismatch",
+                location: file.location(lastOffset, header.firstSequence)
+            )
+        }
+        previous = check.hash
+        return LogSegmentInfo(
+            name: name,
+            baseSequence: base,
+            lastSequence: walk.nextSequence - 1,
+            frameCount: walk.index.frameCount,
+            byteCount: file.size
+        )
+    }
+
+    /// Checks (and repairs) the last segment and returns it open for writing.
+    private func recoverLast(
+        name: String,
+        base: UInt64,
+        previous: FrameHash,
+        report: inout RecoveryReport
+    ) throws -> (LogSegmentInfo, LogFileHandle, FrameHash) {
+        let path = logDirectory + "/" + name
+        let handle = try fileSystem.openFile(atPath: path, mode: .readWrite)
+        do {
+            let file = try SegmentFile(fileSystem: fileSystem, path: path, name: name, borrowing: handle)
+            let header = try file.readSegmentHeader()
+            if case .failure(.damaged(let reason)) = header, file.size <= Int64(SegmentHeader.byteCount) {
+                try rewriteHeader(handle, base: base)
+                file.didTruncate(to: Int64(SegmentHeader.byteCount))
+                report.repairedSegmentHeader = name
+                logger.warning(
+                    "rewrote the incomplete header of the last log segment (no frame followed it)",
+                    metadata: ["segment": "\(name)", "reason": "\(reason)", "bytes": "\(file.size)"]
+                )
+            } else {
+                try checkHeader(file, base: base)
+            }
+            let walk = try file.walk(
+                baseSequence: base,
+                previousHash: previous,
+                verifyPayloads: true,
+                tolerateTail: true
+            )
+            if case .tornTail(let offset, let reason) = walk.stop {
+                let cut = file.size - offset
+                try fileSystem.truncate(handle, toSize: offset)
+                try fileSystem.sync(handle)
+                file.didTruncate(to: offset)
+                report.truncatedTail = RecoveryReport.TruncatedTail(
+                    segment: name,
+                    offset: offset,
+                    bytesCut: cut,
+                    reason: reason,
+                    sequence: walk.nextSequence
+                )
+                logger.warning(
+                    "truncated a torn tail of the log (an incomplete write from a crash; those events were never acknowledged)",
+                    metadata: [
+                        "segment": "\(name)", "offset": "\(offset)", "bytesCut": "\(cut)",
+                        "sequence": "\(walk.nextSequence)", "reason": "\(reason)",
+                    ]
+                )
+            }
+            let info = LogSegmentInfo(
+                name: name,
+                baseSequence: base,
+                lastSequence: walk.nextSequence - 1,
+                frameCount: walk.index.frameCount,
+                byteCount: file.size
+            )
+            return (info, handle, walk.lastHash ?? previous)
+        } catch {
+            fileSystem.closeFile(handle)
+            throw error
+        }
+    }
+
+    private func checkHeader(_ file: SegmentFile, base: UInt64) throws {
+        switch try file.readSegmentHeader() {
+        case .success(let header):
+            guard header.baseSequence == base else {
+                throw LedgerError(
+                    .corruptLog,
+                    "segment \(file.name) says it starts at sequence \(header.baseSequence), "
+                        + "but its name says \(base)",
+                    location: file.location(0, base)
+                )
+            }
+        case .failure(.damaged(let reason)):
+            throw LedgerError(
+                .corruptLog,
+                "bad segment header in \(file.name): \(reason)",
+                location: file.location(0, base)
+            )
+        case .failure(.unsupported(let version)):
+            throw LedgerError(
+                .unsupportedVersion,
+                "segment \(file.name) has format version \(version); this version of AgentLedger reads version "
+                    + "\(SegmentHeader.formatVersion) only",
+                location: file.location(0, base)
+            )
+        }
+    }
+
+    private func rewriteHeader(_ handle: LogFileHandle, base: UInt64) throws {
+        try fileSystem.truncate(handle, toSize: 0)
+        try SegmentHeader(baseSequence: base).encoded().withUnsafeBytes { try fileSystem.write(handle, $0, at: 0) }
+        try fileSystem.sync(handle)
+    }
+
+    /// Creates a new segment file holding only its header, fsyncs it and the log directory, and
+    /// returns it open for writing.
+    func createSegment(name: String, base: UInt64) throws -> LogFileHandle {
+        let handle = try fileSystem.openFile(atPath: logDirectory + "/" + name, mode: .createNew)
+        do {
+            try SegmentHeader(baseSequence: base).encoded().withUnsafeBytes { try fileSystem.write(handle, $0, at: 0) }
+            try fileSystem.sync(handle)
+            try fileSystem.syncDirectory(atPath: logDirectory)
+        } catch {
+            fileSystem.closeFile(handle)
+            throw error
+        }
+        return handle
+    }
+}

@@ -1,0 +1,66 @@
+/// The writer's exclusive lock on a store: an `flock` on `<store>/LOCK`, held for as long as the
+/// file stays open. The file holds the owner's process id, for the message another writer gets.
+///
+/// `flock` locks belong to an open file description, so a second open in the same process is
+/// refused just like one in another process. The lock ends when the file is closed, including
+/// when the process dies.
+final class StoreLock {
+    /// The lock file's name inside the store directory.
+    static let fileName = "LOCK"
+
+    private let fileSystem: any LogFileSystem
+    private let handle: LogFileHandle
+    private var isReleased = false
+
+    private init(fileSystem: any LogFileSystem, handle: LogFileHandle) {
+        self.fileSystem = fileSystem
+        self.handle = handle
+    }
+
+    deinit {
+        release()
+    }
+
+    /// Takes the lock of the store at `directory`, or throws ``LedgerError/Code/storeLocked``
+    /// at once when another writer holds it.
+    static func acquire(directory: String, fileSystem: any LogFileSystem) throws -> StoreLock {
+        let path = directory + "/" + fileName
+        let handle = try fileSystem.openFile(atPath: path, mode: .readWriteCreate)
+        do {
+            guard try fileSystem.tryLockExclusive(handle) else {
+                let owner = ownerDescription(handle, fileSystem: fileSystem)
+                throw LedgerError(
+                    .storeLocked,
+                    "the store at \(directory) is locked by another writer (\(owner)); "
+                        + "close the other writer, or open the store read-only"
+                )
+            }
+            let pid = Array("\(Syscalls.processID())\n".utf8)
+            try fileSystem.truncate(handle, toSize: 0)
+            try pid.withUnsafeBytes { try fileSystem.write(handle, $0, at: 0) }
+        } catch {
+            fileSystem.closeFile(handle)
+            throw error
+        }
+        return StoreLock(fileSystem: fileSystem, handle: handle)
+    }
+
+    /// Releases the lock by closing the file; idempotent. The file itself stays.
+    func release() {
+        if !isReleased {
+            isReleased = true
+            fileSystem.closeFile(handle)
+        }
+    }
+
+    /// `pid 1234`, `pid 1234, this process`, or `pid unknown`.
+    private static func ownerDescription(_ handle: LogFileHandle, fileSystem: any LogFileSystem) -> String {
+        var bytes = [UInt8](repeating: 0, count: 32)
+        let count = (try? bytes.withUnsafeMutableBytes { try fileSystem.read(handle, into: $0, at: 0) }) ?? 0
+        let text = String(decoding: bytes.prefix(count), as: UTF8.self)
+        guard let word = text.split(whereSeparator: \.isWhitespace).first, let pid = Int32(word) else {
+            return "pid unknown"
+        }
+        return pid == Syscalls.processID() ? "pid \(pid), this process" : "pid \(pid)"
+    }
+}

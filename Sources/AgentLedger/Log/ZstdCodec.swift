@@ -1,0 +1,125 @@
+import CZstd
+
+/// Compresses and decompresses byte buffers with zstd, reusing one compression context and one
+/// decompression context for every call.
+///
+/// Not thread-safe: a codec belongs to one owner (the log writer, or one reader), which uses it
+/// from one thread at a time. The contexts are freed when the codec is released.
+final class ZstdCodec {
+    /// The largest uncompressed payload the log writes or accepts: 1 GiB. A frame that claims
+    /// more is rejected before anything is allocated, so a hostile or damaged length cannot make
+    /// a reader allocate wildly.
+    static let maxRawBytes = 1 << 30
+
+    /// The zstd compression level (`ZSTD_minCLevel()` to `ZSTD_maxCLevel()`; 3 is zstd's default).
+    let compressionLevel: Int32
+
+    private let compressionContext: OpaquePointer
+    private let decompressionContext: OpaquePointer
+
+    /// Creates the contexts. Throws ``LedgerError/Code/invalidArgument`` for a level outside
+    /// zstd's range.
+    init(compressionLevel: Int32 = 3) throws {
+        let range = ZSTD_minCLevel()...ZSTD_maxCLevel()
+        guard range.contains(compressionLevel) else {
+            throw LedgerError(
+                .invalidArgument,
+                "zstd compression level \(compressionLevel) is outside \(range.lowerBound)...\(range.upperBound)"
+            )
+        }
+        guard let compression = ZSTD_createCCtx() else {
+            throw LedgerError(.io, "zstd could not allocate a compression context (out of memory)")
+        }
+        guard let decompression = ZSTD_createDCtx() else {
+            ZSTD_freeCCtx(compression)
+            throw LedgerError(.io, "zstd could not allocate a decompression context (out of memory)")
+        }
+        self.compressionLevel = compressionLevel
+        self.compressionContext = compression
+        self.decompressionContext = decompression
+    }
+
+    deinit {
+        ZSTD_freeCCtx(compressionContext)
+        ZSTD_freeDCtx(decompressionContext)
+    }
+
+    /// The most bytes that compressing `count` bytes can produce.
+    static func compressBound(_ count: Int) -> Int {
+        ZSTD_compressBound(count)
+    }
+
+    /// The version of the linked libzstd, such as `10504` for 1.5.4.
+    static var libraryVersion: UInt32 {
+        ZSTD_versionNumber()
+    }
+
+    /// Compresses `source` into `destination` (which should hold ``compressBound(_:)`` bytes)
+    /// and returns the compressed size.
+    func compress(_ source: UnsafeRawBufferPointer, into destination: UnsafeMutableRawBufferPointer) throws -> Int {
+        let result = ZSTD_compressCCtx(
+            compressionContext,
+            destination.baseAddress,
+            destination.count,
+            source.baseAddress,
+            source.count,
+            compressionLevel
+        )
+        if ZSTD_isError(result) != 0 {
+            throw LedgerError(.io, "zstd compression failed: \(Self.errorName(result))")
+        }
+        return result
+    }
+
+    /// Decompresses `source`, which must expand to exactly `destination.count` bytes.
+    ///
+    /// Throws ``LedgerError/Code/corruptLog`` (without a location: the caller adds it) when the
+    /// input is not a valid zstd frame or expands to another size, and when the size is above
+    /// ``maxRawBytes``.
+    func decompress(_ source: UnsafeRawBufferPointer, into destination: UnsafeMutableRawBufferPointer) throws {
+        guard destination.count <= Self.maxRawBytes else {
+            throw LedgerError(
+                .corruptLog,
+                "zstd payload claims \(destination.count) bytes, above the limit of \(Self.maxRawBytes)"
+            )
+        }
+        var scratch: UInt8 = 0
+        let result = withUnsafeMutablePointer(to: &scratch) { fallback in
+            ZSTD_decompressDCtx(
+                decompressionContext,
+                destination.baseAddress ?? UnsafeMutableRawPointer(fallback),
+                destination.count,
+                source.baseAddress,
+                source.count
+            )
+        }
+        if ZSTD_isError(result) != 0 {
+            throw LedgerError(.corruptLog, "zstd decompression failed: \(Self.errorName(result))")
+        }
+        guard result == destination.count else {
+            throw LedgerError(
+                .corruptLog,
+                "zstd payload expanded to \(result) bytes, but the frame header says \(destination.count)"
+            )
+        }
+    }
+
+    /// Decompresses `source` into a new array of exactly `rawLength` bytes.
+    func decompress(_ source: UnsafeRawBufferPointer, rawLength: Int) throws -> [UInt8] {
+        guard rawLength >= 0, rawLength <= Self.maxRawBytes else {
+            throw LedgerError(
+                .corruptLog,
+                "zstd payload claims \(rawLength) bytes, above the limit of \(Self.maxRawBytes)"
+            )
+        }
+        var output = [UInt8](repeating: 0, count: rawLength)
+        try output.withUnsafeMutableBytes { destination in
+            try decompress(source, into: destination)
+        }
+        return output
+    }
+
+    private static func errorName(_ code: Int) -> String {
+        String(cString: ZSTD_getErrorName(code))
+    }
+}

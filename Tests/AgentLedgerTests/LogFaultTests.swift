@@ -1,0 +1,194 @@
+import AgentLedgerTestSupport
+import Testing
+
+@testable import AgentLedger
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+@Suite("Failing writes and fsyncs")
+struct LogFaultTests {
+    private func errno(of error: LedgerError?) -> Int32? {
+        (error?.underlying as? SystemCallError)?.errno
+    }
+
+    /// Appends `count` acknowledged frames through `log`.
+    private func acknowledged(
+        _ log: EventLog,
+        count: Int,
+        random: inout LogTestRandom
+    ) throws -> [LogTestHelpers.Appended] {
+        let appended = try LogTestHelpers.appendFrames(log, count: count, size: 250, random: &random)
+        try log.sync()
+        return appended
+    }
+
+    @Test(
+        "a failed or short write: the append throws, later appends refuse, reopening recovers the acknowledged frames",
+        arguments: [
+            FaultyFileSystem.Fault.fail(errno: ENOSPC), .fail(errno: EIO),
+            .shortWrite(keepingBytes: 10, errno: ENOSPC), .shortWrite(keepingBytes: 100, errno: ENOSPC),
+        ]
+    )
+    func failedWrite(fault: FaultyFileSystem.Fault) throws {
+        let directory = try TemporaryDirectory()
+        var random = LogTestRandom(seed: 40)
+        let fileSystem = FaultyFileSystem()
+        let log = try EventLog.openForWriting(directory: directory.path, fileSystem: fileSystem)
+        let good = try acknowledged(log, count: 5, random: &random)
+        let lastGood = log.lastSequence
+        let headGood = log.headHash
+        fileSystem.inject(fault, on: .write, number: 2, pathSuffix: ".seg")
+        try log.append(firstSequence: lastGood + 1, eventCount: 1, payload: random.text(count: 300))
+        let unsynced = log.lastSequence
+        let error = LogTestHelpers.ledgerError {
+            try log.append(firstSequence: unsynced + 1, eventCount: 1, payload: random.bytes(count: 300))
+        }
+        #expect(error?.code == .io)
+        let expectedErrno: Int32
+        switch fault {
+        case .fail(let code), .shortWrite(_, let code):
+            expectedErrno = code
+        }
+        #expect(errno(of: error) == expectedErrno)
+        #expect(error?.message.contains("pwrite") == true)
+        #expect(log.hasFailed)
+        #expect(log.lastSequence == unsynced)
+        let refused = LogTestHelpers.ledgerError {
+            try log.append(firstSequence: unsynced + 1, eventCount: 1, payload: [1])
+        }
+        #expect(refused?.code == .writerFailed)
+        #expect(LogTestHelpers.ledgerError { try log.sync() }?.code == .writerFailed)
+        log.close()
+        let reopened = try EventLog.openForWriting(directory: directory.path)
+        // The failure cut the segment back to the last sync: the frame appended without a sync
+        // (never acknowledged to a caller) is gone with the failed one, whole or partial, so
+        // recovery finds nothing to repair.
+        #expect(reopened.lastSequence == lastGood)
+        #expect(reopened.recovery.truncatedTail == nil)
+        try reopened.append(firstSequence: lastGood + 1, eventCount: 1, payload: [7])
+        try reopened.sync()
+        reopened.close()
+        let frames = try LogTestHelpers.readAll(directory.path)
+        #expect(Array(LogTestHelpers.appended(frames).prefix(5)) == good)
+        #expect(frames[4].hash == headGood)
+        #expect(frames.count == 6)
+        #expect(frames.last?.payload == [7])
+        #expect(LogReader.verify(directory: directory.path).isIntact)
+    }
+
+    @Test("a failed fdatasync throws once, is never retried, and the log refuses writes after it")
+    func failedSync() throws {
+        let directory = try TemporaryDirectory()
+        var random = LogTestRandom(seed: 41)
+        let fileSystem = FaultyFileSystem()
+        let log = try EventLog.openForWriting(directory: directory.path, fileSystem: fileSystem)
+        let good = try acknowledged(log, count: 3, random: &random)
+        try LogTestHelpers.appendFrames(log, count: 1, random: &random)
+        fileSystem.failSync(1, errno: EIO)
+        let syncsBefore = fileSystem.statistics.syncs
+        let error = LogTestHelpers.ledgerError { try log.sync() }
+        #expect(error?.code == .io)
+        #expect(errno(of: error) == EIO)
+        #expect(error?.message.contains("fdatasync") == true)
+        #expect(fileSystem.statistics.syncs == syncsBefore + 1)
+        #expect(LogTestHelpers.ledgerError { try log.sync() }?.code == .writerFailed)
+        #expect(fileSystem.statistics.syncs == syncsBefore + 1)
+        #expect(
+            LogTestHelpers.ledgerError {
+                try log.append(firstSequence: log.lastSequence + 1, eventCount: 1, payload: [1])
+            }?.code == .writerFailed
+        )
+        log.close()
+        let reopened = try EventLog.openForWriting(directory: directory.path)
+        // The frame whose fsync failed was cut: only the synced frames remain.
+        #expect(reopened.lastSequence == good.last!.firstSequence + UInt64(good.last!.eventCount) - 1)
+        reopened.close()
+        #expect(LogReader.verify(directory: directory.path).isIntact)
+    }
+
+    @Test(
+        "a failure while rolling over (fsync of the old segment, or writing the new header) is recoverable",
+        arguments: ["sync", "header", "shortHeader", "directory"]
+    )
+    func failedRollOver(step: String) throws {
+        let directory = try TemporaryDirectory()
+        var random = LogTestRandom(seed: 42)
+        let fileSystem = FaultyFileSystem()
+        let log = try EventLog.openForWriting(
+            directory: directory.path,
+            options: LogTestHelpers.smallSegments,
+            fileSystem: fileSystem
+        )
+        // Frames of 250 random bytes are stored as is: 64 + 250 bytes each. Fill the first
+        // segment until the next frame does not fit, so that the next append rolls over.
+        let frameBytes: Int64 = 64 + 250
+        while log.segments[0].byteCount + frameBytes <= Int64(LogOptions.minimumSegmentSizeBytes) {
+            try log.append(firstSequence: log.lastSequence + 1, eventCount: 1, payload: random.bytes(count: 250))
+        }
+        try log.sync()
+        let acknowledgedLast = log.lastSequence
+        switch step {
+        case "sync":
+            fileSystem.failSync(1, errno: EIO)
+        case "header":
+            fileSystem.failWrite(1, errno: ENOSPC)
+        case "shortHeader":
+            fileSystem.shortWrite(1, keepingBytes: 12, errno: ENOSPC)
+        default:
+            fileSystem.inject(.fail(errno: EIO), on: .syncDirectory, number: 1)
+        }
+        let failure = LogTestHelpers.ledgerError {
+            try log.append(firstSequence: log.lastSequence + 1, eventCount: 1, payload: random.bytes(count: 250))
+        }
+        #expect(failure?.code == .io)
+        #expect(fileSystem.statistics.faultsInjected == 1)
+        #expect(log.segments.count == 1)
+        #expect(log.lastSequence == acknowledgedLast)
+        #expect(
+            LogTestHelpers.ledgerError {
+                try log.append(firstSequence: log.lastSequence + 1, eventCount: 1, payload: [1])
+            }?.code == .writerFailed
+        )
+        log.close()
+        let reopened = try EventLog.openForWriting(directory: directory.path, options: LogTestHelpers.smallSegments)
+        #expect(reopened.lastSequence == acknowledgedLast)
+        if step == "header" || step == "shortHeader" {
+            #expect(reopened.recovery.repairedSegmentHeader == SegmentFileName.name(forBase: acknowledgedLast + 1))
+        }
+        try LogTestHelpers.appendFrames(reopened, count: 12, random: &random)
+        try reopened.sync()
+        #expect(reopened.segments.count >= 2)
+        reopened.close()
+        #expect(LogReader.verify(directory: directory.path).isIntact)
+    }
+
+    @Test("the faulty file system counts operations and fires each fault once, on matching paths only")
+    func faultBookkeeping() throws {
+        let directory = try TemporaryDirectory()
+        let fileSystem = FaultyFileSystem()
+        fileSystem.failWrite(1, errno: EIO, pathSuffix: ".nothing")
+        let log = try EventLog.openForWriting(directory: directory.path, fileSystem: fileSystem)
+        try log.append(firstSequence: 1, eventCount: 1, payload: [1, 2, 3])
+        try log.sync()
+        log.close()
+        let statistics = fileSystem.statistics
+        #expect(statistics.faultsInjected == 0)
+        #expect(statistics.writes == 3)  // the LOCK pid, the segment header, the frame
+        #expect(statistics.syncs == 2)  // the new segment, then the sync
+        #expect(statistics.directorySyncs >= 2)
+        fileSystem.removeAllFaults()
+        fileSystem.failWrite(1, errno: EIO)
+        let error = LogTestHelpers.ledgerError {
+            _ = try EventLog.openForWriting(directory: directory.path, fileSystem: fileSystem)
+        }
+        #expect(error?.code == .io)  // the pid write to LOCK
+        #expect(fileSystem.statistics.faultsInjected == 1)
+        let again = try EventLog.openForWriting(directory: directory.path, fileSystem: fileSystem)
+        #expect(again.lastSequence == 1)
+        again.close()
+    }
+}
