@@ -1,0 +1,28 @@
+extension LedgerSession {
+    /// Full-text search over the session's items (every branch, or one), best match first.
+    ///
+    /// `query` uses SQLite FTS5 syntax: words, `"exact phrases"`, `prefix*`, `AND`/`OR`/`NOT`.
+    /// - Throws: `invalidArgument` for a query FTS5 cannot parse, or a limit below 1.
+    public func search(_ query: String, limit: Int = 20, branch: String? = nil) async throws -> [SearchHit] {
+        guard limit > 0 else {
+            throw LedgerError(.invalidArgument, "the search limit must be 1 or more, not \(limit)")
+        }
+        let sessionID = sessionID
+        return try await read(branch: branch) { db in
+            try ReadModel.search(db, query: query, session: sessionID, branch: branch, limit: limit)
+        }
+    }
+}
+
+extension Ledger {
+    /// Full-text search across every session of the store, best match first (see
+    /// ``LedgerSession/search(_:limit:branch:)`` for the query syntax).
+    public func search(_ query: String, limit: Int = 20) async throws -> [SearchHit] {
+        guard limit > 0 else {
+            throw LedgerError(.invalidArgument, "the search limit must be 1 or more, not \(limit)")
+        }
+        return try await read { db in
+            try ReadModel.search(db, query: query, session: nil, branch: nil, limit: limit)
+        }
+    }
+}

@@ -1,0 +1,68 @@
+public import Foundation
+
+/// Which events ``Ledger/events(_:)`` returns. Every condition set must hold; `nil` means any.
+public struct EventFilter: Sendable, Hashable {
+    /// Only events of this session.
+    public var sessionID: String?
+    /// Only events about this branch.
+    public var branch: String?
+    /// Only events of these kinds.
+    public var kinds: Set<EventKind>?
+    /// Only events with a sequence number at least this.
+    public var fromSequence: UInt64?
+    /// Only events with a sequence number at most this.
+    public var toSequence: UInt64?
+    /// Only events written at or after this instant.
+    public var since: Date?
+    /// Only events written at or before this instant.
+    public var until: Date?
+
+    /// Creates a filter; with no arguments it matches every event.
+    public init(
+        sessionID: String? = nil,
+        branch: String? = nil,
+        kinds: Set<EventKind>? = nil,
+        fromSequence: UInt64? = nil,
+        toSequence: UInt64? = nil,
+        since: Date? = nil,
+        until: Date? = nil
+    ) {
+        self.sessionID = sessionID
+        self.branch = branch
+        self.kinds = kinds
+        self.fromSequence = fromSequence
+        self.toSequence = toSequence
+        self.since = since
+        self.until = until
+    }
+
+    /// Whether `event` passes every condition.
+    public func matches(_ event: LedgerEvent) -> Bool {
+        if let sessionID, event.sessionID != sessionID {
+            return false
+        }
+        if let branch, event.branch != branch {
+            return false
+        }
+        if let kinds, !kinds.contains(event.kind) {
+            return false
+        }
+        if let fromSequence, event.sequence < fromSequence {
+            return false
+        }
+        if let toSequence, event.sequence > toSequence {
+            return false
+        }
+        if let since, event.timestampMicros < Self.micros(since) {
+            return false
+        }
+        if let until, event.timestampMicros > Self.micros(until) {
+            return false
+        }
+        return true
+    }
+
+    static func micros(_ date: Date) -> Int64 {
+        Int64((date.timeIntervalSince1970 * 1_000_000).rounded(.down))
+    }
+}

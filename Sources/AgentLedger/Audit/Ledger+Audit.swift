@@ -1,0 +1,8 @@
+extension Ledger {
+    /// The events of the log that pass `filter`, oldest first, streamed one frame at a time.
+    /// Popped and cleared items stay visible here with what they contained.
+    public func events(_ filter: EventFilter = EventFilter()) throws -> LedgerEvents {
+        try checkOpen()
+        return LedgerEvents(directory: directory, filter: filter)
+    }
+}

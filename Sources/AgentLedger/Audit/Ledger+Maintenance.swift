@@ -1,0 +1,137 @@
+import Foundation
+import GRDB
+
+extension Ledger {
+    /// Checks the log of the store at `path` without opening the store (no lock, no change):
+    /// every frame's checksum, sequence continuity, segment headers and the hash chain.
+    ///
+    /// - Parameter expectedHead: a head recorded earlier (`sequence:hash`); the result says
+    ///   whether the log still extends it, proving nothing up to it was rewritten.
+    public static func verifyLog(at path: String, expectedHead: LogHead? = nil) async throws -> LogVerification {
+        let directory = URL(fileURLWithPath: path).standardizedFileURL.path
+        return try await BlockingWork.run(name: "agentledger-verify") {
+            LogReader.verify(directory: directory, expectedHead: expectedHead)
+        }
+    }
+
+    /// Rebuilds the read model from the log into a temporary file and compares it, table by
+    /// table, with the live one at the same sequence number. Returns the differences (empty
+    /// when they agree).
+    public func verifyReadModel() async throws -> [String] {
+        try checkOpen()
+        let directory = directory
+        let options = options
+        let model = readModel
+        return try await BlockingWork.run(name: "agentledger-verify-deep") {
+            let (checkpoint, live) = try model.pool.read { db in
+                (try Projector.checkpoint(db), try ReadModelDigest(db))
+            }
+            let temporary = directory + "/" + ReadModel.fileName + ".verify-\(getpid())"
+            defer { ReadModelBuilder.removeDatabaseFiles(temporary) }
+            let queue = try ReadModelBuilder.build(
+                at: temporary,
+                directory: directory,
+                through: checkpoint,
+                options: options,
+                progress: nil
+            )
+            let rebuilt = try queue.read { db in try ReadModelDigest(db) }
+            try queue.close()
+            return live.differences(from: rebuilt)
+        }
+    }
+
+    /// Replays the whole log into a new read model and swaps it in atomically: readers see the
+    /// old one until the new one is complete. Writes wait meanwhile.
+    ///
+    /// - Parameter progress: called on a background thread as the replay advances.
+    public func rebuildViews(progress: (@Sendable (RebuildProgress) -> Void)? = nil) async throws {
+        try checkOpen()
+        guard let writer else {
+            throw LedgerError(.readOnly, "the ledger at \(directory) was opened read-only: rebuild needs the writer")
+        }
+        let directory = directory
+        let options = options
+        let model = readModel
+        try await writer.exclusive { log in
+            let temporary = directory + "/" + ReadModel.fileName + ".rebuild"
+            defer { ReadModelBuilder.removeDatabaseFiles(temporary) }
+            let queue = try ReadModelBuilder.build(
+                at: temporary,
+                directory: directory,
+                through: log.lastSequence,
+                options: options,
+                progress: progress
+            )
+            // The backup copies every page in one write transaction of the live pool: readers
+            // keep their snapshot of the old model until it commits.
+            try queue.backup(to: model.pool)
+            try queue.close()
+            options.logger.info("read model rebuilt", metadata: ["events": "\(log.lastSequence)"])
+        }
+    }
+
+    /// Creates a new, independent store at `destination` holding the log of the store at
+    /// `source` up to sequence `sequence` (its read model rebuilt), to reproduce exactly what an
+    /// agent saw at that moment. The source is only read; it may be open by a writer.
+    ///
+    /// - Throws: `invalidArgument` when `destination` already holds a store; `corruptLog` when
+    ///   the part of the log to copy is damaged.
+    public static func checkout(
+        from source: String,
+        through sequence: UInt64,
+        into destination: String,
+        options: LedgerOptions = LedgerOptions()
+    ) async throws -> UInt64 {
+        let sourceDirectory = URL(fileURLWithPath: source).standardizedFileURL.path
+        let destinationDirectory = URL(fileURLWithPath: destination).standardizedFileURL.path
+        return try await BlockingWork.run(name: "agentledger-checkout") {
+            if FileManager.default.fileExists(atPath: destinationDirectory + "/log") {
+                throw LedgerError(
+                    .invalidArgument,
+                    "\(destinationDirectory) already holds a store; choose a new directory"
+                )
+            }
+            let reader = try LogReader.open(directory: sourceDirectory)
+            let log = try EventLog.openForWriting(
+                directory: destinationDirectory,
+                options: LogOptions(
+                    segmentSizeBytes: options.segmentSizeBytes,
+                    compressionLevel: Int32(options.compressionLevel)
+                ),
+                fileSystem: SystemFileSystem(),
+                logger: options.logger
+            )
+            defer { log.close() }
+            let last = min(sequence, reader.lastSequence)
+            if last > 0 {
+                var frames = reader.frames(from: 1, through: last)
+                while let frame = try frames.next() {
+                    var events = try EventCodec.decode(
+                        frame.payload,
+                        firstSequence: frame.firstSequence,
+                        count: frame.eventCount,
+                        location: frame.location
+                    )
+                    events.removeAll { $0.sequence > last }
+                    guard !events.isEmpty else {
+                        break
+                    }
+                    try log.append(
+                        firstSequence: events[0].sequence,
+                        eventCount: events.count,
+                        payload: EventCodec.encode(events)
+                    )
+                }
+                try log.sync()
+            }
+            try ReadModelBuilder.rebuild(
+                directory: destinationDirectory,
+                through: last,
+                options: options,
+                progress: nil
+            )
+            return last
+        }
+    }
+}

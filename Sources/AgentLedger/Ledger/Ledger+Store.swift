@@ -1,0 +1,37 @@
+import Foundation
+
+extension Ledger {
+    /// Every session of the store with its item count and last activity, most recent first.
+    public func sessions() async throws -> [SessionSummary] {
+        try await read { db in try ReadModel.sessions(db) }
+    }
+
+    /// Figures about the store: events, sessions, items, and bytes on disk.
+    public func stats() async throws -> LedgerStats {
+        let counts = try await read { db in try ReadModel.counts(db) }
+        let directory = directory
+        let files = FileManager.default
+        var logBytes: Int64 = 0
+        var segments = 0
+        for name in (try? files.contentsOfDirectory(atPath: directory + "/log")) ?? [] where name.hasSuffix(".seg") {
+            segments += 1
+            logBytes += Self.fileSize(directory + "/log/" + name)
+        }
+        let model = directory + "/" + ReadModel.fileName
+        let modelBytes = ["", "-wal", "-shm"].reduce(Int64(0)) { $0 + Self.fileSize(model + $1) }
+        return LedgerStats(
+            headSequence: counts.head,
+            sessionCount: counts.sessions,
+            liveItemCount: counts.live,
+            totalItemRows: counts.rows,
+            segmentCount: segments,
+            logBytes: logBytes,
+            readModelBytes: modelBytes
+        )
+    }
+
+    static func fileSize(_ path: String) -> Int64 {
+        let attributes = try? FileManager.default.attributesOfItem(atPath: path)
+        return (attributes?[.size] as? NSNumber)?.int64Value ?? 0
+    }
+}

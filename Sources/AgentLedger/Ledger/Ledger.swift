@@ -1,0 +1,154 @@
+import Foundation
+import GRDB
+import Logging
+import Synchronization
+
+/// An open AgentLedger store: the entry point of the library.
+///
+/// A store is a directory holding the event log (`log/`, the source of truth), the writer lock
+/// (`LOCK`) and the read model (`views.sqlite`, rebuilt from the log whenever needed).
+///
+/// ```swift
+/// let ledger = try await Ledger.open(at: "/var/lib/agent/ledger")
+/// let session = ledger.session("chat-42", settings: SessionSettings(limit: 50))
+/// try await session.addItems([try SessionItem(json: #"{"role":"user","content":"hi"}"#)])
+/// let recent = try await session.items(limit: 20)
+/// try await ledger.close()
+/// ```
+///
+/// One process at a time may open a store for writing; others may open it with
+/// `LedgerOptions(readOnly: true)` and read while it writes.
+public final class Ledger: Sendable {
+    /// The store directory.
+    public let directory: String
+    /// The options the store was opened with.
+    public let options: LedgerOptions
+
+    let readModel: ReadModel
+    let writer: LedgerWriter?
+    private let closed = Mutex(false)
+
+    private init(directory: String, options: LedgerOptions, readModel: ReadModel, writer: LedgerWriter?) {
+        self.directory = directory
+        self.options = options
+        self.readModel = readModel
+        self.writer = writer
+    }
+
+    /// Opens (creating if needed) the store at `path`.
+    ///
+    /// For writing, this takes the store's lock, recovers the log (a torn tail from a crash is
+    /// truncated and reported through `options.logger`), and brings the read model up to date:
+    /// caught up from its checkpoint, or rebuilt from the log when it is missing, damaged, of
+    /// another schema, or ahead of the log.
+    ///
+    /// - Throws: `storeLocked` when another process writes to the store (the message names its
+    ///   pid), `corruptLog` for damage before the log's tail (with its location), `io`.
+    public static func open(at path: String, options: LedgerOptions = LedgerOptions()) async throws -> Ledger {
+        let directory = URL(fileURLWithPath: path).standardizedFileURL.path
+        return try await BlockingWork.run(name: "agentledger-open") {
+            if options.readOnly {
+                let model: ReadModel
+                do {
+                    model = try ReadModel.open(
+                        path: directory + "/" + ReadModel.fileName,
+                        readOnly: true,
+                        readerCount: options.readerCount
+                    )
+                } catch let error as LedgerError where error.code == .notFound {
+                    throw LedgerError(
+                        .notFound,
+                        "no store at \(directory) (or its read model is missing): "
+                            + "open it for writing once to create or rebuild it"
+                    )
+                }
+                return Ledger(directory: directory, options: options, readModel: model, writer: nil)
+            }
+            let log = try EventLog.openForWriting(
+                directory: directory,
+                options: LogOptions(
+                    segmentSizeBytes: options.segmentSizeBytes,
+                    compressionLevel: Int32(options.compressionLevel)
+                ),
+                fileSystem: options.fileSystem,
+                logger: options.logger
+            )
+            do {
+                let model = try ReadModelBuilder.openForWriting(
+                    directory: directory,
+                    logLastSequence: log.lastSequence,
+                    options: options
+                )
+                let writer = LedgerWriter(log: log, readModel: model, options: options)
+                writer.start()
+                return Ledger(directory: directory, options: options, readModel: model, writer: writer)
+            } catch {
+                log.close()
+                throw LedgerWriter.ledgerError(error, context: "opening the read model")
+            }
+        }
+    }
+
+    /// A handle on the session `id`. Handles are cheap values: they hold no connection or
+    /// file, so making one per request is fine. The session exists once something is added.
+    public func session(_ id: String, settings: SessionSettings = SessionSettings()) -> LedgerSession {
+        LedgerSession(sessionID: id, settings: settings, ledger: self)
+    }
+
+    /// Whether the store was opened read-only.
+    public var isReadOnly: Bool { writer == nil }
+
+    /// The sequence number of the newest event this handle has written or can read.
+    public func headSequence() async throws -> UInt64 {
+        if let writer {
+            try checkOpen()
+            return writer.lastSequence
+        }
+        return try await read { db in try Projector.checkpoint(db) }
+    }
+
+    /// Finishes every queued write, closes the log and the read model, and releases the lock.
+    /// Every later call on this ledger or its sessions throws `closed`. Calling it again does nothing.
+    public func close() async throws {
+        let wasClosed = closed.withLock { closed in
+            defer { closed = true }
+            return closed
+        }
+        guard !wasClosed else {
+            return
+        }
+        await writer?.close()
+        do {
+            try readModel.close()
+        } catch {
+            throw LedgerWriter.ledgerError(error, context: "closing the read model")
+        }
+    }
+
+    func checkOpen() throws {
+        if closed.withLock({ $0 }) {
+            throw LedgerError(.closed, "the ledger at \(directory) is closed")
+        }
+    }
+
+    /// Sends a command to the writer.
+    func write(_ command: WriteCommand) async throws -> WriteOutcome {
+        try checkOpen()
+        guard let writer else {
+            throw LedgerError(.readOnly, "the ledger at \(directory) was opened read-only")
+        }
+        return try await writer.submit(command)
+    }
+
+    /// Runs a query on one of the read model's read-only connections.
+    func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        try checkOpen()
+        do {
+            return try await readModel.pool.read(body)
+        } catch let error as LedgerError {
+            throw error
+        } catch let error as DatabaseError {
+            throw LedgerError(.sqlite, "query failed: \(error.message ?? "\(error)")", underlying: error)
+        }
+    }
+}

@@ -1,0 +1,63 @@
+public import Logging
+
+/// How a ledger is opened. The defaults suit a production agent: fsync on every group commit.
+public struct LedgerOptions: Sendable {
+    /// When acknowledged writes reach stable storage. Default ``Durability/fsync``.
+    public var durability: Durability
+    /// Open without the writer lock: every read works (also while another process writes),
+    /// every write throws `readOnly`, and no file is modified.
+    public var readOnly: Bool
+    /// The largest item accepted, in bytes of JSON text. Default 16 MiB.
+    public var maxItemBytes: Int
+    /// A segment file is closed and a new one started when the next frame would make it
+    /// larger than this. Default 64 MiB.
+    public var segmentSizeBytes: Int
+    /// The most events one group commit (one frame, one fsync) holds. Default 4,096.
+    public var groupCommitMaxEvents: Int
+    /// The most item bytes one group commit holds (a single larger call still goes alone).
+    /// Default 8 MiB.
+    public var groupCommitMaxBytes: Int
+    /// The zstd compression level of frames (1 fastest … 19 smallest). Default 3.
+    public var compressionLevel: Int
+    /// How many read-only SQLite connections serve queries. Default 4.
+    public var readerCount: Int
+    /// Where recovery, rebuilds and failures are reported.
+    public var logger: Logger
+    /// The clock that stamps events, in microseconds since 1970. Tests inject one.
+    public var clock: @Sendable () -> Int64
+    /// The file operations of the log. Tests inject failures through it (see
+    /// `FaultyFileSystem` in AgentLedgerTestSupport); the default is the real file system.
+    public var fileSystem: any LogFileSystem
+    /// Extra read-model migrations applied after the embedded ones (name, SQL). Changing this
+    /// list changes the schema version, so the next open rebuilds the read model from the log.
+    public var extraMigrations: [(name: String, sql: String)]
+
+    /// Creates options; every parameter has the production default.
+    public init(
+        durability: Durability = .fsync,
+        readOnly: Bool = false,
+        maxItemBytes: Int = 16 << 20,
+        segmentSizeBytes: Int = 64 << 20,
+        groupCommitMaxEvents: Int = 4096,
+        groupCommitMaxBytes: Int = 8 << 20,
+        compressionLevel: Int = 3,
+        readerCount: Int = 4,
+        logger: Logger = Logger(label: "agentledger"),
+        clock: @escaping @Sendable () -> Int64 = SystemClock.microsecondsSince1970,
+        fileSystem: any LogFileSystem = SystemFileSystem(),
+        extraMigrations: [(name: String, sql: String)] = []
+    ) {
+        self.durability = durability
+        self.readOnly = readOnly
+        self.maxItemBytes = maxItemBytes
+        self.segmentSizeBytes = segmentSizeBytes
+        self.groupCommitMaxEvents = groupCommitMaxEvents
+        self.groupCommitMaxBytes = groupCommitMaxBytes
+        self.compressionLevel = compressionLevel
+        self.readerCount = readerCount
+        self.logger = logger
+        self.clock = clock
+        self.fileSystem = fileSystem
+        self.extraMigrations = extraMigrations
+    }
+}

@@ -1,0 +1,42 @@
+/// The limits on names that the ledger enforces, shared by writes and reads.
+///
+/// Session ids and branch names are stored as SQLite text, which ends at a NUL character, so a
+/// NUL in a name is refused rather than silently cut (which could make two names collide).
+enum Validation {
+    /// The most bytes a session id may have, in UTF-8.
+    static let maxSessionIDBytes = 1024
+    /// The most bytes a branch name may have, in UTF-8.
+    static let maxBranchNameBytes = 256
+
+    static func checkSessionID(_ session: String) throws(LedgerError) {
+        let count = session.utf8.count
+        if count == 0 {
+            throw LedgerError(.invalidArgument, "the session id is empty")
+        }
+        if count > maxSessionIDBytes {
+            throw LedgerError(
+                .invalidArgument,
+                "the session id is \(count) bytes, over the limit of \(maxSessionIDBytes)"
+            )
+        }
+        if session.utf8.contains(0) {
+            throw LedgerError(.invalidArgument, "the session id contains a NUL character")
+        }
+    }
+
+    static func checkBranchName(_ name: String) throws(LedgerError) {
+        let count = name.utf8.count
+        if name.allSatisfy(\.isWhitespace) {
+            throw LedgerError(.invalidArgument, "the branch name is blank")
+        }
+        if count > maxBranchNameBytes {
+            throw LedgerError(
+                .invalidArgument,
+                "the branch name is \(count) bytes, over the limit of \(maxBranchNameBytes)"
+            )
+        }
+        if name.utf8.contains(0) {
+            throw LedgerError(.invalidArgument, "the branch name contains a NUL character")
+        }
+    }
+}

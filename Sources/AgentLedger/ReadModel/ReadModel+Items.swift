@@ -1,0 +1,85 @@
+import GRDB
+
+extension ReadModel {
+    /// The sequence number a time-travel position stands for; `nil` for the current state.
+    static func resolve(_ asOf: AsOf?, db: Database) throws -> UInt64? {
+        switch asOf {
+        case nil:
+            return nil
+        case .sequence(let sequence):
+            return sequence
+        case .date(let date):
+            let micros = Int64((date.timeIntervalSince1970 * 1_000_000).rounded(.down))
+            let sequence = try Int64.fetchOne(
+                db.cachedStatement(sql: "SELECT seq FROM event_time WHERE at <= ? ORDER BY at DESC LIMIT 1"),
+                arguments: [micros]
+            )
+            return UInt64(sequence ?? 0)
+        }
+    }
+
+    /// The SQL condition that a row with `added`/`removed` columns is live at `position`
+    /// (`nil`: now), and the arguments it binds.
+    static func liveCondition(
+        added: String,
+        removed: String,
+        at position: UInt64?
+    ) -> (sql: String, arguments: StatementArguments) {
+        guard let position else {
+            return ("\(removed) IS NULL", [])
+        }
+        let sequence = Int64(clamping: position)
+        return ("\(added) <= ? AND (\(removed) IS NULL OR \(removed) > ?)", [sequence, sequence])
+    }
+
+    /// The session's current branch at `position` (`nil`: now); `nil` when the session did not
+    /// exist then.
+    static func currentBranch(_ db: Database, session: String, at position: UInt64?) throws -> String? {
+        guard let position else {
+            return try String.fetchOne(
+                db.cachedStatement(sql: "SELECT current_branch FROM session WHERE id = ?"),
+                arguments: [session]
+            )
+        }
+        return try String.fetchOne(
+            db.cachedStatement(
+                sql: """
+                    SELECT current_branch FROM session_head WHERE session = ? AND seq <= ?
+                    ORDER BY seq DESC LIMIT 1
+                    """
+            ),
+            arguments: [session, Int64(clamping: position)]
+        )
+    }
+
+    /// The latest `limit` items (all when `nil`) of a branch, oldest first.
+    static func items(
+        _ db: Database,
+        session: String,
+        branch: String?,
+        limit: Int?,
+        asOf position: UInt64?
+    ) throws -> [SessionItem] {
+        guard let branch = try branch ?? currentBranch(db, session: session, at: position) else {
+            return []
+        }
+        let live = liveCondition(added: "added_seq", removed: "removed_seq", at: position)
+        let index = position == nil ? "INDEXED BY item_live" : "INDEXED BY item_position"
+        let sql = """
+            SELECT json FROM item \(index)
+            WHERE session = ? AND branch = ? AND \(live.sql)
+            ORDER BY item_seq DESC, item_index DESC LIMIT ?
+            """
+        var arguments: StatementArguments = [session, branch]
+        arguments += live.arguments
+        arguments += [limit ?? -1]
+        let statement = try db.cachedStatement(sql: sql)
+        var items: [SessionItem] = []
+        let rows = try Row.fetchCursor(statement, arguments: arguments)
+        while let row = try rows.next() {
+            items.append(SessionItem(storedJSON: row[0]))
+        }
+        items.reverse()
+        return items
+    }
+}

@@ -1,0 +1,101 @@
+import Crypto
+import Foundation
+import GRDB
+
+/// The SQLite read model (`<store>/views.sqlite`): a WAL-mode `DatabasePool` with one writer
+/// connection, used only by the ledger's writer thread (or a rebuild), and a fixed number of
+/// read-only connections for queries. Nothing here opens a connection per call or per thread.
+final class ReadModel: Sendable {
+    /// The file name of the read model inside the store directory.
+    static let fileName = "views.sqlite"
+
+    let pool: DatabasePool
+    let path: String
+
+    private init(pool: DatabasePool, path: String) {
+        self.pool = pool
+        self.path = path
+    }
+
+    /// The migrations in the order they apply: the embedded ones, then the options' extra ones.
+    static func migrations(_ options: LedgerOptions) -> [(name: String, sql: String)] {
+        EmbeddedMigrations.all + options.extraMigrations
+    }
+
+    /// A digest of every migration's name and SQL: a read model built with other migrations is
+    /// rebuilt from the log rather than migrated in place.
+    static func schemaFingerprint(_ options: LedgerOptions) -> String {
+        var hasher = SHA256()
+        for migration in migrations(options) {
+            hasher.update(data: Array(migration.name.utf8) + [0] + Array(migration.sql.utf8) + [0])
+        }
+        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+    }
+
+    static func configuration(readOnly: Bool, readerCount: Int) -> Configuration {
+        var configuration = Configuration()
+        configuration.readonly = readOnly
+        configuration.maximumReaderCount = max(1, readerCount)
+        configuration.busyMode = .timeout(30)
+        configuration.label = "agentledger.views"
+        if !readOnly {
+            configuration.prepareDatabase { db in
+                // The log is the durable copy; the read model can always be caught up from it.
+                try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            }
+        }
+        return configuration
+    }
+
+    /// Opens an existing read model as it is; throws if it is missing or unreadable.
+    static func open(path: String, readOnly: Bool, readerCount: Int) throws -> ReadModel {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw LedgerError(.notFound, "the read model \(path) does not exist")
+        }
+        let pool = try DatabasePool(
+            path: path,
+            configuration: configuration(readOnly: readOnly, readerCount: readerCount)
+        )
+        return ReadModel(pool: pool, path: path)
+    }
+
+    /// What a read model says about itself: its schema and how far it has applied the log.
+    struct Status {
+        let fingerprint: String?
+        let checkpoint: UInt64
+    }
+
+    func status() throws -> Status {
+        try pool.read { db in
+            guard try db.tableExists("ledger_meta") else {
+                return Status(fingerprint: nil, checkpoint: 0)
+            }
+            let fingerprint = try String.fetchOne(
+                db,
+                sql: "SELECT value FROM ledger_meta WHERE key = 'schema_fingerprint'"
+            )
+            return Status(fingerprint: fingerprint, checkpoint: try Projector.checkpoint(db))
+        }
+    }
+
+    func close() throws {
+        try pool.close()
+    }
+
+    /// Creates the schema in an empty database and records its fingerprint.
+    static func migrate(_ writer: some DatabaseWriter, options: LedgerOptions) throws {
+        var migrator = DatabaseMigrator()
+        for migration in migrations(options) {
+            migrator.registerMigration(migration.name) { db in
+                try db.execute(sql: migration.sql)
+            }
+        }
+        try migrator.migrate(writer)
+        try writer.write { db in
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO ledger_meta (key, value) VALUES ('schema_fingerprint', ?)",
+                arguments: [schemaFingerprint(options)]
+            )
+        }
+    }
+}

@@ -1,0 +1,181 @@
+import Foundation
+import GRDB
+import Logging
+
+/// Brings the read model in line with the log: catch-up from the checkpoint, or a full rebuild
+/// into a new file that replaces the old one atomically (readers never see a half-built view).
+enum ReadModelBuilder {
+    /// How often a replay reports progress and commits, in events.
+    static let eventsPerTransaction = 20_000
+
+    /// Opens the read model of `directory`, rebuilding it when it is missing, unreadable, of
+    /// another schema, or ahead of the log, and catching it up otherwise.
+    static func openForWriting(
+        directory: String,
+        logLastSequence: UInt64,
+        options: LedgerOptions
+    ) throws -> ReadModel {
+        let path = directory + "/" + ReadModel.fileName
+        let logger = options.logger
+        if let model = try? ReadModel.open(path: path, readOnly: false, readerCount: options.readerCount) {
+            let status = try? model.status()
+            let reason: String?
+            if let status {
+                if status.fingerprint != ReadModel.schemaFingerprint(options) {
+                    reason = "its schema differs from this build's migrations"
+                } else if status.checkpoint > logLastSequence {
+                    reason = "it is ahead of the log (\(status.checkpoint) > \(logLastSequence))"
+                } else {
+                    reason = nil
+                }
+            } else {
+                reason = "it cannot be read"
+            }
+            if let reason {
+                logger.warning("rebuilding the read model from the log: \(reason)", metadata: ["path": "\(path)"])
+                try? model.close()
+            } else if let status {
+                if status.checkpoint < logLastSequence {
+                    logger.info(
+                        "catching up the read model",
+                        metadata: ["from": "\(status.checkpoint + 1)", "to": "\(logLastSequence)"]
+                    )
+                    try replay(
+                        directory: directory,
+                        into: model.pool,
+                        from: status.checkpoint + 1,
+                        through: logLastSequence,
+                        progress: nil
+                    )
+                }
+                return model
+            }
+        } else if FileManager.default.fileExists(atPath: path) {
+            logger.warning("rebuilding the read model from the log: it cannot be opened", metadata: ["path": "\(path)"])
+        } else if logLastSequence > 0 {
+            logger.warning("rebuilding the read model from the log: it is missing", metadata: ["path": "\(path)"])
+        }
+        try rebuild(directory: directory, through: logLastSequence, options: options, progress: nil)
+        return try ReadModel.open(path: path, readOnly: false, readerCount: options.readerCount)
+    }
+
+    /// Replays the log up to `through` into a new file and moves it over `views.sqlite`.
+    /// The caller must not have the old read model open.
+    static func rebuild(
+        directory: String,
+        through last: UInt64,
+        options: LedgerOptions,
+        progress: (@Sendable (RebuildProgress) -> Void)?
+    ) throws {
+        let path = directory + "/" + ReadModel.fileName
+        let temporary = path + ".rebuild"
+        do {
+            let queue = try build(
+                at: temporary,
+                directory: directory,
+                through: last,
+                options: options,
+                progress: progress
+            )
+            try queue.writeWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA journal_mode = WAL")
+            }
+            try queue.close()
+            // The new file must be on disk before it replaces the old one.
+            let handle = try FileHandle(forUpdating: URL(fileURLWithPath: temporary))
+            try handle.synchronize()
+            try handle.close()
+        } catch {
+            removeDatabaseFiles(temporary)
+            throw LedgerWriter.ledgerError(error, context: "rebuilding the read model")
+        }
+        // A stale WAL next to the new file would be replayed into it: remove it first.
+        for suffix in ["-wal", "-shm"] {
+            try? FileManager.default.removeItem(atPath: path + suffix)
+        }
+        guard rename(temporary, path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            throw LedgerError(.io, "cannot move the rebuilt read model into place at \(path): \(reason)")
+        }
+        removeDatabaseFiles(temporary)
+    }
+
+    /// Creates a read model at `path` (replacing any file there) from the log up to `through`,
+    /// without a journal (the file is thrown away if anything fails), and returns it open.
+    static func build(
+        at path: String,
+        directory: String,
+        through last: UInt64,
+        options: LedgerOptions,
+        progress: (@Sendable (RebuildProgress) -> Void)?
+    ) throws -> DatabaseQueue {
+        removeDatabaseFiles(path)
+        var configuration = Configuration()
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF")
+        }
+        let queue = try DatabaseQueue(path: path, configuration: configuration)
+        try ReadModel.migrate(queue, options: options)
+        if last > 0 {
+            try replay(directory: directory, into: queue, from: 1, through: last, progress: progress)
+        }
+        return queue
+    }
+
+    /// Applies the events `from...through` of the log to `writer`, committing every
+    /// ``eventsPerTransaction`` events together with the checkpoint.
+    static func replay(
+        directory: String,
+        into writer: some DatabaseWriter,
+        from first: UInt64,
+        through last: UInt64,
+        progress: (@Sendable (RebuildProgress) -> Void)?
+    ) throws {
+        let reader = try LogReader.open(directory: directory)
+        var frames = reader.frames(from: first, through: last)
+        var applied: UInt64 = 0
+        let total = last - first + 1
+        var finished = false
+        while !finished {
+            var inTransaction = 0
+            try writer.writeWithoutTransaction { db in
+                try db.inTransaction {
+                    var lastApplied: UInt64 = 0
+                    while inTransaction < eventsPerTransaction {
+                        guard let frame = try frames.next() else {
+                            finished = true
+                            break
+                        }
+                        let events = try EventCodec.decode(
+                            frame.payload,
+                            firstSequence: frame.firstSequence,
+                            count: frame.eventCount,
+                            location: frame.location
+                        )
+                        for event in events where event.sequence >= first && event.sequence <= last {
+                            try Projector.apply(event, to: db)
+                            lastApplied = event.sequence
+                            inTransaction += 1
+                        }
+                        if lastApplied >= last {
+                            finished = true
+                            break
+                        }
+                    }
+                    if lastApplied > 0 {
+                        try Projector.setCheckpoint(lastApplied, db: db)
+                    }
+                    return .commit
+                }
+            }
+            applied += UInt64(inTransaction)
+            progress?(RebuildProgress(applied: applied, total: total))
+        }
+    }
+
+    static func removeDatabaseFiles(_ path: String) {
+        for suffix in ["", "-wal", "-shm", "-journal"] {
+            try? FileManager.default.removeItem(atPath: path + suffix)
+        }
+    }
+}

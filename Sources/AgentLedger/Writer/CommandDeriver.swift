@@ -1,0 +1,274 @@
+import GRDB
+
+/// Turns a command into its event, checking it against the read model's current state.
+///
+/// Runs on the writer inside the batch's transaction, so it sees the rows of the commands
+/// earlier in the same batch. It throws ``Rejection`` for a command the session's state does not
+/// allow; it writes nothing, so a rejection never disturbs the rest of the batch.
+struct CommandDeriver {
+    /// A command refused because of the caller's input or the session's state.
+    struct Rejection: Error {
+        let error: LedgerError
+    }
+
+    let maxItemBytes: Int
+
+    /// The event for `command` (nil when the command changes nothing) and the caller's answer.
+    func derive(
+        _ command: WriteCommand,
+        sequence: UInt64,
+        timestamp: Int64,
+        db: Database
+    ) throws -> (event: LedgerEvent?, outcome: WriteOutcome) {
+        func event(_ session: String, _ branch: String, _ payload: EventPayload) -> LedgerEvent {
+            LedgerEvent(
+                sequence: sequence,
+                timestampMicros: timestamp,
+                sessionID: session,
+                branch: branch,
+                payload: payload
+            )
+        }
+        switch command {
+        case .addItems(let session, let items):
+            try Self.checkSessionID(session)
+            for (index, item) in items.enumerated() where item.jsonBytes.count > maxItemBytes {
+                throw Rejection(
+                    error: LedgerError(
+                        .invalidItem,
+                        "item \(index) is \(item.jsonBytes.count) bytes, over the limit of \(maxItemBytes) "
+                            + "(maxItemBytes); nothing was added"
+                    )
+                )
+            }
+            guard !items.isEmpty else {
+                return (nil, .nothing)
+            }
+            let branch = try currentBranch(session, db: db) ?? "main"
+            return (event(session, branch, .itemsAdded(items)), .written(sequence: sequence))
+
+        case .popItem(let session):
+            try Self.checkSessionID(session)
+            guard let branch = try currentBranch(session, db: db),
+                let row = try Row.fetchOne(
+                    db.cachedStatement(
+                        sql: """
+                            SELECT item_seq, item_index, json FROM item
+                            WHERE session = ? AND branch = ? AND removed_seq IS NULL
+                            ORDER BY item_seq DESC, item_index DESC LIMIT 1
+                            """
+                    ),
+                    arguments: [session, branch]
+                )
+            else {
+                return (nil, .nothing)
+            }
+            let json: String = row[2]
+            let bytes = Array(json.utf8)
+            let item = SessionItem(validatedBytes: bytes, facts: try SessionItem.classify(bytes: bytes))
+            let payload = EventPayload.itemPopped(
+                item: item,
+                itemSequence: UInt64(row[0] as Int64),
+                itemIndex: row[1]
+            )
+            return (event(session, branch, payload), .popped(item, sequence: sequence))
+
+        case .clearSession(let session):
+            try Self.checkSessionID(session)
+            guard try currentBranch(session, db: db) != nil else {
+                return (nil, .nothing)
+            }
+            return (event(session, "main", .sessionCleared), .written(sequence: sequence))
+
+        case .createBranch(let session, let source, let name):
+            try Self.checkSessionID(session)
+            let current = try currentBranch(session, db: db) ?? "main"
+            let turn = try resolveTurn(source, session: session, branch: current, db: db)
+            let newName: String
+            if let name {
+                try Self.checkBranchName(name)
+                if try isReserved(name, session: session, db: db) {
+                    throw Rejection(
+                        error: LedgerError(
+                            .conflict,
+                            "branch name '\(name)' was already used in session '\(session)'; "
+                                + "names stay reserved after delete and clear"
+                        )
+                    )
+                }
+                newName = name
+            } else {
+                newName = try defaultBranchName(turn: turn, timestamp: timestamp, session: session, db: db)
+            }
+            let payload = EventPayload.branchCreated(sourceBranch: current, fromTurn: turn)
+            return (event(session, newName, payload), .branchCreated(newName, sequence: sequence))
+
+        case .switchBranch(let session, let name):
+            try Self.checkSessionID(session)
+            try Self.checkBranchName(name)
+            let current = try currentBranch(session, db: db) ?? "main"
+            try requireLiveBranch(name, session: session, db: db)
+            guard name != current else {
+                return (nil, .nothing)
+            }
+            return (event(session, name, .branchSwitched(previousBranch: current)), .written(sequence: sequence))
+
+        case .deleteBranch(let session, let name, let force):
+            try Self.checkSessionID(session)
+            try Self.checkBranchName(name)
+            guard name != "main" else {
+                throw Rejection(error: LedgerError(.conflict, "the branch 'main' cannot be deleted"))
+            }
+            try requireLiveBranch(name, session: session, db: db)
+            let isCurrent = try currentBranch(session, db: db) == name
+            if isCurrent && !force {
+                throw Rejection(
+                    error: LedgerError(
+                        .conflict,
+                        "branch '\(name)' is the current branch of session '\(session)'; "
+                            + "switch to another branch first or delete with force"
+                    )
+                )
+            }
+            return (
+                event(session, name, .branchDeleted(switchedToMain: isCurrent)),
+                .written(sequence: sequence)
+            )
+
+        case .recordUsage(let session, let usage):
+            try Self.checkSessionID(session)
+            guard let branch = try currentBranch(session, db: db) else {
+                return (nil, .nothing)
+            }
+            let turn =
+                try Int.fetchOne(
+                    db.cachedStatement(sql: "SELECT turn_count FROM branch WHERE session = ? AND name = ?"),
+                    arguments: [session, branch]
+                ) ?? 0
+            guard turn > 0 else {
+                return (nil, .nothing)
+            }
+            return (event(session, branch, .usageRecorded(turn: turn, usage: usage)), .written(sequence: sequence))
+        }
+    }
+
+    static func checkSessionID(_ session: String) throws {
+        do {
+            try Validation.checkSessionID(session)
+        } catch {
+            throw Rejection(error: error)
+        }
+    }
+
+    static func checkBranchName(_ name: String) throws {
+        do {
+            try Validation.checkBranchName(name)
+        } catch {
+            throw Rejection(error: error)
+        }
+    }
+
+    private func currentBranch(_ session: String, db: Database) throws -> String? {
+        try String.fetchOne(
+            db.cachedStatement(sql: "SELECT current_branch FROM session WHERE id = ?"),
+            arguments: [session]
+        )
+    }
+
+    private func isReserved(_ name: String, session: String, db: Database) throws -> Bool {
+        if name == "main" {
+            return true
+        }
+        return try Bool.fetchOne(
+            db.cachedStatement(sql: "SELECT 1 FROM branch WHERE session = ? AND name = ?"),
+            arguments: [session, name]
+        ) ?? false
+    }
+
+    private func requireLiveBranch(_ name: String, session: String, db: Database) throws {
+        if name == "main" {
+            return
+        }
+        let deleted = try Row.fetchOne(
+            db.cachedStatement(sql: "SELECT deleted_seq FROM branch WHERE session = ? AND name = ?"),
+            arguments: [session, name]
+        )
+        guard let deleted else {
+            throw Rejection(error: LedgerError(.notFound, "branch '\(name)' does not exist in session '\(session)'"))
+        }
+        if let sequence = deleted[0] as Int64? {
+            throw Rejection(
+                error: LedgerError(
+                    .notFound,
+                    "branch '\(name)' of session '\(session)' was deleted (sequence \(sequence))"
+                )
+            )
+        }
+    }
+
+    private func resolveTurn(
+        _ source: WriteCommand.BranchSource,
+        session: String,
+        branch: String,
+        db: Database
+    ) throws -> Int {
+        switch source {
+        case .turn(let turn):
+            let exists =
+                try Bool.fetchOne(
+                    db.cachedStatement(
+                        sql: """
+                            SELECT 1 FROM item
+                            WHERE session = ? AND branch = ? AND turn = ? AND is_user = 1 AND removed_seq IS NULL
+                            """
+                    ),
+                    arguments: [session, branch, turn]
+                ) ?? false
+            guard exists else {
+                throw Rejection(
+                    error: LedgerError(
+                        .notFound,
+                        "turn \(turn) does not exist on branch '\(branch)' of session '\(session)': "
+                            + "a branch starts at a turn that has a user item"
+                    )
+                )
+            }
+            return turn
+        case .turnContaining(let term):
+            let rows = try Row.fetchCursor(
+                db.cachedStatement(
+                    sql: """
+                        SELECT turn, json FROM item
+                        WHERE session = ? AND branch = ? AND is_user = 1 AND removed_seq IS NULL
+                        ORDER BY item_seq, item_index
+                        """
+                ),
+                arguments: [session, branch]
+            )
+            while let row = try rows.next() {
+                let json: String = row[1]
+                let facts = try SessionItem.classify(bytes: Array(json.utf8))
+                if facts.userContentContains(term) {
+                    return row[0]
+                }
+            }
+            throw Rejection(
+                error: LedgerError(
+                    .notFound,
+                    "no user turn on branch '\(branch)' of session '\(session)' contains '\(term)'"
+                )
+            )
+        }
+    }
+
+    private func defaultBranchName(turn: Int, timestamp: Int64, session: String, db: Database) throws -> String {
+        let base = "branch_from_turn_\(turn)_\(timestamp / 1_000_000)"
+        var candidate = base
+        var suffix = 2
+        while try isReserved(candidate, session: session, db: db) {
+            candidate = "\(base)_\(suffix)"
+            suffix += 1
+        }
+        return candidate
+    }
+}

@@ -1,0 +1,369 @@
+import Dispatch
+import Foundation
+import GRDB
+import Logging
+import Synchronization
+
+/// The one writer of a store: a dedicated OS thread that owns the log and the read model's
+/// write connection.
+///
+/// Callers enqueue commands with their continuations under a `Mutex`; the thread drains
+/// everything queued into one group commit: derive and apply the events in one SQLite
+/// transaction, encode them into one zstd frame, write it, `fdatasync`, commit, and resume every
+/// caller of the batch. Blocking calls (write, fsync) therefore never sit on Swift's cooperative
+/// thread pool, and SQLite never gets ahead of the durable log.
+///
+/// DESIGN.md measured this shape at about twice the throughput of the same logic in an actor on
+/// two cores: the actor's blocking flush held one of the two cooperative threads.
+final class LedgerWriter: Sendable {
+    private struct Request {
+        let command: WriteCommand
+        let continuation: CheckedContinuation<WriteOutcome, any Error>
+    }
+
+    /// Work that needs the writer alone (a live rebuild, a deep verify): it runs on the writer
+    /// thread between two group commits, so no write is in flight.
+    private typealias ExclusiveTask = @Sendable (_ log: EventLog) -> Void
+
+    private enum Work {
+        case batch([Request])
+        case exclusive(ExclusiveTask)
+    }
+
+    private enum Lifecycle {
+        case running
+        case closing(CheckedContinuation<Void, Never>)
+        case closed
+    }
+
+    private struct Queue {
+        var requests: [Request] = []
+        var exclusive: [ExclusiveTask] = []
+        var lifecycle: Lifecycle = .running
+        var failure: LedgerError?
+        var sleeping = false
+
+        /// Whether the writer thread sleeps and must be woken; it counts as awake from now on.
+        mutating func takeSleeping() -> Bool {
+            defer { sleeping = false }
+            return sleeping
+        }
+    }
+
+    /// State only the writer thread touches; never shared.
+    private final class ThreadState: @unchecked Sendable {  // confined to the writer thread
+        let log: EventLog
+        var lastSync: UInt64 = 0
+        var unsyncedSince: UInt64?
+        var lastTimestamp: Int64 = 0
+
+        init(log: EventLog) {
+            self.log = log
+        }
+    }
+
+    private let queue = Mutex(Queue())
+    private let wake = DispatchSemaphore(value: 0)
+    private let threadState: ThreadState
+    private let readModel: ReadModel
+    private let options: LedgerOptions
+    private let deriver: CommandDeriver
+    private let headSequence: Atomic<UInt64>
+
+    init(log: EventLog, readModel: ReadModel, options: LedgerOptions) {
+        self.threadState = ThreadState(log: log)
+        self.readModel = readModel
+        self.options = options
+        self.deriver = CommandDeriver(maxItemBytes: options.maxItemBytes)
+        self.headSequence = Atomic(log.lastSequence)
+    }
+
+    /// The sequence number of the last durable, applied event.
+    var lastSequence: UInt64 { headSequence.load(ordering: .acquiring) }
+
+    /// Starts the writer thread.
+    func start() {
+        let thread = Thread { [self] in run() }
+        thread.name = "agentledger-writer"
+        thread.start()
+    }
+
+    /// Queues `command` and returns once its batch is durable (per the durability option) and
+    /// applied to the read model. Cancelling the caller after this point does not undo the write.
+    func submit(_ command: WriteCommand) async throws -> WriteOutcome {
+        try await withCheckedThrowingContinuation { continuation in
+            let shouldWake: Bool
+            do {
+                shouldWake = try queue.withLock { queue throws(LedgerError) in
+                    guard case .running = queue.lifecycle else {
+                        throw LedgerError(.closed, "the ledger is closed")
+                    }
+                    if let failure = queue.failure {
+                        throw LedgerError(
+                            .writerFailed,
+                            "an earlier write failed, so the store refuses writes until it is reopened: "
+                                + failure.message,
+                            underlying: failure
+                        )
+                    }
+                    queue.requests.append(Request(command: command, continuation: continuation))
+                    return queue.takeSleeping()
+                }
+            } catch {
+                continuation.resume(throwing: error)
+                return
+            }
+            if shouldWake {
+                wake.signal()
+            }
+        }
+    }
+
+    /// Runs `body` on the writer thread with no write in flight, and returns its result.
+    /// Commands submitted meanwhile wait and go out after it.
+    func exclusive<T: Sendable>(_ body: @escaping @Sendable (EventLog) throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+            let task: ExclusiveTask = { log in
+                continuation.resume(with: Result { try body(log) })
+            }
+            let shouldWake: Bool
+            do {
+                shouldWake = try queue.withLock { queue throws(LedgerError) in
+                    guard case .running = queue.lifecycle else {
+                        throw LedgerError(.closed, "the ledger is closed")
+                    }
+                    queue.exclusive.append(task)
+                    return queue.takeSleeping()
+                }
+            } catch {
+                continuation.resume(throwing: error)
+                return
+            }
+            if shouldWake {
+                wake.signal()
+            }
+        }
+    }
+
+    /// Finishes every queued command, syncs, closes the log and stops the thread.
+    func close() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let alreadyClosed = queue.withLock { queue in
+                guard case .running = queue.lifecycle else {
+                    return true
+                }
+                queue.lifecycle = .closing(continuation)
+                queue.sleeping = false
+                return false
+            }
+            if alreadyClosed {
+                continuation.resume()
+            } else {
+                wake.signal()
+            }
+        }
+    }
+
+    // MARK: - The writer thread
+
+    private func run() {
+        while true {
+            let (work, closing) = takeWork()
+            switch work {
+            case .batch(let batch) where !batch.isEmpty:
+                commit(batch)
+            case .exclusive(let task):
+                task(threadState.log)
+            case .batch:
+                break
+            }
+            if let closing {
+                finish(closing)
+                return
+            }
+        }
+    }
+
+    /// Waits for work and takes an exclusive task, or up to one group commit's worth of requests.
+    private func takeWork() -> (Work, CheckedContinuation<Void, Never>?) {
+        while true {
+            let taken: (Work, CheckedContinuation<Void, Never>?)? = queue.withLock { queue in
+                if !queue.exclusive.isEmpty {
+                    return (.exclusive(queue.exclusive.removeFirst()), nil)
+                }
+                if !queue.requests.isEmpty {
+                    var count = 0
+                    var bytes = 0
+                    for request in queue.requests {
+                        let size = request.command.byteCount
+                        if count > 0
+                            && (count >= options.groupCommitMaxEvents || bytes + size > options.groupCommitMaxBytes)
+                        {
+                            break
+                        }
+                        count += 1
+                        bytes += size
+                    }
+                    let batch = Array(queue.requests.prefix(count))
+                    queue.requests.removeFirst(count)
+                    return (.batch(batch), nil)
+                }
+                if case .closing(let continuation) = queue.lifecycle {
+                    queue.lifecycle = .closed
+                    return (.batch([]), continuation)
+                }
+                queue.sleeping = true
+                return nil
+            }
+            if let taken {
+                return taken
+            }
+            waitForWork()
+        }
+    }
+
+    /// Sleeps until a caller signals, or until an interval fsync falls due.
+    private func waitForWork() {
+        guard case .interval(let milliseconds) = options.durability, let since = threadState.unsyncedSince else {
+            wake.wait()
+            return
+        }
+        let due = since + UInt64(max(milliseconds, 0)) * 1_000_000
+        if wake.wait(timeout: DispatchTime(uptimeNanoseconds: due)) == .timedOut {
+            syncForInterval()
+        }
+    }
+
+    private func syncForInterval() {
+        do {
+            try threadState.log.sync()
+            threadState.unsyncedSince = nil
+        } catch {
+            fail(with: Self.ledgerError(error, context: "fsync of the log"))
+        }
+    }
+
+    private func nextTimestamp() -> Int64 {
+        let now = max(options.clock(), threadState.lastTimestamp)
+        threadState.lastTimestamp = now
+        return now
+    }
+
+    private func commit(_ batch: [Request]) {
+        let log = threadState.log
+        let firstSequence = log.lastSequence + 1
+        let timestamp = nextTimestamp()
+        var outcomes: [Result<WriteOutcome, LedgerError>] = []
+        outcomes.reserveCapacity(batch.count)
+        var events: [LedgerEvent] = []
+        do {
+            try readModel.pool.writeWithoutTransaction { db in
+                try db.beginTransaction(.immediate)
+                do {
+                    for request in batch {
+                        do {
+                            let sequence = firstSequence + UInt64(events.count)
+                            let (event, outcome) = try deriver.derive(
+                                request.command,
+                                sequence: sequence,
+                                timestamp: timestamp,
+                                db: db
+                            )
+                            if let event {
+                                try Projector.apply(event, to: db)
+                                events.append(event)
+                            }
+                            outcomes.append(.success(outcome))
+                        } catch let rejection as CommandDeriver.Rejection {
+                            outcomes.append(.failure(rejection.error))
+                        }
+                    }
+                    if !events.isEmpty {
+                        try Projector.setCheckpoint(firstSequence + UInt64(events.count) - 1, db: db)
+                        try log.append(
+                            firstSequence: firstSequence,
+                            eventCount: events.count,
+                            payload: EventCodec.encode(events)
+                        )
+                        try makeDurable()
+                    }
+                    try db.commit()
+                } catch {
+                    try? db.rollback()
+                    throw error
+                }
+            }
+        } catch {
+            let failure = Self.ledgerError(error, context: "group commit of \(batch.count) calls")
+            if !events.isEmpty {
+                fail(with: failure)
+            }
+            for request in batch {
+                request.continuation.resume(throwing: failure)
+            }
+            return
+        }
+        if !events.isEmpty {
+            if options.durability != .fsync {
+                log.acknowledgeWrites()
+            }
+            headSequence.store(log.lastSequence, ordering: .releasing)
+        }
+        for (request, outcome) in zip(batch, outcomes) {
+            request.continuation.resume(with: outcome)
+        }
+    }
+
+    private func makeDurable() throws {
+        switch options.durability {
+        case .fsync:
+            try threadState.log.sync()
+        case .interval(let milliseconds):
+            let now = DispatchTime.now().uptimeNanoseconds
+            if now - threadState.lastSync >= UInt64(max(milliseconds, 0)) * 1_000_000 {
+                try threadState.log.sync()
+                threadState.lastSync = now
+                threadState.unsyncedSince = nil
+            } else if threadState.unsyncedSince == nil {
+                threadState.unsyncedSince = now
+            }
+        case .none:
+            break
+        }
+    }
+
+    /// Puts the store into the failed state: every later write is refused until reopened.
+    private func fail(with error: LedgerError) {
+        options.logger.error(
+            "write failed; the store refuses writes until it is reopened",
+            metadata: ["error": "\(error)"]
+        )
+        queue.withLock { queue in
+            if queue.failure == nil {
+                queue.failure = error
+            }
+        }
+    }
+
+    private func finish(_ continuation: CheckedContinuation<Void, Never>) {
+        if threadState.unsyncedSince != nil {
+            syncForInterval()
+        }
+        threadState.log.close()
+        continuation.resume()
+    }
+
+    static func ledgerError(_ error: any Error, context: String) -> LedgerError {
+        if let error = error as? LedgerError {
+            return error
+        }
+        if let error = error as? DatabaseError {
+            return LedgerError(
+                .sqlite,
+                "\(context) failed in the read model: \(error.message ?? "\(error)")",
+                underlying: error
+            )
+        }
+        return LedgerError(.io, "\(context) failed: \(error)")
+    }
+}

@@ -1,0 +1,36 @@
+/// A mutation a caller asks the writer for. The writer turns it into at most one event.
+enum WriteCommand: Sendable {
+    case addItems(session: String, items: [SessionItem])
+    case popItem(session: String)
+    case clearSession(session: String)
+    case createBranch(session: String, source: BranchSource, name: String?)
+    case switchBranch(session: String, name: String)
+    case deleteBranch(session: String, name: String, force: Bool)
+    case recordUsage(session: String, usage: RunUsage)
+
+    /// Where a new branch starts.
+    enum BranchSource: Sendable {
+        case turn(Int)
+        case turnContaining(String)
+    }
+
+    /// The item bytes the command carries, to bound a group commit.
+    var byteCount: Int {
+        switch self {
+        case .addItems(_, let items): items.reduce(0) { $0 + $1.jsonBytes.count }
+        default: 64
+        }
+    }
+}
+
+/// What the writer answers once a command's batch is durable and applied.
+enum WriteOutcome: Sendable {
+    /// Nothing was written (an empty add, a pop of an empty branch, usage with no turn).
+    case nothing
+    /// The event with this sequence number was written.
+    case written(sequence: UInt64)
+    /// An item was popped by the event with this sequence number.
+    case popped(SessionItem, sequence: UInt64)
+    /// A branch with this name was created by the event with this sequence number.
+    case branchCreated(String, sequence: UInt64)
+}
