@@ -5,16 +5,18 @@ import GRDB
 ///
 /// Projection is deterministic: the same events give the same rows, whether they arrive from
 /// the writer right after a group commit or from a replay of the log (catch-up, rebuild).
-/// Every statement is cached on the one writer connection.
+/// The state touched by nearly every event lives in a ``ProjectionContext`` for the length of
+/// one transaction; call ``ProjectionContext/flush()`` before committing.
 enum Projector {
-    /// Applies one event inside the caller's transaction.
-    static func apply(_ event: LedgerEvent, to db: Database) throws {
+    /// Applies one event inside the context's transaction.
+    static func apply(_ event: LedgerEvent, in context: ProjectionContext) throws {
         let session = event.sessionID
         let seq = Int64(bitPattern: event.sequence)
+        let db = context.db
         switch event.payload {
         case .itemsAdded(let items):
-            try ensureSession(session, seq: seq, at: event.timestampMicros, db: db)
-            try addItems(items, event: event, db: db)
+            try context.ensureSession(session, sequence: seq, time: event.timestampMicros)
+            try addItems(items, event: event, context: context)
         case .itemPopped(_, let itemSequence, let itemIndex):
             try popItem(
                 session: session,
@@ -22,24 +24,40 @@ enum Projector {
                 itemSequence: Int64(bitPattern: itemSequence),
                 itemIndex: itemIndex,
                 seq: seq,
-                db: db
+                context: context
             )
         case .sessionCleared:
-            try clearSession(session, seq: seq, db: db)
+            let arguments: StatementArguments = [seq, session]
+            try db.cachedStatement(sql: "UPDATE item SET removed_seq = ? WHERE session = ? AND removed_seq IS NULL")
+                .execute(arguments: arguments)
+            try db.cachedStatement(sql: "UPDATE usage SET removed_seq = ? WHERE session = ? AND removed_seq IS NULL")
+                .execute(arguments: arguments)
+            try db.cachedStatement(
+                sql: "UPDATE branch SET deleted_seq = ? WHERE session = ? AND name <> 'main' AND deleted_seq IS NULL"
+            ).execute(arguments: arguments)
+            try context.resetTurnCounts(session)
+            try context.setCurrentBranch(session, to: "main", sequence: seq)
         case .branchCreated(let source, let fromTurn):
-            try createBranch(event.branch, from: source, turn: fromTurn, event: event, db: db)
+            try createBranch(event.branch, from: source, turn: fromTurn, event: event, context: context)
         case .branchSwitched:
-            try setCurrentBranch(session, to: event.branch, seq: seq, db: db)
+            try context.setCurrentBranch(session, to: event.branch, sequence: seq)
         case .branchDeleted(let switchedToMain):
-            try deleteBranch(session, branch: event.branch, switchedToMain: switchedToMain, seq: seq, db: db)
+            let arguments: StatementArguments = [seq, session, event.branch]
+            try db.cachedStatement(sql: "UPDATE branch SET deleted_seq = ? WHERE session = ? AND name = ?")
+                .execute(arguments: arguments)
+            try db.cachedStatement(
+                sql: "UPDATE item SET removed_seq = ? WHERE session = ? AND branch = ? AND removed_seq IS NULL"
+            ).execute(arguments: arguments)
+            try db.cachedStatement(
+                sql: "UPDATE usage SET removed_seq = ? WHERE session = ? AND branch = ? AND removed_seq IS NULL"
+            ).execute(arguments: arguments)
+            if switchedToMain {
+                try context.setCurrentBranch(session, to: "main", sequence: seq)
+            }
         case .usageRecorded(let turn, let usage):
             try recordUsage(usage, turn: turn, event: event, db: db)
         }
-        try db.cachedStatement(sql: "UPDATE session SET last_seq = ?, last_at = ? WHERE id = ?")
-            .execute(arguments: [seq, event.timestampMicros, session])
-        try db.cachedStatement(
-            sql: "INSERT INTO event_time (at, seq) VALUES (?, ?) ON CONFLICT (at) DO UPDATE SET seq = excluded.seq"
-        ).execute(arguments: [event.timestampMicros, seq])
+        try context.touch(session, sequence: seq, time: event.timestampMicros)
     }
 
     /// Records that every event up to `sequence` is applied, in the same transaction.
@@ -54,78 +72,44 @@ enum Projector {
         return UInt64(value ?? 0)
     }
 
-    private static func ensureSession(_ session: String, seq: Int64, at time: Int64, db: Database) throws {
-        try db.cachedStatement(
-            sql: """
-                INSERT OR IGNORE INTO session (id, current_branch, created_seq, created_at, last_seq, last_at)
-                VALUES (?, 'main', ?, ?, ?, ?)
-                """
-        ).execute(arguments: [session, seq, time, seq, time])
-        guard db.changesCount > 0 else {
-            return
-        }
-        try db.cachedStatement(
-            sql: """
-                INSERT INTO branch (session, name, ordinal, created_seq, created_at) VALUES (?, 'main', 0, ?, ?)
-                """
-        ).execute(arguments: [session, seq, time])
-        try db.cachedStatement(sql: "INSERT INTO session_head (session, seq, current_branch) VALUES (?, ?, 'main')")
-            .execute(arguments: [session, seq])
+    /// SQLite text handed to FTS ends at a NUL, so a NUL in content (a "\u0000" escape) would cut
+    /// the indexed text short: index it as a space instead.
+    static func indexable(_ text: String) -> String {
+        text.utf8.contains(0) ? text.replacingOccurrences(of: "\u{0}", with: " ") : text
     }
 
-    private static func addItems(_ items: [SessionItem], event: LedgerEvent, db: Database) throws {
+    private static func addItems(_ items: [SessionItem], event: LedgerEvent, context: ProjectionContext) throws {
         let seq = Int64(bitPattern: event.sequence)
-        var turn = try turnCount(session: event.sessionID, branch: event.branch, db: db)
-        let insert = try db.cachedStatement(
-            sql: """
-                INSERT INTO item (session, branch, item_seq, item_index, turn, is_user, item_type, tool_name,
-                                  is_tool_call, added_seq, added_at, json)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """
-        )
-        let index = try db.cachedStatement(sql: "INSERT INTO item_fts (rowid, text) VALUES (?, ?)")
+        guard var turn = try context.turnCount(event.sessionID, branch: event.branch) else {
+            throw LedgerError(
+                .corruptLog,
+                "event \(seq) adds items to branch '\(event.branch)' of session '\(event.sessionID)' before creating it"
+            )
+        }
+        let insert = context.statements.insertItem
+        let index = context.statements.indexItem
+        insert.bind(1, event.sessionID)
+        insert.bind(2, event.branch)
+        insert.bind(3, seq)
+        insert.bind(10, event.timestampMicros)
         for (position, item) in items.enumerated() {
             let facts = item.facts
             if facts.isUser {
                 turn += 1
             }
-            try insert.execute(arguments: [
-                event.sessionID, event.branch, seq, position, turn, facts.isUser, facts.itemType,
-                facts.toolName, toolCallFlag(facts), seq, event.timestampMicros, item.json,
-            ])
-            try index.execute(arguments: [db.lastInsertedRowID, Self.indexable(facts.searchText)])
+            insert.bind(4, position)
+            insert.bind(5, turn)
+            insert.bind(6, facts.isUser)
+            insert.bind(7, facts.itemType)
+            insert.bind(8, facts.toolName)
+            insert.bind(9, facts.isToolCall ? 1 : (facts.isToolSearchOutput ? 2 : 0))
+            insert.bindText(11, item.jsonBytes)
+            try insert.run()
+            index.bind(1, insert.lastInsertedRowID)
+            index.bind(2, indexable(facts.searchText))
+            try index.run()
         }
-        try setTurnCount(turn, session: event.sessionID, branch: event.branch, db: db)
-    }
-
-    /// SQLite text ends at a NUL, so a NUL in content (a "\u0000" escape) would cut the indexed
-    /// text short: index it as a space instead.
-    static func indexable(_ text: String) -> String {
-        text.utf8.contains(0) ? text.replacingOccurrences(of: "\u{0}", with: " ") : text
-    }
-
-    private static func toolCallFlag(_ facts: ItemFacts) -> Int {
-        facts.isToolCall ? 1 : (facts.isToolSearchOutput ? 2 : 0)
-    }
-
-    private static func turnCount(session: String, branch: String, db: Database) throws -> Int {
-        guard
-            let count = try Int.fetchOne(
-                db.cachedStatement(sql: "SELECT turn_count FROM branch WHERE session = ? AND name = ?"),
-                arguments: [session, branch]
-            )
-        else {
-            throw LedgerError(
-                .corruptLog,
-                "the log names branch '\(branch)' of session '\(session)' before creating it"
-            )
-        }
-        return count
-    }
-
-    private static func setTurnCount(_ count: Int, session: String, branch: String, db: Database) throws {
-        try db.cachedStatement(sql: "UPDATE branch SET turn_count = ? WHERE session = ? AND name = ?")
-            .execute(arguments: [count, session, branch])
+        context.setTurnCount(turn, session: event.sessionID, branch: event.branch)
     }
 
     private static func popItem(
@@ -134,8 +118,9 @@ enum Projector {
         itemSequence: Int64,
         itemIndex: Int,
         seq: Int64,
-        db: Database
+        context: ProjectionContext
     ) throws {
+        let db = context.db
         guard
             let row = try Row.fetchOne(
                 db.cachedStatement(
@@ -154,9 +139,8 @@ enum Projector {
             )
         }
         let turn: Int = row[0]
-        let wasUser: Bool = row[1]
-        if wasUser {
-            try setTurnCount(turn - 1, session: session, branch: branch, db: db)
+        if row[1] as Bool {
+            context.setTurnCount(turn - 1, session: session, branch: branch)
         }
         let remaining = try Int.fetchOne(
             db.cachedStatement(
@@ -177,27 +161,14 @@ enum Projector {
         }
     }
 
-    private static func clearSession(_ session: String, seq: Int64, db: Database) throws {
-        let arguments: StatementArguments = [seq, session]
-        try db.cachedStatement(sql: "UPDATE item SET removed_seq = ? WHERE session = ? AND removed_seq IS NULL")
-            .execute(arguments: arguments)
-        try db.cachedStatement(sql: "UPDATE usage SET removed_seq = ? WHERE session = ? AND removed_seq IS NULL")
-            .execute(arguments: arguments)
-        try db.cachedStatement(
-            sql: "UPDATE branch SET deleted_seq = ? WHERE session = ? AND name <> 'main' AND deleted_seq IS NULL"
-        ).execute(arguments: arguments)
-        try db.cachedStatement(sql: "UPDATE branch SET turn_count = 0 WHERE session = ?")
-            .execute(arguments: [session])
-        try setCurrentBranch(session, to: "main", seq: seq, db: db)
-    }
-
     private static func createBranch(
         _ name: String,
         from source: String,
         turn: Int,
         event: LedgerEvent,
-        db: Database
+        context: ProjectionContext
     ) throws {
+        let db = context.db
         let session = event.sessionID
         let seq = Int64(bitPattern: event.sequence)
         try db.cachedStatement(
@@ -223,48 +194,20 @@ enum Projector {
             ),
             arguments: [session, name, seq]
         )
-        let index = try db.cachedStatement(sql: "INSERT INTO item_fts (rowid, text) VALUES (?, ?)")
+        let index = context.statements.indexItem
         var userTurns = 0
         for row in copied {
             let json: String = row[1]
             let facts = try SessionItem.classify(bytes: Array(json.utf8))
-            try index.execute(arguments: [row[0] as Int64, Self.indexable(facts.searchText)])
+            index.bind(1, row[0] as Int64)
+            index.bind(2, indexable(facts.searchText))
+            try index.run()
             if row[2] as Bool {
                 userTurns += 1
             }
         }
-        try setTurnCount(userTurns, session: session, branch: name, db: db)
-        try setCurrentBranch(session, to: name, seq: seq, db: db)
-    }
-
-    private static func setCurrentBranch(_ session: String, to branch: String, seq: Int64, db: Database) throws {
-        try db.cachedStatement(sql: "UPDATE session SET current_branch = ? WHERE id = ?")
-            .execute(arguments: [branch, session])
-        try db.cachedStatement(
-            sql: "INSERT OR REPLACE INTO session_head (session, seq, current_branch) VALUES (?, ?, ?)"
-        )
-        .execute(arguments: [session, seq, branch])
-    }
-
-    private static func deleteBranch(
-        _ session: String,
-        branch: String,
-        switchedToMain: Bool,
-        seq: Int64,
-        db: Database
-    ) throws {
-        let arguments: StatementArguments = [seq, session, branch]
-        try db.cachedStatement(sql: "UPDATE branch SET deleted_seq = ? WHERE session = ? AND name = ?")
-            .execute(arguments: arguments)
-        try db.cachedStatement(
-            sql: "UPDATE item SET removed_seq = ? WHERE session = ? AND branch = ? AND removed_seq IS NULL"
-        ).execute(arguments: arguments)
-        try db.cachedStatement(
-            sql: "UPDATE usage SET removed_seq = ? WHERE session = ? AND branch = ? AND removed_seq IS NULL"
-        ).execute(arguments: arguments)
-        if switchedToMain {
-            try setCurrentBranch(session, to: "main", seq: seq, db: db)
-        }
+        context.setTurnCount(userTurns, session: session, branch: name)
+        try context.setCurrentBranch(session, to: name, sequence: seq)
     }
 
     private static func recordUsage(_ usage: RunUsage, turn: Int, event: LedgerEvent, db: Database) throws {

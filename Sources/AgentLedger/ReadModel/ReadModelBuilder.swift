@@ -139,6 +139,8 @@ enum ReadModelBuilder {
         while !finished {
             var inTransaction = 0
             try writer.writeWithoutTransaction { db in
+                let statements = try ProjectionStatements(db)
+                let context = ProjectionContext(db, statements: statements)
                 try db.inTransaction {
                     var lastApplied: UInt64 = 0
                     while inTransaction < eventsPerTransaction {
@@ -153,7 +155,7 @@ enum ReadModelBuilder {
                             location: frame.location
                         )
                         for event in events where event.sequence >= first && event.sequence <= last {
-                            try Projector.apply(event, to: db)
+                            try Projector.apply(event, in: context)
                             lastApplied = event.sequence
                             inTransaction += 1
                         }
@@ -163,6 +165,7 @@ enum ReadModelBuilder {
                         }
                     }
                     if lastApplied > 0 {
+                        try context.flush()
                         try Projector.setCheckpoint(lastApplied, db: db)
                     }
                     return .commit

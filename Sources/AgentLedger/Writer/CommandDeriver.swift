@@ -18,8 +18,9 @@ struct CommandDeriver {
         _ command: WriteCommand,
         sequence: UInt64,
         timestamp: Int64,
-        db: Database
+        context: ProjectionContext
     ) throws -> (event: LedgerEvent?, outcome: WriteOutcome) {
+        let db = context.db
         func event(_ session: String, _ branch: String, _ payload: EventPayload) -> LedgerEvent {
             LedgerEvent(
                 sequence: sequence,
@@ -44,12 +45,12 @@ struct CommandDeriver {
             guard !items.isEmpty else {
                 return (nil, .nothing)
             }
-            let branch = try currentBranch(session, db: db) ?? "main"
+            let branch = try context.currentBranch(session) ?? "main"
             return (event(session, branch, .itemsAdded(items)), .written(sequence: sequence))
 
         case .popItem(let session):
             try Self.checkSessionID(session)
-            guard let branch = try currentBranch(session, db: db),
+            guard let branch = try context.currentBranch(session),
                 let row = try Row.fetchOne(
                     db.cachedStatement(
                         sql: """
@@ -75,14 +76,14 @@ struct CommandDeriver {
 
         case .clearSession(let session):
             try Self.checkSessionID(session)
-            guard try currentBranch(session, db: db) != nil else {
+            guard try context.currentBranch(session) != nil else {
                 return (nil, .nothing)
             }
             return (event(session, "main", .sessionCleared), .written(sequence: sequence))
 
         case .createBranch(let session, let source, let name):
             try Self.checkSessionID(session)
-            let current = try currentBranch(session, db: db) ?? "main"
+            let current = try context.currentBranch(session) ?? "main"
             let turn = try resolveTurn(source, session: session, branch: current, db: db)
             let newName: String
             if let name {
@@ -106,7 +107,7 @@ struct CommandDeriver {
         case .switchBranch(let session, let name):
             try Self.checkSessionID(session)
             try Self.checkBranchName(name)
-            let current = try currentBranch(session, db: db) ?? "main"
+            let current = try context.currentBranch(session) ?? "main"
             try requireLiveBranch(name, session: session, db: db)
             guard name != current else {
                 return (nil, .nothing)
@@ -120,7 +121,7 @@ struct CommandDeriver {
                 throw Rejection(error: LedgerError(.conflict, "the branch 'main' cannot be deleted"))
             }
             try requireLiveBranch(name, session: session, db: db)
-            let isCurrent = try currentBranch(session, db: db) == name
+            let isCurrent = try context.currentBranch(session) == name
             if isCurrent && !force {
                 throw Rejection(
                     error: LedgerError(
@@ -137,14 +138,10 @@ struct CommandDeriver {
 
         case .recordUsage(let session, let usage):
             try Self.checkSessionID(session)
-            guard let branch = try currentBranch(session, db: db) else {
+            guard let branch = try context.currentBranch(session) else {
                 return (nil, .nothing)
             }
-            let turn =
-                try Int.fetchOne(
-                    db.cachedStatement(sql: "SELECT turn_count FROM branch WHERE session = ? AND name = ?"),
-                    arguments: [session, branch]
-                ) ?? 0
+            let turn = try context.turnCount(session, branch: branch) ?? 0
             guard turn > 0 else {
                 return (nil, .nothing)
             }
@@ -166,13 +163,6 @@ struct CommandDeriver {
         } catch {
             throw Rejection(error: error)
         }
-    }
-
-    private func currentBranch(_ session: String, db: Database) throws -> String? {
-        try String.fetchOne(
-            db.cachedStatement(sql: "SELECT current_branch FROM session WHERE id = ?"),
-            arguments: [session]
-        )
     }
 
     private func isReserved(_ name: String, session: String, db: Database) throws -> Bool {

@@ -56,6 +56,8 @@ final class LedgerWriter: Sendable {
         var lastSync: UInt64 = 0
         var unsyncedSince: UInt64?
         var lastTimestamp: Int64 = 0
+        /// The projector's prepared statements on the read model's writer connection.
+        var statements: ProjectionStatements?
 
         init(log: EventLog) {
             self.log = log
@@ -260,6 +262,10 @@ final class LedgerWriter: Sendable {
             try readModel.pool.writeWithoutTransaction { db in
                 try db.beginTransaction(.immediate)
                 do {
+                    if threadState.statements == nil {
+                        threadState.statements = try ProjectionStatements(db)
+                    }
+                    let context = ProjectionContext(db, statements: threadState.statements!)
                     for request in batch {
                         do {
                             let sequence = firstSequence + UInt64(events.count)
@@ -267,10 +273,10 @@ final class LedgerWriter: Sendable {
                                 request.command,
                                 sequence: sequence,
                                 timestamp: timestamp,
-                                db: db
+                                context: context
                             )
                             if let event {
-                                try Projector.apply(event, to: db)
+                                try Projector.apply(event, in: context)
                                 events.append(event)
                             }
                             outcomes.append(.success(outcome))
@@ -279,6 +285,7 @@ final class LedgerWriter: Sendable {
                         }
                     }
                     if !events.isEmpty {
+                        try context.flush()
                         try Projector.setCheckpoint(firstSequence + UInt64(events.count) - 1, db: db)
                         try log.append(
                             firstSequence: firstSequence,
@@ -350,6 +357,8 @@ final class LedgerWriter: Sendable {
             syncForInterval()
         }
         threadState.log.close()
+        // Finalize the prepared statements on this thread, before the connection closes.
+        threadState.statements = nil
         continuation.resume()
     }
 
