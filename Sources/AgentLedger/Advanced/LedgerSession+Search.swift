@@ -8,6 +8,7 @@ extension LedgerSession {
             throw LedgerError(.invalidArgument, "the search limit must be 1 or more, not \(limit)")
         }
         let sessionID = sessionID
+        try await ledger.catchUpSearchIndex()
         return try await read(branch: branch) { db in
             try ReadModel.search(db, query: query, session: sessionID, branch: branch, limit: limit)
         }
@@ -15,12 +16,20 @@ extension LedgerSession {
 }
 
 extension Ledger {
+    /// Indexes every acknowledged item for search. A store opened read-only searches what its
+    /// writer has indexed so far (the writer indexes whenever it is idle).
+    func catchUpSearchIndex() async throws {
+        try checkOpen()
+        try await writer?.catchUpSearchIndex()
+    }
+
     /// Full-text search across every session of the store, best match first (see
     /// ``LedgerSession/search(_:limit:branch:)`` for the query syntax).
     public func search(_ query: String, limit: Int = 20) async throws -> [SearchHit] {
         guard limit > 0 else {
             throw LedgerError(.invalidArgument, "the search limit must be 1 or more, not \(limit)")
         }
+        try await catchUpSearchIndex()
         return try await read { db in
             try ReadModel.search(db, query: query, session: nil, branch: nil, limit: limit)
         }

@@ -87,7 +87,6 @@ enum Projector {
             )
         }
         let insert = context.statements.insertItem
-        let index = context.statements.indexItem
         insert.bind(1, event.sessionID)
         insert.bind(2, event.branch)
         insert.bind(3, seq)
@@ -105,9 +104,6 @@ enum Projector {
             insert.bind(9, facts.isToolCall ? 1 : (facts.isToolSearchOutput ? 2 : 0))
             insert.bindText(11, item.jsonBytes)
             try insert.run()
-            index.bind(1, insert.lastInsertedRowID)
-            index.bind(2, indexable(facts.searchText))
-            try index.run()
         }
         context.setTurnCount(turn, session: event.sessionID, branch: event.branch)
     }
@@ -188,24 +184,13 @@ enum Projector {
                 ORDER BY item_seq, item_index
                 """
         ).execute(arguments: [name, seq, session, source, turn])
-        let copied = try Row.fetchAll(
-            db.cachedStatement(
-                sql: "SELECT id, json, is_user FROM item WHERE session = ? AND branch = ? AND added_seq = ?"
-            ),
-            arguments: [session, name, seq]
-        )
-        let index = context.statements.indexItem
-        var userTurns = 0
-        for row in copied {
-            let json: String = row[1]
-            let facts = try SessionItem.classify(bytes: Array(json.utf8))
-            index.bind(1, row[0] as Int64)
-            index.bind(2, indexable(facts.searchText))
-            try index.run()
-            if row[2] as Bool {
-                userTurns += 1
-            }
-        }
+        let userTurns =
+            try Int.fetchOne(
+                db.cachedStatement(
+                    sql: "SELECT count(*) FROM item WHERE session = ? AND branch = ? AND added_seq = ? AND is_user = 1"
+                ),
+                arguments: [session, name, seq]
+            ) ?? 0
         context.setTurnCount(userTurns, session: session, branch: name)
         try context.setCurrentBranch(session, to: name, sequence: seq)
     }

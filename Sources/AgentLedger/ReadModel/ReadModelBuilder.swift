@@ -119,6 +119,13 @@ enum ReadModelBuilder {
         if last > 0 {
             try replay(directory: directory, into: queue, from: 1, through: last, progress: progress)
         }
+        try queue.writeWithoutTransaction { db in
+            let statements = try ProjectionStatements(db)
+            try db.inTransaction {
+                try SearchIndexer.indexPending(db, statements: statements)
+                return .commit
+            }
+        }
         return queue
     }
 

@@ -28,7 +28,12 @@ final class LedgerWriter: Sendable {
     private enum Work {
         case batch([Request])
         case exclusive(ExclusiveTask)
+        /// Nothing is queued: index a chunk of new items for full-text search.
+        case indexStep
     }
+
+    /// Rows indexed per idle step: bounds how long a new command can wait behind indexing.
+    static let indexRowsPerIdleStep = 2000
 
     private enum Lifecycle {
         case running
@@ -58,6 +63,8 @@ final class LedgerWriter: Sendable {
         var lastTimestamp: Int64 = 0
         /// The projector's prepared statements on the read model's writer connection.
         var statements: ProjectionStatements?
+        /// Whether item rows may be missing from the full-text index.
+        var searchIndexBehind = true
 
         init(log: EventLog) {
             self.log = log
@@ -147,6 +154,35 @@ final class LedgerWriter: Sendable {
         }
     }
 
+    /// Brings the full-text index up to date with every acknowledged item (before a search).
+    func catchUpSearchIndex() async throws {
+        try await exclusive { [self] _ in
+            indexForSearch(limit: .max)
+        }
+    }
+
+    /// Indexes up to `limit` new item rows for full-text search, in one transaction.
+    private func indexForSearch(limit: Int) {
+        guard threadState.searchIndexBehind else {
+            return
+        }
+        do {
+            try readModel.pool.writeWithoutTransaction { db in
+                if threadState.statements == nil {
+                    threadState.statements = try ProjectionStatements(db)
+                }
+                let statements = threadState.statements!
+                try db.inTransaction {
+                    threadState.searchIndexBehind = try SearchIndexer.indexPending(db, statements: statements, limit: limit)
+                    return .commit
+                }
+            }
+        } catch {
+            threadState.searchIndexBehind = false
+            options.logger.error("full-text indexing failed", metadata: ["error": "\(error)"])
+        }
+    }
+
     /// Finishes every queued command, syncs, closes the log and stops the thread.
     func close() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
@@ -176,6 +212,8 @@ final class LedgerWriter: Sendable {
                 commit(batch)
             case .exclusive(let task):
                 task(threadState.log)
+            case .indexStep:
+                indexForSearch(limit: Self.indexRowsPerIdleStep)
             case .batch:
                 break
             }
@@ -213,6 +251,9 @@ final class LedgerWriter: Sendable {
                 if case .closing(let continuation) = queue.lifecycle {
                     queue.lifecycle = .closed
                     return (.batch([]), continuation)
+                }
+                if threadState.searchIndexBehind && queue.failure == nil {
+                    return (.indexStep, nil)
                 }
                 queue.sleeping = true
                 return nil
@@ -311,6 +352,7 @@ final class LedgerWriter: Sendable {
             return
         }
         if !events.isEmpty {
+            threadState.searchIndexBehind = true
             if options.durability != .fsync {
                 log.acknowledgeWrites()
             }
