@@ -146,6 +146,9 @@ struct CommandDeriver {
                 return (nil, .nothing)
             }
             return (event(session, branch, .usageRecorded(turn: turn, usage: usage)), .written(sequence: sequence))
+
+        case .sequence:
+            preconditionFailure("the writer expands a command sequence before deriving events")
         }
     }
 

@@ -173,7 +173,11 @@ final class LedgerWriter: Sendable {
                 }
                 let statements = threadState.statements!
                 try db.inTransaction {
-                    threadState.searchIndexBehind = try SearchIndexer.indexPending(db, statements: statements, limit: limit)
+                    threadState.searchIndexBehind = try SearchIndexer.indexPending(
+                        db,
+                        statements: statements,
+                        limit: limit
+                    )
                     return .commit
                 }
             }
@@ -307,12 +311,14 @@ final class LedgerWriter: Sendable {
                         threadState.statements = try ProjectionStatements(db)
                     }
                     let context = ProjectionContext(db, statements: threadState.statements!)
-                    for request in batch {
+                    func perform(_ command: WriteCommand) throws -> Result<WriteOutcome, LedgerError> {
+                        if case .sequence(let commands) = command {
+                            return .success(.sequence(try commands.map(perform)))
+                        }
                         do {
-                            let sequence = firstSequence + UInt64(events.count)
                             let (event, outcome) = try deriver.derive(
-                                request.command,
-                                sequence: sequence,
+                                command,
+                                sequence: firstSequence + UInt64(events.count),
                                 timestamp: timestamp,
                                 context: context
                             )
@@ -320,10 +326,13 @@ final class LedgerWriter: Sendable {
                                 try Projector.apply(event, in: context)
                                 events.append(event)
                             }
-                            outcomes.append(.success(outcome))
+                            return .success(outcome)
                         } catch let rejection as CommandDeriver.Rejection {
-                            outcomes.append(.failure(rejection.error))
+                            return .failure(rejection.error)
                         }
+                    }
+                    for request in batch {
+                        outcomes.append(try perform(request.command))
                     }
                     if !events.isEmpty {
                         try context.flush()

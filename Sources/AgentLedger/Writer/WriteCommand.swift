@@ -7,6 +7,9 @@ enum WriteCommand: Sendable {
     case switchBranch(session: String, name: String)
     case deleteBranch(session: String, name: String, force: Bool)
     case recordUsage(session: String, usage: RunUsage)
+    /// Several commands applied in order in one group commit, each with its own outcome
+    /// (an import). A rejected command does not stop the ones after it.
+    case sequence([WriteCommand])
 
     /// Where a new branch starts.
     enum BranchSource: Sendable {
@@ -18,6 +21,7 @@ enum WriteCommand: Sendable {
     var byteCount: Int {
         switch self {
         case .addItems(_, let items): items.reduce(0) { $0 + $1.jsonBytes.count }
+        case .sequence(let commands): commands.reduce(0) { $0 + $1.byteCount }
         default: 64
         }
     }
@@ -33,4 +37,6 @@ enum WriteOutcome: Sendable {
     case popped(SessionItem, sequence: UInt64)
     /// A branch with this name was created by the event with this sequence number.
     case branchCreated(String, sequence: UInt64)
+    /// The outcomes of a ``WriteCommand/sequence(_:)``, in order.
+    case sequence([Result<WriteOutcome, LedgerError>])
 }

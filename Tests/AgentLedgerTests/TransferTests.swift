@@ -1,0 +1,79 @@
+import AgentLedger
+import AgentLedgerTestSupport
+import Foundation
+import Testing
+
+@Suite("Import and export")
+struct TransferTests {
+    @Test("events replayed into an empty store reproduce every session, branch and usage exactly")
+    func replay() async throws {
+        let source = try TemporaryStore()
+        let target = try TemporaryStore()
+        defer {
+            source.remove()
+            target.remove()
+        }
+        let ledger = try await source.open()
+        let session = ledger.session("s")
+        try await session.addItems(BranchTests.conversation)
+        await session.storeRunUsage(RunUsage(requests: 1, totalTokens: 9, detailsJSON: #"{"a": 1}"#))
+        try await session.createBranch(fromTurn: 2, named: "alt")
+        try await session.addItems([ItemFactory.user("alt question")])
+        _ = try await session.popItem()
+        try await session.switchToBranch("main")
+        try await ledger.session("t").addItems([ItemFactory.user("other")])
+        try await ledger.session("t").clearSession()
+        var events: [LedgerEvent] = []
+        for try await event in try ledger.events() {
+            events.append(event)
+        }
+        let copy = try await target.open()
+        let summary = try await copy.importEvents(events)
+        #expect(summary.refused == [])
+        for id in ["s", "t"] {
+            for branch in ["main", "alt"] {
+                #expect(try await copy.session(id).items(branch: branch) == ledger.session(id).items(branch: branch))
+            }
+            #expect(
+                try await copy.session(id).listBranches().map(\.name) == ledger.session(id).listBranches().map(\.name)
+            )
+            #expect(try await copy.session(id).currentBranch() == ledger.session(id).currentBranch())
+            #expect(try await copy.session(id).turnUsage().map(\.usage) == ledger.session(id).turnUsage().map(\.usage))
+        }
+        try await copy.close()
+        try await ledger.close()
+    }
+
+    @Test("an Agents SDK SQLiteSession database is imported in id order, items verbatim")
+    func sdkImport() async throws {
+        let store = try TemporaryStore()
+        defer { store.remove() }
+        let database = store.path + "-sdk.db"
+        defer { try? FileManager.default.removeItem(atPath: database) }
+        let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../../Fixtures/sdk-sqlite-session.sql").standardized.path
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
+        process.arguments = [database, ".read \(fixture)"]
+        try process.run()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        let ledger = try await store.open()
+        let summary = try await ledger.importSDKSQLite(at: database)
+        #expect(summary.sessions == 2 && summary.items == 5 && summary.refused == [])
+        let items = try await ledger.session("user_123").items()
+        #expect(
+            items.map(\.json) == [
+                #"{"role": "user", "content": "What city is the Golden Gate Bridge in?"}"#,
+                #"{"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": "San Francisco"}]}"#,
+                #"{"role": "user", "content": "What state is it in? \u00e9"}"#,
+            ]
+        )
+        #expect(try await ledger.session("empty_then_two").items().count == 2)
+        let missing = try await #require(throws: LedgerError.self) {
+            try await ledger.importSDKSQLite(at: store.path + "/nope.db")
+        }
+        #expect(missing.code == .notFound)
+        try await ledger.close()
+    }
+}
