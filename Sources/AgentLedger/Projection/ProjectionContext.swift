@@ -81,13 +81,18 @@ final class ProjectionContext {
     /// Makes `branch` current and records the change in the session's head history.
     func setCurrentBranch(_ session: String, to branch: String, sequence: Int64) throws {
         guard var state = try state(session) else {
-            throw LedgerError(.corruptLog, "event \(sequence) changes the branch of session '\(session)' before it exists")
+            throw LedgerError(
+                .corruptLog,
+                "event \(sequence) changes the branch of session '\(session)' before it exists"
+            )
         }
         state.currentBranch = branch
         state.dirty = true
         sessions[session] = state
-        try db.cachedStatement(sql: "INSERT OR REPLACE INTO session_head (session, seq, current_branch) VALUES (?, ?, ?)")
-            .execute(arguments: [session, sequence, branch])
+        try db.cachedStatement(
+            sql: "INSERT OR REPLACE INTO session_head (session, seq, current_branch) VALUES (?, ?, ?)"
+        )
+        .execute(arguments: [session, sequence, branch])
     }
 
     /// Records the session's latest event and the event's time.
