@@ -85,3 +85,13 @@ enum ExportedEvent {
         return LedgerEvent(sequence: sequence, timestampMicros: 0, sessionID: session, branch: branch, payload: payload)
     }
 }
+
+extension LedgerEvent {
+    /// Reads one line of `agentledger export` / `log --json` back into an event (its sequence
+    /// number as exported, its time zero); item JSON is taken verbatim from the line.
+    ///
+    /// - Throws: `invalidArgument` naming `lineNumber` and what is wrong.
+    public init(exportLine: [UInt8], lineNumber: Int) throws {
+        self = try ExportedEvent.decode(exportLine, line: lineNumber)
+    }
+}
