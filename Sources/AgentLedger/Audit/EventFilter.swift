@@ -62,7 +62,10 @@ public struct EventFilter: Sendable, Hashable {
         return true
     }
 
+    /// The instant in the store's unit, microseconds. Rounded to the nearest: a `Date` made
+    /// from whole microseconds does not always convert back exactly, and rounding down could
+    /// exclude the very event whose date was given.
     static func micros(_ date: Date) -> Int64 {
-        Int64((date.timeIntervalSince1970 * 1_000_000).rounded(.down))
+        Int64((date.timeIntervalSince1970 * 1_000_000).rounded())
     }
 }

@@ -266,7 +266,9 @@ struct LogVerifier {
         result.payloadByteCount += Int64(header.rawLength)
         result.head = LogHead(sequence: header.lastSequence, hash: check.hash.bytes)
         if let expectedHead, expectedHead.sequence == header.lastSequence {
-            matchedHead = check.hash.bytes == expectedHead.hash
+            // The recorded head proves the history before it only if that history verified:
+            // after damage the chain check restarts at the next good frame.
+            matchedHead = check.hash.bytes == expectedHead.hash && result.problems.isEmpty
         }
         return check.hash
     }

@@ -9,7 +9,7 @@ extension ReadModel {
         case .sequence(let sequence):
             return sequence
         case .date(let date):
-            let micros = Int64((date.timeIntervalSince1970 * 1_000_000).rounded(.down))
+            let micros = EventFilter.micros(date)
             let sequence = try Int64.fetchOne(
                 db.cachedStatement(sql: "SELECT seq FROM event_time WHERE at <= ? ORDER BY at DESC LIMIT 1"),
                 arguments: [micros]

@@ -119,7 +119,7 @@ extension ReadModel {
                            OR (i.is_tool_call = 2 AND NOT EXISTS (
                                SELECT 1 FROM item j INDEXED BY item_position
                                WHERE j.session = i.session AND j.branch = i.branch AND j.turn = i.turn
-                                 AND j.is_tool_call = 1 AND j.tool_name = 'tool_search' AND \(liveJ.sql))))
+                                 AND j.item_type = 'tool_search_call' AND \(liveJ.sql))))
                     GROUP BY i.turn, i.tool_name
                     ORDER BY i.turn, min(i.item_seq * 16777216 + i.item_index)
                     """

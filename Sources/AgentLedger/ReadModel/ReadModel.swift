@@ -78,7 +78,15 @@ final class ReadModel: Sendable {
         }
     }
 
+    /// Checkpoints the WAL into the database file and empties it, then closes every
+    /// connection. An emptied WAL matters: if the database file is later damaged or replaced
+    /// while the store is closed, a leftover WAL could otherwise make it look valid on open.
     func close() throws {
+        if !pool.configuration.readonly {
+            try? pool.writeWithoutTransaction { db in
+                _ = try db.checkpoint(.truncate)
+            }
+        }
         try pool.close()
     }
 

@@ -1,0 +1,89 @@
+import AgentLedger
+import ArgumentParser
+import Logging
+
+/// `agentledger`: the command line of an AgentLedger store.
+@main
+struct AgentLedgerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "agentledger",
+        abstract: "An event-sourced conversation memory for AI agents.",
+        discussion: """
+            Every command works on one store directory: --store DIR, else $AGENTLEDGER_STORE, else \
+            ./.agentledger. Writing commands create the store; reading commands need an existing one \
+            (exit 66 otherwise) and read it read-only while another process writes to it.
+
+            Item JSON is printed exactly as it was added, byte for byte. Times are ISO 8601 in UTC \
+            with microseconds.
+
+            Exit codes: 0 success; 1 verification failure; 64 usage (bad flag or value, negative \
+            limit); 65 invalid input data (bad JSON or item, unknown branch or turn, name conflict, \
+            bad search query); 66 no store or unreadable input file; 74 damaged store or I/O \
+            failure; 75 the store is locked by another writer (the message names its pid). Errors \
+            are printed on standard error as "agentledger: <message>".
+            """,
+        subcommands: [
+            AddCommand.self,
+            ItemsCommand.self,
+            PopCommand.self,
+            ClearCommand.self,
+            SessionsCommand.self,
+            StatsCommand.self,
+            BranchCommand.self,
+            TurnsCommand.self,
+            FindCommand.self,
+            ToolsCommand.self,
+            UsageCommand.self,
+            SearchCommand.self,
+            LogCommand.self,
+            VerifyCommand.self,
+            RebuildCommand.self,
+            CheckoutCommand.self,
+            ExportCommand.self,
+            ImportCommand.self,
+            ImportSDKCommand.self,
+            BenchCommand.self,
+        ]
+    )
+
+    /// Parses the command line, sets up logging, runs the command, and exits with the code of
+    /// its outcome (see ``ExitCodes``).
+    nonisolated static func main() async {
+        let command: any ParsableCommand
+        do {
+            command = try parseAsRoot()
+        } catch {
+            exit(withError: error)
+        }
+        let verbose = (command as? any StoreCommand)?.store.verbose ?? false
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = verbose ? .info : .warning
+            return handler
+        }
+        do {
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                var command = command
+                try command.run()
+            }
+        } catch let failure as CLIFailure {
+            OutputBuffer.printError(failure.message)
+            exit(withError: ExitCode(failure.exitCode))
+        } catch let error as LedgerError {
+            var message = error.message
+            if let location = error.location {
+                message += " (\(location))"
+            }
+            OutputBuffer.printError(message)
+            exit(withError: ExitCode(ExitCodes.code(for: error)))
+        } catch let error where error is ExitCode || exitCode(for: error) != .failure {
+            // The parser's own outcomes: help (0), usage errors (64), an explicit exit code.
+            exit(withError: error)
+        } catch {
+            OutputBuffer.printError("internal error: \(error)")
+            exit(withError: ExitCode(ExitCodes.software))
+        }
+    }
+}

@@ -1,0 +1,255 @@
+import AgentLedger
+import Foundation
+
+/// The benchmark workloads of issue 7, each on a fresh temporary store.
+enum BenchWorkloads {
+    struct Settings {
+        var duration: Duration
+        var seed: UInt64
+        var durability: Durability
+        var advanced: Bool
+        var directory: String
+        var items: Int
+        var corpus: String?
+    }
+
+    static func now() -> UInt64 {
+        DispatchTime.now().uptimeNanoseconds
+    }
+
+    static func nanoseconds(_ duration: Duration) -> UInt64 {
+        UInt64(duration.components.seconds) * 1_000_000_000 + UInt64(duration.components.attoseconds / 1_000_000_000)
+    }
+
+    /// (a) and (g): 30 writers adding one item per call and 10 readers reading the last 10
+    /// items, over 3 sessions, for a fixed duration. With `advanced`, writers alternate user and
+    /// assistant items (so turns advance), each session works on a branch, and usage is
+    /// recorded every 10th call.
+    static func concurrent(_ settings: Settings) async throws -> BenchResult {
+        let ledger = try await Ledger.open(
+            at: settings.directory,
+            options: LedgerOptions(durability: settings.durability)
+        )
+        let sessions = (0..<3).map { ledger.session("s\($0)") }
+        if settings.advanced {
+            for session in sessions {
+                try await session.addItems([userItem(0, 0), assistantItem(0, 0)])
+                try await session.createBranch(fromTurn: 1, named: "bench")
+            }
+        }
+        let fdsStart = DescriptorSampler.count()
+        let sampler = DescriptorSampler()
+        var order = Array(0..<40)
+        var generator = SeededGenerator(seed: settings.seed)
+        order.shuffle(using: &generator)
+        let start = now()
+        let deadline = start + nanoseconds(settings.duration)
+        let advanced = settings.advanced
+        let (writes, reads, errors) = try await withThrowingTaskGroup(of: (Bool, LatencySamples, Int).self) { group in
+            for task in order {
+                let isWriter = task < 30
+                let session = sessions[task % 3]
+                group.addTask {
+                    var samples = LatencySamples()
+                    var errors = 0
+                    var call = 0
+                    while now() < deadline {
+                        let began = now()
+                        do {
+                            if isWriter {
+                                let item = advanced && call % 2 == 1 ? assistantItem(task, call) : userItem(task, call)
+                                try await session.addItems([item])
+                                if advanced && call % 10 == 9 {
+                                    try await session.recordUsage(
+                                        RunUsage(requests: 1, inputTokens: 10, outputTokens: 5, totalTokens: 15)
+                                    )
+                                }
+                            } else {
+                                _ = try await session.items(limit: 10)
+                            }
+                            samples.record(now() - began)
+                        } catch {
+                            errors += 1
+                        }
+                        call += 1
+                        if !isWriter {
+                            // A suspension point, so that readers cannot starve the writers'
+                            // continuations on a two-thread pool.
+                            await Task.yield()
+                        }
+                    }
+                    return (isWriter, samples, errors)
+                }
+            }
+            var writes = LatencySamples()
+            var reads = LatencySamples()
+            var errors = 0
+            for try await (isWriter, samples, taskErrors) in group {
+                if isWriter {
+                    writes.merge(samples)
+                } else {
+                    reads.merge(samples)
+                }
+                errors += taskErrors
+            }
+            return (writes, reads, errors)
+        }
+        let elapsed = Double(now() - start) / 1e9
+        try await ledger.close()
+        let fdsPeak = sampler.stop()
+        var result = BenchResult()
+        result.set("writes_per_s", Double(writes.count) / elapsed)
+        result.set("reads_per_s", Double(reads.count) / elapsed)
+        result.set("write_p50_ms", writes.percentileMilliseconds(50))
+        result.set("write_p99_ms", writes.percentileMilliseconds(99))
+        result.set("read_p50_ms", reads.percentileMilliseconds(50))
+        result.set("read_p99_ms", reads.percentileMilliseconds(99))
+        result.set("errors", errors)
+        result.set("fds_start", fdsStart)
+        result.set("fds_peak", fdsPeak)
+        result.set("fds_end", DescriptorSampler.count())
+        result.set("elapsed_s", elapsed)
+        return result
+    }
+
+    /// (b): one writer awaiting each call, `itemsPerCall` items per call.
+    static func singleWriter(_ settings: Settings, itemsPerCall: Int) async throws -> BenchResult {
+        let ledger = try await Ledger.open(
+            at: settings.directory,
+            options: LedgerOptions(durability: settings.durability)
+        )
+        let session = ledger.session("single")
+        let start = now()
+        let deadline = start + nanoseconds(settings.duration)
+        var calls = 0
+        while now() < deadline {
+            let items = (0..<itemsPerCall).map { userItem(0, calls * itemsPerCall + $0) }
+            try await session.addItems(items)
+            calls += 1
+        }
+        let elapsed = Double(now() - start) / 1e9
+        try await ledger.close()
+        var result = BenchResult()
+        result.set("calls_per_s", Double(calls) / elapsed)
+        result.set("items_per_s", Double(calls * itemsPerCall) / elapsed)
+        result.set("elapsed_s", elapsed)
+        return result
+    }
+
+    /// (c) and (d): reads of the last 20 items and of all items of a 10,000-item session, now
+    /// and as of a past sequence number (the state with exactly those 10,000 items, before 100
+    /// more adds and 50 pops). Median per-call times in milliseconds.
+    static func reads(_ settings: Settings) async throws -> BenchResult {
+        let ledger = try await Ledger.open(at: settings.directory, options: LedgerOptions(durability: .none))
+        let session = ledger.session("big")
+        for batch in 0..<10 {
+            try await session.addItems((0..<1000).map { userItem(batch, $0) })
+        }
+        let past = try await ledger.headSequence()
+        for call in 0..<100 {
+            try await session.addItems([assistantItem(99, call)])
+        }
+        for _ in 0..<50 {
+            _ = try await session.popItem()
+        }
+        let share = nanoseconds(settings.duration) / 4
+        var result = BenchResult()
+        let cases: [(String, Int?, AsOf?)] = [
+            ("last20_ms", 20, nil), ("all_ms", nil, nil),
+            ("asof_last20_ms", 20, .sequence(past)), ("asof_all_ms", nil, .sequence(past)),
+        ]
+        for (key, limit, asOf) in cases {
+            var samples = LatencySamples()
+            let deadline = now() + share
+            let expected = min(limit ?? .max, asOf == nil ? 10_050 : 10_000)
+            repeat {
+                let began = now()
+                let items = try await session.items(limit: limit ?? .max, asOf: asOf)
+                samples.record(now() - began)
+                guard items.count == expected else {
+                    throw BenchError("\(key): read \(items.count) items, expected \(expected)")
+                }
+            } while now() < deadline
+            result.set(key, samples.percentileMilliseconds(50))
+        }
+        try await ledger.close()
+        return result
+    }
+
+    /// (e): rebuild of the read model from a log of `settings.items` corpus items across
+    /// `settings.items / 1000` sessions: items/s and peak resident memory of the rebuild.
+    static func rebuild(_ settings: Settings) async throws -> BenchResult {
+        let corpus = try Corpus.load(settings.corpus)
+        let sessions = max(1, settings.items / 1000)
+        let ledger = try await Ledger.open(at: settings.directory, options: LedgerOptions(durability: .none))
+        var next = 0
+        for index in 0..<sessions {
+            let items = (0..<(settings.items / sessions)).map { _ in
+                defer { next += 1 }
+                return corpus.items[next % corpus.items.count]
+            }
+            try await ledger.session("session-\(index)").addItems(items)
+        }
+        try await ledger.close()
+        try FileManager.default.removeItem(atPath: settings.directory + "/views.sqlite")
+        Memory.resetPeak()
+        let start = now()
+        let reopened = try await Ledger.open(at: settings.directory, options: LedgerOptions(durability: .none))
+        let elapsed = Double(now() - start) / 1e9
+        let peak = Memory.peakResidentBytes()
+        let check = try await reopened.session("session-0").items(limit: 1).count
+        try await reopened.close()
+        guard check == 1 else {
+            throw BenchError("the rebuilt read model lost session-0")
+        }
+        var result = BenchResult()
+        result.set("items", next)
+        result.set("sessions", sessions)
+        result.set("rebuild_s", elapsed)
+        result.set("rebuild_items_per_s", Double(next) / elapsed)
+        result.set("rebuild_peak_rss_mb", Double(peak) / 1_048_576)
+        return result
+    }
+
+    /// (f): bytes of the log against the raw item JSON, for the Fixtures conversations (each
+    /// conversation one add per item, as an agent adds them, and one add per conversation) and
+    /// for the corpus.
+    static func bytes(_ settings: Settings) async throws -> BenchResult {
+        var result = BenchResult()
+        let fixtures = try Corpus.fixtures()
+        let corpus = try Corpus.load(settings.corpus)
+        for (name, items, perCall) in [
+            ("fixtures_1_per_call", fixtures, 1), ("fixtures_conversation_per_call", fixtures, 0),
+            ("corpus_1_per_call", corpus, 1), ("corpus_100_per_call", corpus, 100),
+        ] as [(String, Corpus, Int)] {
+            let directory = settings.directory + "-" + name
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            let ledger = try await Ledger.open(at: directory, options: LedgerOptions(durability: .none))
+            for (conversation, conversationItems) in items.conversations {
+                let session = ledger.session(conversation)
+                let step = perCall == 0 ? conversationItems.count : perCall
+                var start = 0
+                while start < conversationItems.count {
+                    try await session.addItems(
+                        Array(conversationItems[start..<min(start + step, conversationItems.count)])
+                    )
+                    start += step
+                }
+            }
+            let stats = try await ledger.stats()
+            try await ledger.close()
+            result.set("\(name)_raw_bytes", items.rawBytes)
+            result.set("\(name)_log_bytes", Int(stats.logBytes))
+            result.set("\(name)_ratio", Double(stats.logBytes) / Double(items.rawBytes))
+        }
+        return result
+    }
+
+    static func userItem(_ writer: Int, _ call: Int) -> SessionItem {
+        try! SessionItem(json: #"{"role":"user","content":"writer \#(writer) message \#(call)"}"#)
+    }
+
+    static func assistantItem(_ writer: Int, _ call: Int) -> SessionItem {
+        try! SessionItem(json: #"{"role":"assistant","content":"reply to writer \#(writer) message \#(call)"}"#)
+    }
+}

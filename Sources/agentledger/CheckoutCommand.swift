@@ -1,0 +1,26 @@
+import AgentLedger
+import ArgumentParser
+
+/// `agentledger checkout --as-of-seq N --into DIR`: an independent store holding the log up to N.
+struct CheckoutCommand: AsyncParsableCommand, StoreCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "checkout",
+        abstract: "Copy the log up to a sequence number into a new, independent store.",
+        discussion: "For reproducing exactly what an agent saw at that moment; the read model is rebuilt."
+    )
+
+    @OptionGroup var store: StoreOptions
+
+    @Option(help: "The last sequence number to copy.")
+    var asOfSeq: UInt64
+
+    @Option(help: ArgumentHelp("The new store's directory (must not hold a store).", valueName: "dir"))
+    var into: String
+
+    func run() async throws {
+        let last = try await Ledger.checkout(from: store.directory, through: asOfSeq, into: into)
+        var output = OutputBuffer()
+        output.line("checked out \(last) events into \(into)")
+        try output.flush()
+    }
+}

@@ -1,0 +1,56 @@
+import AgentLedger
+import ArgumentParser
+import Foundation
+
+/// `agentledger import`: replays exported events into this store.
+struct ImportCommand: AsyncParsableCommand, StoreCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import",
+        abstract: "Replay events exported by `agentledger export` (JSON Lines) into this store.",
+        discussion: """
+            Each event is replayed as the command that produced it (add, pop, clear, branch, usage), \
+            so sequence numbers and times are this store's and item JSON stays verbatim. Every line \
+            is checked before anything is written: a bad line exits 65 naming it.
+            """
+    )
+
+    @OptionGroup var store: StoreOptions
+
+    @Option(help: "Read from this file instead of standard input.")
+    var file: String?
+
+    func run() async throws {
+        let data: Data
+        if let file {
+            guard let contents = FileManager.default.contents(atPath: file) else {
+                throw CLIFailure(ExitCodes.noInput, "cannot read \(file)")
+            }
+            data = contents
+        } else {
+            data = FileHandle.standardInput.readDataToEndOfFile()
+        }
+        var events: [LedgerEvent] = []
+        var lineNumber = 0
+        for line in data.split(separator: 0x0A, omittingEmptySubsequences: false) {
+            lineNumber += 1
+            if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) {
+                continue
+            }
+            do {
+                events.append(try LedgerEvent(exportLine: Array(line), lineNumber: lineNumber))
+            } catch let error as LedgerError {
+                throw CLIFailure.data(error.message)
+            }
+        }
+        let summary = try await store.withLedger(.write) { ledger in try await ledger.importEvents(events) }
+        var output = OutputBuffer()
+        output.line("imported \(summary.eventsWritten) events (\(summary.items) items, \(summary.sessions) sessions)")
+        for refusal in summary.refused {
+            output.line("refused: \(refusal)")
+        }
+        try output.flush()
+        if !summary.refused.isEmpty {
+            throw ExitCode(ExitCodes.dataError)
+        }
+    }
+}

@@ -1,0 +1,67 @@
+/// Builds JSON text for the `--json` outputs, member by member in a fixed order, with item
+/// JSON embedded verbatim (never parsed and re-encoded).
+struct JSONText {
+    private var members: [String] = []
+
+    /// A JSON string literal for `text`: quotes, backslashes and control characters escaped,
+    /// everything else as UTF-8.
+    static func string(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case "\u{08}": out += "\\b"
+            case "\u{0C}": out += "\\f"
+            case let control where control.value < 0x20:
+                out += "\\u00" + (control.value < 0x10 ? "0" : "") + String(control.value, radix: 16)
+            default:
+                out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
+    }
+
+    /// `text` as a JSON string, or `null`.
+    static func string(_ text: String?) -> String {
+        text.map { string($0) } ?? "null"
+    }
+
+    /// A JSON array of values that are already JSON text.
+    static func array(_ elements: [String]) -> String {
+        "[" + elements.joined(separator: ",") + "]"
+    }
+
+    /// Adds a member whose value is already JSON text.
+    mutating func raw(_ key: String, _ json: String) {
+        members.append(Self.string(key) + ":" + json)
+    }
+
+    /// Adds a string member (`null` for `nil`).
+    mutating func string(_ key: String, _ value: String?) {
+        raw(key, Self.string(value))
+    }
+
+    /// Adds an integer member (`null` for `nil`).
+    mutating func number<N: BinaryInteger>(_ key: String, _ value: N?) {
+        raw(key, value.map { "\($0)" } ?? "null")
+    }
+
+    /// Adds a floating-point member.
+    mutating func number(_ key: String, _ value: Double) {
+        raw(key, value.isFinite ? "\(value)" : "null")
+    }
+
+    /// Adds a Boolean member.
+    mutating func bool(_ key: String, _ value: Bool) {
+        raw(key, value ? "true" : "false")
+    }
+
+    /// The object: `{"key":value,...}`.
+    var object: String {
+        "{" + members.joined(separator: ",") + "}"
+    }
+}

@@ -1,0 +1,163 @@
+import AgentLedger
+import ArgumentParser
+import Dispatch
+import Foundation
+
+/// `agentledger log [--session S] [--branch B] [--kind K]... [--from-seq A] [--to-seq B]
+/// [--since T] [--until T] [--json] [--follow]`: the audit trail.
+struct LogCommand: AsyncParsableCommand, StoreCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "log",
+        abstract: "Print the events of the log, oldest first: the audit trail.",
+        discussion: """
+            One line per event: SEQ TIME SESSION BRANCH KIND and a summary (item count and a \
+            preview of the first item for items_added, the popped item, the source of a branch, \
+            the usage recorded, ...). With --json, JSON Lines: {"seq","time","session","branch",\
+            "kind", and the kind's fields}: "items" (items_added, verbatim), "item", "item_seq", \
+            "item_index" (item_popped), "source_branch", "from_turn" (branch_created), \
+            "previous_branch" (branch_switched), "switched_to_main" (branch_deleted), "turn", \
+            "usage" (usage_recorded). Popped and cleared items stay visible here.
+
+            Kinds: items_added, item_popped, session_cleared, branch_created, branch_switched, \
+            branch_deleted, usage_recorded.
+
+            --follow keeps printing new events as other processes write them (it reads the log \
+            every 200 ms, read-only) until interrupted, or until --to-seq is reached.
+            """
+    )
+
+    /// How long `--follow` waits between two reads of the log.
+    static let followIntervalMilliseconds = 200
+
+    @OptionGroup var store: StoreOptions
+
+    @Option(name: .long, help: ArgumentHelp("Only this session's events.", valueName: "session"))
+    var session: String?
+
+    @Option(name: .long, help: ArgumentHelp("Only events about this branch.", valueName: "branch"))
+    var branch: String?
+
+    @Option(name: .long, help: ArgumentHelp("Only events of this kind (repeatable).", valueName: "kind"))
+    var kind: [String] = []
+
+    @Option(name: .long, help: ArgumentHelp("Only events from this sequence number on.", valueName: "n"))
+    var fromSeq: UInt64?
+
+    @Option(name: .long, help: ArgumentHelp("Only events up to this sequence number.", valueName: "n"))
+    var toSeq: UInt64?
+
+    @Option(name: .long, help: ArgumentHelp("Only events at or after this time (ISO 8601).", valueName: "time"))
+    var since: String?
+
+    @Option(name: .long, help: ArgumentHelp("Only events at or before this time (ISO 8601).", valueName: "time"))
+    var until: String?
+
+    @Flag(name: .long, help: "Print JSON Lines.")
+    var json = false
+
+    @Flag(name: .long, help: "Keep printing new events until interrupted.")
+    var follow = false
+
+    mutating func validate() throws {
+        if let session {
+            try ArgumentChecks.session(session)
+        }
+        for name in kind where EventKind(name: name) == nil {
+            let names = EventKind.allCases.map(\.name).joined(separator: ", ")
+            throw ValidationError("unknown event kind '\(name)'; the kinds are \(names)")
+        }
+        for (option, value) in [("--since", since), ("--until", until)] {
+            if let value, Timestamp.parse(value) == nil {
+                throw ValidationError("\(option) '\(value)' is not an ISO 8601 time such as 2026-11-26T23:40:01Z")
+            }
+        }
+        if let fromSeq, let toSeq, fromSeq > toSeq {
+            throw ValidationError("--from-seq \(fromSeq) is after --to-seq \(toSeq)")
+        }
+    }
+
+    /// The library filter for the options given.
+    var filter: EventFilter {
+        EventFilter(
+            sessionID: session,
+            branch: branch,
+            kinds: kind.isEmpty ? nil : Set(kind.compactMap { EventKind(name: $0) }),
+            fromSequence: fromSeq,
+            toSequence: toSeq,
+            since: since.flatMap(Timestamp.parse).map { Timestamp.date(micros: $0) },
+            until: until.flatMap(Timestamp.parse).map { Timestamp.date(micros: $0) }
+        )
+    }
+
+    func run() async throws {
+        let filter = filter
+        let json = json
+        let last = try await store.withLedger(.read) { ledger in
+            let head = try LogReader.open(directory: ledger.directory).lastSequence
+            var upToHead = filter
+            upToHead.toSequence = min(filter.toSequence ?? head, head)
+            try await Self.write(ledger.events(upToHead), json: json)
+            return head
+        }
+        guard follow else {
+            return
+        }
+        try await store.withLedger(.readOnly) { ledger in
+            let following = Task {
+                try await Self.follow(ledger, filter: filter, after: last, json: json)
+            }
+            // Stop cleanly (exit 0) on SIGINT or SIGTERM, also when the shell started this
+            // process with SIGINT ignored (a background job).
+            let sources = [SIGINT, SIGTERM].map { number in
+                signal(number, SIG_IGN)
+                let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+                source.setEventHandler { following.cancel() }
+                source.resume()
+                return source
+            }
+            defer {
+                for source in sources {
+                    source.cancel()
+                }
+            }
+            do {
+                try await following.value
+            } catch is CancellationError {
+                // Interrupted: everything read so far was printed.
+            }
+        }
+    }
+
+    /// Prints the events of the log after sequence `last` that pass `filter`, as they appear,
+    /// until cancelled or past the filter's `toSequence`.
+    private static func follow(_ ledger: Ledger, filter: EventFilter, after last: UInt64, json: Bool) async throws {
+        var last = last
+        while filter.toSequence.map({ last < $0 }) ?? true {
+            try await Task.sleep(for: .milliseconds(followIntervalMilliseconds))
+            let head = try LogReader.open(directory: ledger.directory).lastSequence
+            guard head > last else {
+                continue
+            }
+            var next = filter
+            next.fromSequence = max(filter.fromSequence ?? 0, last + 1)
+            next.toSequence = min(filter.toSequence ?? head, head)
+            try await write(ledger.events(next), json: json)
+            last = head
+        }
+    }
+
+    /// Prints `events`, flushing standard output every 256 events and at the end.
+    private static func write(_ events: LedgerEvents, json: Bool) async throws {
+        var output = OutputBuffer()
+        var pending = 0
+        for try await event in events {
+            output.line(json ? EventFormatter.json(event) : EventFormatter.line(event))
+            pending += 1
+            if pending == 256 {
+                try output.flush()
+                pending = 0
+            }
+        }
+        try output.flush()
+    }
+}

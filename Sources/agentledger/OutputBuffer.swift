@@ -1,0 +1,59 @@
+import Glibc
+
+/// Text for standard output, collected in memory and written with `write(2)` when flushed.
+///
+/// Item JSON goes out byte for byte as it was stored; nothing here re-encodes it.
+struct OutputBuffer {
+    private var bytes: [UInt8] = []
+
+    /// Appends `text` as UTF-8.
+    mutating func append(_ text: String) {
+        bytes.append(contentsOf: text.utf8)
+    }
+
+    /// Appends raw bytes.
+    mutating func append(bytes more: [UInt8]) {
+        bytes.append(contentsOf: more)
+    }
+
+    /// Appends `text` and a newline.
+    mutating func line(_ text: String) {
+        bytes.append(contentsOf: text.utf8)
+        bytes.append(0x0A)
+    }
+
+    /// Writes everything collected to standard output and empties the buffer.
+    ///
+    /// - Throws: ``CLIFailure`` (exit 74) when standard output cannot be written.
+    mutating func flush() throws(CLIFailure) {
+        defer { bytes.removeAll(keepingCapacity: true) }
+        try Self.write(bytes, to: STDOUT_FILENO)
+    }
+
+    /// Writes all of `bytes` to `descriptor`, retrying short writes and `EINTR`.
+    static func write(_ bytes: [UInt8], to descriptor: Int32) throws(CLIFailure) {
+        var failure: Int32 = 0
+        bytes.withUnsafeBytes { buffer in
+            var offset = 0
+            while offset < buffer.count {
+                let written = Glibc.write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
+                if written < 0 {
+                    if errno == EINTR {
+                        continue
+                    }
+                    failure = errno
+                    return
+                }
+                offset += written
+            }
+        }
+        if failure != 0 {
+            throw CLIFailure(ExitCodes.ioError, "cannot write the output: \(String(cString: strerror(failure)))")
+        }
+    }
+
+    /// Writes `agentledger: <message>` and a newline to standard error.
+    static func printError(_ message: String) {
+        try? write(Array("agentledger: \(message)\n".utf8), to: STDERR_FILENO)
+    }
+}

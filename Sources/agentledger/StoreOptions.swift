@@ -1,0 +1,123 @@
+import AgentLedger
+import ArgumentParser
+import Foundation
+
+/// The options every command that uses a store takes: where the store is, how writes reach
+/// the disk, and how much the library reports on standard error.
+struct StoreOptions: ParsableArguments {
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "The store directory. Default: $AGENTLEDGER_STORE, else ./.agentledger.",
+            valueName: "dir"
+        )
+    )
+    var store: String?
+
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "When a write is on stable storage: fsync (every write), interval:MS (at most MS milliseconds "
+                + "later), or none.",
+            valueName: "mode"
+        )
+    )
+    var durability = DurabilityArgument(.fsync)
+
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "How long a writing command waits for another process to release the store's writer lock "
+                + "(reading commands hold it briefly when nobody writes) before exiting 75.",
+            valueName: "ms"
+        )
+    )
+    var lockWait = 2000
+
+    @Flag(name: .long, help: "Report recovery and read-model rebuilds (log level info instead of warning).")
+    var verbose = false
+
+    mutating func validate() throws {
+        try ArgumentChecks.notNegative(lockWait, "--lock-wait")
+    }
+
+    /// The store directory: `--store`, else `$AGENTLEDGER_STORE`, else `./.agentledger`.
+    var directory: String {
+        if let store, !store.isEmpty {
+            return store
+        }
+        if let fromEnvironment = ProcessInfo.processInfo.environment["AGENTLEDGER_STORE"], !fromEnvironment.isEmpty {
+            return fromEnvironment
+        }
+        return ".agentledger"
+    }
+
+    /// The library options for this invocation.
+    func ledgerOptions(readOnly: Bool = false) -> LedgerOptions {
+        LedgerOptions(durability: durability.durability, readOnly: readOnly)
+    }
+
+    /// Opens the store as `access` says, runs `body`, and closes the store whether `body`
+    /// succeeds or not.
+    ///
+    /// - Throws: ``CLIFailure`` (exit 66) when a read finds no store at ``directory``;
+    ///   `LedgerError` `storeLocked` (exit 75, the message names the writer's pid) when a write
+    ///   finds another writer; the other errors of `Ledger.open` and of `body`.
+    func withLedger<T>(_ access: StoreAccess, _ body: (Ledger) async throws -> T) async throws -> T {
+        let ledger = try await open(access)
+        let result: T
+        do {
+            result = try await body(ledger)
+        } catch {
+            try? await ledger.close()
+            throw error
+        }
+        try await ledger.close()
+        return result
+    }
+
+    /// Opens the store for writing, retrying for up to `--lock-wait` milliseconds while
+    /// another process holds the writer lock.
+    private func openForWriting() async throws -> Ledger {
+        let clock = ContinuousClock()
+        let deadline = clock.now + .milliseconds(lockWait)
+        while true {
+            do {
+                return try await Ledger.open(at: directory, options: ledgerOptions())
+            } catch let error as LedgerError where error.code == .storeLocked {
+                guard clock.now < deadline else {
+                    throw LedgerError(
+                        .storeLocked,
+                        error.message + " (waited \(lockWait) ms; see --lock-wait)",
+                        underlying: error
+                    )
+                }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+        }
+    }
+
+    private func open(_ access: StoreAccess) async throws -> Ledger {
+        let directory = directory
+        if access != .write, !FileManager.default.fileExists(atPath: directory + "/log") {
+            throw CLIFailure(ExitCodes.noInput, "no store at \(directory) (give --store DIR or set AGENTLEDGER_STORE)")
+        }
+        do {
+            switch access {
+            case .write:
+                return try await openForWriting()
+            case .read:
+                do {
+                    return try await Ledger.open(at: directory, options: ledgerOptions())
+                } catch let error as LedgerError where error.code == .storeLocked {
+                    // Another process writes: read beside it.
+                }
+            case .readOnly:
+                break
+            }
+            return try await Ledger.open(at: directory, options: ledgerOptions(readOnly: true))
+        } catch let error as LedgerError where error.code == .notFound {
+            throw CLIFailure(ExitCodes.noInput, error.message)
+        }
+    }
+}

@@ -1,0 +1,62 @@
+import AgentLedger
+import ArgumentParser
+
+/// `agentledger tools SESSION [--branch B] [--json] [--as-of-seq N | --as-of-time T]`.
+struct ToolsCommand: AsyncParsableCommand, StoreCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tools",
+        abstract: "Count tool calls per tool and turn on a branch (default: the current one).",
+        discussion: """
+            Columns: TURN, TOOL, CALLS, ordered by turn. Outputs are not counted. With --json, an \
+            array of {"turn","tool","calls"}. An unknown branch exits 65.
+            """
+    )
+
+    @OptionGroup var store: StoreOptions
+
+    @Argument(help: "The session id.")
+    var session: String
+
+    @Option(name: .long, help: ArgumentHelp("Read this branch instead of the current one.", valueName: "branch"))
+    var branch: String?
+
+    @Flag(name: .long, help: "Print JSON.")
+    var json = false
+
+    @OptionGroup var asOf: AsOfOptions
+
+    mutating func validate() throws {
+        try ArgumentChecks.session(session)
+    }
+
+    func run() async throws {
+        let uses = try await store.withLedger(.read) { ledger in
+            let session = ledger.session(session)
+            try await session.requireBranch(branch, asOf: asOf.asOf)
+            return try await session.toolUsage(branch: branch, asOf: asOf.asOf)
+        }
+        var output = OutputBuffer()
+        if json {
+            output.line(
+                JSONText.array(
+                    uses.map { use in
+                        var object = JSONText()
+                        object.number("turn", use.turn)
+                        object.string("tool", use.toolName)
+                        object.number("calls", use.callCount)
+                        return object.object
+                    }
+                )
+            )
+        } else {
+            var table = TextTable(["TURN", "TOOL", "CALLS"])
+            for use in uses {
+                table.add(["\(use.turn)", use.toolName, "\(use.callCount)"])
+            }
+            for line in table.lines {
+                output.line(line)
+            }
+        }
+        try output.flush()
+    }
+}
