@@ -1,0 +1,321 @@
+import AgentLedger
+import AgentLedgerTestSupport
+import Foundation
+import Synchronization
+import Testing
+
+/// Rebuild (issue 5): the read model can be deleted, damaged, rebuilt live or given a new
+/// schema, and every query answers exactly as before.
+@Suite("Rebuild")
+struct RebuildTests {
+    /// State the readers of the live-rebuild test share with it.
+    final class ReaderState: Sendable {
+        let stop = Atomic<Bool>(false)
+        let rebuilding = Atomic<Bool>(false)
+        let readsDuringRebuild = Atomic<Int>(0)
+        let progress = Mutex<[RebuildProgress]>([])
+    }
+
+    /// A test-only migration: a view over the item rows, and a table a trigger fills.
+    static let extraMigrations: [(name: String, sql: String)] = [
+        (
+            "9001_test_branch_sizes",
+            """
+            CREATE VIEW test_branch_sizes AS
+                SELECT session, branch, count(*) AS items FROM item WHERE removed_seq IS NULL GROUP BY session, branch;
+            CREATE TABLE test_added (seq INTEGER NOT NULL);
+            CREATE TRIGGER test_added_row AFTER INSERT ON item BEGIN INSERT INTO test_added VALUES (new.added_seq); END;
+            """
+        )
+    ]
+
+    /// Writes a varied history: the time-travel script (sessions a, b) and random operations
+    /// (sessions alpha, beta, gamma). Returns the branch names used per session.
+    static func writeHistory(_ ledger: Ledger, seed: UInt64 = 11, steps: Int = 250) async throws -> [String: [String]] {
+        for step in TimeTravelTests.script {
+            try await step.run(ledger)
+        }
+        let result = try await PropertyTests.run(
+            ledger: ledger,
+            sessions: ["alpha", "beta", "gamma"],
+            seed: seed,
+            steps: steps,
+            checkHead: true,
+            keepHistory: false
+        )
+        #expect(result.failed == false, "the random history agrees with the model")
+        var names = result.models.mapValues { $0.usedBranchNames + ["never made"] }
+        for id in TimeTravelTests.sessions {
+            names[id] = TimeTravelTests.branches
+        }
+        return names
+    }
+
+    /// Every read of every session now and at a few past positions, the store-wide listings
+    /// (sessions, stats without file sizes, search) and the head.
+    static func everything(_ ledger: Ledger, _ names: [String: [String]]) async throws -> [String: AnyHashable] {
+        var all: [String: AnyHashable] = [:]
+        let head = try await ledger.headSequence()
+        all["head"] = AnyHashable(head)
+        for (id, branches) in names {
+            for position in [nil, 1, head / 3, head / 2, head - 1] as [UInt64?] {
+                let reads = try await everyRead(
+                    of: ledger.session(id),
+                    asOf: position.map { .sequence($0) },
+                    branches: branches
+                )
+                for (key, value) in reads {
+                    all["\(id) @\(position.map(String.init) ?? "now") \(key)"] = value
+                }
+            }
+            for query in ["ask", "weather", "q1 OR q2", "answer*"] {
+                all["\(id) search \(query)"] = AnyHashable(try await ledger.session(id).search(query, limit: 50))
+            }
+        }
+        all["sessions"] = AnyHashable(try await ledger.sessions())
+        let stats = try await ledger.stats()
+        all["stats"] = AnyHashable([
+            stats.headSequence, UInt64(stats.sessionCount), UInt64(stats.liveItemCount), UInt64(stats.totalItemRows),
+            UInt64(stats.segmentCount), UInt64(stats.logBytes),
+        ])
+        all["search"] = AnyHashable(try await ledger.search("ask", limit: 100))
+        return all
+    }
+
+    static func removeReadModel(_ store: TemporaryStore) {
+        for suffix in ["", "-wal", "-shm"] {
+            try? FileManager.default.removeItem(atPath: store.path + "/views.sqlite" + suffix)
+        }
+    }
+
+    /// The inode of the read model file: a rebuild writes a new file and moves it into place.
+    static func readModelInode(_ store: TemporaryStore) throws -> UInt64 {
+        let attributes = try FileManager.default.attributesOfItem(atPath: store.path + "/views.sqlite")
+        return try #require((attributes[.systemFileNumber] as? NSNumber)?.uint64Value)
+    }
+
+    /// Runs one statement on a read model file with the sqlite3 command line and returns its output.
+    static func sqlite(_ path: String, _ sql: String) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["sqlite3", "-readonly", path, sql]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// The reads of the live-rebuild test's readers, as text (which tasks can share).
+    static func signature(of session: LedgerSession) async throws -> String {
+        let items = try await session.items()
+        let side = try await session.items(branch: "side")
+        let branches = try await session.listBranches()
+        let turns = try await session.conversationTurns(branch: "main")
+        let tools = try await session.conversationByTurns()
+        let usage = try await session.sessionUsage()
+        return
+            "\(items.count) \(side.count) \(items.last.map(\.json) ?? "") \(branches) \(turns) \(tools) \(usage as Any)"
+    }
+
+    @Test("deleting the read model: the next open rebuilds it and every query answers the same")
+    func deleteAndReopen() async throws {
+        let store = try TemporaryStore()
+        defer { store.remove() }
+        var ledger = try await store.open { $0 = PropertyTests.options() }
+        let names = try await Self.writeHistory(ledger)
+        let before = try await Self.everything(ledger, names)
+        #expect(try await ledger.verifyReadModel() == [])
+        try await ledger.close()
+
+        Self.removeReadModel(store)
+        ledger = try await store.open { $0 = PropertyTests.options() }
+        expectSameReads(try await Self.everything(ledger, names), before, "after deleting the read model")
+        #expect(try await ledger.verifyReadModel() == [])
+        try await ledger.close()
+
+        // A damaged read model is rebuilt too.
+        try Data("this is not a database".utf8).write(to: URL(fileURLWithPath: store.path + "/views.sqlite"))
+        ledger = try await store.open { $0 = PropertyTests.options() }
+        expectSameReads(try await Self.everything(ledger, names), before, "after damaging the read model")
+        try await ledger.close()
+    }
+
+    @Test("rebuildViews swaps in a new read model while readers read: they never fail nor see a partial view")
+    func liveRebuild() async throws {
+        let store = try TemporaryStore()
+        defer { store.remove() }
+        let ledger = try await store.open { $0 = PropertyTests.options() }
+        // Enough rows that a rebuild takes a while.
+        for batch in 0..<150 {
+            for id in ["r0", "r1", "r2"] {
+                try await ledger.session(id).addItems(
+                    (0..<10).map { index in
+                        index == 0
+                            ? ItemFactory.user("\(id) ask \(batch)") : ItemFactory.assistant("answer \(batch).\(index)")
+                    }
+                )
+            }
+            if batch == 100 {
+                try await ledger.session("r1").createBranch(fromTurn: 50, named: "side")
+                await ledger.session("r1").storeRunUsage(RunUsage(requests: 1, totalTokens: 9))
+            }
+        }
+        let readers = ["r0", "r1", "r2"]
+        var expectedReads: [String: [String: AnyHashable]] = [:]
+        for id in readers {
+            expectedReads[id] = try await everyRead(of: ledger.session(id), branches: ["main", "side"])
+        }
+        let expected = expectedReads
+        var expectedSignatures: [String: String] = [:]
+        for id in readers {
+            expectedSignatures[id] = try await Self.signature(of: ledger.session(id))
+        }
+        let signatures = expectedSignatures
+        let state = ReaderState()
+
+        let (outcomes, acknowledged) = try await withThrowingTaskGroup(
+            of: (reads: Int, failures: [String]).self
+        ) { group in
+            for reader in 0..<6 {
+                group.addTask {
+                    var reads = 0
+                    var failures: [String] = []
+                    while !state.stop.load(ordering: .acquiring) {
+                        let id = readers[(reader + reads) % readers.count]
+                        let during = state.rebuilding.load(ordering: .acquiring)
+                        do {
+                            let signature = try await Self.signature(of: ledger.session(id))
+                            if signature != signatures[id] {
+                                failures.append(
+                                    "reader \(reader) read \(reads) of \(id) differs: \(signature.prefix(200))"
+                                )
+                            }
+                        } catch {
+                            failures.append("reader \(reader) read \(reads) of \(id) failed: \(error)")
+                        }
+                        reads += 1
+                        if during && state.rebuilding.load(ordering: .acquiring) {
+                            state.readsDuringRebuild.add(1, ordering: .relaxed)
+                        }
+                    }
+                    return (reads, failures)
+                }
+            }
+            // A writer on another session: its calls wait for each rebuild and then go through.
+            let writer = Task {
+                var acknowledged: [SessionItem] = []
+                for index in 0..<60 {
+                    let item = ItemFactory.user("w \(index)")
+                    try await ledger.session("w").addItems([item])
+                    acknowledged.append(item)
+                }
+                return acknowledged
+            }
+            for _ in 0..<3 {
+                state.rebuilding.store(true, ordering: .releasing)
+                try await ledger.rebuildViews { report in state.progress.withLock { $0.append(report) } }
+                state.rebuilding.store(false, ordering: .releasing)
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            let acknowledged = try await writer.value
+            state.stop.store(true, ordering: .releasing)
+            var outcomes: [(reads: Int, failures: [String])] = []
+            for try await outcome in group {
+                outcomes.append(outcome)
+            }
+            return (outcomes, acknowledged)
+        }
+        let failures = outcomes.flatMap(\.failures)
+        #expect(failures.isEmpty, "\(failures.prefix(5))")
+        #expect(outcomes.allSatisfy { $0.reads > 0 })
+        #expect(state.readsDuringRebuild.load(ordering: .relaxed) > 0, "some reads ran while a rebuild was running")
+        let reports = state.progress.withLock { $0 }
+        #expect(!reports.isEmpty)
+        #expect(reports.allSatisfy { $0.applied <= $0.total })
+        #expect(reports.contains { $0.applied == $0.total && $0.fraction == 1 })
+        #expect(try await ledger.session("w").items() == acknowledged)
+        for id in readers {
+            expectSameReads(
+                try await everyRead(of: ledger.session(id), branches: ["main", "side"]),
+                expected[id]!,
+                "\(id) after the rebuilds"
+            )
+        }
+        #expect(try await ledger.verifyReadModel() == [])
+        try await ledger.close()
+    }
+
+    @Test("an extra migration makes the next open rebuild the read model: every query as before, plus the new view")
+    func extraMigration() async throws {
+        let store = try TemporaryStore()
+        defer { store.remove() }
+        let path = store.path + "/views.sqlite"
+        var ledger = try await store.open { $0 = PropertyTests.options() }
+        let names = try await Self.writeHistory(ledger, seed: 23, steps: 150)
+        let before = try await Self.everything(ledger, names)
+        try await ledger.close()
+        let original = try Self.readModelInode(store)
+
+        // Reopening unchanged keeps the file.
+        ledger = try await store.open { $0 = PropertyTests.options() }
+        try await ledger.close()
+        #expect(try Self.readModelInode(store) == original)
+
+        // With the extra migration: a new file, the same answers, and the new view and table.
+        ledger = try await store.open {
+            $0 = PropertyTests.options()
+            $0.extraMigrations = Self.extraMigrations
+        }
+        let migrated = try Self.readModelInode(store)
+        #expect(migrated != original, "the read model file was replaced")
+        expectSameReads(try await Self.everything(ledger, names), before, "with the extra migration")
+        #expect(try await ledger.verifyReadModel() == [])
+        for (id, _) in names {
+            let branches = try await ledger.session(id).listBranches().filter { $0.itemCount > 0 }
+            let rows = try Self.sqlite(
+                path,
+                "SELECT branch || '=' || items FROM test_branch_sizes WHERE session = '\(id)' ORDER BY branch"
+            )
+            let expectedRows = branches.map { "\($0.name)=\($0.itemCount)" }.sorted().joined(separator: "\n")
+            #expect(rows == expectedRows, "test_branch_sizes of \(id)")
+        }
+        let stats = try await ledger.stats()
+        #expect(try Self.sqlite(path, "SELECT count(*) FROM test_added") == "\(stats.totalItemRows)")
+        // The trigger also sees new writes.
+        try await ledger.session("alpha").addItems([
+            ItemFactory.user("after the migration"), ItemFactory.assistant("ok"),
+        ])
+        #expect(try Self.sqlite(path, "SELECT count(*) FROM test_added") == "\(stats.totalItemRows + 2)")
+        try await ledger.close()
+
+        // The same migrations again: no rebuild.
+        ledger = try await store.open {
+            $0 = PropertyTests.options()
+            $0.extraMigrations = Self.extraMigrations
+        }
+        try await ledger.close()
+        #expect(try Self.readModelInode(store) == migrated)
+
+        // Without them: rebuilt again, the view is gone, and everything else answers as before
+        // (plus the two items added above).
+        ledger = try await store.open { $0 = PropertyTests.options() }
+        #expect(try Self.readModelInode(store) != migrated)
+        #expect(try Self.sqlite(path, "SELECT count(*) FROM sqlite_master WHERE name LIKE 'test_%'") == "0")
+        #expect(
+            try await ledger.session("alpha").items().suffix(2) == [
+                ItemFactory.user("after the migration"), ItemFactory.assistant("ok"),
+            ]
+        )
+        for id in names.keys where id != "alpha" {
+            let reads = try await everyRead(of: ledger.session(id), branches: names[id]!)
+            for (key, value) in reads {
+                #expect(before["\(id) @now \(key)"] == value, "\(id) \(key) after removing the migration")
+            }
+        }
+        #expect(try await ledger.verifyReadModel() == [])
+        try await ledger.close()
+    }
+}
