@@ -1,0 +1,101 @@
+import AgentLedger
+import AgentLedgerTestSupport
+import Foundation
+import Testing
+
+@Suite("CLI maintenance: verify, rebuild, checkout, export, import, import-sdk-sqlite")
+struct CLIMaintenanceTests {
+    static let items = #"[{"role":"user","content":"one"},{"role":"assistant","content":"two \u00e9"}]"#
+
+    @Test("verify prints the head, accepts it back with --expect-head, and exits 1 on a damaged log")
+    func verify() async throws {
+        let store = try CLIStore()
+        try await store.ok("add", "s", input: Self.items)
+        try await store.ok("add", "s", input: #"{"role":"user","content":"three"}"#)
+        let output = try await store.ok("verify", "--deep")
+        #expect(output.contains("read model: identical to a fresh rebuild"))
+        let head = try #require(output.split(separator: "\n").first { $0.hasPrefix("head ") }?.dropFirst(5))
+        #expect(head.hasPrefix("2:") && head.count == 2 + 64)
+        try await store.ok("verify", "--expect-head", String(head))
+        let wrong = try await store.run("verify", "--expect-head", "2:" + String(repeating: "0", count: 64))
+        #expect(wrong.status == 1 && wrong.standardOutput.contains("NOT found"))
+        let json = try CLIStore.json(try await store.ok("verify", "--json"))
+        #expect(json["ok"]?.boolValue == true && json["head_seq"]?.intValue == 2)
+
+        // Flip one byte inside the first frame's payload: verify names the place and exits 1.
+        let segment = store.path + "/log/00000000000000000001.seg"
+        var bytes = try #require(FileManager.default.contents(atPath: segment))
+        bytes[32 + 64 + 3] ^= 0x40
+        try bytes.write(to: URL(fileURLWithPath: segment))
+        let damaged = try await store.run("verify")
+        #expect(damaged.status == 1)
+        #expect(damaged.standardOutput.contains("segment 00000000000000000001.seg"))
+        #expect(damaged.standardOutput.contains("FAILED"))
+    }
+
+    @Test("rebuild replaces the read model and every answer stays the same")
+    func rebuild() async throws {
+        let store = try CLIStore()
+        try await store.ok("add", "s", input: Self.items)
+        let before = try await store.ok("items", "s")
+        let result = try await store.run("rebuild")
+        #expect(result.status == 0)
+        #expect(result.standardError.contains("rebuild: 1/1 events, 100%"))
+        #expect(try await store.ok("items", "s") == before)
+        try await store.ok("verify", "--deep")
+    }
+
+    @Test("checkout copies the log up to a sequence number into an independent store")
+    func checkout() async throws {
+        let store = try CLIStore()
+        try await store.ok("add", "s", input: Self.items)
+        try await store.ok("pop", "s")
+        try await store.ok("clear", "s")
+        let target = store.root + "/past"
+        try await store.ok("checkout", "--as-of-seq", "1", "--into", target)
+        let copy = try await store.runner.run(["items", "s", "--store", target])
+        #expect(copy.status == 0)
+        let asOf = try await store.ok("items", "s", "--as-of-seq", "1")
+        #expect(copy.standardOutput == asOf)
+        #expect(copy.standardOutput.contains("two \\u00e9"))
+        let again = try await store.run("checkout", "--as-of-seq", "1", "--into", target)
+        #expect(again.status == 65)
+    }
+
+    @Test("export then import reproduces the sessions, item JSON byte for byte")
+    func exportImport() async throws {
+        let store = try CLIStore()
+        try await store.ok("add", "s", input: Self.items)
+        try await store.ok("branch", "create", "s", "--from-turn", "1", "--name", "alt")
+        try await store.ok("add", "s", input: #"{"role":"user","content":"on alt"}"#)
+        let exported = try await store.ok("export")
+        #expect(exported.split(separator: "\n").count == 3)
+        let other = try CLIStore()
+        let imported = try await other.run(["import"], input: exported)
+        #expect(imported.status == 0, "\(imported.standardError)")
+        for branch in ["main", "alt"] {
+            let original = try await store.ok("items", "s", "--branch", branch)
+            #expect(try await other.ok("items", "s", "--branch", branch) == original)
+        }
+        let bad = try await other.run(["import"], input: "{\"kind\":\"nope\"}\n")
+        #expect(bad.status == 65 && bad.standardError.contains("line 1"))
+    }
+
+    @Test("import-sdk-sqlite moves an Agents SDK database in; a missing file exits 66")
+    func importSDK() async throws {
+        let store = try CLIStore()
+        let database = store.root + "/sdk.db"
+        let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../../Fixtures/sdk-sqlite-session.sql").standardized.path
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
+        process.arguments = [database, ".read \(fixture)"]
+        try process.run()
+        process.waitUntilExit()
+        let output = try await store.ok("import-sdk-sqlite", database)
+        #expect(output.contains("imported 5 items of 2 sessions"))
+        #expect(try await store.ok("items", "user_123", "--limit", "1").contains(#"What state is it in? \u00e9"#))
+        let missing = try await store.run("import-sdk-sqlite", store.root + "/missing.db")
+        #expect(missing.status == 66)
+    }
+}
