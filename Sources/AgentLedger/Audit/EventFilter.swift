@@ -38,10 +38,11 @@ public struct EventFilter: Sendable, Hashable {
 
     /// Whether `event` passes every condition.
     public func matches(_ event: LedgerEvent) -> Bool {
-        if let sessionID, event.sessionID != sessionID {
+        // Byte for byte, as the store compares names (not by canonical equivalence).
+        if let sessionID, !event.sessionID.utf8.elementsEqual(sessionID.utf8) {
             return false
         }
-        if let branch, event.branch != branch {
+        if let branch, !event.branch.utf8.elementsEqual(branch.utf8) {
             return false
         }
         if let kinds, !kinds.contains(event.kind) {

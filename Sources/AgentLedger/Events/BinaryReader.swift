@@ -66,7 +66,16 @@ struct BinaryReader {
 
     /// A length-prefixed byte range, returned as bounds into `bytes`.
     mutating func readRange() throws(DecodingProblem) -> Range<Int> {
-        let length = try readCount(limit: end - offset, what: "length")
+        let start = offset
+        let value = try readVarint()
+        // Checked after reading the varint: the bytes left are those after it.
+        guard value <= UInt64(end - offset) else {
+            throw DecodingProblem(
+                offset: start,
+                reason: "length \(value) runs past the end (\(end - offset) bytes left)"
+            )
+        }
+        let length = Int(value)
         let range = offset..<(offset + length)
         offset += length
         return range

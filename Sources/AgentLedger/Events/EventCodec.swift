@@ -79,7 +79,8 @@ public enum EventCodec {
     ) throws(LedgerError) -> [LedgerEvent] {
         var reader = BinaryReader(payload)
         var events: [LedgerEvent] = []
-        events.reserveCapacity(count)
+        // Every event takes at least 7 bytes: a hostile count cannot make this allocate wildly.
+        events.reserveCapacity(min(count, payload.count / 7 + 1))
         for index in 0..<count {
             let expected = firstSequence + UInt64(index)
             events.append(try decodeEvent(from: &reader, expectedSequence: expected, location: location))
@@ -179,7 +180,7 @@ public enum EventCodec {
         case .itemsAdded:
             let count = try body.readCount(limit: maxItemsPerEvent, what: "item count")
             var items: [SessionItem] = []
-            items.reserveCapacity(min(count, 4096))
+            items.reserveCapacity(min(count, 4096, body.end - body.offset))
             for index in 0..<count {
                 items.append(try decodeItem(from: &body, sequence: sequence, index: index, location: location))
             }

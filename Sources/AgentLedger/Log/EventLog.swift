@@ -37,6 +37,8 @@ final class EventLog {
     private var activeEndOffset: Int64
     private var head: FrameHash
     private var hasUnsyncedWrites = false
+    /// Where the last appended frame starts in the active segment.
+    private var lastFrameStart: Int64?
     /// The end of the active segment when its writer last told a caller that a write was done
     /// (after a sync, or ``acknowledgeWrites()``): what a failure cuts back to.
     private var acknowledgedEndOffset: Int64
@@ -172,6 +174,7 @@ final class EventLog {
             target = try failing { try rollOver(from: handle, nextBase: firstSequence) }
         }
         let offset = activeEndOffset
+        lastFrameStart = offset
         do {
             try failing {
                 try encoder.withEncodedFrame { try fileSystem.write(target, $0, at: offset) }
@@ -211,6 +214,25 @@ final class EventLog {
         }
         hasUnsyncedWrites = false
         acknowledgedEndOffset = activeEndOffset
+    }
+
+    /// Cuts the last appended frame from the active segment and syncs, after a failure later in
+    /// the same group commit (the read model's commit) made its callers see an error: the log
+    /// must not keep an event nobody was told was written. The log then refuses writes until
+    /// the store is reopened. Best effort, like ``discardUnsynced(_:)``.
+    func revertLastAppend() {
+        if let handle = activeHandle, let start = lastFrameStart {
+            do {
+                try fileSystem.truncate(handle, toSize: start)
+                try fileSystem.syncData(handle)
+                logger.warning("cut the last frame from the log: its group commit failed after it was written")
+            } catch {
+                logger.error("could not cut the last frame from the log", metadata: ["error": "\(error)"])
+            }
+        }
+        if failure == nil {
+            failure = LedgerError(.writerFailed, "a group commit failed after its frame was written")
+        }
     }
 
     /// Records that every frame written so far was acknowledged to its callers (durability

@@ -1,3 +1,5 @@
+import Glibc
+
 /// The writer's exclusive lock on a store: an `flock` on `<store>/LOCK`, held for as long as the
 /// file stays open. The file holds the owner's process id, for the message another writer gets.
 ///
@@ -35,9 +37,13 @@ final class StoreLock {
                         + "close the other writer, or open the store read-only"
                 )
             }
-            let pid = Array("\(Syscalls.processID())\n".utf8)
-            try fileSystem.truncate(handle, toSize: 0)
+            // One write of a fixed width, never an empty file: a writer refused meanwhile reads
+            // either the previous owner's pid or ours, and checks that the pid is alive.
+            var text = "\(Syscalls.processID())"
+            text += String(repeating: " ", count: max(0, pidFieldBytes - 1 - text.utf8.count)) + "\n"
+            let pid = Array(text.utf8)
             try pid.withUnsafeBytes { try fileSystem.write(handle, $0, at: 0) }
+            try fileSystem.truncate(handle, toSize: Int64(pid.count))
         } catch {
             fileSystem.closeFile(handle)
             throw error
@@ -53,14 +59,25 @@ final class StoreLock {
         }
     }
 
-    /// `pid 1234`, `pid 1234, this process`, or `pid unknown`.
+    /// The width of the pid record in `LOCK`, newline included.
+    static let pidFieldBytes = 21
+
+    /// `pid 1234`, `pid 1234, this process`, or `pid unknown`. The holder writes its pid just
+    /// after taking the lock, so this reads again for up to 200 ms until it finds a live process.
     private static func ownerDescription(_ handle: LogFileHandle, fileSystem: any LogFileSystem) -> String {
-        var bytes = [UInt8](repeating: 0, count: 32)
-        let count = (try? bytes.withUnsafeMutableBytes { try fileSystem.read(handle, into: $0, at: 0) }) ?? 0
-        let text = String(decoding: bytes.prefix(count), as: UTF8.self)
-        guard let word = text.split(whereSeparator: \.isWhitespace).first, let pid = Int32(word) else {
-            return "pid unknown"
+        for attempt in 0..<40 {
+            var bytes = [UInt8](repeating: 0, count: 32)
+            let count = (try? bytes.withUnsafeMutableBytes { try fileSystem.read(handle, into: $0, at: 0) }) ?? 0
+            let text = String(decoding: bytes.prefix(count), as: UTF8.self)
+            if let word = text.split(whereSeparator: \.isWhitespace).first, let pid = Int32(word),
+                pid == Syscalls.processID() || kill(pid, 0) == 0 || errno == EPERM
+            {
+                return pid == Syscalls.processID() ? "pid \(pid), this process" : "pid \(pid)"
+            }
+            if attempt < 39 {
+                usleep(5000)
+            }
         }
-        return pid == Syscalls.processID() ? "pid \(pid), this process" : "pid \(pid)"
+        return "pid unknown"
     }
 }

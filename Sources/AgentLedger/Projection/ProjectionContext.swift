@@ -8,21 +8,29 @@ import GRDB
 /// queries inside the transaction see it.
 final class ProjectionContext {
     private struct SessionState {
+        var id: String
         var currentBranch: String
         var lastSequence: Int64
         var lastTime: Int64
         var dirty: Bool
     }
 
+    /// Keys compare session ids and branch names byte for byte, as SQLite does: Swift strings
+    /// compare by canonical equivalence, which would merge "café" (NFC) and "cafe\u{301}" (NFD).
     private struct BranchKey: Hashable {
-        let session: String
-        let branch: String
+        let session: [UInt8]
+        let branch: [UInt8]
+
+        init(session: String, branch: String) {
+            self.session = Array(session.utf8)
+            self.branch = Array(branch.utf8)
+        }
     }
 
     let db: Database
     let statements: ProjectionStatements
-    private var sessions: [String: SessionState] = [:]
-    private var missingSessions: Set<String> = []
+    private var sessions: [[UInt8]: SessionState] = [:]
+    private var missingSessions: Set<[UInt8]> = []
     private var turnCounts: [BranchKey: (count: Int, dirty: Bool)] = [:]
     private var eventTimes: [Int64: Int64] = [:]
 
@@ -37,10 +45,11 @@ final class ProjectionContext {
     }
 
     private func state(_ session: String) throws -> SessionState? {
-        if let state = sessions[session] {
+        let key = Array(session.utf8)
+        if let state = sessions[key] {
             return state
         }
-        if missingSessions.contains(session) {
+        if missingSessions.contains(key) {
             return nil
         }
         guard
@@ -49,11 +58,17 @@ final class ProjectionContext {
                 arguments: [session]
             )
         else {
-            missingSessions.insert(session)
+            missingSessions.insert(key)
             return nil
         }
-        let state = SessionState(currentBranch: row[0], lastSequence: row[1], lastTime: row[2], dirty: false)
-        sessions[session] = state
+        let state = SessionState(
+            id: session,
+            currentBranch: row[0],
+            lastSequence: row[1],
+            lastTime: row[2],
+            dirty: false
+        )
+        sessions[key] = state
         return state
     }
 
@@ -73,8 +88,14 @@ final class ProjectionContext {
         ).execute(arguments: [session, sequence, time])
         try db.cachedStatement(sql: "INSERT INTO session_head (session, seq, current_branch) VALUES (?, ?, 'main')")
             .execute(arguments: [session, sequence])
-        missingSessions.remove(session)
-        sessions[session] = SessionState(currentBranch: "main", lastSequence: sequence, lastTime: time, dirty: false)
+        missingSessions.remove(Array(session.utf8))
+        sessions[Array(session.utf8)] = SessionState(
+            id: session,
+            currentBranch: "main",
+            lastSequence: sequence,
+            lastTime: time,
+            dirty: false
+        )
         turnCounts[BranchKey(session: session, branch: "main")] = (0, false)
     }
 
@@ -88,7 +109,7 @@ final class ProjectionContext {
         }
         state.currentBranch = branch
         state.dirty = true
-        sessions[session] = state
+        sessions[Array(session.utf8)] = state
         try db.cachedStatement(
             sql: "INSERT OR REPLACE INTO session_head (session, seq, current_branch) VALUES (?, ?, ?)"
         )
@@ -101,7 +122,7 @@ final class ProjectionContext {
             state.lastSequence = sequence
             state.lastTime = time
             state.dirty = true
-            sessions[session] = state
+            sessions[Array(session.utf8)] = state
         }
         eventTimes[time] = max(eventTimes[time] ?? 0, sequence)
     }
@@ -131,21 +152,25 @@ final class ProjectionContext {
     /// Sets every branch of the session to zero turns (a clear).
     func resetTurnCounts(_ session: String) throws {
         try db.cachedStatement(sql: "UPDATE branch SET turn_count = 0 WHERE session = ?").execute(arguments: [session])
-        for key in turnCounts.keys where key.session == session {
+        let sessionKey = Array(session.utf8)
+        for key in turnCounts.keys where key.session == sessionKey {
             turnCounts[key] = (0, false)
         }
     }
 
     /// Writes what is kept in memory to the rows. Call once, before the transaction commits.
     func flush() throws {
-        for (session, state) in sessions where state.dirty {
+        for (key, state) in sessions where state.dirty {
             try db.cachedStatement(sql: "UPDATE session SET current_branch = ?, last_seq = ?, last_at = ? WHERE id = ?")
-                .execute(arguments: [state.currentBranch, state.lastSequence, state.lastTime, session])
-            sessions[session]?.dirty = false
+                .execute(arguments: [state.currentBranch, state.lastSequence, state.lastTime, state.id])
+            sessions[key]?.dirty = false
         }
         for (key, value) in turnCounts where value.dirty {
             try db.cachedStatement(sql: "UPDATE branch SET turn_count = ? WHERE session = ? AND name = ?")
-                .execute(arguments: [value.count, key.session, key.branch])
+                .execute(arguments: [
+                    value.count, String(decoding: key.session, as: UTF8.self),
+                    String(decoding: key.branch, as: UTF8.self),
+                ])
             turnCounts[key]?.dirty = false
         }
         for (time, sequence) in eventTimes {

@@ -10,18 +10,19 @@ extension Ledger {
     /// session in log order. Sequence numbers and times are this store's; item JSON is kept
     /// verbatim. Into empty sessions this reproduces the source sessions exactly.
     public func importEvents(_ events: [LedgerEvent]) async throws -> ImportSummary {
-        var current: [String: String] = [:]
+        var current: [[UInt8]: String] = [:]  // by the id's bytes, as the store compares them
         var commands: [WriteCommand] = []
         var items = 0
         for event in events {
             let session = event.sessionID
-            if current[session] == nil {
-                current[session] = try await self.session(session).currentBranch()
+            let key = Array(session.utf8)
+            if current[key] == nil {
+                current[key] = try await self.session(session).currentBranch()
             }
             func onBranch() {
-                if current[session] != event.branch {
+                if current[key] != event.branch {
                     commands.append(.switchBranch(session: session, name: event.branch))
-                    current[session] = event.branch
+                    current[key] = event.branch
                 }
             }
             switch event.payload {
@@ -34,19 +35,19 @@ extension Ledger {
                 commands.append(.popItem(session: session))
             case .sessionCleared:
                 commands.append(.clearSession(session: session))
-                current[session] = "main"
+                current[key] = "main"
             case .branchCreated(let source, let turn):
-                if current[session] != source {
+                if current[key] != source {
                     commands.append(.switchBranch(session: session, name: source))
                 }
                 commands.append(.createBranch(session: session, source: .turn(turn), name: event.branch))
-                current[session] = event.branch
+                current[key] = event.branch
             case .branchSwitched:
                 onBranch()
             case .branchDeleted(let switchedToMain):
                 commands.append(.deleteBranch(session: session, name: event.branch, force: true))
                 if switchedToMain {
-                    current[session] = "main"
+                    current[key] = "main"
                 }
             case .usageRecorded(_, let usage):
                 onBranch()

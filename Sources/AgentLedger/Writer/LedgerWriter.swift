@@ -303,6 +303,7 @@ final class LedgerWriter: Sendable {
         var outcomes: [Result<WriteOutcome, LedgerError>] = []
         outcomes.reserveCapacity(batch.count)
         var events: [LedgerEvent] = []
+        var frameWritten = false
         do {
             try readModel.pool.writeWithoutTransaction { db in
                 try db.beginTransaction(.immediate)
@@ -342,6 +343,7 @@ final class LedgerWriter: Sendable {
                             eventCount: events.count,
                             payload: EventCodec.encode(events)
                         )
+                        frameWritten = true
                         try makeDurable()
                     }
                     try db.commit()
@@ -352,6 +354,11 @@ final class LedgerWriter: Sendable {
             }
         } catch {
             let failure = Self.ledgerError(error, context: "group commit of \(batch.count) calls")
+            if frameWritten {
+                // The frame is in the log but the batch failed (the read model's commit):
+                // nobody was told it was written, so it must not stay there.
+                log.revertLastAppend()
+            }
             if !events.isEmpty {
                 fail(with: failure)
             }
