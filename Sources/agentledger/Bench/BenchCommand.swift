@@ -15,11 +15,12 @@ struct BenchCommand: AsyncParsableCommand {
             seconds (--advanced: with turns, a branch and usage, workload g); b1, b100 = one writer \
             awaiting each call of 1 or 100 items; c = last 20 and all items of a 10,000-item session, \
             now and as of a past sequence number (d); e = rebuild of --items corpus items across \
-            --items/1000 sessions; f = log bytes against raw item JSON. Build in release mode.
+            --items/1000 sessions; f = log bytes against raw item JSON; log = 1, 8 and 30 appenders in each \
+            durability mode (events/s, events per group commit, bytes). Build in release mode.
             """
     )
 
-    @Option(help: "The workload: a, b1, b100, c, e, f.")
+    @Option(help: "The workload: a, b1, b100, c, e, f, log.")
     var workload: String = "a"
 
     @Option(help: "Seconds to run (a, b, c).")
@@ -63,7 +64,8 @@ struct BenchCommand: AsyncParsableCommand {
         case "c": result = try await BenchWorkloads.reads(settings)
         case "e": result = try await BenchWorkloads.rebuild(settings)
         case "f": result = try await BenchWorkloads.bytes(settings)
-        default: throw CLIFailure.usage("unknown workload \(workload): use a, b1, b100, c, e or f")
+        case "log": result = try await BenchWorkloads.appenders(settings)
+        default: throw CLIFailure.usage("unknown workload \(workload): use a, b1, b100, c, e, f or log")
         }
         result.strings.insert(("implementation", "AgentLedger"), at: 0)
         result.strings.insert(("workload", workload), at: 1)
