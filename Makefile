@@ -49,3 +49,47 @@ bench: release
 
 clean:
 	rm -rf .build
+
+## bench-compare: AgentLedger against the OpenAI Agents SDK's SQLite sessions, one table
+## (Benchmarks/README.md); e.g. make bench-compare BENCH_ARGS="--reps 5 --duration 10".
+## compare.py refuses to start when the release binary is missing (unless --only sdk).
+BENCH_VENV := .build/bench-venv
+SDK_VERSION := 0.24.0
+bench-compare: release
+	@[ -x $(BENCH_VENV)/bin/python ] || python3 -m venv $(BENCH_VENV)
+	@$(BENCH_VENV)/bin/python -c "import importlib.metadata as m, sys; \
+	    sys.exit(m.version('openai-agents') != '$(SDK_VERSION)')" 2>/dev/null || \
+	    $(BENCH_VENV)/bin/python -m pip install --quiet --disable-pip-version-check \
+	        'openai-agents==$(SDK_VERSION)'
+	$(BENCH_VENV)/bin/python Benchmarks/compare.py --binary $(BIN_RELEASE) $(BENCH_ARGS)
+
+## stress: the long runs of RELIABILITY.md: a 1,000,000-operation soak printing its memory (the
+## release ledger-torture), 500 kill -9 runs, ten times the seeded fuzzing of `make test`, and
+## libFuzzer on the event decoder when the toolchain can build -sanitize=fuzzer.
+## e.g. make stress STRESS_OPS=200000 STRESS_KILLS=100 STRESS_FUZZ_SCALE=2 STRESS_LIBFUZZER_SECONDS=60
+STRESS_OPS ?= 1000000
+STRESS_KILLS ?= 500
+STRESS_FUZZ_SCALE ?= 10
+STRESS_LIBFUZZER_SECONDS ?= 300
+STRESS_LIBFUZZER_DIR := .build/libfuzzer
+SWIFTC ?= swiftc
+stress: deps
+	$(SWIFT) build -c release --product ledger-torture $(SWIFT_FLAGS)
+	$(SWIFT) build --build-tests $(SWIFT_FLAGS)
+	AGENTLEDGER_STRESS=1 AGENTLEDGER_STRESS_OPS=$(STRESS_OPS) AGENTLEDGER_STRESS_KILLS=$(STRESS_KILLS) \
+	    AGENTLEDGER_FUZZ_SCALE=$(STRESS_FUZZ_SCALE) LEDGER_TORTURE=$(CURDIR)/.build/release/ledger-torture \
+	    $(SWIFT) test --skip-build --filter 'ReliabilityStressTests|ReliabilityFuzzTests'
+	@mkdir -p $(STRESS_LIBFUZZER_DIR)/corpus && rm -f $(STRESS_LIBFUZZER_DIR)/crash-*
+	@if $(SWIFTC) -sanitize=fuzzer -parse-as-library -swift-version 6 -module-name AgentLedgerFuzz \
+	        Sources/AgentLedger/Events/*.swift Sources/AgentLedger/Items/*.swift \
+	        Sources/AgentLedger/Errors/LedgerError.swift Tests/AgentLedgerTests/ReliabilityLibFuzzerTarget.swift \
+	        -o $(STRESS_LIBFUZZER_DIR)/event-decoder; then \
+	    echo "libFuzzer: the event decoder for $(STRESS_LIBFUZZER_SECONDS) s (crashes: $(STRESS_LIBFUZZER_DIR)/crash-*)"; \
+	    SWIFT_BACKTRACE=enable=no $(STRESS_LIBFUZZER_DIR)/event-decoder -max_total_time=$(STRESS_LIBFUZZER_SECONDS) \
+	        -fork=1 -ignore_crashes=1 -print_final_stats=1 -artifact_prefix=$(STRESS_LIBFUZZER_DIR)/ \
+	        $(STRESS_LIBFUZZER_DIR)/corpus 2>&1 | grep -E '^#[0-9]+|INFO: fuzzed|crash|stat::' | tail -n 8; \
+	    crashes=$$(ls $(STRESS_LIBFUZZER_DIR)/crash-* 2>/dev/null | wc -l); \
+	    echo "libFuzzer: $$crashes crashing inputs saved"; test $$crashes -eq 0; \
+	else \
+	    echo "libFuzzer: skipped, this toolchain cannot build -sanitize=fuzzer"; \
+	fi

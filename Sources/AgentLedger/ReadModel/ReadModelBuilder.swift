@@ -21,8 +21,17 @@ enum ReadModelBuilder {
     ) throws -> ReadModel {
         let path = directory + "/" + ReadModel.fileName
         let logger = options.logger
+        // A WAL left non-empty means the last writer did not close cleanly (a clean close
+        // empties it): then check the pages too, since a damaged database file next to a valid
+        // WAL can still show a readable checkpoint.
+        let uncleanShutdown = Ledger.fileSize(path + "-wal") > 0
         if let model = try? ReadModel.open(path: path, readOnly: false, readerCount: options.readerCount) {
-            let status = try? model.status()
+            let intact =
+                !uncleanShutdown
+                || (try? model.pool.read { db in
+                    try String.fetchOne(db, sql: "PRAGMA quick_check") == "ok"
+                }) == true
+            let status = intact ? try? model.status() : nil
             let reason: String?
             if let status {
                 if status.fingerprint != ReadModel.schemaFingerprint(options) {

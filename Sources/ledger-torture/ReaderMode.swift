@@ -1,0 +1,76 @@
+import AgentLedger
+import Foundation
+
+/// `read`: a reader in another process while a writer appends batches (see ``BatchWriterMode``).
+/// Opens the store read-only and, for `--duration-ms`, reads `--session` again and again. A
+/// partial batch is a violation: the item count must be a multiple of `--batch`, and item `j`
+/// must be item `j % batch` of batch `j / batch`. Every tenth read it also reads the new events of
+/// the log: each must add exactly one whole batch.
+///
+/// Prints `reads n=<reads> distinct=<distinct counts seen> max=<largest count> events=<events read>
+/// violations=<n>` (and `violation <what>` for the first few); exits 1 when there was a violation.
+struct ReaderMode {
+    let store: String
+    let session: String
+    let batch: Int
+    let durationMilliseconds: Int
+
+    init(_ arguments: TortureArguments) throws {
+        store = try arguments.string("store")
+        session = try arguments.string("session")
+        batch = max(1, try arguments.int("batch", default: 5))
+        durationMilliseconds = try arguments.int("duration-ms", default: 1000)
+    }
+
+    func run() async throws -> Int32 {
+        let ledger = try await Ledger.open(at: store, options: TortureCommand.options(readOnly: true))
+        TortureOutput.line("open \(getpid())")
+        let handle = ledger.session(session)
+        let end = ContinuousClock.now + .milliseconds(durationMilliseconds)
+        var reads = 0
+        var counts = Set<Int>()
+        var largest = 0
+        var violations = 0
+        var eventsRead = 0
+        var nextSequence: UInt64 = 1
+        func violation(_ text: String) {
+            violations += 1
+            if violations <= 5 {
+                TortureOutput.line("violation \(text)")
+            }
+        }
+        while ContinuousClock.now < end {
+            let items = try await handle.items()
+            reads += 1
+            counts.insert(items.count)
+            if items.count < largest {
+                violation("the item count went down from \(largest) to \(items.count)")
+            }
+            largest = max(largest, items.count)
+            if items.count % batch != 0 {
+                violation("saw \(items.count) items, not a multiple of the batch size \(batch)")
+            }
+            for (position, item) in items.enumerated() {
+                let expected = "b=\(position / batch) i=\(position % batch)/\(batch)"
+                if !item.json.contains(#""content":""# + expected + #"""#) {
+                    violation("item \(position) is \(item.json), expected content \(expected)")
+                    break
+                }
+            }
+            if reads % 10 == 0 {
+                for try await event in try ledger.events(EventFilter(sessionID: session, fromSequence: nextSequence)) {
+                    eventsRead += 1
+                    nextSequence = event.sequence + 1
+                    if case .itemsAdded(let added) = event.payload, added.count != batch {
+                        violation("event \(event.sequence) adds \(added.count) items, not \(batch)")
+                    }
+                }
+            }
+        }
+        try await ledger.close()
+        TortureOutput.line(
+            "reads n=\(reads) distinct=\(counts.count) max=\(largest) events=\(eventsRead) violations=\(violations)"
+        )
+        return violations == 0 ? 0 : TortureCommand.checkFailedExitCode
+    }
+}

@@ -1,0 +1,280 @@
+import AgentLedger
+import AgentLedgerTestSupport
+import Foundation
+import Synchronization
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Disk faults at the ledger level: a write or fsync of the log fails (ENOSPC, EIO) or a write
+/// is short, while several tasks append; and a real full disk (a 2 MiB tmpfs) when the machine
+/// lets the test mount one.
+@Suite("Reliability: disk faults at the ledger level", .serialized, .timeLimit(.minutes(5)))
+struct ReliabilityDiskFaultTests {
+    /// One injected fault.
+    struct Scenario: CustomStringConvertible, Sendable {
+        let name: String
+        let segmentSizeBytes: Int
+        let arm: @Sendable (FaultyFileSystem) -> Void
+
+        var description: String { name }
+    }
+
+    static let scenarios: [Scenario] = {
+        var random = SeededRandom(seed: 0xD15C)
+        var scenarios: [Scenario] = []
+        for round in 0..<3 {
+            let number = Int.random(in: 1...12, using: &random)
+            let kept = Int.random(in: 1...120, using: &random)
+            scenarios += [
+                Scenario(name: "write #\(number) fails with ENOSPC", segmentSizeBytes: 64 << 20) {
+                    $0.failWrite(number, errno: ENOSPC, pathSuffix: ".seg")
+                },
+                Scenario(name: "write #\(number) fails with EIO", segmentSizeBytes: 64 << 20) {
+                    $0.failWrite(number, errno: EIO, pathSuffix: ".seg")
+                },
+                Scenario(name: "write #\(number) is short (\(kept) bytes) then ENOSPC", segmentSizeBytes: 64 << 20) {
+                    $0.shortWrite(number, keepingBytes: kept, errno: ENOSPC, pathSuffix: ".seg")
+                },
+                Scenario(name: "fdatasync #\(number) fails with EIO", segmentSizeBytes: 64 << 20) {
+                    $0.failSync(number, errno: EIO, pathSuffix: ".seg")
+                },
+                Scenario(name: "fdatasync #\(number) fails with ENOSPC", segmentSizeBytes: 64 << 20) {
+                    $0.failSync(number, errno: ENOSPC, pathSuffix: ".seg")
+                },
+            ]
+            if round < 2 {
+                // Small segments: the fault can hit a roll-over (the new segment's header write,
+                // its fsync, the fsync of log/).
+                scenarios += [
+                    Scenario(name: "4 KiB segments, write #\(number + 10) fails with ENOSPC", segmentSizeBytes: 4096) {
+                        $0.failWrite(number + 10, errno: ENOSPC, pathSuffix: ".seg")
+                    },
+                    Scenario(
+                        name: "4 KiB segments, directory fsync #\(round + 1) fails with EIO",
+                        segmentSizeBytes: 4096
+                    ) {
+                        $0.inject(.fail(errno: EIO), on: .syncDirectory, number: round + 1)
+                    },
+                    Scenario(name: "4 KiB segments, fsync #\(number + 10) fails with EIO", segmentSizeBytes: 4096) {
+                        $0.failSync(number + 10, errno: EIO, pathSuffix: ".seg")
+                    },
+                ]
+            }
+        }
+        return scenarios
+    }()
+
+    /// What the appending tasks saw.
+    private struct Outcome: Sendable {
+        var acknowledged: [(sequence: UInt64, session: String, items: [SessionItem])] = []
+        var errors: [LedgerError] = []
+    }
+
+    /// Appends from four tasks (each to its own session, one call at a time, until a call fails
+    /// and then three more) and returns what was acknowledged and what failed.
+    private func appendUntilFailure(_ ledger: Ledger, calls: Int = 40) async -> Outcome {
+        await withTaskGroup(of: Outcome.self) { group in
+            for task in 0..<4 {
+                group.addTask {
+                    var outcome = Outcome()
+                    let session = ledger.session("f\(task)")
+                    var failures = 0
+                    for call in 0..<calls where failures < 4 {
+                        let items = (0...(call % 2)).map {
+                            ItemFactory.user(
+                                "f t=\(task) c=\(call) i=\($0) " + String(repeating: "x", count: 60 + call)
+                            )
+                        }
+                        do {
+                            if let sequence = try await session.append(items) {
+                                outcome.acknowledged.append((sequence, "f\(task)", items))
+                            }
+                        } catch let error as LedgerError {
+                            outcome.errors.append(error)
+                            failures += 1
+                        } catch {
+                            Issue.record("not a LedgerError: \(error)")
+                        }
+                    }
+                    return outcome
+                }
+            }
+            var all = Outcome()
+            for await outcome in group {
+                all.acknowledged += outcome.acknowledged
+                all.errors += outcome.errors
+            }
+            all.acknowledged.sort { $0.sequence < $1.sequence }
+            return all
+        }
+    }
+
+    /// Checks the ledger's state against what was acknowledged: the head, each session's items.
+    private func expectHolds(_ ledger: Ledger, _ outcome: Outcome, context: String) async throws {
+        #expect(try await ledger.headSequence() == (outcome.acknowledged.last?.sequence ?? 0), "\(context)")
+        for task in 0..<4 {
+            let expected = outcome.acknowledged.filter { $0.session == "f\(task)" }.flatMap(\.items)
+            #expect(try await ledger.session("f\(task)").items() == expected, "\(context): session f\(task)")
+        }
+    }
+
+    @Test(
+        "a failed or short write or fsync: its batch fails clearly, nothing unacknowledged shows, writes are refused until reopened, and the reopened log holds exactly the acknowledged events",
+        arguments: Self.scenarios
+    )
+    func injectedFault(_ scenario: Scenario) async throws {
+        let directory = try TemporaryDirectory(prefix: "reliability-fault")
+        defer { directory.remove() }
+        let store = directory.path + "/store"
+        let fileSystem = FaultyFileSystem()
+        let ledger = try await Ledger.open(
+            at: store,
+            options: LedgerOptions(
+                durability: .fsync,
+                segmentSizeBytes: scenario.segmentSizeBytes,
+                fileSystem: fileSystem
+            )
+        )
+        scenario.arm(fileSystem)
+        let outcome = await appendUntilFailure(ledger)
+        #expect(fileSystem.statistics.faultsInjected == 1, "\(scenario): the fault did not fire")
+        // The failing batch's callers get the I/O error, naming the call and errno; every later call is refused.
+        let ioErrors = outcome.errors.filter { $0.code == .io }
+        #expect(!ioErrors.isEmpty, "\(scenario): \(outcome.errors)")
+        #expect(
+            outcome.errors.allSatisfy { $0.code == .io || $0.code == .writerFailed },
+            "\(scenario): \(outcome.errors)"
+        )
+        for error in ioErrors {
+            let text = "\(error)"
+            #expect(text.contains("ENOSPC") || text.contains("EIO"), "\(scenario): unclear error \(text)")
+        }
+        for error in outcome.errors where error.code == .writerFailed {
+            #expect(error.message.contains("reopen"), "\(scenario): \(error.message)")
+        }
+        // Nothing unacknowledged is visible, and the store refuses writes until it is reopened.
+        try await expectHolds(ledger, outcome, context: "\(scenario), before reopening")
+        let session = ledger.session("f0")
+        #expect(
+            await ReliabilityHelpers.error { try await session.addItems([ItemFactory.user("refused")]) }?.code
+                == .writerFailed
+        )
+        #expect(await ReliabilityHelpers.error { _ = try await session.popItem() }?.code == .writerFailed)
+        #expect(await ReliabilityHelpers.error { try await session.clearSession() }?.code == .writerFailed)
+        try await ledger.close()
+        // Reopened: the log holds exactly the acknowledged events.
+        let reopened = try await Ledger.open(at: store, options: LedgerOptions(durability: .fsync))
+        let events = try await ReliabilityHelpers.events(reopened)
+        #expect(events.map(\.sequence) == outcome.acknowledged.map(\.sequence), "\(scenario)")
+        for (event, acknowledged) in zip(events, outcome.acknowledged) {
+            #expect(
+                event.sessionID == acknowledged.session && event.payload == .itemsAdded(acknowledged.items),
+                "\(scenario)"
+            )
+        }
+        try await expectHolds(reopened, outcome, context: "\(scenario), reopened")
+        let verification = try await Ledger.verifyLog(at: store)
+        #expect(verification.isIntact, "\(scenario): \(verification.problems)")
+        #expect(try await reopened.verifyReadModel() == [], "\(scenario)")
+        let next = try await reopened.session("f0").append([ItemFactory.user("after reopening")])
+        #expect(next == (outcome.acknowledged.last?.sequence ?? 0) + 1)
+        try await reopened.close()
+        print(
+            "RELIABILITY disk fault (\(scenario)): acknowledged \(outcome.acknowledged.count) calls, "
+                + "failed \(ioErrors.count) with io and \(outcome.errors.count - ioErrors.count) with writerFailed"
+        )
+    }
+
+    /// Runs `/bin/mount` or `/bin/umount` (or any command) and returns its termination and error text.
+    private func command(_ path: String, _ arguments: [String]) async throws -> (ok: Bool, error: String) {
+        let child = try ReliabilityChildProcess(executable: path, arguments: arguments)
+        let termination = await child.waitForExit(timeout: .seconds(30))
+        return (termination == .exited(0), child.standardError)
+    }
+
+    @Test(
+        "a real full disk (a 2 MiB tmpfs): the failing call gets a clear error, writes are refused, and after the disk grows the reopened store holds exactly the acknowledged events"
+    )
+    func realFullDisk() async throws {
+        let directory = try TemporaryDirectory(prefix: "reliability-tmpfs")
+        defer { directory.remove() }
+        let mountPoint = directory.path + "/disk"
+        try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: false)
+        let mounted = try await command("/bin/mount", ["-t", "tmpfs", "-o", "size=2m", "tmpfs", mountPoint])
+        guard mounted.ok else {
+            print(
+                "RELIABILITY full disk: SKIPPED, cannot mount a tmpfs here (\(mounted.error.trimmingCharacters(in: .whitespacesAndNewlines)))"
+            )
+            return
+        }
+        var failure: (any Error)?
+        do {
+            try await fillDisk(mountPoint)
+        } catch {
+            failure = error
+        }
+        let unmounted = try await command("/bin/umount", [mountPoint])
+        #expect(unmounted.ok, "umount: \(unmounted.error)")
+        if let failure {
+            throw failure
+        }
+    }
+
+    private func fillDisk(_ mountPoint: String) async throws {
+        let store = mountPoint + "/store"
+        let capture = ReliabilityLogCapture()
+        let ledger = try await Ledger.open(
+            at: store,
+            options: LedgerOptions(durability: .fsync, logger: capture.logger)
+        )
+        var random = SeededRandom(seed: 0xF011)
+        var acknowledged: [(sequence: UInt64, items: [SessionItem])] = []
+        var firstError: LedgerError?
+        let session = ledger.session("full")
+        for call in 0..<2000 {
+            let text = ReliabilityFixture.text(&random, count: 3000)
+            let items = [ItemFactory.user("full c=\(call) \(text)")]
+            do {
+                if let sequence = try await session.append(items) {
+                    acknowledged.append((sequence, items))
+                }
+            } catch let error as LedgerError {
+                firstError = error
+                break
+            }
+        }
+        let error = try #require(firstError, "the 2 MiB disk never filled up")
+        let text = "\(error)"
+        #expect(error.code == .io || error.code == .sqlite, "\(text)")
+        #expect(text.contains("ENOSPC") || text.lowercased().contains("full"), "unclear: \(text)")
+        let refused = await ReliabilityHelpers.error { try await session.addItems([ItemFactory.user("refused")]) }
+        #expect(refused?.code == .writerFailed, "\(String(describing: refused))")
+        #expect(try await session.items() == acknowledged.flatMap(\.items), "unacknowledged items are visible")
+        do {
+            try await ledger.close()
+        } catch {
+            print("RELIABILITY full disk: close on the full disk failed: \(error)")
+        }
+        // The disk grows (space freed); the store reopens with exactly the acknowledged events.
+        let remounted = try await command("/bin/mount", ["-o", "remount,size=16m", mountPoint])
+        #expect(remounted.ok, "remount: \(remounted.error)")
+        let reopened = try await Ledger.open(at: store, options: LedgerOptions(durability: .fsync))
+        let events = try await ReliabilityHelpers.events(reopened)
+        #expect(
+            events.map(\.sequence) == acknowledged.map(\.sequence),
+            "the log holds \(events.count) events, \(acknowledged.count) were acknowledged; the failing call got: \(text)"
+        )
+        #expect(try await reopened.session("full").items().count == events.count)
+        let verification = try await Ledger.verifyLog(at: store)
+        #expect(verification.isIntact, "\(verification.problems)")
+        #expect(try await reopened.verifyReadModel() == [])
+        try await reopened.close()
+        print(
+            "RELIABILITY full disk: \(acknowledged.count) calls acknowledged on a 2 MiB tmpfs, then \(error.code): "
+                + "\(error.message.prefix(160)); reopened with \(events.count) events"
+        )
+    }
+}

@@ -1,0 +1,416 @@
+import AgentLedgerTestSupport
+import Foundation
+import Testing
+
+@testable import AgentLedger
+
+/// Hostile and bad input through the public API: each gets a clear error and leaves the store
+/// exactly as it was (head, items, every byte of the log); ids and content holding control
+/// characters or SQL are stored literally; a log written by a newer version is refused.
+@Suite("Reliability: hostile and bad input", .timeLimit(.minutes(3)))
+struct ReliabilityInputTests {
+    /// One bad call and the error code it must get.
+    private struct Case {
+        let name: String
+        let code: LedgerError.Code
+        let call: (Ledger) async throws -> Void
+    }
+
+    private static let maxItemBytes = 1024
+
+    private static func cases() -> [Case] {
+        let user = ItemFactory.user("fine")
+        let big = ItemFactory.user(String(repeating: "x", count: maxItemBytes))  // 1,024 + the JSON around it
+        let longID = String(repeating: "s", count: 1025)
+        let longBranch = String(repeating: "b", count: 257)
+        var cases: [Case] = [
+            Case(name: "an item over maxItemBytes, second of two", code: .invalidItem) {
+                try await $0.session("base").addItems([user, big])
+            },
+            Case(name: "an empty session id (add)", code: .invalidArgument) {
+                try await $0.session("").addItems([user])
+            },
+            Case(name: "an empty session id (items)", code: .invalidArgument) { _ = try await $0.session("").items() },
+            Case(name: "an empty session id (pop)", code: .invalidArgument) { _ = try await $0.session("").popItem() },
+            Case(name: "an empty session id (clear)", code: .invalidArgument) {
+                try await $0.session("").clearSession()
+            },
+            Case(name: "a 1,025-byte session id", code: .invalidArgument) {
+                try await $0.session(longID).addItems([user])
+            },
+            Case(name: "a 1,025-byte session id (items)", code: .invalidArgument) {
+                _ = try await $0.session(longID).items()
+            },
+            Case(name: "a NUL in a session id (add)", code: .invalidArgument) {
+                try await $0.session("ba\0se").addItems([user])
+            },
+            Case(name: "a NUL in a session id (items)", code: .invalidArgument) {
+                _ = try await $0.session("base\0").items()
+            },
+            Case(name: "a NUL in a session id (pop)", code: .invalidArgument) {
+                _ = try await $0.session("base\0x").popItem()
+            },
+            Case(name: "an empty branch name", code: .invalidArgument) {
+                try await $0.session("base").createBranch(fromTurn: 1, named: "")
+            },
+            Case(name: "a blank branch name", code: .invalidArgument) {
+                try await $0.session("base").createBranch(fromTurn: 1, named: " \t\n")
+            },
+            Case(name: "a 257-byte branch name", code: .invalidArgument) {
+                try await $0.session("base").createBranch(fromTurn: 1, named: longBranch)
+            },
+            Case(name: "a NUL in a branch name", code: .invalidArgument) {
+                try await $0.session("base").createBranch(fromTurn: 1, named: "ma\0in")
+            },
+            Case(name: "switching to an empty branch name", code: .invalidArgument) {
+                try await $0.session("base").switchToBranch("")
+            },
+            Case(name: "switching to a NUL branch name", code: .invalidArgument) {
+                try await $0.session("base").switchToBranch("main\0")
+            },
+            Case(name: "reading a NUL branch name", code: .invalidArgument) {
+                _ = try await $0.session("base").items(branch: "main\0evil")
+            },
+            Case(name: "deleting a blank branch", code: .invalidArgument) {
+                try await $0.session("base").deleteBranch("  ")
+            },
+            Case(name: "a negative limit", code: .invalidArgument) {
+                _ = try await $0.session("base").items(limit: -1)
+            },
+            Case(name: "Int.min as limit", code: .invalidArgument) {
+                _ = try await $0.session("base").items(limit: Int.min)
+            },
+            Case(name: "a search limit of 0", code: .invalidArgument) {
+                _ = try await $0.session("base").search("hello", limit: 0)
+            },
+            Case(name: "a negative store-wide search limit", code: .invalidArgument) {
+                _ = try await $0.search("hello", limit: -3)
+            },
+        ]
+        for query in [
+            "\"unterminated", "(", "hello AND", "AND", "OR OR", "nosuchcolumn:hello", "NEAR(hello", "hello )",
+        ] {
+            cases.append(
+                Case(name: "FTS syntax error \(query)", code: .invalidArgument) {
+                    _ = try await $0.session("base").search(query)
+                }
+            )
+            cases.append(
+                Case(name: "store-wide FTS syntax error \(query)", code: .invalidArgument) {
+                    _ = try await $0.search(query)
+                }
+            )
+        }
+        return cases
+    }
+
+    @Test("each bad call gets a clear error of the right code and changes nothing")
+    func badCallsChangeNothing() async throws {
+        let store = try TemporaryStore(prefix: "reliability-input")
+        defer { store.remove() }
+        let ledger = try await store.open { $0.maxItemBytes = Self.maxItemBytes }
+        let base = ledger.session("base")
+        try await base.addItems([
+            ItemFactory.user("hello weather"), ItemFactory.assistant("sunny"), ItemFactory.user("thanks"),
+        ])
+        let before = try await ReliabilityStoreSnapshot.take(ledger, sessions: ["base", "fine", "s"])
+        let cases = Self.cases()
+        for bad in cases {
+            let error = await ReliabilityHelpers.error { try await bad.call(ledger) }
+            #expect(error?.code == bad.code, "\(bad.name): \(String(describing: error))")
+            #expect((error?.message.count ?? 0) > 10, "\(bad.name): no message")
+            let after = try await ReliabilityStoreSnapshot.take(ledger, sessions: ["base", "fine", "s"])
+            #expect(after == before, "\(bad.name) changed the store")
+        }
+        // The limits themselves are accepted.
+        let frame = #"{"role":"user","content":""}"#.utf8.count
+        let exact = try SessionItem(
+            json: #"{"role":"user","content":""# + String(repeating: "y", count: Self.maxItemBytes - frame) + #""}"#
+        )
+        #expect(exact.jsonBytes.count == Self.maxItemBytes)
+        try await base.addItems([exact])
+        try await ledger.session(String(repeating: "s", count: 1024)).addItems([ItemFactory.user("long id")])
+        try await base.createBranch(fromTurn: 1, named: String(repeating: "b", count: 256))
+        #expect(try await ledger.verifyReadModel() == [])
+        try await ledger.close()
+        print("RELIABILITY bad calls: \(cases.count) refused with a clear error, the store unchanged each time")
+    }
+
+    @Test("invalid JSON, JSON that is not an object, bad UTF-8 and hostile nesting are refused when the item is made")
+    func invalidItems() throws {
+        let texts = [
+            "", "{", "}", "{\"a\":}", "{\"a\":1,}", "{'a':1}", "{\"a\":1}{}", "{\"a\":1} x", "nul", "{\"a\":\"\u{0}\"}",
+            "{\"a\":\"\u{1}\"}", "{\"a\":01}", "{\"a\":NaN}", "{\"a\":\"\\x\"}", "{\"a\":\"\\ud800\"}", "[1,2]",
+            "\"text\"",
+            "42", "null", "true", " ", "{\"a\":1", "{\"a\" 1}",
+        ]
+        for text in texts {
+            #expect(throws: LedgerError.self, "\(text.debugDescription) was accepted") { try SessionItem(json: text) }
+            do {
+                _ = try SessionItem(json: text)
+            } catch let error as LedgerError {
+                #expect(error.code == .invalidItem, "\(text.debugDescription): \(error)")
+            } catch {
+                Issue.record("\(text.debugDescription): \(error)")
+            }
+        }
+        for bytes: [UInt8] in [
+            [0x7B, 0x22, 0xFF, 0x22, 0x3A, 0x31, 0x7D], [0x7B, 0x22, 0x61, 0x22, 0x3A, 0x22, 0xC0, 0xAF, 0x22, 0x7D],
+        ] {
+            #expect(throws: LedgerError.self) { try SessionItem(jsonBytes: bytes) }
+        }
+        let deep = "{\"a\":" + String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000) + "}"
+        let error = #expect(throws: LedgerError.self) { try SessionItem(json: deep) }
+        #expect(error?.code == .invalidItem)
+        let notObject = #expect(throws: LedgerError.self) { try SessionItem(json: "[1,2]") }
+        #expect(notObject?.message.contains("object") == true, "\(String(describing: notObject))")
+    }
+
+    @Test("control characters, SQL and look-alike unicode in ids, branch names and content are stored literally")
+    func literalStorage() async throws {
+        let store = try TemporaryStore(prefix: "reliability-literal")
+        defer { store.remove() }
+        let ledger = try await store.open()
+        let ids = [
+            "'; DROP TABLE item; --", "Robert'); DELETE FROM session;--\u{1}\u{7F}\t\n\r", "%_\\*", "🙂 émoji",
+            "\" OR 1=1 --", "main",
+        ]
+        let content =
+            #"{"role":"user","content":"'; DELETE FROM item; -- \u0000 \u0001 \n \t \" \\ %_ \ud83d\ude42","x":[null]}"#
+        let item = try SessionItem(json: content)
+        for id in ids {
+            try await ledger.session(id).addItems([item, ItemFactory.user("second of \(id)")])
+        }
+        for id in ids {
+            let items = try await ledger.session(id).items()
+            #expect(items.count == 2 && items[0].jsonBytes == Array(content.utf8), "\(id.debugDescription)")
+        }
+        #expect(Set(try await ledger.sessions().map(\.sessionID)) == Set(ids))
+        let sql = ledger.session(ids[0])
+        let branch = "x'); DROP TABLE branch; --\u{2}"
+        try await sql.createBranch(fromTurn: 2, named: branch)
+        #expect(try await sql.listBranches().map(\.name) == ["main", branch])
+        #expect(try await sql.currentBranch() == branch)
+        try await sql.switchToBranch("main")
+        // Both branches hold the item (the branch copies turn 1), so the search finds it twice.
+        let hits = try await ledger.session(ids[0]).search("\"DELETE FROM item\"")
+        #expect(hits.count == 2 && hits.allSatisfy { $0.item == item }, "\(hits)")
+        #expect(try await ledger.verifyReadModel() == [])
+        try await ledger.close()
+        // The same after a rebuild from the log.
+        ReliabilityHelpers.removeReadModel(store.path)
+        let reopened = try await store.open()
+        #expect(Set(try await reopened.sessions().map(\.sessionID)) == Set(ids))
+        #expect(try await reopened.session(ids[1]).items().first?.jsonBytes == Array(content.utf8))
+        try await reopened.close()
+    }
+
+    @Test("session ids that are canonically equivalent but differ in bytes (NFC é, NFD e + U+0301) stay two sessions")
+    func canonicallyEquivalentIDs() async throws {
+        let store = try TemporaryStore(prefix: "reliability-nfc")
+        defer { store.remove() }
+        let ledger = try await store.open()
+        let composed = "caf\u{E9}"
+        let decomposed = "cafe\u{301}"
+        #expect(composed == decomposed && Array(composed.utf8) != Array(decomposed.utf8))
+        try await ledger.session(composed).addItems([ItemFactory.user("composed")])
+        try await ledger.session(decomposed).addItems([
+            ItemFactory.user("decomposed 1"), ItemFactory.user("decomposed 2"),
+        ])
+        // Within one group commit too.
+        async let first: Void = ledger.session(composed).addItems([ItemFactory.user("composed 2")])
+        async let second: Void = ledger.session(decomposed).addItems([ItemFactory.user("decomposed 3")])
+        _ = try await (first, second)
+        let sessions = try await ledger.sessions()
+        let differences = try await ledger.verifyReadModel()
+        let composedEvents = try await ReliabilityHelpers.events(ledger).filter {
+            Array($0.sessionID.utf8) == Array(composed.utf8)
+        }
+        var filtered: [LedgerEvent] = []
+        for try await event in try ledger.events(EventFilter(sessionID: composed)) {
+            filtered.append(event)
+        }
+        try await ledger.close()
+        ReliabilityHelpers.removeReadModel(store.path)
+        let reopened = try await store.open()
+        let rebuiltSessions = try await reopened.sessions()
+        try await reopened.close()
+        #expect(sessions.count == 2, "\(sessions)")
+        #expect(differences == [], "the live read model differs from a rebuild: \(differences.prefix(5))")
+        #expect(
+            filtered == composedEvents,
+            "EventFilter(sessionID:) matched \(filtered.count) events, \(composedEvents.count) belong to the session"
+        )
+        #expect(rebuiltSessions.count == 2, "after a rebuild from the log: \(rebuiltSessions)")
+    }
+
+    /// Rewrites the last frame of the store's log with its payload changed by `patch` (valid
+    /// checksums, the hash chain intact), as a newer version of AgentLedger would have written it.
+    private func rewriteLastFrame(_ store: String, patch: (inout [UInt8]) -> Void) throws {
+        let reader = try LogReader.open(directory: store)
+        var frames = reader.frames(from: reader.lastSequence)
+        let frame = try #require(try frames.next())
+        var payload = frame.payload
+        patch(&payload)
+        let encoder = try FrameEncoder(compressionLevel: 3)
+        _ = try payload.withUnsafeBytes {
+            try encoder.encode(
+                firstSequence: frame.firstSequence,
+                eventCount: frame.eventCount,
+                payload: $0,
+                previousHash: try #require(FrameHash(bytes: frame.previousHash))
+            )
+        }
+        let path = store + "/log/" + frame.location.segment
+        let bytes = try LogFileBytes.read(path)
+        try LogFileBytes.write(Array(bytes.prefix(Int(frame.location.offset))) + encoder.encodedFrame, to: path)
+    }
+
+    @Test(
+        "an event of a future encoding version (valid checksums and chain) is refused with 'upgrade', the store unchanged"
+    )
+    func futureEventVersion() async throws {
+        let directory = try TemporaryDirectory(prefix: "reliability-future")
+        defer { directory.remove() }
+        let store = directory.path + "/store"
+        let ledger = try await Ledger.open(at: store, options: LedgerOptions(durability: .none))
+        try await ledger.session("s").addItems([ItemFactory.user("one")])
+        try await ledger.session("s").addItems([ItemFactory.user("two")])
+        try await ledger.close()
+        try LogFileBytes.write(try LogFileBytes.read(store + "/views.sqlite"), to: directory.path + "/views-before")
+        let reopenedOnce = try await Ledger.open(at: store, options: LedgerOptions(durability: .none))
+        try await reopenedOnce.session("s").addItems([ItemFactory.user("three"), ItemFactory.user("four")])
+        try await reopenedOnce.close()
+        try rewriteLastFrame(store) { $0[0] = 2 }
+        let verification = try await Ledger.verifyLog(at: store)
+        #expect(verification.isIntact, "the frame itself is valid: \(verification.problems)")
+        let log = try ReliabilityHelpers.logFiles(store)
+        // Rebuilding (no read model) and catching up (a read model from before the frame) both refuse.
+        for (name, prepare) in [
+            ("rebuild", { ReliabilityHelpers.removeReadModel(store) }),
+            (
+                "catch-up",
+                {
+                    ReliabilityHelpers.removeReadModel(store)
+                    try LogFileBytes.write(
+                        try LogFileBytes.read(directory.path + "/views-before"),
+                        to: store + "/views.sqlite"
+                    )
+                }
+            ),
+        ] as [(String, () throws -> Void)] {
+            try prepare()
+            for attempt in 1...2 {
+                let error = await ReliabilityHelpers.error {
+                    _ = try await Ledger.open(at: store, options: LedgerOptions(durability: .none))
+                }
+                #expect(error?.code == .unsupportedVersion, "\(name) \(attempt): \(String(describing: error))")
+                #expect(error?.message.contains("upgrade AgentLedger") == true, "\(name): \(String(describing: error))")
+                #expect(error?.location?.sequence == 3, "\(name): \(String(describing: error))")
+                #expect(try ReliabilityHelpers.logFiles(store) == log, "\(name): the refused open changed the log")
+            }
+        }
+        // A read model that already holds those events opens; reading the log refuses the frame.
+        try LogFileBytes.write(try LogFileBytes.read(directory.path + "/views-before"), to: store + "/views.sqlite")
+        try rewriteLastFrame(store) { $0[0] = 1 }
+        let current = try await Ledger.open(at: store, options: LedgerOptions(durability: .none))
+        try await current.close()
+        try rewriteLastFrame(store) { $0[0] = 2 }
+        let opened = try await Ledger.open(at: store, options: LedgerOptions(durability: .none))
+        var seen: [UInt64] = []
+        let error = await ReliabilityHelpers.error {
+            for try await event in try opened.events() {
+                seen.append(event.sequence)
+            }
+        }
+        #expect(error?.code == .unsupportedVersion && seen == [1, 2], "\(String(describing: error)) \(seen)")
+        try await opened.close()
+        // An unknown kind in a version-1 event is damage, not a newer version.
+        try rewriteLastFrame(store) {
+            $0[0] = 1
+            $0[1] = 99
+        }
+        ReliabilityHelpers.removeReadModel(store)
+        let unknownKind = await ReliabilityHelpers.error {
+            _ = try await Ledger.open(at: store, options: LedgerOptions(durability: .none))
+        }
+        #expect(unknownKind?.code == .corruptLog && unknownKind?.location != nil, "\(String(describing: unknownKind))")
+    }
+}
+
+/// Hostile stores whose frames have valid checksums but lie about their content, opened in a
+/// child process (`ledger-torture open`), so that a crash is a failed test rather than the end
+/// of the test run. A store that lies must be refused with `corruptLog`, never crash the reader.
+@Suite("Reliability: hostile stores (opened in a child process)", .timeLimit(.minutes(3)))
+struct ReliabilityHostileStoreTests {
+    /// Builds a three-event store, lets `patch` rewrite the last frame's header and stored
+    /// payload (checksums recomputed afterwards, the hash chain intact: it is the last frame),
+    /// removes the read model, and opens it in a child process. Returns the child's record.
+    private func openPatched(
+        _ name: String,
+        patch: (inout [UInt8]) -> Void
+    ) async throws -> (termination: ReliabilityChildProcess.Termination?, record: String, error: String) {
+        let directory = try TemporaryDirectory(prefix: "reliability-hostile")
+        defer { directory.remove() }
+        let store = directory.path + "/store"
+        let ledger = try await Ledger.open(at: store, options: LedgerOptions(durability: .none))
+        for number in 1...3 {
+            try await ledger.session("s").addItems([ItemFactory.user("event \(number)")])
+        }
+        try await ledger.close()
+        let reader = try LogReader.open(directory: store)
+        var frames = reader.frames(from: 3)
+        let frame = try #require(try frames.next())
+        let path = store + "/log/" + frame.location.segment
+        var bytes = try LogFileBytes.read(path)
+        var last = Array(bytes[Int(frame.location.offset)...])
+        patch(&last)
+        let payloadCRC = CRC32C.checksum(Array(last[64...]))
+        last.replaceSubrange(24..<28, with: withUnsafeBytes(of: payloadCRC.littleEndian) { Array($0) })
+        let headerCRC = CRC32C.checksum(Array(last[0..<60]))
+        last.replaceSubrange(60..<64, with: withUnsafeBytes(of: headerCRC.littleEndian) { Array($0) })
+        bytes.replaceSubrange(Int(frame.location.offset)..., with: last)
+        try LogFileBytes.write(bytes, to: path)
+        ReliabilityHelpers.removeReadModel(store)
+        let child = try ReliabilityChildProcess(
+            executable: try ReliabilityExecutables.ledgerTorture(),
+            arguments: ["open", "--store", store]
+        )
+        let termination = await child.waitForExit(timeout: .seconds(120))
+        if termination == nil {
+            child.kill()
+        }
+        let record = child.lines.first { $0.hasPrefix("refused ") || $0.hasPrefix("opened ") } ?? ""
+        let error =
+            child.standardError.split(separator: "\n").first { $0.contains("Fatal error") }.map(String.init) ?? ""
+        print("RELIABILITY hostile store (\(name)): \(termination.map { "\($0)" } ?? "hung") \(record) \(error)")
+        return (termination, record, error)
+    }
+
+    @Test("a frame claiming 4 billion events (valid checksums) is refused as corruptLog, not a crash")
+    func hugeEventCount() async throws {
+        let outcome = try await openPatched("eventCount 0xFFFFFFF0") { frame in
+            frame.replaceSubrange(4..<8, with: [0xF0, 0xFF, 0xFF, 0xFF])
+        }
+        #expect(outcome.termination == .exited(74) && outcome.record.hasPrefix("refused corruptLog"), "\(outcome)")
+    }
+
+    @Test(
+        "an event whose string length runs a few bytes past the payload (valid checksums) is refused as corruptLog, not a crash"
+    )
+    func lengthPastTheEnd() async throws {
+        // The last frame stored as is (codec 0): version 1, kind 1, sequence 3, timestamp 0, then a
+        // session id whose length (2 bytes of varint) claims one byte more than is left.
+        let outcome = try await openPatched("string length past the end") { frame in
+            let payload: [UInt8] = [1, 1, 3, 0, 0x81, 0x00]  // length 1 in a 2-byte varint; nothing follows
+            frame.replaceSubrange(64..., with: payload)
+            frame.replaceSubrange(
+                0..<4,
+                with: withUnsafeBytes(of: UInt32(64 + payload.count).littleEndian) { Array($0) }
+            )
+            frame[16] = 0
+            frame.replaceSubrange(20..<24, with: withUnsafeBytes(of: UInt32(payload.count).littleEndian) { Array($0) })
+        }
+        #expect(outcome.termination == .exited(74) && outcome.record.hasPrefix("refused corruptLog"), "\(outcome)")
+    }
+}
