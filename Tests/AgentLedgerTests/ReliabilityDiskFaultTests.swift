@@ -11,7 +11,7 @@ import Glibc
 /// Disk faults at the ledger level: a write or fsync of the log fails (ENOSPC, EIO) or a write
 /// is short, while several tasks append; and a real full disk (a 2 MiB tmpfs) when the machine
 /// lets the test mount one.
-@Suite("Reliability: disk faults at the ledger level", .serialized, .timeLimit(.minutes(5)))
+@Suite("Reliability: disk faults at the ledger level", .timeLimit(.minutes(5)))
 struct ReliabilityDiskFaultTests {
     /// One injected fault.
     struct Scenario: CustomStringConvertible, Sendable {

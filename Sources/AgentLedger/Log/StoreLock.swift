@@ -29,7 +29,7 @@ final class StoreLock {
         let path = directory + "/" + fileName
         let handle = try fileSystem.openFile(atPath: path, mode: .readWriteCreate)
         do {
-            guard try fileSystem.tryLockExclusive(handle) else {
+            guard try lockAllowingForks(handle, fileSystem: fileSystem) else {
                 let owner = ownerDescription(handle, fileSystem: fileSystem)
                 throw LedgerError(
                     .storeLocked,
@@ -57,6 +57,27 @@ final class StoreLock {
             isReleased = true
             fileSystem.closeFile(handle)
         }
+    }
+
+    /// Takes the flock, retrying for up to 250 ms while the record names this process: another
+    /// thread that spawns a child process duplicates every descriptor (ours too) until the
+    /// child's `exec` closes them, so for that instant our own lock looks held. A real second
+    /// open in this process still fails after the wait.
+    private static func lockAllowingForks(_ handle: LogFileHandle, fileSystem: any LogFileSystem) throws -> Bool {
+        for _ in 0..<50 {
+            if try fileSystem.tryLockExclusive(handle) {
+                return true
+            }
+            var bytes = [UInt8](repeating: 0, count: 32)
+            let count = (try? bytes.withUnsafeMutableBytes { try fileSystem.read(handle, into: $0, at: 0) }) ?? 0
+            let text = String(decoding: bytes.prefix(count), as: UTF8.self)
+            guard let word = text.split(whereSeparator: \.isWhitespace).first, Int32(word) == Syscalls.processID()
+            else {
+                return false
+            }
+            usleep(5000)
+        }
+        return false
     }
 
     /// The width of the pid record in `LOCK`, newline included.
