@@ -75,7 +75,7 @@ struct ReliabilityDiskFaultTests {
 
     /// Appends from four tasks (each to its own session, one call at a time, until a call fails
     /// and then three more) and returns what was acknowledged and what failed.
-    private func appendUntilFailure(_ ledger: Ledger, calls: Int = 40) async -> Outcome {
+    private func appendUntilFailure(_ ledger: Ledger, calls: Int = 120) async -> Outcome {
         await withTaskGroup(of: Outcome.self) { group in
             for task in 0..<4 {
                 group.addTask {

@@ -112,6 +112,18 @@ final class ZstdCodec {
                 "zstd payload claims \(rawLength) bytes, above the limit of \(Self.maxRawBytes)"
             )
         }
+        // The zstd frame records its content size (this codec always writes it): check it against
+        // the claim before allocating, so a hostile header cannot make the reader allocate up to
+        // the limit for a payload that does not expand to it.
+        let contentSize = ZSTD_getFrameContentSize(source.baseAddress, source.count)
+        guard contentSize == UInt64(rawLength) else {
+            throw LedgerError(
+                .corruptLog,
+                contentSize >= UInt64.max - 1
+                    ? "zstd payload does not record its size, or its frame header is damaged"
+                    : "zstd payload holds \(contentSize) bytes, but the frame header says \(rawLength)"
+            )
+        }
         var output = [UInt8](repeating: 0, count: rawLength)
         try output.withUnsafeMutableBytes { destination in
             try decompress(source, into: destination)
