@@ -54,7 +54,7 @@ struct CommandDeriver {
                 let row = try Row.fetchOne(
                     db.cachedStatement(
                         sql: """
-                            SELECT item_seq, item_index, json FROM item
+                            SELECT item_seq, item_index, json FROM item INDEXED BY item_live
                             WHERE session = ? AND branch = ? AND removed_seq IS NULL
                             ORDER BY item_seq DESC, item_index DESC LIMIT 1
                             """
