@@ -49,7 +49,7 @@ let package = Package(
         ),
         .target(
             name: "AgentLedgerTestSupport",
-            dependencies: ["AgentLedger"],
+            dependencies: ["AgentLedger", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSettings
         ),
         .executableTarget(
@@ -63,7 +63,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "ledger-torture",
-            dependencies: ["AgentLedger"],
+            dependencies: ["AgentLedger", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSettings
         ),
         .testTarget(
