@@ -7,7 +7,13 @@ struct Corpus {
     /// Items grouped by conversation (the corpus is one group per 50 items).
     let conversations: [(String, [SessionItem])]
 
-    var items: [SessionItem] { conversations.flatMap(\.1) }
+    /// Every item in order, flattened once (indexing it per item must not rebuild it).
+    let items: [SessionItem]
+
+    init(conversations: [(String, [SessionItem])]) {
+        self.conversations = conversations
+        self.items = conversations.flatMap(\.1)
+    }
 
     var rawBytes: Int { items.reduce(0) { $0 + $1.jsonBytes.count } }
 
