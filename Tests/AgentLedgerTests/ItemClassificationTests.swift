@@ -262,4 +262,33 @@ struct ItemClassificationTests {
             #expect(replayed.facts == item.facts)
         }
     }
+
+    @Test("a scan without texts classifies like the full scan, validates as much, and texts come on demand")
+    func classificationWithoutTexts() throws {
+        let extra = [
+            #"{"role":"user","content":[{"type":"input_text","text":"a \"quoted\" part"},"plain"]}"#,
+            #"{"type":"function_call_output","call_id":"c","output":[{"type":"text","text":"out"}]}"#,
+            #"{"type":"reasoning","summary":[{"text":"thinking"}],"content":null}"#,
+        ]
+        for json in Self.cases.map(\.json) + extra {
+            let bytes = Array(json.utf8)
+            let full = try SessionItem.classify(bytes: bytes)
+            let quick = try SessionItem.classify(bytes: bytes, includingTexts: false)
+            #expect(full.includesTexts && !quick.includesTexts)
+            #expect(quick.isUser == full.isUser && quick.itemType == full.itemType, "\(json)")
+            #expect(quick.toolName == full.toolName && quick.isToolCall == full.isToolCall, "\(json)")
+            #expect(quick.isToolSearchOutput == full.isToolSearchOutput, "\(json)")
+            #expect(quick.searchText.isEmpty && quick.findTexts.isEmpty && quick.turnContent == nil)
+            // An item that holds only its classification derives the texts when asked.
+            let replayed = SessionItem(validatedBytes: bytes, facts: quick)
+            #expect(replayed.facts == full)
+            #expect(replayed.classification == quick)
+        }
+        // Skipping the text members still validates them.
+        for bad in [#"{"content":"\x"}"#, #"{"arguments":"\u12"}"#, #"{"output":[1,]}"#, "{\"input\":\"\u{1}\"}"] {
+            #expect(throws: LedgerError.self, "\(bad)") {
+                try SessionItem.classify(bytes: Array(bad.utf8), includingTexts: false)
+            }
+        }
+    }
 }

@@ -67,6 +67,13 @@ public enum EventCodec {
         }
     }
 
+    /// Decodes the events of a frame read from the log, naming the frame's place in errors.
+    ///
+    /// - Throws: as ``decode(_:firstSequence:count:location:)``.
+    static func decode(_ frame: LogFrame) throws(LedgerError) -> [LedgerEvent] {
+        try decode(frame.payload, firstSequence: frame.firstSequence, count: frame.eventCount, location: frame.location)
+    }
+
     /// Decodes the `count` events of a frame whose first sequence number is `firstSequence`.
     ///
     /// - Throws: `LedgerError` with code `unsupportedVersion` for an event written by a newer
@@ -226,7 +233,9 @@ public enum EventCodec {
     ) throws -> SessionItem {
         let bytes = try body.readBytes()
         do {
-            let facts = try SessionItem.classify(bytes: bytes)
+            // Validated in full, but the texts are left to whoever needs them (the search
+            // indexer, turn queries): replay only needs the classification.
+            let facts = try SessionItem.classify(bytes: bytes, includingTexts: false)
             return SessionItem(validatedBytes: bytes, facts: facts)
         } catch {
             throw LedgerError(

@@ -40,6 +40,9 @@ struct ItemFacts: Sendable, Equatable {
     /// texts of its parts), `error`, `code`, reasoning `summary` texts, file search `queries`, and
     /// an `action`'s `query` and `commands`; one per line. Never JSON member names, ids or types.
     var searchText: String
+    /// Whether ``turnContent``, ``findTexts`` and ``searchText`` were derived; a classification
+    /// made only for the projector (``SessionItem/classification``) leaves them empty.
+    var includesTexts: Bool
 
     /// The 100-character preview of ``turnContent`` (see ``preview(of:)``); `nil` for other items.
     var preview: String? {

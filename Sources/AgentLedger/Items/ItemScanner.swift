@@ -6,7 +6,8 @@
 /// the rules read as strings (`role`, `type`, `name`, `namespace`, `server_label`) count as absent
 /// when they hold something else (the SDK would take `str()` of them; no real item does that).
 struct ItemScanner {
-    /// The top-level members the scan reads.
+    /// The top-level members the scan reads. The members from `content` on only carry texts,
+    /// which a scan without texts skips: keep them last.
     private enum Field: Int {
         case role
         case type
@@ -82,12 +83,22 @@ struct ItemScanner {
     /// Other human text, tagged by the member it came from (so a repeated member replaces it).
     private var pieces: [(field: Field, text: String)] = []
     private var seenFields = 0
+    /// Whether the scan materializes the item's texts; without them it only validates the
+    /// text-bearing members, which is most of the work saved when replaying the log.
+    private let includesTexts: Bool
 
-    /// The facts of the item in `buffer`, which must be a JSON object.
+    private init(includesTexts: Bool) {
+        self.includesTexts = includesTexts
+    }
+
+    /// The facts of the item in `buffer`, which must be a JSON object. With `includingTexts`
+    /// false, the texts (``ItemFacts/turnContent``, ``ItemFacts/findTexts``,
+    /// ``ItemFacts/searchText``) are left empty and ``ItemFacts/includesTexts`` is false; the
+    /// whole document is validated either way.
     ///
     /// - Throws: ``LedgerError`` with code ``LedgerError/Code/invalidItem``: "item is not valid
     ///   JSON: ..." with the byte offset and reason, or "item is not a JSON object: ...".
-    static func facts(of buffer: UnsafeRawBufferPointer) throws -> ItemFacts {
+    static func facts(of buffer: UnsafeRawBufferPointer, includingTexts: Bool = true) throws -> ItemFacts {
         var notAnObject: String?
         let facts: ItemFacts?
         do {
@@ -99,7 +110,7 @@ struct ItemScanner {
                     notAnObject = Self.kind(of: parser.base[start])
                     return nil
                 }
-                var scanner = ItemScanner()
+                var scanner = ItemScanner(includesTexts: includingTexts)
                 try scanner.scanMembers(&parser)
                 try parser.expectEndOfDocument()
                 return try scanner.makeFacts(&parser)
@@ -144,6 +155,10 @@ struct ItemScanner {
                 pieces.removeAll { $0.field == field }
             }
             seenFields |= bit
+            if !includesTexts && field.rawValue >= Field.content.rawValue {
+                try parser.skipValue()
+                continue
+            }
             switch field {
             case .role:
                 role = nil
@@ -383,6 +398,32 @@ struct ItemScanner {
 
         var turnContent: String?
         var findTexts: [String] = []
+        var searchText = ""
+        if includesTexts {
+            (turnContent, findTexts, searchText) = try makeTexts(&parser, isUser: isUser, toolName: toolName)
+        }
+        return ItemFacts(
+            isUser: isUser,
+            itemType: itemType,
+            toolName: toolName,
+            isToolCall: typeOfItem?.isToolCall ?? false,
+            isToolSearchOutput: typeOfItem == .toolSearchOutput,
+            turnContent: turnContent,
+            findTexts: findTexts,
+            searchText: searchText,
+            includesTexts: includesTexts
+        )
+    }
+
+    /// The texts of ``ItemFacts``: the turn content and find texts of a user item, and the
+    /// search text of any item.
+    private func makeTexts(
+        _ parser: inout JSONParser,
+        isUser: Bool,
+        toolName: String?
+    ) throws(JSONParseError) -> (turnContent: String?, findTexts: [String], searchText: String) {
+        var turnContent: String?
+        var findTexts: [String] = []
         if isUser {
             switch content {
             case .missing, .null:
@@ -415,16 +456,7 @@ struct ItemScanner {
             searchText = searchPieces.count == 1 ? searchPieces[0] : searchPieces.joined(separator: "\n")
         }
 
-        return ItemFacts(
-            isUser: isUser,
-            itemType: itemType,
-            toolName: toolName,
-            isToolCall: typeOfItem?.isToolCall ?? false,
-            isToolSearchOutput: typeOfItem == .toolSearchOutput,
-            turnContent: turnContent,
-            findTexts: findTexts,
-            searchText: searchText
-        )
+        return (turnContent, findTexts, searchText)
     }
 
     /// SEMANTICS.md's tool name rules, in the SDK's order (they read the item's `type` member,

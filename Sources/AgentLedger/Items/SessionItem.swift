@@ -20,13 +20,23 @@ public struct SessionItem: Sendable, Hashable, CustomStringConvertible {
     /// an item read back from the read model, whose facts are derived only if asked for.
     private let knownFacts: ItemFacts?
 
-    /// What the read model needs to know about the item.
+    /// What the read model needs to know about the item, texts included.
     var facts: ItemFacts {
-        if let knownFacts {
+        if let knownFacts, knownFacts.includesTexts {
             return knownFacts
         }
+        return Self.facts(of: jsonBytes, includingTexts: true)
+    }
+
+    /// The item's classification (type, role, tool), as the projector needs it; its texts
+    /// may be empty (see ``ItemFacts/includesTexts``).
+    var classification: ItemFacts {
+        knownFacts ?? Self.facts(of: jsonBytes, includingTexts: false)
+    }
+
+    private static func facts(of bytes: [UInt8], includingTexts: Bool) -> ItemFacts {
         do {
-            return try Self.classify(bytes: jsonBytes)
+            return try classify(bytes: bytes, includingTexts: includingTexts)
         } catch {
             preconditionFailure("SessionItem holds JSON that does not classify: \(error)")
         }
@@ -46,7 +56,7 @@ public struct SessionItem: Sendable, Hashable, CustomStringConvertible {
     ///   valid UTF-8 JSON ("item is not valid JSON: invalid UTF-8 byte 0xC0 at byte 12") or not an
     ///   object.
     public init(jsonBytes: [UInt8]) throws {
-        let facts = try Self.classify(bytes: jsonBytes)
+        let facts = try Self.classify(bytes: jsonBytes, includingTexts: false)
         self.init(validatedBytes: jsonBytes, facts: facts)
     }
 
@@ -84,8 +94,8 @@ public struct SessionItem: Sendable, Hashable, CustomStringConvertible {
     /// Validates an item's bytes and derives its facts, without keeping the bytes.
     ///
     /// - Throws: ``LedgerError`` with code ``LedgerError/Code/invalidItem``, as ``init(jsonBytes:)``.
-    static func classify(bytes: [UInt8]) throws -> ItemFacts {
-        try bytes.withUnsafeBytes { try ItemScanner.facts(of: $0) }
+    static func classify(bytes: [UInt8], includingTexts: Bool = true) throws -> ItemFacts {
+        try bytes.withUnsafeBytes { try ItemScanner.facts(of: $0, includingTexts: includingTexts) }
     }
 
     /// Validates an item's bytes in place (a slice of a decoded log batch) and derives its facts.

@@ -92,7 +92,7 @@ enum Projector {
         insert.bind(3, seq)
         insert.bind(10, event.timestampMicros)
         for (position, item) in items.enumerated() {
-            let facts = item.facts
+            let facts = item.classification
             if facts.isUser {
                 turn += 1
             }

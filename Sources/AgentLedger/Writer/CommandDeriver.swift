@@ -66,7 +66,10 @@ struct CommandDeriver {
             }
             let json: String = row[2]
             let bytes = Array(json.utf8)
-            let item = SessionItem(validatedBytes: bytes, facts: try SessionItem.classify(bytes: bytes))
+            let item = SessionItem(
+                validatedBytes: bytes,
+                facts: try SessionItem.classify(bytes: bytes, includingTexts: false)
+            )
             let payload = EventPayload.itemPopped(
                 item: item,
                 itemSequence: UInt64(row[0] as Int64),
