@@ -52,12 +52,7 @@ public struct LedgerEvents: AsyncSequence, Sendable {
                     finished = true
                     break
                 }
-                pending = try EventCodec.decode(
-                    frame.payload,
-                    firstSequence: frame.firstSequence,
-                    count: frame.eventCount,
-                    location: frame.location
-                )
+                pending = try EventCodec.decode(frame)
                 pendingIndex = 0
             }
             return nil

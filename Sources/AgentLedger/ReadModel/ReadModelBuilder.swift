@@ -163,8 +163,9 @@ enum ReadModelBuilder {
         through last: UInt64,
         progress: (@Sendable (RebuildProgress) -> Void)?
     ) throws {
-        let reader = try LogReader.open(directory: directory)
-        var frames = reader.frames(from: first, through: last)
+        // Decoding runs ahead on a thread of its own while this one writes SQLite.
+        let events = EventPrefetcher(directory: directory, from: first, through: last)
+        defer { events.stop() }
         var applied: UInt64 = 0
         let total = last - first + 1
         var finished = false
@@ -176,17 +177,11 @@ enum ReadModelBuilder {
                 try db.inTransaction {
                     var lastApplied: UInt64 = 0
                     while inTransaction < eventsPerTransaction {
-                        guard let frame = try frames.next() else {
+                        guard let batch = try events.next() else {
                             finished = true
                             break
                         }
-                        let events = try EventCodec.decode(
-                            frame.payload,
-                            firstSequence: frame.firstSequence,
-                            count: frame.eventCount,
-                            location: frame.location
-                        )
-                        for event in events where event.sequence >= first && event.sequence <= last {
+                        for event in batch {
                             try Projector.apply(event, in: context)
                             lastApplied = event.sequence
                             inTransaction += 1
