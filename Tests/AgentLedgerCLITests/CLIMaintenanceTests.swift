@@ -33,6 +33,34 @@ struct CLIMaintenanceTests {
         #expect(damaged.standardOutput.contains("FAILED"))
     }
 
+    @Test("rebuild, checkout and export exit 74 naming the damage, and change nothing")
+    func damagedLogExits74() async throws {
+        let store = try CLIStore()
+        try await store.ok("add", "s", input: Self.items)
+        try await store.ok("add", "s", input: #"{"role":"user","content":"three"}"#)
+        // Flip one byte inside the first frame's payload (the second frame stays valid).
+        let segment = store.path + "/log/00000000000000000001.seg"
+        var bytes = try #require(FileManager.default.contents(atPath: segment))
+        bytes[32 + 64 + 3] ^= 0x40
+        try bytes.write(to: URL(fileURLWithPath: segment))
+        let viewsBefore = try #require(FileManager.default.contents(atPath: store.path + "/views.sqlite"))
+
+        let target = store.path + "-checkout"
+        defer { try? FileManager.default.removeItem(atPath: target) }
+        for command in [["rebuild"], ["checkout", "--as-of-seq", "2", "--into", target], ["export"]] {
+            let result = try await store.run(command)
+            #expect(result.status == 74, "\(command): \(result.standardError)")
+            #expect(result.standardError.contains("segment 00000000000000000001.seg"), "\(command)")
+            #expect(result.standardError.contains("offset "), "\(command): \(result.standardError)")
+            #expect(result.standardError.contains("sequence 1"), "\(command): \(result.standardError)")
+            #expect(result.standardOutput.isEmpty, "\(command) printed events from a damaged log")
+        }
+        // Nothing was repaired, truncated or replaced behind the user's back.
+        #expect(FileManager.default.contents(atPath: segment) == bytes)
+        #expect(FileManager.default.contents(atPath: store.path + "/views.sqlite") == viewsBefore)
+        #expect(!FileManager.default.fileExists(atPath: target + "/log/00000000000000000001.seg"))
+    }
+
     @Test("rebuild replaces the read model and every answer stays the same")
     func rebuild() async throws {
         let store = try CLIStore()

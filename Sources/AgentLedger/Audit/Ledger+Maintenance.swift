@@ -92,46 +92,61 @@ extension Ledger {
                     "\(destinationDirectory) already holds a store; choose a new directory"
                 )
             }
-            let reader = try LogReader.open(directory: sourceDirectory)
-            let log = try EventLog.openForWriting(
-                directory: destinationDirectory,
-                options: LogOptions(
-                    segmentSizeBytes: options.segmentSizeBytes,
-                    compressionLevel: Int32(options.compressionLevel)
-                ),
-                fileSystem: SystemFileSystem(),
-                logger: options.logger
-            )
-            defer { log.close() }
-            let last = min(sequence, reader.lastSequence)
-            if last > 0 {
-                var frames = reader.frames(from: 1, through: last)
-                while let frame = try frames.next() {
-                    var events = try EventCodec.decode(
-                        frame.payload,
-                        firstSequence: frame.firstSequence,
-                        count: frame.eventCount,
-                        location: frame.location
-                    )
-                    events.removeAll { $0.sequence > last }
-                    guard !events.isEmpty else {
-                        break
+            let createdDirectory = !FileManager.default.fileExists(atPath: destinationDirectory)
+            do {
+                let reader = try LogReader.open(directory: sourceDirectory)
+                let log = try EventLog.openForWriting(
+                    directory: destinationDirectory,
+                    options: LogOptions(
+                        segmentSizeBytes: options.segmentSizeBytes,
+                        compressionLevel: Int32(options.compressionLevel)
+                    ),
+                    fileSystem: SystemFileSystem(),
+                    logger: options.logger
+                )
+                defer { log.close() }
+                let last = min(sequence, reader.lastSequence)
+                if last > 0 {
+                    var frames = reader.frames(from: 1, through: last)
+                    while let frame = try frames.next() {
+                        var events = try EventCodec.decode(frame)
+                        events.removeAll { $0.sequence > last }
+                        guard !events.isEmpty else {
+                            break
+                        }
+                        try log.append(
+                            firstSequence: events[0].sequence,
+                            eventCount: events.count,
+                            payload: EventCodec.encode(events)
+                        )
                     }
-                    try log.append(
-                        firstSequence: events[0].sequence,
-                        eventCount: events.count,
-                        payload: EventCodec.encode(events)
-                    )
+                    try log.sync()
                 }
-                try log.sync()
+                try ReadModelBuilder.rebuild(
+                    directory: destinationDirectory,
+                    through: last,
+                    options: options,
+                    progress: nil
+                )
+                return last
+            } catch {
+                // A failed checkout leaves no half-made store behind to be mistaken for a copy.
+                removeCheckout(at: destinationDirectory, createdDirectory: createdDirectory)
+                throw error
             }
-            try ReadModelBuilder.rebuild(
-                directory: destinationDirectory,
-                through: last,
-                options: options,
-                progress: nil
-            )
-            return last
+        }
+    }
+
+    /// Removes what a failed checkout created at `directory`: its log, read model and lock
+    /// file, and the directory itself when the checkout created it.
+    private static func removeCheckout(at directory: String, createdDirectory: Bool) {
+        let manager = FileManager.default
+        try? manager.removeItem(atPath: directory + "/log")
+        ReadModelBuilder.removeDatabaseFiles(directory + "/" + ReadModel.fileName)
+        ReadModelBuilder.removeDatabaseFiles(directory + "/" + ReadModel.fileName + ".rebuild")
+        try? manager.removeItem(atPath: directory + "/LOCK")
+        if createdDirectory, (try? manager.contentsOfDirectory(atPath: directory))?.isEmpty == true {
+            try? manager.removeItem(atPath: directory)
         }
     }
 }
