@@ -34,6 +34,13 @@ final class LedgerWriter: Sendable {
 
     /// Rows indexed per idle step: bounds how long a new command can wait behind indexing.
     static let indexRowsPerIdleStep = 2000
+    /// How long the writer must have had nothing to do before it indexes for search. Indexing
+    /// as soon as the queue is empty put an FTS transaction between every two calls of a
+    /// caller that awaits each write (one agent adding items one at a time).
+    static let indexIdleDelayNanoseconds: UInt64 = 50_000_000
+    /// Group commits after which the writer indexes even when never idle, so the backlog (and
+    /// the catch-up a search must wait for) stays bounded under constant load.
+    static let indexAfterCommits = 1024
 
     private enum Lifecycle {
         case running
@@ -65,6 +72,8 @@ final class LedgerWriter: Sendable {
         var statements: ProjectionStatements?
         /// Whether item rows may be missing from the full-text index.
         var searchIndexBehind = true
+        /// Group commits since the last indexing step.
+        var commitsSinceIndexing = 0
 
         init(log: EventLog) {
             self.log = log
@@ -217,6 +226,7 @@ final class LedgerWriter: Sendable {
             case .exclusive(let task):
                 task(threadState.log)
             case .indexStep:
+                threadState.commitsSinceIndexing = 0
                 indexForSearch(limit: Self.indexRowsPerIdleStep)
             case .batch:
                 break
@@ -230,6 +240,7 @@ final class LedgerWriter: Sendable {
 
     /// Waits for work and takes an exclusive task, or up to one group commit's worth of requests.
     private func takeWork() -> (Work, CheckedContinuation<Void, Never>?) {
+        var idle = false
         while true {
             let taken: (Work, CheckedContinuation<Void, Never>?)? = queue.withLock { queue in
                 if !queue.exclusive.isEmpty {
@@ -256,7 +267,9 @@ final class LedgerWriter: Sendable {
                     queue.lifecycle = .closed
                     return (.batch([]), continuation)
                 }
-                if threadState.searchIndexBehind && queue.failure == nil {
+                if threadState.searchIndexBehind && queue.failure == nil
+                    && (idle || threadState.commitsSinceIndexing >= Self.indexAfterCommits)
+                {
                     return (.indexStep, nil)
                 }
                 queue.sleeping = true
@@ -265,20 +278,31 @@ final class LedgerWriter: Sendable {
             if let taken {
                 return taken
             }
-            waitForWork()
+            idle = waitForWork()
         }
     }
 
-    /// Sleeps until a caller signals, or until an interval fsync falls due.
-    private func waitForWork() {
-        guard case .interval(let milliseconds) = options.durability, let since = threadState.unsyncedSince else {
-            wake.wait()
-            return
+    /// Sleeps until a caller signals, until an interval fsync falls due, or until the writer
+    /// has been idle long enough to index for search; returns true in that last case.
+    private func waitForWork() -> Bool {
+        var syncDue: UInt64?
+        if case .interval(let milliseconds) = options.durability, let since = threadState.unsyncedSince {
+            syncDue = since + UInt64(max(milliseconds, 0)) * 1_000_000
         }
-        let due = since + UInt64(max(milliseconds, 0)) * 1_000_000
-        if wake.wait(timeout: DispatchTime(uptimeNanoseconds: due)) == .timedOut {
+        let indexDue =
+            threadState.searchIndexBehind
+            ? DispatchTime.now().uptimeNanoseconds + Self.indexIdleDelayNanoseconds : nil
+        guard let due = [syncDue, indexDue].compactMap({ $0 }).min() else {
+            wake.wait()
+            return false
+        }
+        guard wake.wait(timeout: DispatchTime(uptimeNanoseconds: due)) == .timedOut else {
+            return false
+        }
+        if let syncDue, syncDue <= DispatchTime.now().uptimeNanoseconds {
             syncForInterval()
         }
+        return indexDue.map { $0 <= DispatchTime.now().uptimeNanoseconds } ?? false
     }
 
     private func syncForInterval() {
@@ -369,6 +393,7 @@ final class LedgerWriter: Sendable {
         }
         if !events.isEmpty {
             threadState.searchIndexBehind = true
+            threadState.commitsSinceIndexing += 1
             if options.durability != .fsync {
                 log.acknowledgeWrites()
             }
