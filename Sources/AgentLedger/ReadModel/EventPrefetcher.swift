@@ -26,13 +26,19 @@ final class EventPrefetcher: Sendable {
     private let queue = Mutex<[Element]>([])
     /// Counts the elements in ``queue``.
     private let filled = DispatchSemaphore(value: 0)
-    /// Counts the free places in ``queue``.
-    private let free = DispatchSemaphore(value: EventPrefetcher.capacityBatches)
+    /// Counts the free places in ``queue``. Created at zero and signalled up to capacity:
+    /// libdispatch aborts when a semaphore is freed below its initial value, which a replay
+    /// that stops early (leaving batches queued) would otherwise do.
+    private let free = DispatchSemaphore(value: 0)
     private let stopped = Atomic<Bool>(false)
-    private let done = Mutex(false)
+    /// What ``next()`` answers once the reading thread is finished: nil, or its error again.
+    private let outcome = Mutex<Result<Void, any Error>?>(nil)
 
     /// Starts reading the events `first...last` of the log in `directory`.
     init(directory: String, from first: UInt64, through last: UInt64) {
+        for _ in 0..<Self.capacityBatches {
+            free.signal()
+        }
         let thread = Thread { [self] in
             read(directory: directory, from: first, through: last)
         }
@@ -45,7 +51,8 @@ final class EventPrefetcher: Sendable {
     /// - Throws: the error that stopped the reading thread (``LedgerError`` with code
     ///   ``LedgerError/Code/corruptLog`` or ``LedgerError/Code/io``, naming the place).
     func next() throws -> [LedgerEvent]? {
-        if done.withLock({ $0 }) {
+        if let finished = outcome.withLock({ $0 }) {
+            try finished.get()
             return nil
         }
         filled.wait()
@@ -55,10 +62,10 @@ final class EventPrefetcher: Sendable {
         case .events(let events):
             return events
         case .failure(let error):
-            done.withLock { $0 = true }
+            outcome.withLock { $0 = .failure(error) }
             throw error
         case .end:
-            done.withLock { $0 = true }
+            outcome.withLock { $0 = .success(()) }
             return nil
         }
     }
@@ -70,11 +77,11 @@ final class EventPrefetcher: Sendable {
     }
 
     private func read(directory: String, from first: UInt64, through last: UInt64) {
+        var batch: [LedgerEvent] = []
+        var batchPayloadBytes = 0
         do {
             let reader = try LogReader.open(directory: directory)
             var frames = reader.frames(from: first, through: last)
-            var batch: [LedgerEvent] = []
-            var batchPayloadBytes = 0
             while let frame = try frames.next() {
                 let events = try EventCodec.decode(frame)
                 batch.append(contentsOf: events.lazy.filter { $0.sequence >= first && $0.sequence <= last })
@@ -97,6 +104,12 @@ final class EventPrefetcher: Sendable {
             }
             _ = hand(.end)
         } catch {
+            // The events decoded before the damage still go first.
+            if !batch.isEmpty {
+                guard hand(.events(batch)) else {
+                    return
+                }
+            }
             _ = hand(.failure(error))
         }
     }
