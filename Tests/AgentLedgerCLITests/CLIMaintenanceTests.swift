@@ -45,8 +45,12 @@ struct CLIMaintenanceTests {
         try bytes.write(to: URL(fileURLWithPath: segment))
         let viewsBefore = try #require(FileManager.default.contents(atPath: store.path + "/views.sqlite"))
 
+        // The checkout's target already holds files of the user's: a failure must leave them.
         let target = store.path + "-checkout"
+        try FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: target) }
+        try Data("keep".utf8).write(to: URL(fileURLWithPath: target + "/views.sqlite"))
+        try Data("notes".utf8).write(to: URL(fileURLWithPath: target + "/notes.txt"))
         for command in [["rebuild"], ["checkout", "--as-of-seq", "2", "--into", target], ["export"]] {
             let result = try await store.run(command)
             #expect(result.status == 74, "\(command): \(result.standardError)")
@@ -58,7 +62,10 @@ struct CLIMaintenanceTests {
         // Nothing was repaired, truncated or replaced behind the user's back.
         #expect(FileManager.default.contents(atPath: segment) == bytes)
         #expect(FileManager.default.contents(atPath: store.path + "/views.sqlite") == viewsBefore)
-        #expect(!FileManager.default.fileExists(atPath: target + "/log/00000000000000000001.seg"))
+        #expect(!FileManager.default.fileExists(atPath: target + "/log"))
+        #expect(!FileManager.default.fileExists(atPath: target + "/LOCK"))
+        #expect(FileManager.default.contents(atPath: target + "/views.sqlite") == Data("keep".utf8))
+        #expect(FileManager.default.contents(atPath: target + "/notes.txt") == Data("notes".utf8))
     }
 
     @Test("rebuild replaces the read model and every answer stays the same")

@@ -92,7 +92,10 @@ extension Ledger {
                     "\(destinationDirectory) already holds a store; choose a new directory"
                 )
             }
-            let createdDirectory = !FileManager.default.fileExists(atPath: destinationDirectory)
+            let existing = CheckoutLeftovers.existing(at: destinationDirectory)
+            // Set once this checkout holds the destination's lock and found no log there: only
+            // then is what it leaves behind its own to remove.
+            var ownsDestination = false
             do {
                 let reader = try LogReader.open(directory: sourceDirectory)
                 let log = try EventLog.openForWriting(
@@ -105,6 +108,14 @@ extension Ledger {
                     logger: options.logger
                 )
                 defer { log.close() }
+                guard log.lastSequence == 0 else {
+                    // Another checkout got there between the check above and the lock.
+                    throw LedgerError(
+                        .invalidArgument,
+                        "\(destinationDirectory) already holds a store; choose a new directory"
+                    )
+                }
+                ownsDestination = true
                 let last = min(sequence, reader.lastSequence)
                 if last > 0 {
                     var frames = reader.frames(from: 1, through: last)
@@ -131,22 +142,11 @@ extension Ledger {
                 return last
             } catch {
                 // A failed checkout leaves no half-made store behind to be mistaken for a copy.
-                removeCheckout(at: destinationDirectory, createdDirectory: createdDirectory)
+                if ownsDestination {
+                    existing.removeCreated(at: destinationDirectory)
+                }
                 throw error
             }
-        }
-    }
-
-    /// Removes what a failed checkout created at `directory`: its log, read model and lock
-    /// file, and the directory itself when the checkout created it.
-    private static func removeCheckout(at directory: String, createdDirectory: Bool) {
-        let manager = FileManager.default
-        try? manager.removeItem(atPath: directory + "/log")
-        ReadModelBuilder.removeDatabaseFiles(directory + "/" + ReadModel.fileName)
-        ReadModelBuilder.removeDatabaseFiles(directory + "/" + ReadModel.fileName + ".rebuild")
-        try? manager.removeItem(atPath: directory + "/LOCK")
-        if createdDirectory, (try? manager.contentsOfDirectory(atPath: directory))?.isEmpty == true {
-            try? manager.removeItem(atPath: directory)
         }
     }
 }
