@@ -74,6 +74,9 @@ final class LedgerWriter: Sendable {
         var searchIndexBehind = true
         /// Group commits since the last indexing step.
         var commitsSinceIndexing = 0
+        /// The last work was an indexing step and nothing has arrived since: keep indexing
+        /// without waiting for another idle delay.
+        var indexingWhileIdle = false
 
         init(log: EventLog) {
             self.log = log
@@ -242,7 +245,13 @@ final class LedgerWriter: Sendable {
     private func takeWork() -> (Work, CheckedContinuation<Void, Never>?) {
         var idle = false
         while true {
+            var canIndex = false
             let taken: (Work, CheckedContinuation<Void, Never>?)? = queue.withLock { queue in
+                canIndex = threadState.searchIndexBehind && queue.failure == nil
+                // Under constant load the queue is never empty: index every so many commits.
+                if canIndex && threadState.commitsSinceIndexing >= Self.indexAfterCommits {
+                    return (.indexStep, nil)
+                }
                 if !queue.exclusive.isEmpty {
                     return (.exclusive(queue.exclusive.removeFirst()), nil)
                 }
@@ -267,31 +276,35 @@ final class LedgerWriter: Sendable {
                     queue.lifecycle = .closed
                     return (.batch([]), continuation)
                 }
-                if threadState.searchIndexBehind && queue.failure == nil
-                    && (idle || threadState.commitsSinceIndexing >= Self.indexAfterCommits)
-                {
+                if canIndex && (idle || threadState.indexingWhileIdle) {
                     return (.indexStep, nil)
                 }
                 queue.sleeping = true
                 return nil
             }
             if let taken {
+                // Queued work goes first, so after a step nothing has arrived if the next
+                // round finds the queue empty.
+                if case .indexStep = taken.0 {
+                    threadState.indexingWhileIdle = true
+                } else {
+                    threadState.indexingWhileIdle = false
+                }
                 return taken
             }
-            idle = waitForWork()
+            idle = waitForWork(indexing: canIndex)
         }
     }
 
-    /// Sleeps until a caller signals, until an interval fsync falls due, or until the writer
-    /// has been idle long enough to index for search; returns true in that last case.
-    private func waitForWork() -> Bool {
+    /// Sleeps until a caller signals, until an interval fsync falls due, or (when `indexing`)
+    /// until the writer has been idle long enough to index for search; returns true in that
+    /// last case.
+    private func waitForWork(indexing: Bool) -> Bool {
         var syncDue: UInt64?
         if case .interval(let milliseconds) = options.durability, let since = threadState.unsyncedSince {
             syncDue = since + UInt64(max(milliseconds, 0)) * 1_000_000
         }
-        let indexDue =
-            threadState.searchIndexBehind
-            ? DispatchTime.now().uptimeNanoseconds + Self.indexIdleDelayNanoseconds : nil
+        let indexDue = indexing ? DispatchTime.now().uptimeNanoseconds + Self.indexIdleDelayNanoseconds : nil
         guard let due = [syncDue, indexDue].compactMap({ $0 }).min() else {
             wake.wait()
             return false
