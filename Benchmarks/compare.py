@@ -331,6 +331,7 @@ def machine_info(args: argparse.Namespace) -> dict[str, Any]:
             "import importlib.metadata as m; print('openai-agents', m.version('openai-agents'))"])
     if args.only != "sdk":
         info["agentledger"] = version_of([str(args.binary), "--version"])
+        info["commit"] = version_of(["git", "-C", str(REPO), "describe", "--always", "--dirty"])
     info["command"] = "python Benchmarks/compare.py " + shlex.join(sys.argv[1:])
     return info
 

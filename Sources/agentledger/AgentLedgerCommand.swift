@@ -22,6 +22,7 @@ struct AgentLedgerCommand: AsyncParsableCommand {
             failure; 75 the store is locked by another writer (the message names its pid). Errors \
             are printed on standard error as "agentledger: <message>".
             """,
+        version: "agentledger 0.1.0 (log format 1)",
         subcommands: [
             AddCommand.self,
             ItemsCommand.self,

@@ -176,7 +176,7 @@ struct CLIStoreTests {
         return store.path + "/log/" + names[0]
     }
 
-    @Test("--help lists the commands and the exit codes")
+    @Test("--help lists the commands and the exit codes; --version names the log format")
     func help() async throws {
         let store = try CLIStore()
         let help = try await store.runner.run(["--help"])
@@ -190,5 +190,7 @@ struct CLIStoreTests {
         let words = help.standardOutput.split(whereSeparator: \.isWhitespace).joined(separator: " ")
         #expect(words.contains("75 the store is locked by another writer"))
         #expect(try await store.runner.run(["frobnicate"]).status == 64)
+        let version = try await store.runner.run(["--version"])
+        #expect(version.status == 0 && version.standardOutput.hasPrefix("agentledger 0.1.0 (log format 1)"))
     }
 }
