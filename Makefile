@@ -80,10 +80,14 @@ stress: deps
 	    AGENTLEDGER_FUZZ_SCALE=$(STRESS_FUZZ_SCALE) LEDGER_TORTURE=$(CURDIR)/.build/release/ledger-torture \
 	    $(SWIFT) test --skip-build --filter 'ReliabilityStressTests|ReliabilityFuzzTests'
 	@mkdir -p $(STRESS_LIBFUZZER_DIR)/corpus && rm -f $(STRESS_LIBFUZZER_DIR)/crash-*
-	@if $(SWIFTC) -sanitize=fuzzer -parse-as-library -swift-version 6 -module-name AgentLedgerFuzz \
+	@printf '@_cdecl("LLVMFuzzerTestOneInput") public func f(_ p: UnsafeRawPointer, _ n: Int) -> CInt { 0 }\n' \
+	    > $(STRESS_LIBFUZZER_DIR)/probe.swift
+	@if $(SWIFTC) -sanitize=fuzzer -parse-as-library $(STRESS_LIBFUZZER_DIR)/probe.swift \
+	        -o $(STRESS_LIBFUZZER_DIR)/probe >/dev/null 2>&1; then \
+	    $(SWIFTC) -sanitize=fuzzer -parse-as-library -swift-version 6 -module-name AgentLedgerFuzz \
 	        Sources/AgentLedger/Events/*.swift Sources/AgentLedger/Items/*.swift \
 	        Sources/AgentLedger/Errors/LedgerError.swift Tests/AgentLedgerTests/ReliabilityLibFuzzerTarget.swift \
-	        -o $(STRESS_LIBFUZZER_DIR)/event-decoder; then \
+	        -o $(STRESS_LIBFUZZER_DIR)/event-decoder || exit 1; \
 	    echo "libFuzzer: the event decoder for $(STRESS_LIBFUZZER_SECONDS) s (crashes: $(STRESS_LIBFUZZER_DIR)/crash-*)"; \
 	    SWIFT_BACKTRACE=enable=no $(STRESS_LIBFUZZER_DIR)/event-decoder -max_total_time=$(STRESS_LIBFUZZER_SECONDS) \
 	        -fork=1 -ignore_crashes=1 -print_final_stats=1 -artifact_prefix=$(STRESS_LIBFUZZER_DIR)/ \

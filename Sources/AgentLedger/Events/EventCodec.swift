@@ -67,13 +67,6 @@ public enum EventCodec {
         }
     }
 
-    /// Decodes the events of a frame read from the log, naming the frame's place in errors.
-    ///
-    /// - Throws: as ``decode(_:firstSequence:count:location:)``.
-    static func decode(_ frame: LogFrame) throws(LedgerError) -> [LedgerEvent] {
-        try decode(frame.payload, firstSequence: frame.firstSequence, count: frame.eventCount, location: frame.location)
-    }
-
     /// Decodes the `count` events of a frame whose first sequence number is `firstSequence`.
     ///
     /// - Throws: `LedgerError` with code `unsupportedVersion` for an event written by a newer
