@@ -4,8 +4,8 @@ import Foundation
 /// `read`: a reader in another process while a writer appends batches (see ``BatchWriterMode``).
 /// Opens the store read-only and, for `--duration-ms`, reads `--session` again and again. A
 /// partial batch is a violation: the item count must be a multiple of `--batch`, and item `j`
-/// must be item `j % batch` of batch `j / batch`. Every tenth read it also reads the new events of
-/// the log: each must add exactly one whole batch.
+/// must be item `j % batch` of batch `j / batch`. Every tenth read, and once at the end, it also
+/// reads the new events of the log: each must add exactly one whole batch.
 ///
 /// Prints `reads n=<reads> distinct=<distinct counts seen> max=<largest count> events=<events read>
 /// violations=<n>` (and `violation <what>` for the first few); exits 1 when there was a violation.
@@ -39,6 +39,15 @@ struct ReaderMode {
                 TortureOutput.line("violation \(text)")
             }
         }
+        func readEvents() async throws {
+            for try await event in try ledger.events(EventFilter(sessionID: session, fromSequence: nextSequence)) {
+                eventsRead += 1
+                nextSequence = event.sequence + 1
+                if case .itemsAdded(let added) = event.payload, added.count != batch {
+                    violation("event \(event.sequence) adds \(added.count) items, not \(batch)")
+                }
+            }
+        }
         while ContinuousClock.now < end {
             let items = try await handle.items()
             reads += 1
@@ -58,15 +67,11 @@ struct ReaderMode {
                 }
             }
             if reads % 10 == 0 {
-                for try await event in try ledger.events(EventFilter(sessionID: session, fromSequence: nextSequence)) {
-                    eventsRead += 1
-                    nextSequence = event.sequence + 1
-                    if case .itemsAdded(let added) = event.payload, added.count != batch {
-                        violation("event \(event.sequence) adds \(added.count) items, not \(batch)")
-                    }
-                }
+                try await readEvents()
             }
         }
+        // Once more at the end, so that a slow machine (fewer than ten reads) still checks them.
+        try await readEvents()
         try await ledger.close()
         TortureOutput.line(
             "reads n=\(reads) distinct=\(counts.count) max=\(largest) events=\(eventsRead) violations=\(violations)"
