@@ -1,6 +1,7 @@
-import AgentLedger
 import AgentLedgerTestSupport
 import Testing
+
+@testable import AgentLedger
 
 @Suite("Full-text search")
 struct SearchTests {
@@ -41,5 +42,33 @@ struct SearchTests {
                 #expect(error.code == .invalidArgument)
             }
         }
+    }
+
+    @Test("a session's search matches through its scope token, and a query cannot reach other sessions")
+    func scopedSearch() async throws {
+        try await withLedger { ledger in
+            // Many sessions share the term: only the searched session's postings are matched.
+            for index in 0..<20 {
+                try await ledger.session("s\(index)").addItems([ItemFactory.user("common term \(index)")])
+            }
+            let mine = ledger.session("s7")
+            #expect(try await mine.search("common").map(\.sessionID) == ["s7"])
+            #expect(try await ledger.search("common").count == 20)
+            // The scope column is never searched as text, even for a token that names a session.
+            let otherToken = SearchIndexer.scopeToken("s8")
+            #expect(try await ledger.search(otherToken).isEmpty)
+            #expect(try await ledger.search("scope : \(otherToken)").isEmpty)
+            // A query that closes the text filter early still only finds the session's own items.
+            let escaped = try await mine.search("common) OR (scope : \(otherToken)")
+            #expect(escaped.map(\.sessionID) == ["s7"])
+        }
+    }
+
+    @Test("scope tokens: one FTS5 token per session, stable across processes")
+    func scopeTokens() {
+        #expect(SearchIndexer.scopeToken("") == "scbf29ce484222325")
+        #expect(SearchIndexer.scopeToken("a") == "saf63dc4c8601ec8c")
+        #expect(SearchIndexer.scopeToken("café") != SearchIndexer.scopeToken("cafe\u{301}"))
+        #expect(SearchIndexer.scopeToken("x").count == 17)
     }
 }

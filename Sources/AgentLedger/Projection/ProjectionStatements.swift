@@ -14,6 +14,6 @@ final class ProjectionStatements {
                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?3, ?10, ?11)
                 """
         )
-        indexItem = try RawStatement(db, sql: "INSERT INTO item_fts (rowid, text) VALUES (?, ?)")
+        indexItem = try RawStatement(db, sql: "INSERT INTO item_fts (rowid, text, scope) VALUES (?, ?, ?)")
     }
 }

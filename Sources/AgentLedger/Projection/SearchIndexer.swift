@@ -14,7 +14,7 @@ enum SearchIndexer {
         let watermark =
             try Int64.fetchOne(db, sql: "SELECT value FROM ledger_meta WHERE key = 'fts_indexed_through'") ?? 0
         let rows = try Row.fetchCursor(
-            db.cachedStatement(sql: "SELECT id, json FROM item WHERE id > ? ORDER BY id LIMIT ?"),
+            db.cachedStatement(sql: "SELECT id, json, session FROM item WHERE id > ? ORDER BY id LIMIT ?"),
             arguments: [watermark, limit == .max ? -1 : limit]
         )
         var last = watermark
@@ -23,9 +23,11 @@ enum SearchIndexer {
         while let row = try rows.next() {
             let id: Int64 = row[0]
             let json: String = row[1]
+            let session: String = row[2]
             let facts = try SessionItem.classify(bytes: Array(json.utf8))
             index.bind(1, id)
             index.bind(2, Projector.indexable(facts.searchText))
+            index.bind(3, scopeToken(session))
             try index.run()
             last = id
             count += 1
@@ -36,5 +38,17 @@ enum SearchIndexer {
             ).execute(arguments: [last])
         }
         return limit != .max && count == limit
+    }
+
+    /// The token that stands for `session` in the index's `scope` column: `s` and 16 hex digits
+    /// of the 64-bit FNV-1a hash of its UTF-8 bytes (one token for FTS5's tokenizer, the same
+    /// in every process). Two sessions may share one; searches still compare the session itself.
+    static func scopeToken(_ session: String) -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in session.utf8 {
+            hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3
+        }
+        let hex = String(hash, radix: 16)
+        return "s" + String(repeating: "0", count: 16 - hex.count) + hex
     }
 }

@@ -10,11 +10,18 @@ extension ReadModel {
         limit: Int
     ) throws -> [SearchHit] {
         var sql = """
-            SELECT i.session, i.branch, i.turn, i.item_seq, i.json, bm25(item_fts) AS rank
+            SELECT i.session, i.branch, i.turn, i.item_seq, i.json, bm25(item_fts, 1.0, 0.0) AS rank
             FROM item_fts JOIN item i ON i.id = item_fts.rowid
             WHERE item_fts MATCH ? AND i.removed_seq IS NULL
             """
-        var arguments: StatementArguments = [query]
+        // The user's expression applies to the text only; within a session, FTS5 intersects
+        // it with the session's scope token rather than matching the whole store. The session
+        // is still compared below: tokens may collide, and the expression is the user's.
+        var match = "text : (" + query + ")"
+        if let session {
+            match = "scope : " + SearchIndexer.scopeToken(session) + " AND " + match
+        }
+        var arguments: StatementArguments = [match]
         if let session {
             sql += " AND i.session = ?"
             arguments += [session]
