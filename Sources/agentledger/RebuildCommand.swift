@@ -9,7 +9,9 @@ struct RebuildCommand: AsyncParsableCommand, StoreCommand {
         commandName: "rebuild",
         abstract: "Rebuild the read model (views.sqlite) from the log, swapping it in atomically.",
         discussion: """
-            Readers keep seeing the old read model until the new one is complete; writes wait. \
+            When no other process has the store's read model open, the new one is built in a new \
+            file and renamed into place; otherwise it is copied into the live file, and those \
+            readers keep seeing the old one until the new one is complete. Writes wait. \
             Shows a progress bar on a terminal (events/s, percent, ETA) and plain lines otherwise.
             """
     )
@@ -20,9 +22,12 @@ struct RebuildCommand: AsyncParsableCommand, StoreCommand {
         let interactive = isatty(STDERR_FILENO) != 0
         let started = ContinuousClock.now
         let reporter = ProgressReporter(interactive: interactive, started: started)
-        try await store.withLedger(.write) { ledger in
-            try await ledger.rebuildViews { progress in reporter.report(progress) }
+        let ledger = try await store.openForWriting { directory, options in
+            try await Ledger.openRebuildingViews(at: directory, options: options) { progress in
+                reporter.report(progress)
+            }
         }
+        try await ledger.close()
         reporter.finish()
     }
 }

@@ -79,11 +79,20 @@ struct StoreOptions: ParsableArguments {
     /// Opens the store for writing, retrying for up to `--lock-wait` milliseconds while
     /// another process holds the writer lock.
     private func openForWriting() async throws -> Ledger {
+        try await openForWriting { directory, options in
+            try await Ledger.open(at: directory, options: options)
+        }
+    }
+
+    /// Opens the store for writing with `opener`, retrying as ``openForWriting()`` does.
+    func openForWriting(
+        _ opener: (String, LedgerOptions) async throws -> Ledger
+    ) async throws -> Ledger {
         let clock = ContinuousClock()
         let deadline = clock.now + .milliseconds(lockWait)
         while true {
             do {
-                return try await Ledger.open(at: directory, options: ledgerOptions())
+                return try await opener(directory, ledgerOptions())
             } catch let error as LedgerError where error.code == .storeLocked {
                 guard clock.now < deadline else {
                     throw LedgerError(

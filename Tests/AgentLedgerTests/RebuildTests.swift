@@ -143,6 +143,52 @@ struct RebuildTests {
         try await ledger.close()
     }
 
+    @Test("openRebuildingViews replaces the file when alone, copies online beside a reader in another process")
+    func openRebuilding() async throws {
+        let store = try TemporaryStore()
+        defer { store.remove() }
+        var ledger = try await store.open { $0 = PropertyTests.options() }
+        let names = try await Self.writeHistory(ledger, steps: 120)
+        // What the reader process below checks: item j of "watched" says "b=j i=0/1", one per event.
+        for batch in 0..<3 {
+            try await ledger.session("watched").addItems([ItemFactory.user("b=\(batch) i=0/1")])
+        }
+        let before = try await Self.everything(ledger, names)
+        try await ledger.close()
+        let views = store.path + "/views.sqlite"
+        func fileNumber() throws -> Int {
+            try #require(FileManager.default.attributesOfItem(atPath: views)[.systemFileNumber] as? Int)
+        }
+
+        // Alone: a new file takes the old one's place.
+        var inode = try fileNumber()
+        let reports = Mutex<[RebuildProgress]>([])
+        ledger = try await Ledger.openRebuildingViews(at: store.path, options: PropertyTests.options()) { progress in
+            reports.withLock { $0.append(progress) }
+        }
+        #expect(try fileNumber() != inode, "the read model was not replaced")
+        #expect(reports.withLock { $0.last.map { $0.applied == $0.total } } == true)
+        expectSameReads(try await Self.everything(ledger, names), before, "after a rebuild by replacement")
+        #expect(try await ledger.verifyReadModel() == [])
+        try await ledger.close()
+
+        // Beside a reader in another process: copied into the live file, the reader unharmed.
+        let reader = try ReliabilityChildProcess(
+            executable: try ReliabilityExecutables.ledgerTorture(),
+            arguments: ["read", "--store", store.path, "--session", "watched", "--batch", "1", "--duration-ms", "1500"]
+        )
+        #expect(await reader.waitForLine(prefix: "open ", timeout: .seconds(60)) != nil, "\(reader.standardError)")
+        inode = try fileNumber()
+        ledger = try await Ledger.openRebuildingViews(at: store.path, options: PropertyTests.options())
+        #expect(try fileNumber() == inode, "the read model was replaced under a reader")
+        expectSameReads(try await Self.everything(ledger, names), before, "after an online rebuild")
+        try await ledger.close()
+        #expect(
+            await reader.waitForExit(timeout: .seconds(60)) == .exited(0),
+            "\(reader.lines) \(reader.standardError)"
+        )
+    }
+
     @Test("rebuildViews swaps in a new read model while readers read: they never fail nor see a partial view")
     func liveRebuild() async throws {
         let store = try TemporaryStore()

@@ -64,28 +64,76 @@ public final class Ledger: Sendable {
                 }
                 return Ledger(directory: directory, options: options, readModel: model, writer: nil)
             }
-            let log = try EventLog.openForWriting(
+            return try openForWriting(directory: directory, options: options, rebuild: nil).ledger
+        }
+    }
+
+    /// Opens the store for writing and rebuilds its read model from the log, as
+    /// `agentledger rebuild` does.
+    ///
+    /// When no other process has the read model open, the new model is replayed into a new
+    /// file and renamed into place before this process reads it: the fastest way (no copy).
+    /// Otherwise the store opens as usual and ``rebuildViews(progress:)`` copies the new model
+    /// into the live file, so that those readers keep a consistent view throughout.
+    ///
+    /// - Parameter progress: called on a background thread as the replay advances.
+    /// - Throws: as ``open(at:options:)``; `readOnly` when `options.readOnly` is set.
+    public static func openRebuildingViews(
+        at path: String,
+        options: LedgerOptions = LedgerOptions(),
+        progress: (@Sendable (RebuildProgress) -> Void)? = nil
+    ) async throws -> Ledger {
+        guard !options.readOnly else {
+            throw LedgerError(.readOnly, "a rebuild needs the store open for writing, not read-only")
+        }
+        let directory = URL(fileURLWithPath: path).standardizedFileURL.path
+        let (ledger, rebuilt) = try await BlockingWork.run(name: "agentledger-open") {
+            try openForWriting(
                 directory: directory,
-                options: LogOptions(
-                    segmentSizeBytes: options.segmentSizeBytes,
-                    compressionLevel: Int32(options.compressionLevel)
-                ),
-                fileSystem: options.fileSystem,
-                logger: options.logger
+                options: options,
+                rebuild: ReadModelBuilder.Rebuild(progress: progress)
             )
+        }
+        if !rebuilt {
             do {
-                let model = try ReadModelBuilder.openForWriting(
-                    directory: directory,
-                    logLastSequence: log.lastSequence,
-                    options: options
-                )
-                let writer = LedgerWriter(log: log, readModel: model, options: options)
-                writer.start()
-                return Ledger(directory: directory, options: options, readModel: model, writer: writer)
+                try await ledger.rebuildViews(progress: progress)
             } catch {
-                log.close()
-                throw LedgerWriter.ledgerError(error, context: "opening the read model")
+                try? await ledger.close()
+                throw error
             }
+        }
+        return ledger
+    }
+
+    /// Takes the lock, recovers the log and opens (or rebuilds) the read model; `rebuilt` is
+    /// whether `rebuild` was carried out by replacing the file.
+    private static func openForWriting(
+        directory: String,
+        options: LedgerOptions,
+        rebuild: ReadModelBuilder.Rebuild?
+    ) throws -> (ledger: Ledger, rebuilt: Bool) {
+        let log = try EventLog.openForWriting(
+            directory: directory,
+            options: LogOptions(
+                segmentSizeBytes: options.segmentSizeBytes,
+                compressionLevel: Int32(options.compressionLevel)
+            ),
+            fileSystem: options.fileSystem,
+            logger: options.logger
+        )
+        do {
+            let (model, rebuilt) = try ReadModelBuilder.openForWriting(
+                directory: directory,
+                logLastSequence: log.lastSequence,
+                options: options,
+                rebuild: rebuild
+            )
+            let writer = LedgerWriter(log: log, readModel: model, options: options)
+            writer.start()
+            return (Ledger(directory: directory, options: options, readModel: model, writer: writer), rebuilt)
+        } catch {
+            log.close()
+            throw LedgerWriter.ledgerError(error, context: "opening the read model")
         }
     }
 

@@ -178,6 +178,31 @@ enum Syscalls {
         }
     }
 
+    /// The pid of another process holding a POSIX record lock that conflicts with a write lock
+    /// on `length` bytes at `offset` of the open file; `nil` when none does (this process's own
+    /// locks never conflict).
+    ///
+    /// The corresponding C function is `fcntl(2)` with `F_GETLK`.
+    static func conflictingLockHolder(
+        _ descriptor: Int32,
+        offset: Int64,
+        length: Int64,
+        path: @autoclosure () -> String
+    ) throws(LedgerError) -> pid_t? {
+        var lock = flock()
+        lock.l_type = Int16(F_WRLCK)
+        lock.l_whence = Int16(SEEK_SET)
+        lock.l_start = off_t(offset)
+        lock.l_len = off_t(length)
+        while fcntl(descriptor, F_GETLK, &lock) != 0 {
+            let code = errno
+            if code != EINTR {
+                throw failure("fcntl(F_GETLK)", path(), code)
+            }
+        }
+        return lock.l_type == Int16(F_UNLCK) ? nil : lock.l_pid
+    }
+
     /// The size of the open file in bytes.
     ///
     /// The corresponding C function is `fstat(2)`.

@@ -12,15 +12,37 @@ enum ReadModelBuilder {
     /// How often a replay reports progress and commits, in events.
     static let eventsPerTransaction = 20_000
 
+    /// A rebuild asked for when opening (``Ledger/openRebuildingViews(at:options:progress:)``).
+    struct Rebuild {
+        let progress: (@Sendable (RebuildProgress) -> Void)?
+    }
+
     /// Opens the read model of `directory`, rebuilding it when it is missing, unreadable, of
-    /// another schema, or ahead of the log, and catching it up otherwise.
+    /// another schema, or ahead of the log, and catching it up otherwise. With `rebuild`, it
+    /// is rebuilt by replacing the file when no other process has it open; `rebuilt` says
+    /// whether that happened (else the caller rebuilds it online).
     static func openForWriting(
         directory: String,
         logLastSequence: UInt64,
-        options: LedgerOptions
-    ) throws -> ReadModel {
+        options: LedgerOptions,
+        rebuild requested: Rebuild? = nil
+    ) throws -> (model: ReadModel, rebuilt: Bool) {
         let path = directory + "/" + ReadModel.fileName
         let logger = options.logger
+        if let requested {
+            if let user = ReadModelUsers.otherProcess(usingDatabaseAt: path) {
+                logger.notice(
+                    "process \(user) has the read model open: rebuilding it online, copied into the live file"
+                )
+                return (
+                    try openForWriting(directory: directory, logLastSequence: logLastSequence, options: options).model,
+                    false
+                )
+            }
+            logger.info("rebuilding the read model from the log into a new file", metadata: ["path": "\(path)"])
+            try rebuild(directory: directory, through: logLastSequence, options: options, progress: requested.progress)
+            return (try ReadModel.open(path: path, readOnly: false, readerCount: options.readerCount), true)
+        }
         // A WAL left non-empty means the last writer did not close cleanly (a clean close
         // empties it): then check the pages too, since a damaged database file next to a valid
         // WAL can still show a readable checkpoint.
@@ -61,7 +83,7 @@ enum ReadModelBuilder {
                         progress: nil
                     )
                 }
-                return model
+                return (model, false)
             }
         } else if FileManager.default.fileExists(atPath: path) {
             logger.warning("rebuilding the read model from the log: it cannot be opened", metadata: ["path": "\(path)"])
@@ -69,7 +91,7 @@ enum ReadModelBuilder {
             logger.warning("rebuilding the read model from the log: it is missing", metadata: ["path": "\(path)"])
         }
         try rebuild(directory: directory, through: logLastSequence, options: options, progress: nil)
-        return try ReadModel.open(path: path, readOnly: false, readerCount: options.readerCount)
+        return (try ReadModel.open(path: path, readOnly: false, readerCount: options.readerCount), false)
     }
 
     /// Replays the log up to `through` into a new file and moves it over `views.sqlite`.
