@@ -91,6 +91,12 @@ public struct SessionItem: Sendable, Hashable, CustomStringConvertible {
         self.knownFacts = nil
     }
 
+    /// Creates an item from the bytes of a read-model row's JSON, as ``init(storedJSON:)``.
+    init(storedBytes: UnsafeRawBufferPointer) {
+        self.jsonBytes = [UInt8](storedBytes)
+        self.knownFacts = nil
+    }
+
     /// Validates an item's bytes and derives its facts, without keeping the bytes.
     ///
     /// - Throws: ``LedgerError`` with code ``LedgerError/Code/invalidItem``, as ``init(jsonBytes:)``.
