@@ -11,29 +11,17 @@ struct FindCommand: AsyncParsableCommand, StoreCommand {
 
     @OptionGroup var store: StoreOptions
 
-    @Argument(help: "The session id.")
-    var session: String
+    @OptionGroup var target: BranchReadOptions
 
     @Argument(help: "The text to look for; '%', '_', quotes and backslashes are literal.")
     var text: String
 
-    @Option(name: .long, help: ArgumentHelp("Search this branch instead of the current one.", valueName: "branch"))
-    var branch: String?
-
     @Flag(name: .long, help: "Print JSON.")
     var json = false
 
-    @OptionGroup var asOf: AsOfOptions
-
-    mutating func validate() throws {
-        try ArgumentChecks.session(session)
-    }
-
     func run() async throws {
-        let turns = try await store.withLedger(.read) { ledger in
-            let session = ledger.session(session)
-            try await session.requireBranch(branch, asOf: asOf.asOf)
-            return try await session.findTurns(containing: text, branch: branch, asOf: asOf.asOf)
+        let turns = try await target.read(store) { session in
+            try await session.findTurns(containing: text, branch: target.branch, asOf: target.asOf)
         }
         var output = OutputBuffer()
         TurnOutput.write(turns, json: json, to: &output)

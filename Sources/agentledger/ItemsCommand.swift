@@ -15,8 +15,7 @@ struct ItemsCommand: AsyncParsableCommand, StoreCommand {
 
     @OptionGroup var store: StoreOptions
 
-    @Argument(help: "The session id.")
-    var session: String
+    @OptionGroup var target: BranchReadOptions
 
     @Option(
         name: .long,
@@ -25,21 +24,13 @@ struct ItemsCommand: AsyncParsableCommand, StoreCommand {
     )
     var limit: Int?
 
-    @Option(name: .long, help: ArgumentHelp("Read this branch instead of the current one.", valueName: "branch"))
-    var branch: String?
-
-    @OptionGroup var asOf: AsOfOptions
-
     mutating func validate() throws {
-        try ArgumentChecks.session(session)
         try ArgumentChecks.notNegative(limit, "--limit")
     }
 
     func run() async throws {
-        let items = try await store.withLedger(.read) { ledger in
-            let session = ledger.session(session)
-            try await session.requireBranch(branch, asOf: asOf.asOf)
-            return try await session.items(limit: limit, branch: branch, asOf: asOf.asOf)
+        let items = try await target.read(store) { session in
+            try await session.items(limit: limit, branch: target.branch, asOf: target.asOf)
         }
         var output = OutputBuffer()
         output.append("[")

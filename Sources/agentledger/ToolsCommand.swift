@@ -14,26 +14,14 @@ struct ToolsCommand: AsyncParsableCommand, StoreCommand {
 
     @OptionGroup var store: StoreOptions
 
-    @Argument(help: "The session id.")
-    var session: String
-
-    @Option(name: .long, help: ArgumentHelp("Read this branch instead of the current one.", valueName: "branch"))
-    var branch: String?
+    @OptionGroup var target: BranchReadOptions
 
     @Flag(name: .long, help: "Print JSON.")
     var json = false
 
-    @OptionGroup var asOf: AsOfOptions
-
-    mutating func validate() throws {
-        try ArgumentChecks.session(session)
-    }
-
     func run() async throws {
-        let uses = try await store.withLedger(.read) { ledger in
-            let session = ledger.session(session)
-            try await session.requireBranch(branch, asOf: asOf.asOf)
-            return try await session.toolUsage(branch: branch, asOf: asOf.asOf)
+        let uses = try await target.read(store) { session in
+            try await session.toolUsage(branch: target.branch, asOf: target.asOf)
         }
         var output = OutputBuffer()
         if json {

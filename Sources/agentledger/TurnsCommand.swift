@@ -15,26 +15,14 @@ struct TurnsCommand: AsyncParsableCommand, StoreCommand {
 
     @OptionGroup var store: StoreOptions
 
-    @Argument(help: "The session id.")
-    var session: String
-
-    @Option(name: .long, help: ArgumentHelp("Read this branch instead of the current one.", valueName: "branch"))
-    var branch: String?
+    @OptionGroup var target: BranchReadOptions
 
     @Flag(name: .long, help: "Print JSON.")
     var json = false
 
-    @OptionGroup var asOf: AsOfOptions
-
-    mutating func validate() throws {
-        try ArgumentChecks.session(session)
-    }
-
     func run() async throws {
-        let turns = try await store.withLedger(.read) { ledger in
-            let session = ledger.session(session)
-            try await session.requireBranch(branch, asOf: asOf.asOf)
-            return try await session.conversationTurns(branch: branch, asOf: asOf.asOf)
+        let turns = try await target.read(store) { session in
+            try await session.conversationTurns(branch: target.branch, asOf: target.asOf)
         }
         var output = OutputBuffer()
         TurnOutput.write(turns, json: json, to: &output)

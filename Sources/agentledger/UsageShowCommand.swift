@@ -18,30 +18,18 @@ struct UsageShowCommand: AsyncParsableCommand, StoreCommand {
 
     @OptionGroup var store: StoreOptions
 
-    @Argument(help: "The session id.")
-    var session: String
+    @OptionGroup var target: BranchReadOptions
 
     @Option(name: .long, help: ArgumentHelp("Only this turn.", valueName: "n"))
     var turn: Int?
 
-    @Option(name: .long, help: ArgumentHelp("Read this branch instead of the current one.", valueName: "branch"))
-    var branch: String?
-
     @Flag(name: .long, help: "Print JSON.")
     var json = false
 
-    @OptionGroup var asOf: AsOfOptions
-
-    mutating func validate() throws {
-        try ArgumentChecks.session(session)
-    }
-
     func run() async throws {
-        let (turns, totals) = try await store.withLedger(.read) { ledger in
-            let session = ledger.session(session)
-            try await session.requireBranch(branch, asOf: asOf.asOf)
-            let turns = try await session.turnUsage(turn, branch: branch, asOf: asOf.asOf)
-            let totals = try await session.sessionUsage(branch: branch, asOf: asOf.asOf)
+        let (turns, totals) = try await target.read(store) { session in
+            let turns = try await session.turnUsage(turn, branch: target.branch, asOf: target.asOf)
+            let totals = try await session.sessionUsage(branch: target.branch, asOf: target.asOf)
             return (turns, totals)
         }
         var output = OutputBuffer()
@@ -62,7 +50,7 @@ struct UsageShowCommand: AsyncParsableCommand, StoreCommand {
             for line in table.lines {
                 output.line(line)
             }
-            let scope = branch.map { "branch \(TextTable.display($0))" } ?? "all branches"
+            let scope = target.branch.map { "branch \(TextTable.display($0))" } ?? "all branches"
             if let totals {
                 output.line(
                     "total (\(scope)): \(totals.requests) requests, \(totals.inputTokens) input, "

@@ -4,10 +4,10 @@ import Foundation
 /// started, so that a failed checkout removes only what it created.
 struct CheckoutLeftovers {
     /// Paths inside a store directory that a checkout creates.
-    static let names = [
-        "log", "LOCK", ReadModel.fileName, ReadModel.fileName + "-wal", ReadModel.fileName + "-shm",
-        ReadModel.fileName + "-journal", ReadModel.fileName + ".rebuild", ReadModel.fileName + ".rebuild-journal",
-    ]
+    static let names =
+        ["log", "LOCK"]
+        + ReadModelBuilder.databaseFileSuffixes.map { ReadModel.fileName + $0 }
+        + ReadModelBuilder.databaseFileSuffixes.map { ReadModel.fileName + ".rebuild" + $0 }
 
     /// Whether the directory itself existed.
     let directoryExisted: Bool

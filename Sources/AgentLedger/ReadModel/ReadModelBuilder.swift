@@ -225,8 +225,11 @@ enum ReadModelBuilder {
         }
     }
 
+    /// The files SQLite keeps for a database at a path: the path with these suffixes.
+    static let databaseFileSuffixes = ["", "-wal", "-shm", "-journal"]
+
     static func removeDatabaseFiles(_ path: String) {
-        for suffix in ["", "-wal", "-shm", "-journal"] {
+        for suffix in databaseFileSuffixes {
             try? FileManager.default.removeItem(atPath: path + suffix)
         }
     }

@@ -196,19 +196,26 @@ enum BenchWorkloads {
         }
         try await ledger.close()
         try FileManager.default.removeItem(atPath: settings.directory + "/views.sqlite")
-        Memory.resetPeak()
-        let start = now()
-        let reopened = try await Ledger.open(at: settings.directory, options: LedgerOptions(durability: .none))
-        let elapsed = Double(now() - start) / 1e9
-        let peak = Memory.peakResidentBytes()
+        var result = BenchResult()
+        result.set("items", next)
+        result.set("sessions", sessions)
+        /// Times `body` and records its seconds, items/s and peak resident memory as `name_*`.
+        func timed<T>(_ name: String, _ body: () async throws -> T) async throws -> T {
+            Memory.resetPeak()
+            let start = now()
+            let value = try await body()
+            let elapsed = Double(now() - start) / 1e9
+            result.set("\(name)_s", elapsed)
+            result.set("\(name)_items_per_s", Double(next) / elapsed)
+            result.set("\(name)_peak_rss_mb", Double(Memory.peakResidentBytes()) / 1_048_576)
+            return value
+        }
+        let options = LedgerOptions(durability: .none)
+        let reopened = try await timed("rebuild") { try await Ledger.open(at: settings.directory, options: options) }
         let check = try await reopened.session("session-0").items(limit: 1).count
-        // The online rebuild (`rebuildViews`, `agentledger rebuild`) also copies the new model
-        // into the live one through the WAL, so readers keep their snapshot meanwhile.
-        Memory.resetPeak()
-        let onlineStart = now()
-        try await reopened.rebuildViews()
-        let onlineElapsed = Double(now() - onlineStart) / 1e9
-        let onlinePeak = Memory.peakResidentBytes()
+        // The online rebuild (`rebuildViews`) copies the new model into the live one through
+        // the WAL, so readers keep their snapshot meanwhile.
+        try await timed("online_rebuild") { try await reopened.rebuildViews() }
         let live = try await reopened.stats().liveItemCount
         try await reopened.close()
         guard check == 1, live == next else {
@@ -216,27 +223,9 @@ enum BenchWorkloads {
         }
         // What `agentledger rebuild` does when no other process has the store open: open the
         // store and replace the read model by a new file (lock, recovery and close included).
-        Memory.resetPeak()
-        let commandStart = now()
-        let replaced = try await Ledger.openRebuildingViews(
-            at: settings.directory,
-            options: LedgerOptions(durability: .none)
-        )
-        try await replaced.close()
-        let commandElapsed = Double(now() - commandStart) / 1e9
-        let commandPeak = Memory.peakResidentBytes()
-        var result = BenchResult()
-        result.set("items", next)
-        result.set("sessions", sessions)
-        result.set("rebuild_s", elapsed)
-        result.set("rebuild_items_per_s", Double(next) / elapsed)
-        result.set("rebuild_peak_rss_mb", Double(peak) / 1_048_576)
-        result.set("online_rebuild_s", onlineElapsed)
-        result.set("online_rebuild_items_per_s", Double(next) / onlineElapsed)
-        result.set("online_rebuild_peak_rss_mb", Double(onlinePeak) / 1_048_576)
-        result.set("replacing_rebuild_s", commandElapsed)
-        result.set("replacing_rebuild_items_per_s", Double(next) / commandElapsed)
-        result.set("replacing_rebuild_peak_rss_mb", Double(commandPeak) / 1_048_576)
+        try await timed("replacing_rebuild") {
+            try await Ledger.openRebuildingViews(at: settings.directory, options: options).close()
+        }
         return result
     }
 
