@@ -1,6 +1,7 @@
 import AgentLedger
 import AgentLedgerTestSupport
 import Foundation
+import Synchronization
 import Testing
 
 /// Read model faults: `views.sqlite` deleted, truncated (at every page boundary), or replaced
@@ -142,16 +143,11 @@ struct ReliabilityReadModelTests {
         #expect(termination == .exited(0), "sqlite3 \(sql): \(child.standardError)")
     }
 
-    @Test(
-        "a failure between the log's fsync and the SQLite commit (injected: a deferred foreign key that fails at COMMIT) fails the batch, and the reopened store holds exactly the acknowledged events",
-        .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/sqlite3"), "needs the sqlite3 shell")
-    )
-    func commitFailureAfterFsync() async throws {
-        let store = try TemporaryStore(prefix: "reliability-commit")
-        defer { store.remove() }
-        // A switch the test flips from outside; while it is on, every item row makes a deferred
-        // foreign key violation, so the batch's SQLite COMMIT fails after the log's fsync.
-        let faultAtCommit: [(name: String, sql: String)] = [
+    /// Options with a switch the test flips from outside: while it is on, every item row makes a
+    /// deferred foreign key violation, so the batch's SQLite COMMIT fails after the log's fsync.
+    static let faultAtCommit = LedgerOptions(
+        durability: .fsync,
+        extraMigrations: [
             (
                 "9100_fault_at_commit",
                 """
@@ -164,7 +160,16 @@ struct ReliabilityReadModelTests {
                 """
             )
         ]
-        let options = LedgerOptions(durability: .fsync, extraMigrations: faultAtCommit)
+    )
+
+    @Test(
+        "a failure between the log's fsync and the SQLite commit (injected: a deferred foreign key that fails at COMMIT) fails the batch, and the reopened store holds exactly the acknowledged events",
+        .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/sqlite3"), "needs the sqlite3 shell")
+    )
+    func commitFailureAfterFsync() async throws {
+        let store = try TemporaryStore(prefix: "reliability-commit")
+        defer { store.remove() }
+        let options = Self.faultAtCommit
         let ledger = try await Ledger.open(at: store.path, options: options)
         let session = ledger.session("commit")
         let first = [ItemFactory.user("acknowledged")]
@@ -188,6 +193,68 @@ struct ReliabilityReadModelTests {
             "RELIABILITY injected commit failure after fsync: the caller got \(failed?.code.name ?? "no error"); reopened with \(events.count) events"
         )
         #expect(events.count == 1 && items == first, "the log holds \(events.count) events, 1 was acknowledged")
+    }
+
+    @Test(
+        "an apply that fails with batches in flight behind it (16 writers) fails them all, and the reopened store holds exactly the acknowledged items",
+        .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/sqlite3"), "needs the sqlite3 shell")
+    )
+    func commitFailureWithBatchesInFlight() async throws {
+        let store = try TemporaryStore(prefix: "reliability-inflight")
+        defer { store.remove() }
+        let options = Self.faultAtCommit
+        let ledger = try await Ledger.open(at: store.path, options: options)
+        final class Tally: Sendable {
+            let acknowledged = Mutex<Set<String>>([])
+            let failedCodes = Mutex<[LedgerError.Code]>([])
+        }
+        let tally = Tally()
+        let writers = Task {
+            await withTaskGroup(of: Void.self) { group in
+                for writer in 0..<16 {
+                    let session = ledger.session("w\(writer % 4)")
+                    group.addTask {
+                        for call in 0..<100_000 {
+                            let text = "writer \(writer) call \(call)"
+                            do {
+                                try await session.addItems([ItemFactory.user(text)])
+                                tally.acknowledged.withLock { _ = $0.insert(text) }
+                            } catch {
+                                tally.failedCodes.withLock { $0.append((error as? LedgerError)?.code ?? .io) }
+                                return
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        while tally.acknowledged.withLock({ $0.count }) < 200 {
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        try await sqlite(store.path, "UPDATE fault_switch SET armed = 1;")
+        await writers.value
+        try await ledger.close()
+        try await sqlite(store.path, "UPDATE fault_switch SET armed = 0;")
+
+        let codes = tally.failedCodes.withLock { $0 }
+        #expect(codes.count == 16, "every writer stops at an error")
+        #expect(codes.contains(.sqlite), "the batch whose apply failed: \(codes)")
+        #expect(codes.allSatisfy { $0 == .sqlite || $0 == .writerFailed }, "\(codes)")
+        let reopened = try await Ledger.open(at: store.path, options: options)
+        let logged = try await ReliabilityHelpers.events(reopened).flatMap { event -> [String] in
+            guard case .itemsAdded(let items) = event.payload else {
+                return []
+            }
+            return items.compactMap(ReliabilityHelpers.content)
+        }
+        let expected = tally.acknowledged.withLock { $0 }
+        #expect(logged.count == Set(logged).count, "no item logged twice")
+        #expect(Set(logged) == expected, "log: \(logged.count) items, acknowledged: \(expected.count)")
+        #expect(try await reopened.verifyReadModel() == [])
+        try await reopened.close()
+        print(
+            "RELIABILITY apply failure with batches in flight: \(expected.count) acknowledged, \(logged.count) in the reopened log, errors \(Set(codes.map(\.name)).sorted())"
+        )
     }
 
     @Test("a read model behind the log (a crash between the log's fsync and the SQLite commit) is caught up on open")

@@ -38,7 +38,7 @@ final class EventLog {
     private var head: FrameHash
     private var hasUnsyncedWrites = false
     /// Where the last appended frame starts in the active segment.
-    private var lastFrameStart: Int64?
+    private(set) var lastFrameStart: Int64?
     /// The end of the active segment when its writer last told a caller that a write was done
     /// (after a sync, or ``acknowledgeWrites()``): what a failure cuts back to.
     private var acknowledgedEndOffset: Int64
@@ -216,23 +216,34 @@ final class EventLog {
         acknowledgedEndOffset = activeEndOffset
     }
 
-    /// Cuts the last appended frame from the active segment and syncs, after a failure later in
-    /// the same group commit (the read model's commit) made its callers see an error: the log
-    /// must not keep an event nobody was told was written. The log then refuses writes until
-    /// the store is reopened. Best effort, like ``discardUnsynced(_:)``.
-    func revertLastAppend() {
-        if let handle = activeHandle, let start = lastFrameStart {
+    /// Cuts the active segment back to `frameStart` (where an appended frame starts) and syncs,
+    /// after a failure later in the same group commit (the read model's commit) made the
+    /// callers of that frame, and of every frame after it, see an error: the log must not keep
+    /// events nobody was told were written. The log then refuses writes until the store is
+    /// reopened. Best effort, like ``discardUnsynced(_:)``.
+    func revertAppends(from frameStart: Int64) {
+        if let handle = activeHandle {
             do {
-                try fileSystem.truncate(handle, toSize: start)
+                try fileSystem.truncate(handle, toSize: frameStart)
                 try fileSystem.syncData(handle)
-                logger.warning("cut the last frame from the log: its group commit failed after it was written")
+                logger.warning(
+                    "cut frames from the log: their group commit failed after they were written",
+                    metadata: ["bytes": "\(activeEndOffset - frameStart)"]
+                )
             } catch {
-                logger.error("could not cut the last frame from the log", metadata: ["error": "\(error)"])
+                logger.error("could not cut frames from the log", metadata: ["error": "\(error)"])
             }
         }
         if failure == nil {
             failure = LedgerError(.writerFailed, "a group commit failed after its frame was written")
         }
+    }
+
+    /// Whether appending a payload of `payloadBytes` bytes (before compression) may start a new
+    /// segment. Conservative: assumes the payload does not compress at all.
+    func mayRollOver(payloadBytes: Int) -> Bool {
+        let worstFrame = FrameHeader.byteCount + max(ZstdCodec.compressBound(payloadBytes), payloadBytes)
+        return activeEndOffset + Int64(worstFrame) > Int64(options.segmentSizeBytes)
     }
 
     /// Records that every frame written so far was acknowledged to its callers (durability

@@ -32,16 +32,7 @@ struct CommandDeriver {
         }
         switch command {
         case .addItems(let session, let items):
-            try Self.checkSessionID(session)
-            for (index, item) in items.enumerated() where item.jsonBytes.count > maxItemBytes {
-                throw Rejection(
-                    error: LedgerError(
-                        .invalidItem,
-                        "item \(index) is \(item.jsonBytes.count) bytes, over the limit of \(maxItemBytes) "
-                            + "(maxItemBytes); nothing was added"
-                    )
-                )
-            }
+            try checkAdd(session, items)
             guard !items.isEmpty else {
                 return (nil, .nothing)
             }
@@ -152,6 +143,82 @@ struct CommandDeriver {
 
         case .sequence:
             preconditionFailure("the writer expands a command sequence before deriving events")
+        }
+    }
+
+    /// What the writer keeps in memory about a session for ``deriveAhead(_:sequence:timestamp:head:)``.
+    struct SessionHead {
+        /// The session's current branch.
+        var branch: String
+        /// The live user turns of that branch.
+        var turns: Int
+    }
+
+    /// Whether ``deriveAhead(_:sequence:timestamp:head:)`` can derive `command`: an add or a
+    /// usage record, the commands whose checks need only the session's ``SessionHead``.
+    static func canDeriveAhead(_ command: WriteCommand) -> Bool {
+        switch command {
+        case .addItems, .recordUsage: true
+        default: false
+        }
+    }
+
+    /// The event for an add or a usage record, derived from the session's head as the writer
+    /// keeps it in memory (`head`; nil for a session that does not exist) instead of from the
+    /// read model, which may not have applied the batches still in flight. Updates `head` with
+    /// the event's effect. Gives the same events and outcomes as
+    /// ``derive(_:sequence:timestamp:context:)``.
+    func deriveAhead(
+        _ command: WriteCommand,
+        sequence: UInt64,
+        timestamp: Int64,
+        head: inout SessionHead?
+    ) throws -> (event: LedgerEvent?, outcome: WriteOutcome) {
+        switch command {
+        case .addItems(let session, let items):
+            try checkAdd(session, items)
+            guard !items.isEmpty else {
+                return (nil, .nothing)
+            }
+            var current = head ?? SessionHead(branch: "main", turns: 0)
+            current.turns += items.count { $0.classification.isUser }
+            head = current
+            let event = LedgerEvent(
+                sequence: sequence,
+                timestampMicros: timestamp,
+                sessionID: session,
+                branch: current.branch,
+                payload: .itemsAdded(items)
+            )
+            return (event, .written(sequence: sequence))
+        case .recordUsage(let session, let usage):
+            try Self.checkSessionID(session)
+            guard let head, head.turns > 0 else {
+                return (nil, .nothing)
+            }
+            let event = LedgerEvent(
+                sequence: sequence,
+                timestampMicros: timestamp,
+                sessionID: session,
+                branch: head.branch,
+                payload: .usageRecorded(turn: head.turns, usage: usage)
+            )
+            return (event, .written(sequence: sequence))
+        default:
+            preconditionFailure("deriveAhead handles only what canDeriveAhead accepts")
+        }
+    }
+
+    private func checkAdd(_ session: String, _ items: [SessionItem]) throws {
+        try Self.checkSessionID(session)
+        for (index, item) in items.enumerated() where item.jsonBytes.count > maxItemBytes {
+            throw Rejection(
+                error: LedgerError(
+                    .invalidItem,
+                    "item \(index) is \(item.jsonBytes.count) bytes, over the limit of \(maxItemBytes) "
+                        + "(maxItemBytes); nothing was added"
+                )
+            )
         }
     }
 

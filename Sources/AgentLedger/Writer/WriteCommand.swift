@@ -17,6 +17,18 @@ enum WriteCommand: Sendable {
         case turnContaining(String)
     }
 
+    /// The session the command changes; empty for a ``sequence(_:)``.
+    var sessionID: String {
+        switch self {
+        case .addItems(let session, _), .popItem(let session), .clearSession(let session),
+            .createBranch(let session, _, _), .switchBranch(let session, _), .deleteBranch(let session, _, _),
+            .recordUsage(let session, _):
+            session
+        case .sequence:
+            ""
+        }
+    }
+
     /// The item bytes the command carries, to bound a group commit.
     var byteCount: Int {
         switch self {

@@ -1,0 +1,90 @@
+import Foundation
+
+/// A dedicated OS thread that runs the work handed to it one item at a time, in order: the
+/// second stage of the writer's pipeline (see ``LedgerWriter``).
+///
+/// ``submit(_:)`` blocks while `capacity` items wait, so the first stage cannot run ahead
+/// without bound; ``drain()`` blocks until every item handed over so far has run.
+final class PipelineStage<Work: Sendable>: @unchecked Sendable {  // mutable state guarded by `condition`
+    private let condition = NSCondition()
+    private let capacity: Int
+    private let name: String
+    private var waiting: [Work] = []
+    private var running = false
+    private var stopping = false
+    private var stopped = false
+
+    /// A stage whose thread is named `name`, holding up to `capacity` waiting items.
+    init(name: String, capacity: Int) {
+        precondition(capacity >= 1, "a pipeline stage holds at least one item")
+        self.name = name
+        self.capacity = capacity
+    }
+
+    /// Starts the thread, which runs `body` for each item; call once, before ``stop()``.
+    func start(_ body: @escaping @Sendable (Work) -> Void) {
+        let thread = Thread { [self] in run(body) }
+        thread.name = name
+        thread.start()
+    }
+
+    /// Hands `work` to the thread; waits first while `capacity` items are waiting.
+    func submit(_ work: Work) {
+        condition.lock()
+        defer { condition.unlock() }
+        precondition(!stopping, "work submitted to a stopped pipeline stage")
+        while waiting.count >= capacity {
+            condition.wait()
+        }
+        waiting.append(work)
+        condition.broadcast()
+    }
+
+    /// Waits until every item handed over so far has run.
+    func drain() {
+        condition.lock()
+        defer { condition.unlock() }
+        while !waiting.isEmpty || running {
+            condition.wait()
+        }
+    }
+
+    /// Runs what is waiting, then ends the thread; returns once it has ended. Idempotent.
+    func stop() {
+        condition.lock()
+        defer { condition.unlock() }
+        stopping = true
+        condition.broadcast()
+        while !stopped {
+            condition.wait()
+        }
+    }
+
+    private func run(_ body: (Work) -> Void) {
+        while let work = next() {
+            body(work)
+            condition.lock()
+            running = false
+            condition.broadcast()
+            condition.unlock()
+        }
+    }
+
+    /// The next item (marking the stage as running), or nil once stopping with nothing left.
+    private func next() -> Work? {
+        condition.lock()
+        defer { condition.unlock() }
+        while waiting.isEmpty {
+            if stopping {
+                stopped = true
+                condition.broadcast()
+                return nil
+            }
+            condition.wait()
+        }
+        running = true
+        let work = waiting.removeFirst()
+        condition.broadcast()
+        return work
+    }
+}
