@@ -196,11 +196,11 @@ struct ReliabilityReadModelTests {
     }
 
     @Test(
-        "an apply that fails with batches in flight behind it (16 writers) fails them all, and the reopened store holds exactly the acknowledged items",
+        "a commit that fails after the fsync while 16 writers keep adding fails its batch and every later call, and the reopened store holds exactly the acknowledged items",
         .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/sqlite3"), "needs the sqlite3 shell")
     )
-    func commitFailureWithBatchesInFlight() async throws {
-        let store = try TemporaryStore(prefix: "reliability-inflight")
+    func commitFailureUnderLoad() async throws {
+        let store = try TemporaryStore(prefix: "reliability-underload")
         defer { store.remove() }
         let options = Self.faultAtCommit
         let ledger = try await Ledger.open(at: store.path, options: options)
@@ -253,7 +253,7 @@ struct ReliabilityReadModelTests {
         #expect(try await reopened.verifyReadModel() == [])
         try await reopened.close()
         print(
-            "RELIABILITY apply failure with batches in flight: \(expected.count) acknowledged, \(logged.count) in the reopened log, errors \(Set(codes.map(\.name)).sorted())"
+            "RELIABILITY commit failure under load (16 writers): \(expected.count) acknowledged, \(logged.count) in the reopened log, errors \(Set(codes.map(\.name)).sorted())"
         )
     }
 

@@ -239,13 +239,6 @@ final class EventLog {
         }
     }
 
-    /// Whether appending a payload of `payloadBytes` bytes (before compression) may start a new
-    /// segment. Conservative: assumes the payload does not compress at all.
-    func mayRollOver(payloadBytes: Int) -> Bool {
-        let worstFrame = FrameHeader.byteCount + max(ZstdCodec.compressBound(payloadBytes), payloadBytes)
-        return activeEndOffset + Int64(worstFrame) > Int64(options.segmentSizeBytes)
-    }
-
     /// Records that every frame written so far was acknowledged to its callers (durability
     /// modes that acknowledge before an fsync): a later failure no longer cuts them.
     func acknowledgeWrites() {

@@ -165,9 +165,9 @@ struct CommandDeriver {
 
     /// The event for an add or a usage record, derived from the session's head as the writer
     /// keeps it in memory (`head`; nil for a session that does not exist) instead of from the
-    /// read model, which may not have applied the batches still in flight. Updates `head` with
-    /// the event's effect. Gives the same events and outcomes as
-    /// ``derive(_:sequence:timestamp:context:)``.
+    /// read model, so that a whole batch's events are known, written and fsynced before any of
+    /// them is applied. Updates `head` with the event's effect. Gives the same events and
+    /// outcomes as ``derive(_:sequence:timestamp:context:)``.
     func deriveAhead(
         _ command: WriteCommand,
         sequence: UInt64,

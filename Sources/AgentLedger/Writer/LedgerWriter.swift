@@ -4,8 +4,8 @@ import GRDB
 import Logging
 import Synchronization
 
-/// The one writer of a store: a dedicated OS thread that owns the log, and a second one (the
-/// applier) that applies durable batches to the read model.
+/// The one writer of a store: a dedicated OS thread that owns the log and the read model's
+/// write connection, with a helper thread for the log's `fdatasync`.
 ///
 /// Callers enqueue commands with their continuations under a `Mutex`; the writer thread drains
 /// everything queued into one group commit. Blocking calls (write, fsync) therefore never sit on
@@ -13,38 +13,20 @@ import Synchronization
 /// of the same logic in an actor on two cores: the actor's blocking flush held one of the two
 /// cooperative threads.
 ///
-/// A batch of adds and usage records (the commands of an agent's loop) is pipelined: the writer
-/// thread derives its events from the sessions' heads it keeps in memory, writes one zstd frame,
-/// `fdatasync`s, and hands the batch to the applier, which applies it in one SQLite transaction,
-/// commits and resumes the callers while the writer thread already writes and fsyncs the next
-/// batch. Any other command (pop, clear, branches, imports) waits until the applier is idle and
-/// goes the serial way: derive and apply in one transaction, write, fsync, commit. Either way
-/// SQLite never gets ahead of the durable log, and a caller resumes only once its batch is
-/// applied.
+/// A batch of adds and usage records (the commands of an agent's loop) overlaps the fsync with
+/// the SQLite work: the writer thread derives its events from the sessions' heads (current
+/// branch, turn count) it keeps in memory, writes one zstd frame, starts the `fdatasync` on the
+/// helper thread, applies the events in one SQLite transaction meanwhile, and commits once the
+/// fsync has returned. Any other command (pop, clear, branches, imports) goes the serial way:
+/// derive and apply in one transaction, write, fsync, commit; it forgets the heads of the
+/// sessions it touched. Either way SQLite never gets ahead of the durable log, and a caller
+/// resumes only once its batch is committed.
 final class LedgerWriter: Sendable {
     private struct Request: Sendable {
         let command: WriteCommand
         let continuation: CheckedContinuation<WriteOutcome, any Error>
     }
 
-    /// A durable batch handed to the applier.
-    private struct DurableBatch: Sendable {
-        let requests: [Request]
-        let outcomes: [Result<WriteOutcome, LedgerError>]
-        let events: [LedgerEvent]
-        /// Where the batch's frame starts in the active segment.
-        let frameStart: Int64
-    }
-
-    /// A batch the applier could not apply: its frame, and every later one, must leave the log.
-    private struct ApplyFailure {
-        let error: LedgerError
-        let frameStart: Int64
-        var reverted = false
-    }
-
-    /// Batches the applier may hold waiting while the writer thread goes on.
-    static let pipelineDepth = 2
     /// Sessions whose heads the writer keeps in memory before it forgets them all.
     static let sessionHeadLimit = 65_536
 
@@ -90,17 +72,15 @@ final class LedgerWriter: Sendable {
     }
 
     /// State the writer thread owns.
-    private final class ThreadState: @unchecked Sendable {  // confined to the writer thread, except `statements`
+    private final class ThreadState: @unchecked Sendable {  // confined to the writer thread
         let log: EventLog
         var lastSync: UInt64 = 0
         var unsyncedSince: UInt64?
         var lastTimestamp: Int64 = 0
-        /// The projector's prepared statements on the read model's writer connection. Touched
-        /// only inside the pool's write closures, which GRDB runs one at a time, by the writer
-        /// thread or the applier.
+        /// The projector's prepared statements on the read model's writer connection.
         var statements: ProjectionStatements?
-        /// The heads of the sessions that pipelined batches touched: what the read model will
-        /// hold once the applier has applied every batch in flight.
+        /// The heads of the sessions that batches of adds and usage records touched, as the
+        /// read model holds them.
         var heads: [String: CommandDeriver.SessionHead] = [:]
         /// Whether item rows may be missing from the full-text index.
         var searchIndexBehind = true
@@ -132,8 +112,15 @@ final class LedgerWriter: Sendable {
     private let options: LedgerOptions
     private let deriver: CommandDeriver
     private let headSequence: Atomic<UInt64>
-    private let applyFailure = Mutex<ApplyFailure?>(nil)
-    private let applier: PipelineStage<DurableBatch>
+    /// Runs the log's `fdatasync` while the writer thread does the SQLite work of the batch.
+    private let syncer = HelperThread<SyncJob>(name: "agentledger-fsync", capacity: 1)
+    /// How the last fsync run by ``syncer`` ended.
+    private let syncOutcome = Mutex<Result<Void, LedgerError>>(.success(()))
+
+    /// One fsync for ``syncer``.
+    private struct SyncJob: Sendable {
+        let run: @Sendable () -> Void
+    }
 
     init(log: EventLog, readModel: ReadModel, options: LedgerOptions) {
         self.threadState = ThreadState(log: log)
@@ -141,15 +128,14 @@ final class LedgerWriter: Sendable {
         self.options = options
         self.deriver = CommandDeriver(maxItemBytes: options.maxItemBytes)
         self.headSequence = Atomic(log.lastSequence)
-        self.applier = PipelineStage(name: "agentledger-applier", capacity: Self.pipelineDepth)
     }
 
     /// The sequence number of the last durable, applied event.
     var lastSequence: UInt64 { headSequence.load(ordering: .acquiring) }
 
-    /// Starts the writer thread and the applier.
+    /// Starts the writer thread and its fsync helper.
     func start() {
-        applier.start { [self] batch in apply(batch) }
+        syncer.start { job in job.run() }
         let thread = Thread { [self] in run() }
         thread.name = "agentledger-writer"
         thread.start()
@@ -270,13 +256,9 @@ final class LedgerWriter: Sendable {
             case .batch(let batch) where !batch.isEmpty:
                 commit(batch)
             case .exclusive(let task):
-                settlePipeline()
                 threadState.heads = [:]
                 task(threadState.log)
             case .indexStep:
-                // Index only what the applier has committed, or the rows of a batch still in
-                // flight would stay unindexed once the index reports itself complete.
-                settlePipeline()
                 threadState.commitsSinceIndexing = 0
                 indexForSearch(limit: Self.indexRowsPerIdleStep)
             case .batch:
@@ -383,15 +365,14 @@ final class LedgerWriter: Sendable {
 
     private func commit(_ batch: [Request]) {
         if options.durability == .fsync && batch.allSatisfy({ CommandDeriver.canDeriveAhead($0.command) }) {
-            commitAhead(batch)
+            commitOverlapped(batch)
         } else {
-            settlePipeline()
             commitSerially(batch)
         }
     }
 
     /// The serial group commit: derive and apply in one SQLite transaction, write the frame,
-    /// make it durable, commit, resume the callers. Runs with no batch in flight.
+    /// make it durable, commit, resume the callers.
     private func commitSerially(_ batch: [Request]) {
         let log = threadState.log
         let firstSequence = log.lastSequence + 1
@@ -470,13 +451,12 @@ final class LedgerWriter: Sendable {
         }
     }
 
-    /// The pipelined group commit of adds and usage records: derive from the in-memory session
-    /// heads, write the frame, fsync, and hand the batch to the applier.
-    private func commitAhead(_ batch: [Request]) {
+    /// The group commit of adds and usage records: derive from the in-memory session heads,
+    /// write the frame, and apply it to SQLite while the helper thread fsyncs; commit once the
+    /// fsync has returned.
+    private func commitOverlapped(_ batch: [Request]) {
         let log = threadState.log
-        if applyFailure.withLock({ $0 != nil }) || threadState.heads.count > Self.sessionHeadLimit {
-            // A failed apply must be settled (its frames cut) before anything else is written.
-            settlePipeline()
+        if threadState.heads.count > Self.sessionHeadLimit {
             threadState.heads = [:]
         }
         let firstSequence = log.lastSequence + 1
@@ -484,7 +464,8 @@ final class LedgerWriter: Sendable {
         var outcomes: [Result<WriteOutcome, LedgerError>] = []
         outcomes.reserveCapacity(batch.count)
         var events: [LedgerEvent] = []
-        var appending = false
+        var frameWritten = false
+        var syncing = false
         do {
             for request in batch {
                 do {
@@ -506,45 +487,80 @@ final class LedgerWriter: Sendable {
                 }
             }
             if !events.isEmpty {
+                let lastSequence = firstSequence + UInt64(events.count) - 1
                 let payload = EventCodec.encode(events)
-                if log.mayRollOver(payloadBytes: payload.count) {
-                    // A failed apply cuts its frames from the active segment: keep every
-                    // frame in flight in one segment.
-                    settlePipeline()
-                }
-                appending = true
                 try log.append(firstSequence: firstSequence, eventCount: events.count, payload: payload)
-                try log.sync()
+                frameWritten = true
+                startSync()
+                syncing = true
+                try inImmediateTransaction { db in
+                    let context = ProjectionContext(db, statements: try threadState.statements(db))
+                    for event in events {
+                        try Projector.apply(event, in: context)
+                    }
+                    try context.flush()
+                    try Projector.setCheckpoint(lastSequence, db: db)
+                    syncing = false
+                    try finishSync()
+                }
             }
         } catch {
             let failure = Self.ledgerError(error, context: "group commit of \(batch.count) calls")
-            if appending {
-                // The log refuses writes after a failed write or fsync.
-                fail(with: failure)
-            } else {
-                // Reading a head failed: the heads hold events that were never written. Forget
-                // them once nothing is in flight; the read model has the true heads then.
-                settlePipeline()
+            if syncing {
+                // The log is the helper's until its fsync has returned.
+                _ = try? finishSync()
+            }
+            if frameWritten, !log.hasFailed, let frameStart = log.lastFrameStart {
+                // The frame is in the log but the read model's transaction failed: nobody will
+                // be told it was written, so it must not stay there.
+                log.revertAppends(from: frameStart)
+            }
+            if events.isEmpty {
+                // Reading a head failed before any event was derived.
                 threadState.heads = [:]
+            } else {
+                // The heads hold events that were never committed: nothing may follow them.
+                fail(with: failure)
             }
             for request in batch {
                 request.continuation.resume(throwing: failure)
             }
             return
         }
-        guard !events.isEmpty, let frameStart = log.lastFrameStart else {
-            for (request, outcome) in zip(batch, outcomes) {
-                request.continuation.resume(with: outcome)
-            }
-            return
+        if !events.isEmpty {
+            threadState.searchIndexBehind = true
+            threadState.commitsSinceIndexing += 1
+            headSequence.store(log.lastSequence, ordering: .releasing)
         }
-        threadState.searchIndexBehind = true
-        threadState.commitsSinceIndexing += 1
-        applier.submit(DurableBatch(requests: batch, outcomes: outcomes, events: events, frameStart: frameStart))
+        for (request, outcome) in zip(batch, outcomes) {
+            request.continuation.resume(with: outcome)
+        }
     }
 
-    /// The head of a session no batch in flight touches, as the read model has it; nil when the
-    /// session does not exist.
+    /// Starts the log's fdatasync on the helper thread; the log must not be touched until
+    /// ``finishSync()`` returns.
+    private func startSync() {
+        syncer.submit(
+            SyncJob { [self] in
+                let outcome: Result<Void, LedgerError>
+                do {
+                    try threadState.log.sync()
+                    outcome = .success(())
+                } catch {
+                    outcome = .failure(Self.ledgerError(error, context: "fsync of the log"))
+                }
+                syncOutcome.withLock { $0 = outcome }
+            }
+        )
+    }
+
+    /// Waits for the fsync started by ``startSync()`` and throws its error.
+    private func finishSync() throws {
+        syncer.drain()
+        try syncOutcome.withLock { $0 }.get()
+    }
+
+    /// The head of a session as the read model has it; nil when the session does not exist.
     private func committedHead(of session: String) throws -> CommandDeriver.SessionHead? {
         try readModel.pool.writeWithoutTransaction { db in
             let row = try Row.fetchOne(
@@ -561,46 +577,6 @@ final class LedgerWriter: Sendable {
         }
     }
 
-    /// The applier's work: applies a durable batch in one transaction, commits, resumes its
-    /// callers. After a failure it refuses every later batch the same way, so the frames to cut
-    /// from the log are exactly those from the failed one on.
-    private func apply(_ batch: DurableBatch) {
-        if let earlier = applyFailure.withLock({ $0?.error }) {
-            let refusal = LedgerError(
-                .writerFailed,
-                "an earlier write failed, so the store refuses writes until it is reopened: " + earlier.message,
-                underlying: earlier
-            )
-            for request in batch.requests {
-                request.continuation.resume(throwing: refusal)
-            }
-            return
-        }
-        let lastSequence = batch.events[batch.events.count - 1].sequence
-        do {
-            try inImmediateTransaction { db in
-                let context = ProjectionContext(db, statements: try threadState.statements(db))
-                for event in batch.events {
-                    try Projector.apply(event, in: context)
-                }
-                try context.flush()
-                try Projector.setCheckpoint(lastSequence, db: db)
-            }
-        } catch {
-            let failure = Self.ledgerError(error, context: "group commit of \(batch.requests.count) calls")
-            applyFailure.withLock { $0 = ApplyFailure(error: failure, frameStart: batch.frameStart) }
-            fail(with: failure)
-            for request in batch.requests {
-                request.continuation.resume(throwing: failure)
-            }
-            return
-        }
-        headSequence.store(lastSequence, ordering: .releasing)
-        for (request, outcome) in zip(batch.requests, batch.outcomes) {
-            request.continuation.resume(with: outcome)
-        }
-    }
-
     /// Runs `body` in an immediate transaction on the read model's writer connection; commits
     /// when it returns, rolls back when it throws.
     private func inImmediateTransaction(_ body: (Database) throws -> Void) throws {
@@ -613,23 +589,6 @@ final class LedgerWriter: Sendable {
                 try? db.rollback()
                 throw error
             }
-        }
-    }
-
-    /// Waits until the applier has finished every batch handed to it. If one failed, cuts its
-    /// frame and every later one from the log: their callers were all told the write failed.
-    private func settlePipeline() {
-        applier.drain()
-        let frameStart: Int64? = applyFailure.withLock { failure in
-            guard var pending = failure, !pending.reverted else {
-                return nil
-            }
-            pending.reverted = true
-            failure = pending
-            return pending.frameStart
-        }
-        if let frameStart {
-            threadState.log.revertAppends(from: frameStart)
         }
     }
 
@@ -665,8 +624,7 @@ final class LedgerWriter: Sendable {
     }
 
     private func finish(_ continuation: CheckedContinuation<Void, Never>) {
-        settlePipeline()
-        applier.stop()
+        syncer.stop()
         if threadState.unsyncedSince != nil {
             syncForInterval()
         }

@@ -2,11 +2,11 @@ import AgentLedger
 import AgentLedgerTestSupport
 import Testing
 
-/// The writer's pipeline (adds and usage records derived from in-memory session heads while
-/// earlier batches are still being applied) against the same commands one at a time.
-@Suite("Writer pipeline", .serialized)
-struct WriterPipelineTests {
-    /// One session's commands: adds and usage records (pipelined) mixed with pops, branch
+/// The writer's overlapped group commit (adds and usage records derived from in-memory session
+/// heads, applied while the log is fsynced) against the same commands one at a time.
+@Suite("Writer: overlapped group commits", .serialized)
+struct WriterOverlapTests {
+    /// One session's commands: adds and usage records (overlapped) mixed with pops, branch
     /// creation and switches (serial), so both paths alternate on the same session.
     enum Step: Sendable {
         case add([SessionItem])
@@ -83,13 +83,13 @@ struct WriterPipelineTests {
     }
 
     @Test(
-        "twelve sessions driven at once (adds and usage pipelined, pops and branches serial) end exactly as when each runs alone"
+        "twelve sessions driven at once (adds and usage overlapped, pops and branches serial) end exactly as when each runs alone"
     )
     func concurrentSessionsMatchSequential() async throws {
         let sessionCount = 12
         let scripts = (0..<sessionCount).map { Self.script(session: $0) }
 
-        let concurrentStore = try TemporaryStore(prefix: "pipeline-concurrent")
+        let concurrentStore = try TemporaryStore(prefix: "overlap-concurrent")
         defer { concurrentStore.remove() }
         let concurrent = try await Ledger.open(at: concurrentStore.path)
         let poppedConcurrently = try await withThrowingTaskGroup(of: (Int, [SessionItem?]).self) { group in
@@ -104,7 +104,7 @@ struct WriterPipelineTests {
             return result
         }
 
-        let sequentialStore = try TemporaryStore(prefix: "pipeline-sequential")
+        let sequentialStore = try TemporaryStore(prefix: "overlap-sequential")
         defer { sequentialStore.remove() }
         let sequential = try await Ledger.open(at: sequentialStore.path)
         for index in 0..<sessionCount {
@@ -126,7 +126,7 @@ struct WriterPipelineTests {
 
     @Test("a usage record right after the first add of a new session, in one batch, lands on turn 1")
     func usageAfterFirstAddInOneBatch() async throws {
-        let store = try TemporaryStore(prefix: "pipeline-usage")
+        let store = try TemporaryStore(prefix: "overlap-usage")
         defer { store.remove() }
         let ledger = try await Ledger.open(at: store.path)
         // Many fresh sessions at once, so adds and usage records of one session share batches

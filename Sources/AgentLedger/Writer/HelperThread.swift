@@ -1,11 +1,11 @@
 import Foundation
 
-/// A dedicated OS thread that runs the work handed to it one item at a time, in order: the
-/// second stage of the writer's pipeline (see ``LedgerWriter``).
+/// A dedicated OS thread that runs the work handed to it one item at a time, in order (the
+/// writer's fsync helper, see ``LedgerWriter``).
 ///
-/// ``submit(_:)`` blocks while `capacity` items wait, so the first stage cannot run ahead
-/// without bound; ``drain()`` blocks until every item handed over so far has run.
-final class PipelineStage<Work: Sendable>: @unchecked Sendable {  // mutable state guarded by `condition`
+/// ``submit(_:)`` blocks while `capacity` items wait, so the caller cannot run ahead without
+/// bound; ``drain()`` blocks until every item handed over so far has run.
+final class HelperThread<Work: Sendable>: @unchecked Sendable {  // mutable state guarded by `condition`
     private let condition = NSCondition()
     private let capacity: Int
     private let name: String
@@ -16,7 +16,7 @@ final class PipelineStage<Work: Sendable>: @unchecked Sendable {  // mutable sta
 
     /// A stage whose thread is named `name`, holding up to `capacity` waiting items.
     init(name: String, capacity: Int) {
-        precondition(capacity >= 1, "a pipeline stage holds at least one item")
+        precondition(capacity >= 1, "a helper thread holds at least one waiting item")
         self.name = name
         self.capacity = capacity
     }
@@ -32,7 +32,7 @@ final class PipelineStage<Work: Sendable>: @unchecked Sendable {  // mutable sta
     func submit(_ work: Work) {
         condition.lock()
         defer { condition.unlock() }
-        precondition(!stopping, "work submitted to a stopped pipeline stage")
+        precondition(!stopping, "work submitted to a stopped helper thread")
         while waiting.count >= capacity {
             condition.wait()
         }
