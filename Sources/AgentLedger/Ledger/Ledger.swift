@@ -188,11 +188,13 @@ public final class Ledger: Sendable {
         return try await writer.submit(command)
     }
 
-    /// Runs a query on one of the read model's read-only connections.
+    /// Runs a query on one of the read model's read-only connections, in one read transaction.
     func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         try checkOpen()
         do {
-            return try await readModel.pool.read(body)
+            return try await readModel.pool.unsafeRead { db in
+                try db.inCachedTransaction(immediate: false) { try body(db) }
+            }
         } catch let error as LedgerError {
             throw error
         } catch let error as DatabaseError {

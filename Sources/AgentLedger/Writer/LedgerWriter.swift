@@ -581,14 +581,7 @@ final class LedgerWriter: Sendable {
     /// when it returns, rolls back when it throws.
     private func inImmediateTransaction(_ body: (Database) throws -> Void) throws {
         try readModel.pool.writeWithoutTransaction { db in
-            try db.beginTransaction(.immediate)
-            do {
-                try body(db)
-                try db.commit()
-            } catch {
-                try? db.rollback()
-                throw error
-            }
+            try db.inCachedTransaction(immediate: true) { try body(db) }
         }
     }
 
