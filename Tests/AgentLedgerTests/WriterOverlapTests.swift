@@ -1,9 +1,13 @@
-import AgentLedger
 import AgentLedgerTestSupport
+import Dispatch
 import Testing
 
-/// The writer's overlapped group commit (adds and usage records derived from in-memory session
-/// heads, applied while the log is fsynced) against the same commands one at a time.
+@testable import AgentLedger
+
+/// The writer's overlapped group commit (adds and usage records derived from the session heads
+/// it keeps in memory, applied while the log is fsynced), checked against ``SessionModel``:
+/// sessions driven at once and one at a time, commands of one session inside one batch, and
+/// session names that are equal as Swift strings but not as bytes.
 @Suite("Writer: overlapped group commits", .serialized)
 struct WriterOverlapTests {
     /// One session's commands: adds and usage records (overlapped) mixed with pops, branch
@@ -14,14 +18,6 @@ struct WriterOverlapTests {
         case pop
         case branch(fromTurn: Int, name: String)
         case switchTo(String)
-    }
-
-    /// What a session looks like at the end, read back through the public API.
-    struct SessionState: Equatable {
-        var current: String
-        var branches: [String: [SessionItem]]
-        var usage: [String: [Int: Int]]
-        var popped: [SessionItem?]
     }
 
     static func script(session: Int) -> [Step] {
@@ -36,6 +32,10 @@ struct WriterOverlapTests {
             if round == 8 {
                 steps.append(.branch(fromTurn: 4, name: "retry"))
             }
+            if round == 12 {
+                // Pops the user turn too: the next usage record belongs to turn 11 of this branch.
+                steps += [.pop, .pop, .pop, .usage(999)]
+            }
             if round == 16 {
                 steps.append(.switchTo("main"))
             }
@@ -43,111 +43,160 @@ struct WriterOverlapTests {
         return steps
     }
 
-    /// Runs `steps` on `session` one awaited call at a time; returns what each pop answered.
-    static func run(_ steps: [Step], on session: LedgerSession) async throws -> [SessionItem?] {
-        var popped: [SessionItem?] = []
+    static func usage(_ tokens: Int) -> RunUsage {
+        RunUsage(requests: 1, inputTokens: tokens, outputTokens: 1, totalTokens: tokens + 1)
+    }
+
+    /// Runs `steps` on `session` one awaited call at a time.
+    static func run(_ steps: [Step], on session: LedgerSession) async throws {
         for step in steps {
             switch step {
             case .add(let items):
                 try await session.addItems(items)
             case .usage(let tokens):
-                _ = try await session.recordUsage(RunUsage(requests: 1, inputTokens: tokens, outputTokens: 1))
+                _ = try await session.recordUsage(usage(tokens))
             case .pop:
-                popped.append(try await session.popItem())
+                _ = try await session.popItem()
             case .branch(let turn, let name):
                 _ = try await session.createBranch(fromTurn: turn, named: name)
             case .switchTo(let name):
                 try await session.switchToBranch(name)
             }
         }
-        return popped
     }
 
-    static func state(of session: LedgerSession, popped: [SessionItem?]) async throws -> SessionState {
-        var branches: [String: [SessionItem]] = [:]
-        var usage: [String: [Int: Int]] = [:]
-        for branch in try await session.listBranches() {
-            branches[branch.name] = try await session.items(branch: branch.name)
-            var turns: [Int: Int] = [:]
-            for record in try await session.turnUsage(branch: branch.name) {
-                turns[record.turn] = record.usage.inputTokens
+    /// The model's state after `steps`.
+    static func model(_ steps: [Step]) throws -> SessionModel.Snapshot {
+        var model = SessionModel()
+        for step in steps {
+            switch step {
+            case .add(let items):
+                _ = try model.add(items)
+            case .usage(let tokens):
+                _ = try model.recordUsage(usage(tokens))
+            case .pop:
+                _ = model.pop()
+            case .branch(let turn, let name):
+                _ = try model.createBranch(fromTurn: turn, named: name, unixSeconds: 0)
+            case .switchTo(let name):
+                _ = try model.switchToBranch(name)
             }
-            usage[branch.name] = turns
         }
-        return SessionState(
-            current: try await session.currentBranch(),
-            branches: branches,
-            usage: usage,
-            popped: popped
-        )
+        return model.snapshot()
     }
 
     @Test(
-        "twelve sessions driven at once (adds and usage overlapped, pops and branches serial) end exactly as when each runs alone"
+        "twelve sessions driven at once, and again one at a time (adds and usage overlapped, pops and branches serial), end as the model says"
     )
-    func concurrentSessionsMatchSequential() async throws {
+    func concurrentAndSequentialMatchTheModel() async throws {
         let sessionCount = 12
         let scripts = (0..<sessionCount).map { Self.script(session: $0) }
+        let expected = try scripts.map(Self.model)
+        #expect(expected[0].byBranch["main"]?.usageTurns.contains(11) == true, "the script pops a user turn")
 
         let concurrentStore = try TemporaryStore(prefix: "overlap-concurrent")
         defer { concurrentStore.remove() }
         let concurrent = try await Ledger.open(at: concurrentStore.path)
-        let poppedConcurrently = try await withThrowingTaskGroup(of: (Int, [SessionItem?]).self) { group in
+        try await withThrowingTaskGroup(of: Void.self) { group in
             for index in 0..<sessionCount {
                 let session = concurrent.session("agent-\(index)")
-                group.addTask { (index, try await Self.run(scripts[index], on: session)) }
+                group.addTask { try await Self.run(scripts[index], on: session) }
             }
-            var result: [Int: [SessionItem?]] = [:]
-            for try await (index, popped) in group {
-                result[index] = popped
-            }
-            return result
+            try await group.waitForAll()
         }
-
         let sequentialStore = try TemporaryStore(prefix: "overlap-sequential")
         defer { sequentialStore.remove() }
         let sequential = try await Ledger.open(at: sequentialStore.path)
         for index in 0..<sessionCount {
-            let session = sequential.session("agent-\(index)")
-            let popped = try await Self.run(scripts[index], on: session)
-            let expected = try await Self.state(of: session, popped: popped)
-            let actual = try await Self.state(
-                of: concurrent.session("agent-\(index)"),
-                popped: poppedConcurrently[index] ?? []
-            )
-            #expect(actual == expected, "session agent-\(index)")
-            #expect(expected.branches.keys.sorted() == ["main", "retry"] && expected.current == "main")
-            #expect(expected.popped.count == 4 && expected.popped.allSatisfy { $0 != nil })
+            try await Self.run(scripts[index], on: sequential.session("agent-\(index)"))
+        }
+
+        for index in 0..<sessionCount {
+            for (name, ledger) in [("at once", concurrent), ("one at a time", sequential)] {
+                let actual = try await SessionModel.Snapshot.capture(ledger.session("agent-\(index)"))
+                #expect(actual.differences(from: expected[index]) == [], "agent-\(index), \(name)")
+            }
         }
         #expect(try await concurrent.verifyReadModel() == [])
         try await concurrent.close()
         try await sequential.close()
     }
 
-    @Test("a usage record right after the first add of a new session, in one batch, lands on turn 1")
-    func usageAfterFirstAddInOneBatch() async throws {
-        let store = try TemporaryStore(prefix: "overlap-usage")
+    @Test("adds and usage records of one session inside one group commit land on the turns the model gives")
+    func oneSessionInOneBatch() async throws {
+        let store = try TemporaryStore(prefix: "overlap-batch")
         defer { store.remove() }
         let ledger = try await Ledger.open(at: store.path)
-        // Many fresh sessions at once, so adds and usage records of one session share batches
-        // with other sessions' before any of them is applied.
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for index in 0..<40 {
-                let session = ledger.session("fresh-\(index)")
-                group.addTask {
-                    let before = try await session.recordUsage(RunUsage(requests: 1, inputTokens: 1))
-                    #expect(before == nil, "no turn yet: nothing recorded")
-                    try await session.addItems([ItemFactory.user("hello \(index)")])
-                    let after = try await session.recordUsage(RunUsage(requests: 1, inputTokens: 7))
-                    #expect(after != nil)
-                }
+        let session = ledger.session("batched")
+        let fresh = ledger.session("fresh")
+        try await session.addItems([ItemFactory.user("q1"), ItemFactory.assistant("a1")])
+        let writer = try #require(ledger.writer)
+
+        // Hold the writer thread so that the calls below queue up, in this order, and go out
+        // together as one batch.
+        let hold = DispatchSemaphore(value: 0)
+        let held = Task { try await writer.exclusive { _ in hold.wait() } }
+        let calls: [@Sendable () async throws -> Void] = [
+            { _ = try await fresh.recordUsage(Self.usage(1)) },  // no turn yet: nothing
+            { try await fresh.addItems([ItemFactory.user("first")]) },
+            { _ = try await fresh.recordUsage(Self.usage(2)) },  // turn 1
+            { try await session.addItems([ItemFactory.user("q2")]) },
+            { _ = try await session.recordUsage(Self.usage(3)) },  // turn 2
+            { try await session.addItems([ItemFactory.assistant("a2"), ItemFactory.user("q3")]) },
+            { _ = try await session.recordUsage(Self.usage(4)) },  // turn 3
+        ]
+        var tasks: [Task<Void, any Error>] = []
+        for (index, call) in calls.enumerated() {
+            tasks.append(Task { try await call() })
+            while writer.queuedRequestCount < index + 1 {
+                await Task.yield()
             }
-            try await group.waitForAll()
         }
-        for index in 0..<40 {
-            let usage = try await ledger.session("fresh-\(index)").turnUsage()
-            #expect(usage.map(\.turn) == [1] && usage.map(\.usage.inputTokens) == [7], "fresh-\(index)")
+        hold.signal()
+        try await held.value
+        for task in tasks {
+            try await task.value
         }
+
+        var model = SessionModel()
+        _ = try model.add([ItemFactory.user("q1"), ItemFactory.assistant("a1")])
+        _ = try model.add([ItemFactory.user("q2")])
+        _ = try model.recordUsage(Self.usage(3))
+        _ = try model.add([ItemFactory.assistant("a2"), ItemFactory.user("q3")])
+        _ = try model.recordUsage(Self.usage(4))
+        var freshModel = SessionModel()
+        #expect(try freshModel.recordUsage(Self.usage(1)) == false)
+        _ = try freshModel.add([ItemFactory.user("first")])
+        _ = try freshModel.recordUsage(Self.usage(2))
+        let actual = try await SessionModel.Snapshot.capture(session)
+        #expect(actual.differences(from: model.snapshot()) == [])
+        let freshActual = try await SessionModel.Snapshot.capture(fresh)
+        #expect(freshActual.differences(from: freshModel.snapshot()) == [])
+        #expect(try await session.turnUsage().map(\.turn) == [2, 3])
+        try await ledger.close()
+    }
+
+    @Test("two spellings of one name (composed and decomposed é) are two sessions with their own turns and branches")
+    func canonicallyEqualSessionNames() async throws {
+        let store = try TemporaryStore(prefix: "overlap-nfc")
+        defer { store.remove() }
+        let ledger = try await Ledger.open(at: store.path)
+        let composed = ledger.session("caf\u{E9}")
+        let decomposed = ledger.session("cafe\u{301}")
+        #expect(composed.sessionID == decomposed.sessionID, "Swift compares them as equal")
+
+        try await composed.addItems([ItemFactory.user("1"), ItemFactory.user("2"), ItemFactory.user("3")])
+        #expect(try await decomposed.recordUsage(Self.usage(5)) == nil, "the decomposed session has no turn")
+        _ = try await composed.createBranch(fromTurn: 2, named: "alt")
+        try await decomposed.addItems([ItemFactory.user("other")])
+        #expect(try await decomposed.recordUsage(Self.usage(6)) != nil)
+
+        #expect(try await decomposed.currentBranch() == "main")
+        #expect(try await decomposed.turnUsage().map(\.turn) == [1])
+        #expect(try await decomposed.items().count == 1)
+        #expect(try await composed.currentBranch() == "alt")
+        #expect(try await composed.items().count == 1)
+        #expect(try await ledger.verifyReadModel() == [])
         try await ledger.close()
     }
 }

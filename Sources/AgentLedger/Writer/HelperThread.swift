@@ -14,7 +14,7 @@ final class HelperThread<Work: Sendable>: @unchecked Sendable {  // mutable stat
     private var stopping = false
     private var stopped = false
 
-    /// A stage whose thread is named `name`, holding up to `capacity` waiting items.
+    /// A helper whose thread is named `name`, holding up to `capacity` waiting items.
     init(name: String, capacity: Int) {
         precondition(capacity >= 1, "a helper thread holds at least one waiting item")
         self.name = name
@@ -70,7 +70,7 @@ final class HelperThread<Work: Sendable>: @unchecked Sendable {  // mutable stat
         }
     }
 
-    /// The next item (marking the stage as running), or nil once stopping with nothing left.
+    /// The next item (marking the helper as running), or nil once stopping with nothing left.
     private func next() -> Work? {
         condition.lock()
         defer { condition.unlock() }

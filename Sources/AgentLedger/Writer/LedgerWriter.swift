@@ -81,7 +81,7 @@ final class LedgerWriter: Sendable {
         var statements: ProjectionStatements?
         /// The heads of the sessions that batches of adds and usage records touched, as the
         /// read model holds them.
-        var heads: [String: CommandDeriver.SessionHead] = [:]
+        var heads: [[UInt8]: CommandDeriver.SessionHead] = [:]
         /// Whether item rows may be missing from the full-text index.
         var searchIndexBehind = true
         /// Group commits since the last indexing step.
@@ -133,6 +133,12 @@ final class LedgerWriter: Sendable {
     /// The sequence number of the last durable, applied event.
     var lastSequence: UInt64 { headSequence.load(ordering: .acquiring) }
 
+    /// Commands queued and not yet taken into a group commit (for tests that must know two
+    /// commands share one batch).
+    var queuedRequestCount: Int {
+        queue.withLock { $0.requests.count }
+    }
+
     /// Starts the writer thread and its fsync helper.
     func start() {
         syncer.start { job in job.run() }
@@ -152,12 +158,7 @@ final class LedgerWriter: Sendable {
                         throw LedgerError(.closed, "the ledger is closed")
                     }
                     if let failure = queue.failure {
-                        throw LedgerError(
-                            .writerFailed,
-                            "an earlier write failed, so the store refuses writes until it is reopened: "
-                                + failure.message,
-                            underlying: failure
-                        )
+                        throw Self.refusal(after: failure)
                     }
                     queue.requests.append(Request(command: command, continuation: continuation))
                     return queue.takeSleeping()
@@ -364,6 +365,15 @@ final class LedgerWriter: Sendable {
     }
 
     private func commit(_ batch: [Request]) {
+        // Requests queued before a failure must not go out after it: the failed batch may have
+        // left the heads, or the log, in a state nothing may build on.
+        if let failure = queue.withLock({ $0.failure }) {
+            let refusal = Self.refusal(after: failure)
+            for request in batch {
+                request.continuation.resume(throwing: refusal)
+            }
+            return
+        }
         if options.durability == .fsync && batch.allSatisfy({ CommandDeriver.canDeriveAhead($0.command) }) {
             commitOverlapped(batch)
         } else {
@@ -437,7 +447,7 @@ final class LedgerWriter: Sendable {
         if !events.isEmpty {
             // The heads of these sessions may have changed in ways only the read model knows.
             for event in events {
-                threadState.heads[event.sessionID] = nil
+                threadState.heads[Array(event.sessionID.utf8)] = nil
             }
             threadState.searchIndexBehind = true
             threadState.commitsSinceIndexing += 1
@@ -470,7 +480,10 @@ final class LedgerWriter: Sendable {
             for request in batch {
                 do {
                     let session = request.command.sessionID
-                    var head = try threadState.heads[session] ?? committedHead(of: session)
+                    // By bytes: two spellings of one text ("café" composed and decomposed) are
+                    // equal Strings but two sessions, as in the read model.
+                    let key = Array(session.utf8)
+                    var head = try threadState.heads[key] ?? committedHead(of: session)
                     let (event, outcome) = try deriver.deriveAhead(
                         request.command,
                         sequence: firstSequence + UInt64(events.count),
@@ -478,7 +491,7 @@ final class LedgerWriter: Sendable {
                         head: &head
                     )
                     if let event {
-                        threadState.heads[session] = head
+                        threadState.heads[key] = head
                         events.append(event)
                     }
                     outcomes.append(.success(outcome))
@@ -515,11 +528,9 @@ final class LedgerWriter: Sendable {
                 // be told it was written, so it must not stay there.
                 log.revertAppends(from: frameStart)
             }
-            if events.isEmpty {
-                // Reading a head failed before any event was derived.
-                threadState.heads = [:]
-            } else {
-                // The heads hold events that were never committed: nothing may follow them.
+            // The heads may hold events that were never committed.
+            threadState.heads = [:]
+            if !events.isEmpty {
                 fail(with: failure)
             }
             for request in batch {
@@ -625,6 +636,15 @@ final class LedgerWriter: Sendable {
         // Finalize the prepared statements on this thread, before the connection closes.
         threadState.statements = nil
         continuation.resume()
+    }
+
+    /// The error for a write refused because an earlier one failed.
+    static func refusal(after failure: LedgerError) -> LedgerError {
+        LedgerError(
+            .writerFailed,
+            "an earlier write failed, so the store refuses writes until it is reopened: " + failure.message,
+            underlying: failure
+        )
     }
 
     static func ledgerError(_ error: any Error, context: String) -> LedgerError {
