@@ -3,22 +3,19 @@ import Foundation
 /// A dedicated OS thread that runs the work handed to it one item at a time, in order (the
 /// writer's fsync helper, see ``LedgerWriter``).
 ///
-/// ``submit(_:)`` blocks while `capacity` items wait, so the caller cannot run ahead without
-/// bound; ``drain()`` blocks until every item handed over so far has run.
+/// ``submit(_:)`` returns at once; ``drain()`` blocks until every item handed over so far has
+/// run.
 final class HelperThread<Work: Sendable>: @unchecked Sendable {  // mutable state guarded by `condition`
     private let condition = NSCondition()
-    private let capacity: Int
     private let name: String
     private var waiting: [Work] = []
     private var running = false
     private var stopping = false
     private var stopped = false
 
-    /// A helper whose thread is named `name`, holding up to `capacity` waiting items.
-    init(name: String, capacity: Int) {
-        precondition(capacity >= 1, "a helper thread holds at least one waiting item")
+    /// A helper whose thread is named `name`.
+    init(name: String) {
         self.name = name
-        self.capacity = capacity
     }
 
     /// Starts the thread, which runs `body` for each item; call once, before ``stop()``.
@@ -28,14 +25,11 @@ final class HelperThread<Work: Sendable>: @unchecked Sendable {  // mutable stat
         thread.start()
     }
 
-    /// Hands `work` to the thread; waits first while `capacity` items are waiting.
+    /// Hands `work` to the thread.
     func submit(_ work: Work) {
         condition.lock()
         defer { condition.unlock() }
         precondition(!stopping, "work submitted to a stopped helper thread")
-        while waiting.count >= capacity {
-            condition.wait()
-        }
         waiting.append(work)
         condition.broadcast()
     }

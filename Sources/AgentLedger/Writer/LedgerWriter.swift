@@ -113,7 +113,7 @@ final class LedgerWriter: Sendable {
     private let deriver: CommandDeriver
     private let headSequence: Atomic<UInt64>
     /// Runs the log's `fdatasync` while the writer thread does the SQLite work of the batch.
-    private let syncer = HelperThread<SyncJob>(name: "agentledger-fsync", capacity: 1)
+    private let syncer = HelperThread<SyncJob>(name: "agentledger-fsync")
     /// How the last fsync run by ``syncer`` ended.
     private let syncOutcome = Mutex<Result<Void, LedgerError>>(.success(()))
 
