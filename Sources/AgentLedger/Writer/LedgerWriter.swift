@@ -430,35 +430,14 @@ final class LedgerWriter: Sendable {
                 }
             }
         } catch {
-            let failure = Self.ledgerError(error, context: "group commit of \(batch.count) calls")
-            if frameWritten, let frameStart = log.lastFrameStart {
-                // The frame is in the log but the batch failed (the read model's commit):
-                // nobody was told it was written, so it must not stay there.
-                log.revertAppends(from: frameStart)
-            }
-            if !events.isEmpty {
-                fail(with: failure)
-            }
-            for request in batch {
-                request.continuation.resume(throwing: failure)
-            }
+            abandon(batch, error: error, derived: events, frameWritten: frameWritten)
             return
         }
-        if !events.isEmpty {
-            // The heads of these sessions may have changed in ways only the read model knows.
-            for event in events {
-                threadState.heads[Array(event.sessionID.utf8)] = nil
-            }
-            threadState.searchIndexBehind = true
-            threadState.commitsSinceIndexing += 1
-            if options.durability != .fsync {
-                log.acknowledgeWrites()
-            }
-            headSequence.store(log.lastSequence, ordering: .releasing)
+        // The heads of these sessions may have changed in ways only the read model knows.
+        for event in events {
+            threadState.heads[Array(event.sessionID.utf8)] = nil
         }
-        for (request, outcome) in zip(batch, outcomes) {
-            request.continuation.resume(with: outcome)
-        }
+        complete(batch, outcomes: outcomes, committed: events)
     }
 
     /// The group commit of adds and usage records: derive from the in-memory session heads,
@@ -518,33 +497,54 @@ final class LedgerWriter: Sendable {
                 }
             }
         } catch {
-            let failure = Self.ledgerError(error, context: "group commit of \(batch.count) calls")
             if syncing {
                 // The log is the helper's until its fsync has returned.
                 _ = try? finishSync()
             }
-            if frameWritten, !log.hasFailed, let frameStart = log.lastFrameStart {
-                // The frame is in the log but the read model's transaction failed: nobody will
-                // be told it was written, so it must not stay there.
-                log.revertAppends(from: frameStart)
-            }
-            // The heads may hold events that were never committed.
-            threadState.heads = [:]
-            if !events.isEmpty {
-                fail(with: failure)
-            }
-            for request in batch {
-                request.continuation.resume(throwing: failure)
-            }
+            abandon(batch, error: error, derived: events, frameWritten: frameWritten)
             return
         }
-        if !events.isEmpty {
+        complete(batch, outcomes: outcomes, committed: events)
+    }
+
+    /// Ends a group commit whose events (`committed`, possibly none) are durable and applied:
+    /// publishes the new head and resumes every caller with its outcome.
+    private func complete(
+        _ batch: [Request],
+        outcomes: [Result<WriteOutcome, LedgerError>],
+        committed: [LedgerEvent]
+    ) {
+        if !committed.isEmpty {
             threadState.searchIndexBehind = true
             threadState.commitsSinceIndexing += 1
-            headSequence.store(log.lastSequence, ordering: .releasing)
+            if options.durability != .fsync {
+                threadState.log.acknowledgeWrites()
+            }
+            headSequence.store(threadState.log.lastSequence, ordering: .releasing)
         }
         for (request, outcome) in zip(batch, outcomes) {
             request.continuation.resume(with: outcome)
+        }
+    }
+
+    /// Ends a group commit that failed with `error` after deriving `derived`: cuts its frame
+    /// from the log if one was written (unless the log failed, and so cut it itself), forgets
+    /// the heads (they may hold events that were never committed), puts the store in the
+    /// failed state when events were derived, and resumes every caller with the error.
+    private func abandon(_ batch: [Request], error: any Error, derived: [LedgerEvent], frameWritten: Bool) {
+        let failure = Self.ledgerError(error, context: "group commit of \(batch.count) calls")
+        let log = threadState.log
+        if frameWritten, !log.hasFailed, let frameStart = log.lastFrameStart {
+            // The frame is in the log but the batch failed (the read model's transaction):
+            // nobody will be told it was written, so it must not stay there.
+            log.revertAppends(from: frameStart)
+        }
+        threadState.heads = [:]
+        if !derived.isEmpty {
+            fail(with: failure)
+        }
+        for request in batch {
+            request.continuation.resume(throwing: failure)
         }
     }
 
