@@ -68,7 +68,7 @@ let package = Package(
         ),
         .testTarget(
             name: "AgentLedgerTests",
-            dependencies: ["AgentLedger", "AgentLedgerTestSupport"],
+            dependencies: ["AgentLedger", "AgentLedgerTestSupport", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strictSettings
         ),
         .testTarget(

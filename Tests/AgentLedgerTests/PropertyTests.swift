@@ -405,6 +405,7 @@ struct PropertyTests {
 
         // Delete the read model; opening rebuilds it from the log, and every query answers the same.
         #expect(try await ledger.verifyReadModel() == [], "seed \(seed)")
+        #expect(try await ClearedFloorTests.floorProblems(storePath: store.path, ledger: ledger) == [], "seed \(seed)")
         let before = try await Self.readAll(ledger, result.models)
         try await ledger.close()
         for suffix in ["", "-wal", "-shm"] {

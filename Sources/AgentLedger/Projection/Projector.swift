@@ -28,8 +28,15 @@ enum Projector {
             )
         case .sessionCleared:
             let arguments: StatementArguments = [seq, session]
-            try db.cachedStatement(sql: "UPDATE item SET removed_seq = ? WHERE session = ? AND removed_seq IS NULL")
-                .execute(arguments: arguments)
+            let branches = try Row.fetchAll(
+                db.cachedStatement(
+                    sql: "SELECT name, cleared_seq FROM branch WHERE session = ? AND deleted_seq IS NULL"
+                ),
+                arguments: [session]
+            )
+            for branch in branches {
+                try removeLiveItems(session: session, branch: branch[0], after: branch[1], seq: seq, db: db)
+            }
             try db.cachedStatement(sql: "UPDATE usage SET removed_seq = ? WHERE session = ? AND removed_seq IS NULL")
                 .execute(arguments: arguments)
             try db.cachedStatement(
@@ -43,11 +50,14 @@ enum Projector {
             try context.setCurrentBranch(session, to: event.branch, sequence: seq)
         case .branchDeleted(let switchedToMain):
             let arguments: StatementArguments = [seq, session, event.branch]
+            let floor =
+                try Int64.fetchOne(
+                    db.cachedStatement(sql: "SELECT cleared_seq FROM branch WHERE session = ? AND name = ?"),
+                    arguments: [session, event.branch]
+                ) ?? 0
+            try removeLiveItems(session: session, branch: event.branch, after: floor, seq: seq, db: db)
             try db.cachedStatement(sql: "UPDATE branch SET deleted_seq = ? WHERE session = ? AND name = ?")
                 .execute(arguments: arguments)
-            try db.cachedStatement(
-                sql: "UPDATE item SET removed_seq = ? WHERE session = ? AND branch = ? AND removed_seq IS NULL"
-            ).execute(arguments: arguments)
             try db.cachedStatement(
                 sql: "UPDATE usage SET removed_seq = ? WHERE session = ? AND branch = ? AND removed_seq IS NULL"
             ).execute(arguments: arguments)
@@ -76,6 +86,25 @@ enum Projector {
     /// the indexed text short: index it as a space instead.
     static func indexable(_ text: String) -> String {
         text.utf8.contains(0) ? text.replacingOccurrences(of: "\u{0}", with: " ") : text
+    }
+
+    /// Marks every live row of a branch removed by event `seq`, walking only the rows added
+    /// after `floor` (its last clear), and makes `seq` its new floor.
+    private static func removeLiveItems(
+        session: String,
+        branch: String,
+        after floor: Int64,
+        seq: Int64,
+        db: Database
+    ) throws {
+        try db.cachedStatement(
+            sql: """
+                UPDATE item SET removed_seq = ?
+                WHERE session = ? AND branch = ? AND item_seq > ? AND removed_seq IS NULL
+                """
+        ).execute(arguments: [seq, session, branch, floor])
+        try db.cachedStatement(sql: "UPDATE branch SET cleared_seq = ? WHERE session = ? AND name = ?")
+            .execute(arguments: [seq, session, branch])
     }
 
     private static func addItems(_ items: [SessionItem], event: LedgerEvent, context: ProjectionContext) throws {
@@ -142,7 +171,8 @@ enum Projector {
             db.cachedStatement(
                 sql: """
                     SELECT count(*) FROM item
-                    WHERE session = ? AND branch = ? AND turn = ? AND removed_seq IS NULL
+                    WHERE session = ?1 AND branch = ?2 AND turn = ?3 AND removed_seq IS NULL
+                      AND item_seq > \(ReadModel.clearedSequence(session: "?1", branch: "?2"))
                     """
             ),
             arguments: [session, branch, turn]
@@ -180,7 +210,8 @@ enum Projector {
                 SELECT session, ?, item_seq, item_index, turn, is_user, item_type, tool_name,
                        is_tool_call, ?, added_at, json
                 FROM item
-                WHERE session = ? AND branch = ? AND removed_seq IS NULL AND turn < ?
+                WHERE session = ?3 AND branch = ?4 AND removed_seq IS NULL AND turn < ?5
+                  AND item_seq > \(ReadModel.clearedSequence(session: "?3", branch: "?4"))
                 ORDER BY item_seq, item_index
                 """
         ).execute(arguments: [name, seq, session, source, turn])

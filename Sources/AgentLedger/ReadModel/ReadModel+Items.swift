@@ -33,6 +33,13 @@ extension ReadModel {
         return ("\(added) <= ? AND (\(removed) IS NULL OR \(removed) > ?)", [sequence, sequence])
     }
 
+    /// SQL for the sequence number of a branch's last clear (0 if never cleared), given SQL for
+    /// its session and name (parameters or columns): every live row has a higher `item_seq`, so
+    /// a current-state walk of `item_position` starts after it instead of at the oldest row.
+    static func clearedSequence(session: String, branch: String) -> String {
+        "coalesce((SELECT cleared_seq FROM branch WHERE session = \(session) AND name = \(branch)), 0)"
+    }
+
     /// The session's current branch at `position` (`nil`: now); `nil` when the session did not
     /// exist then.
     static func currentBranch(_ db: Database, session: String, at position: UInt64?) throws -> String? {
@@ -64,11 +71,13 @@ extension ReadModel {
         guard let branch = try branch ?? currentBranch(db, session: session, at: position) else {
             return []
         }
-        let live = liveCondition(added: "added_seq", removed: "removed_seq", at: position)
-        let index = position == nil ? "INDEXED BY item_live" : "INDEXED BY item_position"
+        var live = liveCondition(added: "added_seq", removed: "removed_seq", at: position)
+        if position == nil {
+            live.sql += " AND item_seq > " + clearedSequence(session: "?1", branch: "?2")
+        }
         let sql = """
-            SELECT json FROM item \(index)
-            WHERE session = ? AND branch = ? AND \(live.sql)
+            SELECT json FROM item INDEXED BY item_position
+            WHERE session = ?1 AND branch = ?2 AND \(live.sql)
             ORDER BY item_seq DESC, item_index DESC LIMIT ?
             """
         var arguments: StatementArguments = [session, branch]

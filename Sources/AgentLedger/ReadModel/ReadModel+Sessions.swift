@@ -8,9 +8,11 @@ extension ReadModel {
             db,
             sql: """
                 SELECT s.id, s.current_branch, s.created_seq, s.last_seq, s.last_at,
-                       (SELECT count(*) FROM item i INDEXED BY item_live
-                        WHERE i.session = s.id AND i.branch = s.current_branch AND i.removed_seq IS NULL)
-                FROM session s ORDER BY s.last_seq DESC
+                       (SELECT count(*) FROM item i INDEXED BY item_position
+                        WHERE i.session = s.id AND i.branch = s.current_branch AND i.item_seq > b.cleared_seq
+                          AND i.removed_seq IS NULL)
+                FROM session s JOIN branch b ON b.session = s.id AND b.name = s.current_branch
+                ORDER BY s.last_seq DESC
                 """
         )
         return rows.map { row in

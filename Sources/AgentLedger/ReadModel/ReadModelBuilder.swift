@@ -5,10 +5,6 @@ import Logging
 /// Brings the read model in line with the log: catch-up from the checkpoint, or a full rebuild
 /// into a new file that replaces the old one atomically (readers never see a half-built view).
 enum ReadModelBuilder {
-    /// Indexes dropped during a bulk replay and created afterwards (SQL list of names): the
-    /// projector's own queries use `item_position` and the primary keys, never these.
-    static let deferredIndexes = "'item_live'"
-
     /// How often a replay reports progress and commits, in events.
     static let eventsPerTransaction = 20_000
 
@@ -152,26 +148,9 @@ enum ReadModelBuilder {
         let queue = try DatabaseQueue(path: path, configuration: configuration)
         try ReadModel.migrate(queue, options: options)
         if last > 0 {
-            // Bulk load: indexes that no projection query needs are created after the replay,
-            // in one pass, instead of being updated row by row. The full-text index is left to
-            // the writer, which fills it when idle and completely before any search.
-            let deferred = try queue.read { db in
-                try Row.fetchAll(
-                    db,
-                    sql: "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND name IN (\(deferredIndexes))"
-                )
-            }
-            try queue.write { db in
-                for index in deferred {
-                    try db.execute(sql: "DROP INDEX \(index[0] as String)")
-                }
-            }
+            // The full-text index is left to the writer, which fills it when idle and
+            // completely before any search.
             try replay(directory: directory, into: queue, from: 1, through: last, progress: progress)
-            try queue.write { db in
-                for index in deferred {
-                    try db.execute(sql: index[1] as String)
-                }
-            }
         }
         return queue
     }

@@ -18,7 +18,7 @@ struct ReadModelDigest: Equatable {
         ("session_head", "session, seq, current_branch"),
         (
             "branch",
-            "session, name, ordinal, parent, from_turn, created_seq, created_at, deleted_seq, turn_count"
+            "session, name, ordinal, parent, from_turn, created_seq, created_at, deleted_seq, turn_count, cleared_seq"
         ),
         (
             "item",

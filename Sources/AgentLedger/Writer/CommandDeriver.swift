@@ -45,8 +45,9 @@ struct CommandDeriver {
                 let row = try Row.fetchOne(
                     db.cachedStatement(
                         sql: """
-                            SELECT item_seq, item_index, json FROM item INDEXED BY item_live
-                            WHERE session = ? AND branch = ? AND removed_seq IS NULL
+                            SELECT item_seq, item_index, json FROM item INDEXED BY item_position
+                            WHERE session = ?1 AND branch = ?2 AND removed_seq IS NULL
+                              AND item_seq > \(ReadModel.clearedSequence(session: "?1", branch: "?2"))
                             ORDER BY item_seq DESC, item_index DESC LIMIT 1
                             """
                     ),
@@ -282,7 +283,8 @@ struct CommandDeriver {
                     db.cachedStatement(
                         sql: """
                             SELECT 1 FROM item
-                            WHERE session = ? AND branch = ? AND turn = ? AND is_user = 1 AND removed_seq IS NULL
+                            WHERE session = ?1 AND branch = ?2 AND turn = ?3 AND is_user = 1 AND removed_seq IS NULL
+                              AND item_seq > \(ReadModel.clearedSequence(session: "?1", branch: "?2"))
                             """
                     ),
                     arguments: [session, branch, turn]
@@ -302,7 +304,8 @@ struct CommandDeriver {
                 db.cachedStatement(
                     sql: """
                         SELECT turn, json FROM item
-                        WHERE session = ? AND branch = ? AND is_user = 1 AND removed_seq IS NULL
+                        WHERE session = ?1 AND branch = ?2 AND is_user = 1 AND removed_seq IS NULL
+                          AND item_seq > \(ReadModel.clearedSequence(session: "?1", branch: "?2"))
                         ORDER BY item_seq, item_index
                         """
                 ),
