@@ -5,7 +5,11 @@ extension ReadModel {
     /// The branches of a session at `position` (`nil`: now), in creation order.
     static func branches(_ db: Database, session: String, at position: UInt64?) throws -> [BranchInfo] {
         let current = try currentBranch(db, session: session, at: position)
-        let itemLive = liveCondition(added: "i.added_seq", removed: "i.removed_seq", at: position)
+        var itemLive = liveCondition(added: "i.added_seq", removed: "i.removed_seq", at: position)
+        if position == nil {
+            // Now, the branch's live rows all lie above its last clear.
+            itemLive.sql += " AND i.item_seq > b.cleared_seq"
+        }
         let branchLive = liveCondition(added: "b.created_seq", removed: "b.deleted_seq", at: position)
         let sql = """
             SELECT b.name, b.created_at, b.created_seq, b.parent, b.from_turn,

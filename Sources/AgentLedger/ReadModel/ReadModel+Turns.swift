@@ -11,6 +11,21 @@ extension ReadModel {
         return try currentBranch(db, session: session, at: position)
     }
 
+    /// The condition that an item row of the branch bound to `?1`/`?2` is live at `position`;
+    /// for the current state it also starts the walk above the branch's last clear.
+    private static func liveRows(
+        itemSeq: String,
+        added: String,
+        removed: String,
+        at position: UInt64?
+    ) -> (sql: String, arguments: StatementArguments) {
+        var live = liveCondition(added: added, removed: removed, at: position)
+        if position == nil {
+            live.sql += " AND \(itemSeq) > " + clearedSequence(session: "?1", branch: "?2")
+        }
+        return live
+    }
+
     /// The user turns of a branch in order; with `term`, only those whose content contains it
     /// (a literal, case-insensitive substring of the content or of the text of its parts).
     static func userTurns(
@@ -23,14 +38,14 @@ extension ReadModel {
         guard let branch = try self.branch(db, session: session, named: branch, at: position) else {
             return []
         }
-        let live = liveCondition(added: "added_seq", removed: "removed_seq", at: position)
+        let live = liveRows(itemSeq: "item_seq", added: "added_seq", removed: "removed_seq", at: position)
         var arguments: StatementArguments = [session, branch]
         arguments += live.arguments
         let rows = try Row.fetchCursor(
             db.cachedStatement(
                 sql: """
                     SELECT turn, json, added_at, item_seq FROM item INDEXED BY item_position
-                    WHERE session = ? AND branch = ? AND is_user = 1 AND \(live.sql)
+                    WHERE session = ?1 AND branch = ?2 AND is_user = 1 AND \(live.sql)
                     ORDER BY item_seq, item_index
                     """
             ),
@@ -67,14 +82,14 @@ extension ReadModel {
         guard let branch = try self.branch(db, session: session, named: branch, at: position) else {
             return []
         }
-        let live = liveCondition(added: "added_seq", removed: "removed_seq", at: position)
+        let live = liveRows(itemSeq: "item_seq", added: "added_seq", removed: "removed_seq", at: position)
         var arguments: StatementArguments = [session, branch]
         arguments += live.arguments
         let rows = try Row.fetchCursor(
             db.cachedStatement(
                 sql: """
                     SELECT turn, item_type, tool_name FROM item INDEXED BY item_position
-                    WHERE session = ? AND branch = ? AND \(live.sql)
+                    WHERE session = ?1 AND branch = ?2 AND \(live.sql)
                     ORDER BY item_seq, item_index
                     """
             ),
@@ -105,8 +120,8 @@ extension ReadModel {
         guard let branch = try self.branch(db, session: session, named: branch, at: position) else {
             return []
         }
-        let live = liveCondition(added: "i.added_seq", removed: "i.removed_seq", at: position)
-        let liveJ = liveCondition(added: "j.added_seq", removed: "j.removed_seq", at: position)
+        let live = liveRows(itemSeq: "i.item_seq", added: "i.added_seq", removed: "i.removed_seq", at: position)
+        let liveJ = liveRows(itemSeq: "j.item_seq", added: "j.added_seq", removed: "j.removed_seq", at: position)
         var arguments: StatementArguments = [session, branch]
         arguments += live.arguments
         arguments += liveJ.arguments
@@ -114,7 +129,7 @@ extension ReadModel {
             db.cachedStatement(
                 sql: """
                     SELECT i.tool_name, count(*), i.turn FROM item i INDEXED BY item_position
-                    WHERE i.session = ? AND i.branch = ? AND \(live.sql) AND i.tool_name IS NOT NULL
+                    WHERE i.session = ?1 AND i.branch = ?2 AND \(live.sql) AND i.tool_name IS NOT NULL
                       AND (i.is_tool_call = 1
                            OR (i.is_tool_call = 2 AND NOT EXISTS (
                                SELECT 1 FROM item j INDEXED BY item_position
