@@ -83,6 +83,7 @@ struct ClearedFloorTests {
         try await session.switchToBranch("main")
         #expect(try await session.items().map(\.json) == [user("u4").json])
         #expect(try await ledger.sessions().first?.itemCount == 1)
+        #expect(try await ledger.stats().liveItemCount == 1)
 
         let problems = try await Self.floorProblems(storePath: store.path, ledger: ledger)
         #expect(problems == [])

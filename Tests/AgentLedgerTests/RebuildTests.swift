@@ -294,6 +294,39 @@ struct RebuildTests {
         try await ledger.close()
     }
 
+    @Test("a read-only open refuses a read model of other migrations until a writer has rebuilt it")
+    func readOnlyOtherSchema() async throws {
+        let store = try TemporaryStore()
+        defer { store.remove() }
+        var ledger = try await store.open()
+        try await ledger.session("s").addItems([ItemFactory.user("hello"), ItemFactory.assistant("hi")])
+        try await ledger.close()
+
+        // Readers built with the extra migration meet a model built without it, and the reverse.
+        await #expect {
+            _ = try await store.open {
+                $0.readOnly = true
+                $0.extraMigrations = Self.extraMigrations
+            }
+        } throws: { error in
+            guard let error = error as? LedgerError else {
+                return false
+            }
+            return error.code == .unsupportedVersion && error.message.contains("agentledger rebuild")
+        }
+        ledger = try await store.open { $0.extraMigrations = Self.extraMigrations }
+        try await ledger.close()
+        await #expect(throws: LedgerError.self) {
+            _ = try await store.open { $0.readOnly = true }
+        }
+        ledger = try await store.open {
+            $0.readOnly = true
+            $0.extraMigrations = Self.extraMigrations
+        }
+        #expect(try await ledger.session("s").items().count == 2)
+        try await ledger.close()
+    }
+
     @Test("an extra migration makes the next open rebuild the read model: every query as before, plus the new view")
     func extraMigration() async throws {
         let store = try TemporaryStore()

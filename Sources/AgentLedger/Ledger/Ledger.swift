@@ -62,9 +62,32 @@ public final class Ledger: Sendable {
                             + "open it for writing once to create or rebuild it"
                     )
                 }
+                try checkSchema(of: model, directory: directory, options: options)
                 return Ledger(directory: directory, options: options, readModel: model, writer: nil)
             }
             return try openForWriting(directory: directory, options: options, rebuild: nil).ledger
+        }
+    }
+
+    /// Refuses a read model built with other migrations than `options` name: a read-only handle
+    /// cannot rebuild it, and its queries would fail on missing columns or tables (or, worse,
+    /// read a view whose meaning changed). Closes `model` before throwing.
+    private static func checkSchema(of model: ReadModel, directory: String, options: LedgerOptions) throws {
+        let fingerprint: String?
+        do {
+            fingerprint = try model.status().fingerprint
+        } catch {
+            try? model.close()
+            throw LedgerWriter.ledgerError(error, context: "reading the read model's schema")
+        }
+        guard fingerprint == ReadModel.schemaFingerprint(options) else {
+            try? model.close()
+            throw LedgerError(
+                .unsupportedVersion,
+                "the read model of \(directory) was built with other migrations than this version's "
+                    + "(it predates an upgrade, or extraMigrations differ): open the store for writing once, "
+                    + "or run `agentledger rebuild`, to rebuild it from the log"
+            )
         }
     }
 

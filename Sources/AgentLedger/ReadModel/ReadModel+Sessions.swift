@@ -30,12 +30,17 @@ extension ReadModel {
     /// Counts for ``Ledger/stats()`` (the file sizes are added by the caller).
     static func counts(_ db: Database) throws -> (sessions: Int, live: Int, rows: Int, head: UInt64) {
         let sessions = try Int.fetchOne(db, sql: "SELECT count(*) FROM session") ?? 0
+        // CROSS JOIN keeps this loop order (sessions, then each one's live range); left to
+        // itself the planner scans the whole item index.
         let live =
             try Int.fetchOne(
                 db,
                 sql: """
-                    SELECT count(*) FROM item i JOIN session s
-                    ON i.session = s.id AND i.branch = s.current_branch AND i.removed_seq IS NULL
+                    SELECT count(*) FROM session s
+                    CROSS JOIN branch b ON b.session = s.id AND b.name = s.current_branch
+                    CROSS JOIN item i INDEXED BY item_position
+                    ON i.session = s.id AND i.branch = s.current_branch AND i.item_seq > b.cleared_seq
+                       AND i.removed_seq IS NULL
                     """
             ) ?? 0
         let rows = try Int.fetchOne(db, sql: "SELECT count(*) FROM item") ?? 0
