@@ -5,12 +5,46 @@ import Testing
 
 @testable import AgentLedger
 
-/// `branch.cleared_seq` (Migrations/0003): current-state reads walk `item_position` only above
-/// it, so it must never hide a live row, and it must move with every clear and branch delete
-/// (else the reads it bounds walk the whole history again).
+/// `branch.cleared_seq` (Migrations/0003) and the chain of live rows (Migrations/0004):
+/// current-state reads walk `item_position` only above the floor and up to the branch's last
+/// live row, and a pop takes the popped row's predecessor as the new last. So the floor must
+/// never hide a live row and must move with every clear and branch delete, the last live row
+/// must be the branch's newest live row, and every live row must point at the live row before it.
 @Suite("Read model: the floor of each branch's live rows")
 struct ClearedFloorTests {
-    /// What is wrong with the floors of the read model at `path`, given the log's events.
+    /// Live rows at or below their branch's floor.
+    static let hiddenRows = """
+        SELECT 'live row ' || i.item_seq || ' of ' || i.session || '/' || i.branch
+               || ' at or below the floor ' || b.cleared_seq
+        FROM item i JOIN branch b ON b.session = i.session AND b.name = i.branch
+        WHERE i.removed_seq IS NULL AND i.item_seq <= b.cleared_seq
+        """
+
+    /// Branches whose last live row is not their newest live row.
+    static let wrongLastRows = """
+        SELECT b.session || '/' || b.name || ': last live row ' || coalesce(b.last_seq || '/' || b.last_index, 'none')
+               || ', newest live row ' || coalesce(l.item_seq || '/' || l.item_index, 'none')
+        FROM branch b
+        LEFT JOIN (SELECT session, branch, item_seq, item_index,
+                          row_number() OVER (PARTITION BY session, branch ORDER BY item_seq DESC, item_index DESC) AS n
+                   FROM item WHERE removed_seq IS NULL) l
+          ON l.session = b.session AND l.branch = b.name AND l.n = 1
+        WHERE b.last_seq IS NOT l.item_seq OR b.last_index IS NOT l.item_index
+        """
+
+    /// Live rows that do not point at the live row before them on their branch.
+    static let brokenChains = """
+        SELECT session || '/' || branch || ': live row ' || item_seq || '/' || item_index
+               || ' points at ' || coalesce(prev_seq || '/' || prev_index, 'none')
+               || ', the live row before it is ' || coalesce(live_seq || '/' || live_index, 'none')
+        FROM (SELECT session, branch, item_seq, item_index, prev_seq, prev_index,
+                     lag(item_seq) OVER w AS live_seq, lag(item_index) OVER w AS live_index
+              FROM item WHERE removed_seq IS NULL
+              WINDOW w AS (PARTITION BY session, branch ORDER BY item_seq, item_index))
+        WHERE prev_seq IS NOT live_seq OR prev_index IS NOT live_index
+        """
+
+    /// What is wrong with the floors and chains of the read model at `path`, given the log's events.
     static func floorProblems(storePath: String, ledger: Ledger) async throws -> [String] {
         var lastClear: [String: UInt64] = [:]
         for try await event in try ledger.events(EventFilter(kinds: [.sessionCleared])) {
@@ -20,19 +54,10 @@ struct ClearedFloorTests {
         defer { try? model.close() }
         let clears = lastClear
         return try await model.pool.read { db in
+            // Each query names what is wrong, one row per problem.
             var problems: [String] = []
-            let hidden = try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT i.session, i.branch, i.item_seq, b.cleared_seq FROM item i
-                    JOIN branch b ON b.session = i.session AND b.name = i.branch
-                    WHERE i.removed_seq IS NULL AND i.item_seq <= b.cleared_seq
-                    """
-            )
-            for row in hidden {
-                problems.append(
-                    "live row \(row[2] as Int64) of \(row[0] as String)/\(row[1] as String) at or below the floor \(row[3] as Int64)"
-                )
+            for sql in [Self.hiddenRows, Self.wrongLastRows, Self.brokenChains] {
+                problems += try String.fetchAll(db, sql: sql)
             }
             let branches = try Row.fetchAll(
                 db,

@@ -2,7 +2,8 @@ import GRDB
 
 /// What the projector and the command deriver read and change on almost every event, kept in
 /// memory for one transaction and written to the rows once, just before it commits: each
-/// session's current branch and last event, each branch's turn count, and the event times.
+/// session's current branch and last event, each branch's turn count and last live item, and the
+/// event times.
 ///
 /// Everything else (items, branches, usage, session heads) is written to the rows at once, so
 /// queries inside the transaction see it.
@@ -27,11 +28,24 @@ final class ProjectionContext {
         }
     }
 
+    /// A branch's live user turns and its last live item row.
+    private struct BranchState {
+        var turns: Int
+        var last: ItemPosition?
+        var dirty: Bool
+    }
+
+    /// Where an item row sits on its branch: the event that first added it and its index there.
+    struct ItemPosition: Equatable {
+        let sequence: Int64
+        let index: Int
+    }
+
     let db: Database
     let statements: ProjectionStatements
     private var sessions: [[UInt8]: SessionState] = [:]
     private var missingSessions: Set<[UInt8]> = []
-    private var turnCounts: [BranchKey: (count: Int, dirty: Bool)] = [:]
+    private var branches: [BranchKey: BranchState] = [:]
     private var eventTimes: [Int64: Int64] = [:]
 
     init(_ db: Database, statements: ProjectionStatements) {
@@ -96,7 +110,7 @@ final class ProjectionContext {
             lastTime: time,
             dirty: false
         )
-        turnCounts[BranchKey(session: session, branch: "main")] = (0, false)
+        branches[BranchKey(session: session, branch: "main")] = BranchState(turns: 0, last: nil, dirty: false)
     }
 
     /// Makes `branch` current and records the change in the session's head history.
@@ -127,34 +141,55 @@ final class ProjectionContext {
         eventTimes[time] = max(eventTimes[time] ?? 0, sequence)
     }
 
-    /// The number of live user turns of a branch; `nil` when the branch does not exist.
-    func turnCount(_ session: String, branch: String) throws -> Int? {
+    private func branchState(_ session: String, branch: String) throws -> BranchState? {
         let key = BranchKey(session: session, branch: branch)
-        if let cached = turnCounts[key] {
-            return cached.count
+        if let cached = branches[key] {
+            return cached
         }
         guard
-            let count = try Int.fetchOne(
-                db.cachedStatement(sql: "SELECT turn_count FROM branch WHERE session = ? AND name = ?"),
+            let row = try Row.fetchOne(
+                db.cachedStatement(
+                    sql: "SELECT turn_count, last_seq, last_index FROM branch WHERE session = ? AND name = ?"
+                ),
                 arguments: [session, branch]
             )
         else {
             return nil
         }
-        turnCounts[key] = (count, false)
-        return count
+        let last: ItemPosition? =
+            if let sequence = row[1] as Int64?, let index = row[2] as Int? {
+                ItemPosition(sequence: sequence, index: index)
+            } else {
+                nil
+            }
+        let state = BranchState(turns: row[0], last: last, dirty: false)
+        branches[key] = state
+        return state
     }
 
-    func setTurnCount(_ count: Int, session: String, branch: String) {
-        turnCounts[BranchKey(session: session, branch: branch)] = (count, true)
+    /// The number of live user turns of a branch; `nil` when the branch does not exist.
+    func turnCount(_ session: String, branch: String) throws -> Int? {
+        try branchState(session, branch: branch)?.turns
     }
 
-    /// Sets every branch of the session to zero turns (a clear).
-    func resetTurnCounts(_ session: String) throws {
-        try db.cachedStatement(sql: "UPDATE branch SET turn_count = 0 WHERE session = ?").execute(arguments: [session])
+    /// The last live item row of a branch; `nil` when it has none or does not exist.
+    func lastLiveItem(_ session: String, branch: String) throws -> ItemPosition? {
+        try branchState(session, branch: branch)?.last
+    }
+
+    /// Records a branch's live user turns and its last live item row.
+    func setBranch(_ session: String, _ branch: String, turns: Int, last: ItemPosition?) {
+        branches[BranchKey(session: session, branch: branch)] = BranchState(turns: turns, last: last, dirty: true)
+    }
+
+    /// Leaves every branch of the session with no turns and no live items (a clear).
+    func resetBranches(_ session: String) throws {
+        try db.cachedStatement(
+            sql: "UPDATE branch SET turn_count = 0, last_seq = NULL, last_index = NULL WHERE session = ?"
+        ).execute(arguments: [session])
         let sessionKey = Array(session.utf8)
-        for key in turnCounts.keys where key.session == sessionKey {
-            turnCounts[key] = (0, false)
+        for key in branches.keys where key.session == sessionKey {
+            branches[key] = BranchState(turns: 0, last: nil, dirty: false)
         }
     }
 
@@ -165,13 +200,15 @@ final class ProjectionContext {
                 .execute(arguments: [state.currentBranch, state.lastSequence, state.lastTime, state.id])
             sessions[key]?.dirty = false
         }
-        for (key, value) in turnCounts where value.dirty {
-            try db.cachedStatement(sql: "UPDATE branch SET turn_count = ? WHERE session = ? AND name = ?")
-                .execute(arguments: [
-                    value.count, String(decoding: key.session, as: UTF8.self),
-                    String(decoding: key.branch, as: UTF8.self),
-                ])
-            turnCounts[key]?.dirty = false
+        for (key, value) in branches where value.dirty {
+            try db.cachedStatement(
+                sql: "UPDATE branch SET turn_count = ?, last_seq = ?, last_index = ? WHERE session = ? AND name = ?"
+            )
+            .execute(arguments: [
+                value.turns, value.last?.sequence, value.last?.index, String(decoding: key.session, as: UTF8.self),
+                String(decoding: key.branch, as: UTF8.self),
+            ])
+            branches[key]?.dirty = false
         }
         for (time, sequence) in eventTimes {
             try db.cachedStatement(

@@ -42,7 +42,7 @@ enum Projector {
             try db.cachedStatement(
                 sql: "UPDATE branch SET deleted_seq = ? WHERE session = ? AND name <> 'main' AND deleted_seq IS NULL"
             ).execute(arguments: arguments)
-            try context.resetTurnCounts(session)
+            try context.resetBranches(session)
             try context.setCurrentBranch(session, to: "main", sequence: seq)
         case .branchCreated(let source, let fromTurn):
             try createBranch(event.branch, from: source, turn: fromTurn, event: event, context: context)
@@ -56,6 +56,8 @@ enum Projector {
                     arguments: [session, event.branch]
                 ) ?? 0
             try removeLiveItems(session: session, branch: event.branch, after: floor, seq: seq, db: db)
+            let turns = try context.turnCount(session, branch: event.branch) ?? 0
+            context.setBranch(session, event.branch, turns: turns, last: nil)
             try db.cachedStatement(sql: "UPDATE branch SET deleted_seq = ? WHERE session = ? AND name = ?")
                 .execute(arguments: arguments)
             try db.cachedStatement(
@@ -115,6 +117,7 @@ enum Projector {
                 "event \(seq) adds items to branch '\(event.branch)' of session '\(event.sessionID)' before creating it"
             )
         }
+        var last = try context.lastLiveItem(event.sessionID, branch: event.branch)
         let insert = context.statements.insertItem
         insert.bind(1, event.sessionID)
         insert.bind(2, event.branch)
@@ -132,9 +135,12 @@ enum Projector {
             insert.bind(8, facts.toolName)
             insert.bind(9, facts.isToolCall ? 1 : (facts.isToolSearchOutput ? 2 : 0))
             insert.bindText(11, item.jsonBytes)
+            insert.bind(12, last?.sequence)
+            insert.bind(13, last.map { Int64($0.index) })
             try insert.run()
+            last = ProjectionContext.ItemPosition(sequence: seq, index: position)
         }
-        context.setTurnCount(turn, session: event.sessionID, branch: event.branch)
+        context.setBranch(event.sessionID, event.branch, turns: turn, last: last)
     }
 
     private static func popItem(
@@ -152,7 +158,7 @@ enum Projector {
                     sql: """
                         UPDATE item SET removed_seq = ?
                         WHERE session = ? AND branch = ? AND item_seq = ? AND item_index = ? AND removed_seq IS NULL
-                        RETURNING turn, is_user
+                        RETURNING turn, is_user, prev_seq, prev_index
                         """
                 ),
                 arguments: [seq, session, branch, itemSequence, itemIndex]
@@ -164,20 +170,30 @@ enum Projector {
             )
         }
         let turn: Int = row[0]
-        if row[1] as Bool {
-            context.setTurnCount(turn - 1, session: session, branch: branch)
+        let turns = row[1] as Bool ? turn - 1 : try context.turnCount(session, branch: branch) ?? 0
+        // A pop removes the branch's last live row, so the row that was live before it when it
+        // was added is live still, and is now the last.
+        let previous: ProjectionContext.ItemPosition? =
+            if let sequence = row[2] as Int64?, let index = row[3] as Int? {
+                ProjectionContext.ItemPosition(sequence: sequence, index: index)
+            } else {
+                nil
+            }
+        context.setBranch(session, branch, turns: turns, last: previous)
+        // Turns only grow along a branch's live rows: the popped row's turn keeps live rows
+        // exactly when the row now last belongs to it.
+        let previousTurn = try previous.flatMap { previous in
+            try Int.fetchOne(
+                db.cachedStatement(
+                    sql: """
+                        SELECT turn FROM item INDEXED BY item_position
+                        WHERE session = ? AND branch = ? AND item_seq = ? AND item_index = ?
+                        """
+                ),
+                arguments: [session, branch, previous.sequence, previous.index]
+            )
         }
-        let remaining = try Int.fetchOne(
-            db.cachedStatement(
-                sql: """
-                    SELECT count(*) FROM item
-                    WHERE session = ?1 AND branch = ?2 AND turn = ?3 AND removed_seq IS NULL
-                      AND item_seq > \(ReadModel.clearedSequence(session: "?1", branch: "?2"))
-                    """
-            ),
-            arguments: [session, branch, turn]
-        )
-        if remaining == 0 {
+        if previousTurn != turn {
             try db.cachedStatement(
                 sql: """
                     UPDATE usage SET removed_seq = ?
@@ -206,15 +222,25 @@ enum Projector {
         try db.cachedStatement(
             sql: """
                 INSERT INTO item (session, branch, item_seq, item_index, turn, is_user, item_type, tool_name,
-                                  is_tool_call, added_seq, added_at, json)
+                                  is_tool_call, added_seq, added_at, json, prev_seq, prev_index)
                 SELECT session, ?, item_seq, item_index, turn, is_user, item_type, tool_name,
-                       is_tool_call, ?, added_at, json
+                       is_tool_call, ?, added_at, json, lag(item_seq) OVER copied, lag(item_index) OVER copied
                 FROM item
                 WHERE session = ?3 AND branch = ?4 AND removed_seq IS NULL AND turn < ?5
                   AND item_seq > \(ReadModel.clearedSequence(session: "?3", branch: "?4"))
+                WINDOW copied AS (ORDER BY item_seq, item_index)
                 ORDER BY item_seq, item_index
                 """
         ).execute(arguments: [name, seq, session, source, turn])
+        let last = try Row.fetchOne(
+            db.cachedStatement(
+                sql: """
+                    SELECT item_seq, item_index FROM item INDEXED BY item_position
+                    WHERE session = ? AND branch = ? ORDER BY item_seq DESC, item_index DESC LIMIT 1
+                    """
+            ),
+            arguments: [session, name]
+        ).map { ProjectionContext.ItemPosition(sequence: $0[0], index: $0[1]) }
         let userTurns =
             try Int.fetchOne(
                 db.cachedStatement(
@@ -222,7 +248,7 @@ enum Projector {
                 ),
                 arguments: [session, name, seq]
             ) ?? 0
-        context.setTurnCount(userTurns, session: session, branch: name)
+        context.setBranch(session, name, turns: userTurns, last: last)
         try context.setCurrentBranch(session, to: name, sequence: seq)
     }
 

@@ -36,6 +36,15 @@ final class RawStatement {
         sqlite3_bind_int64(handle, index, value)
     }
 
+    /// Binds an integer, or NULL for `nil`.
+    func bind(_ index: Int32, _ value: Int64?) {
+        guard let value else {
+            sqlite3_bind_null(handle, index)
+            return
+        }
+        sqlite3_bind_int64(handle, index, value)
+    }
+
     func bind(_ index: Int32, _ value: Int) {
         sqlite3_bind_int64(handle, index, Int64(value))
     }

@@ -7,8 +7,8 @@ extension ReadModel {
         let current = try currentBranch(db, session: session, at: position)
         var itemLive = liveCondition(added: "i.added_seq", removed: "i.removed_seq", at: position)
         if position == nil {
-            // Now, the branch's live rows all lie above its last clear.
-            itemLive.sql += " AND i.item_seq > b.cleared_seq"
+            // Now, the branch's live rows lie above its last clear and up to its last live row.
+            itemLive.sql += " AND i.item_seq > b.cleared_seq AND i.item_seq <= b.last_seq"
         }
         let branchLive = liveCondition(added: "b.created_seq", removed: "b.deleted_seq", at: position)
         let sql = """

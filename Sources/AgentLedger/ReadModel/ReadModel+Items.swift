@@ -40,6 +40,15 @@ extension ReadModel {
         "coalesce((SELECT cleared_seq FROM branch WHERE session = \(session) AND name = \(branch)), 0)"
     }
 
+    /// SQL that an item row (its `item_seq` column named by `itemSeq`) of a branch lies in the
+    /// range of its live rows: above the last clear, at or below the last live row (so rows
+    /// popped after it are not walked; -1 when the branch has none). For committed state only:
+    /// inside the writer's transaction the branch's last live row may not be written yet.
+    static func liveRange(itemSeq: String, session: String, branch: String) -> String {
+        "\(itemSeq) > " + clearedSequence(session: session, branch: branch) + " AND \(itemSeq) <= "
+            + "coalesce((SELECT last_seq FROM branch WHERE session = \(session) AND name = \(branch)), -1)"
+    }
+
     /// The session's current branch at `position` (`nil`: now); `nil` when the session did not
     /// exist then.
     static func currentBranch(_ db: Database, session: String, at position: UInt64?) throws -> String? {
@@ -73,7 +82,7 @@ extension ReadModel {
         }
         var live = liveCondition(added: "added_seq", removed: "removed_seq", at: position)
         if position == nil {
-            live.sql += " AND item_seq > " + clearedSequence(session: "?1", branch: "?2")
+            live.sql += " AND " + liveRange(itemSeq: "item_seq", session: "?1", branch: "?2")
         }
         let sql = """
             SELECT json FROM item INDEXED BY item_position

@@ -12,7 +12,7 @@ extension ReadModel {
     }
 
     /// The condition that an item row of the branch bound to `?1`/`?2` is live at `position`;
-    /// for the current state it also starts the walk above the branch's last clear.
+    /// for the current state it also keeps the walk to the branch's live range.
     private static func liveRows(
         itemSeq: String,
         added: String,
@@ -21,7 +21,7 @@ extension ReadModel {
     ) -> (sql: String, arguments: StatementArguments) {
         var live = liveCondition(added: added, removed: removed, at: position)
         if position == nil {
-            live.sql += " AND \(itemSeq) > " + clearedSequence(session: "?1", branch: "?2")
+            live.sql += " AND " + liveRange(itemSeq: itemSeq, session: "?1", branch: "?2")
         }
         return live
     }

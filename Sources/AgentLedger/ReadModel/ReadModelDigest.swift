@@ -18,12 +18,13 @@ struct ReadModelDigest: Equatable {
         ("session_head", "session, seq, current_branch"),
         (
             "branch",
-            "session, name, ordinal, parent, from_turn, created_seq, created_at, deleted_seq, turn_count, cleared_seq"
+            "session, name, ordinal, parent, from_turn, created_seq, created_at, deleted_seq, turn_count, cleared_seq, "
+                + "last_seq, last_index"
         ),
         (
             "item",
             "session, branch, item_seq, item_index, turn, is_user, item_type, tool_name, is_tool_call, "
-                + "added_seq, added_at, removed_seq, json"
+                + "added_seq, added_at, removed_seq, json, prev_seq, prev_index"
         ),
         (
             "usage",

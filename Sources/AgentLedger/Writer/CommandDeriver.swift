@@ -42,16 +42,16 @@ struct CommandDeriver {
         case .popItem(let session):
             try Self.checkSessionID(session)
             guard let branch = try context.currentBranch(session),
+                let last = try context.lastLiveItem(session, branch: branch),
                 let row = try Row.fetchOne(
                     db.cachedStatement(
                         sql: """
                             SELECT item_seq, item_index, json FROM item INDEXED BY item_position
-                            WHERE session = ?1 AND branch = ?2 AND removed_seq IS NULL
-                              AND item_seq > \(ReadModel.clearedSequence(session: "?1", branch: "?2"))
-                            ORDER BY item_seq DESC, item_index DESC LIMIT 1
+                            WHERE session = ? AND branch = ? AND item_seq = ? AND item_index = ?
+                              AND removed_seq IS NULL
                             """
                     ),
-                    arguments: [session, branch]
+                    arguments: [session, branch, last.sequence, last.index]
                 )
             else {
                 return (nil, .nothing)
