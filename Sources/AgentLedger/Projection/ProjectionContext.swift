@@ -39,6 +39,19 @@ final class ProjectionContext {
     struct ItemPosition: Equatable {
         let sequence: Int64
         let index: Int
+
+        init(sequence: Int64, index: Int) {
+            self.sequence = sequence
+            self.index = index
+        }
+
+        /// A position read from two nullable columns; `nil` when either is NULL.
+        init?(_ sequence: Int64?, _ index: Int?) {
+            guard let sequence, let index else {
+                return nil
+            }
+            self.init(sequence: sequence, index: index)
+        }
     }
 
     let db: Database
@@ -156,13 +169,7 @@ final class ProjectionContext {
         else {
             return nil
         }
-        let last: ItemPosition? =
-            if let sequence = row[1] as Int64?, let index = row[2] as Int? {
-                ItemPosition(sequence: sequence, index: index)
-            } else {
-                nil
-            }
-        let state = BranchState(turns: row[0], last: last, dirty: false)
+        let state = BranchState(turns: row[0], last: ItemPosition(row[1], row[2]), dirty: false)
         branches[key] = state
         return state
     }

@@ -173,12 +173,7 @@ enum Projector {
         let turns = row[1] as Bool ? turn - 1 : try context.turnCount(session, branch: branch) ?? 0
         // A pop removes the branch's last live row, so the row that was live before it when it
         // was added is live still, and is now the last.
-        let previous: ProjectionContext.ItemPosition? =
-            if let sequence = row[2] as Int64?, let index = row[3] as Int? {
-                ProjectionContext.ItemPosition(sequence: sequence, index: index)
-            } else {
-                nil
-            }
+        let previous = ProjectionContext.ItemPosition(row[2], row[3])
         context.setBranch(session, branch, turns: turns, last: previous)
         // Turns only grow along a branch's live rows: the popped row's turn keeps live rows
         // exactly when the row now last belongs to it.
