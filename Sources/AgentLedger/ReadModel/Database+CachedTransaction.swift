@@ -12,19 +12,10 @@ extension Database {
     /// path: a failure rolls back through GRDB's `rollback()`.
     func inCachedTransaction<T>(immediate: Bool, _ body: () throws -> T) throws -> T {
         try cachedStatement(sql: immediate ? "BEGIN IMMEDIATE TRANSACTION" : "BEGIN DEFERRED TRANSACTION").execute()
-        let value: T
         do {
-            value = try body()
-        } catch {
-            if isInsideTransaction {
-                // GRDB's rollback retries an interrupted ROLLBACK and resets the statements a
-                // cancelled query may have left running, so no transaction is left open.
-                try? rollback()
-            }
-            throw error
-        }
-        do {
+            let value = try body()
             try cachedStatement(sql: "COMMIT TRANSACTION").execute()
+            return value
         } catch {
             if isInsideTransaction {
                 // GRDB's rollback retries an interrupted ROLLBACK and resets the statements a
@@ -33,6 +24,5 @@ extension Database {
             }
             throw error
         }
-        return value
     }
 }

@@ -49,6 +49,21 @@ extension ReadModel {
             + "coalesce((SELECT last_seq FROM branch WHERE session = \(session) AND name = \(branch)), -1)"
     }
 
+    /// The condition that an item row of the branch bound to `?1`/`?2` is live at `position`;
+    /// for the current state it also keeps the walk to the branch's live range.
+    static func liveRows(
+        itemSeq: String,
+        added: String,
+        removed: String,
+        at position: UInt64?
+    ) -> (sql: String, arguments: StatementArguments) {
+        var live = liveCondition(added: added, removed: removed, at: position)
+        if position == nil {
+            live.sql += " AND " + liveRange(itemSeq: itemSeq, session: "?1", branch: "?2")
+        }
+        return live
+    }
+
     /// The session's current branch at `position` (`nil`: now); `nil` when the session did not
     /// exist then.
     static func currentBranch(_ db: Database, session: String, at position: UInt64?) throws -> String? {
@@ -80,10 +95,7 @@ extension ReadModel {
         guard let branch = try branch ?? currentBranch(db, session: session, at: position) else {
             return []
         }
-        var live = liveCondition(added: "added_seq", removed: "removed_seq", at: position)
-        if position == nil {
-            live.sql += " AND " + liveRange(itemSeq: "item_seq", session: "?1", branch: "?2")
-        }
+        let live = liveRows(itemSeq: "item_seq", added: "added_seq", removed: "removed_seq", at: position)
         let sql = """
             SELECT json FROM item INDEXED BY item_position
             WHERE session = ?1 AND branch = ?2 AND \(live.sql)

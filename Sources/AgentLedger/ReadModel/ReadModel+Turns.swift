@@ -11,21 +11,6 @@ extension ReadModel {
         return try currentBranch(db, session: session, at: position)
     }
 
-    /// The condition that an item row of the branch bound to `?1`/`?2` is live at `position`;
-    /// for the current state it also keeps the walk to the branch's live range.
-    private static func liveRows(
-        itemSeq: String,
-        added: String,
-        removed: String,
-        at position: UInt64?
-    ) -> (sql: String, arguments: StatementArguments) {
-        var live = liveCondition(added: added, removed: removed, at: position)
-        if position == nil {
-            live.sql += " AND " + liveRange(itemSeq: itemSeq, session: "?1", branch: "?2")
-        }
-        return live
-    }
-
     /// The user turns of a branch in order; with `term`, only those whose content contains it
     /// (a literal, case-insensitive substring of the content or of the text of its parts).
     static func userTurns(
