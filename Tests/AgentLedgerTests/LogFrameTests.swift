@@ -89,21 +89,26 @@ struct LogFrameTests {
         #expect(decode { $0.rawLength = ZstdCodec.maxRawBytes + 1 } != nil)
         #expect(decode { $0.codec = .none } != nil)  // raw length must equal the stored length
         #expect(decode({ _ in }, reserved: 1) != nil)
+        #expect(decode({ _ in }, codec: 2) == nil)  // zstd with the built-in dictionary
         #expect(
-            decode({ _ in }, codec: 2) == .unsupported("frame codec 2 is not supported by this version of AgentLedger")
+            decode({ _ in }, codec: 3) == .unsupported("frame codec 3 is not supported by this version of AgentLedger")
         )
         #expect(decode({ _ in }, codec: 9) != nil)
         #expect(decode { _ in } == nil)
     }
 
-    @Test("the encoder compresses text, stores random bytes as is, and both decode")
-    func encoderRoundTrip() throws {
+    @Test(
+        "the encoder compresses text (with the dictionary or without), stores random bytes as is, and all decode",
+        arguments: [true, false]
+    )
+    func encoderRoundTrip(dictionary: Bool) throws {
         var random = LogTestRandom(seed: 11)
-        let encoder = try FrameEncoder(compressionLevel: 3)
+        let encoder = try FrameEncoder(compressionLevel: 3, dictionary: dictionary)
         let codec = try ZstdCodec()
         let previous = FrameHash(bytes: random.bytes(count: 32))!
+        let compressed = dictionary ? LogCodec.zstdDictionary : .zstd
         for (payload, expectedCodec) in [
-            (random.text(count: 5000), LogCodec.zstd), (random.bytes(count: 700), .none), ([], .none),
+            (random.text(count: 5000), compressed), (random.bytes(count: 700), .none), ([], .none),
             (random.text(count: 1), .none),
         ] {
             let (header, hash) = try payload.withUnsafeBytes {
@@ -120,8 +125,11 @@ struct LogFrameTests {
             let stored = Array(frame[64...])
             #expect(CRC32C.checksum(stored) == header.payloadCRC)
             let restored =
-                header.codec == .zstd
-                ? try stored.withUnsafeBytes { try codec.decompress($0, rawLength: header.rawLength) } : stored
+                header.codec == .none
+                ? stored
+                : try stored.withUnsafeBytes {
+                    try codec.decompress($0, rawLength: header.rawLength, dictionary: header.codec == .zstdDictionary)
+                }
             #expect(restored == payload)
         }
     }

@@ -55,7 +55,7 @@ struct LogGoldenTests {
         return batches
     }
 
-    static let options = LogOptions(segmentSizeBytes: 4096, compressionLevel: 3)
+    static let options = LogOptions(segmentSizeBytes: 4096, compressionLevel: 3, compressionDictionary: false)
 
     /// Writes the golden batches into a new store at `store`.
     static func write(to store: String) throws {

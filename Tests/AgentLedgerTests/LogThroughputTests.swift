@@ -27,7 +27,7 @@ struct LogThroughputTests {
     func parts() throws {
         var random = LogTestRandom(seed: 78)
         let batch = random.text(count: 3000)
-        let encoder = try FrameEncoder(compressionLevel: 3)
+        let encoder = try FrameEncoder(compressionLevel: 3, dictionary: true)
         let rounds = 20000
         let encode = try seconds {
             for sequence in 0..<rounds {

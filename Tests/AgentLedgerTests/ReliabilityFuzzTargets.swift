@@ -179,7 +179,7 @@ enum ReliabilityFuzzTargets {
 
     static let validFrameHeader: [UInt8] = {
         let payload = Array("some payload that compresses, some payload that compresses".utf8)
-        let encoder = try! FrameEncoder(compressionLevel: 3)
+        let encoder = try! FrameEncoder(compressionLevel: 3, dictionary: true)
         _ = try! payload.withUnsafeBytes {
             try encoder.encode(firstSequence: 17, eventCount: 3, payload: $0, previousHash: .zero)
         }

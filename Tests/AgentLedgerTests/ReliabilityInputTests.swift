@@ -252,7 +252,7 @@ struct ReliabilityInputTests {
         let frame = try #require(try frames.next())
         var payload = frame.payload
         patch(&payload)
-        let encoder = try FrameEncoder(compressionLevel: 3)
+        let encoder = try FrameEncoder(compressionLevel: 3, dictionary: true)
         _ = try payload.withUnsafeBytes {
             try encoder.encode(
                 firstSequence: frame.firstSequence,

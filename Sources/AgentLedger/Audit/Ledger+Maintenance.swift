@@ -102,7 +102,8 @@ extension Ledger {
                     directory: destinationDirectory,
                     options: LogOptions(
                         segmentSizeBytes: options.segmentSizeBytes,
-                        compressionLevel: Int32(options.compressionLevel)
+                        compressionLevel: Int32(options.compressionLevel),
+                        compressionDictionary: options.compressionDictionary
                     ),
                     fileSystem: SystemFileSystem(),
                     logger: options.logger

@@ -139,7 +139,8 @@ public final class Ledger: Sendable {
             directory: directory,
             options: LogOptions(
                 segmentSizeBytes: options.segmentSizeBytes,
-                compressionLevel: Int32(options.compressionLevel)
+                compressionLevel: Int32(options.compressionLevel),
+                compressionDictionary: options.compressionDictionary
             ),
             fileSystem: options.fileSystem,
             logger: options.logger

@@ -19,6 +19,10 @@ public struct LedgerOptions: Sendable {
     public var groupCommitMaxBytes: Int
     /// The zstd compression level of frames (1 fastest … 19 smallest). Default 3.
     public var compressionLevel: Int
+    /// Compress frames with the dictionary built into AgentLedger (FORMAT.md, codec 2): about a
+    /// third fewer log bytes for small frames such as one item per call. Default true; false
+    /// writes frames that versions without the dictionary can read.
+    public var compressionDictionary: Bool
     /// How many read-only SQLite connections serve queries. Default 4.
     public var readerCount: Int
     /// Where recovery, rebuilds and failures are reported.
@@ -41,6 +45,7 @@ public struct LedgerOptions: Sendable {
         groupCommitMaxEvents: Int = 4096,
         groupCommitMaxBytes: Int = 8 << 20,
         compressionLevel: Int = 3,
+        compressionDictionary: Bool = true,
         readerCount: Int = 4,
         logger: Logger = Logger(label: "agentledger"),
         clock: @escaping @Sendable () -> Int64 = SystemClock.microsecondsSince1970,
@@ -54,6 +59,7 @@ public struct LedgerOptions: Sendable {
         self.groupCommitMaxEvents = groupCommitMaxEvents
         self.groupCommitMaxBytes = groupCommitMaxBytes
         self.compressionLevel = compressionLevel
+        self.compressionDictionary = compressionDictionary
         self.readerCount = readerCount
         self.logger = logger
         self.clock = clock

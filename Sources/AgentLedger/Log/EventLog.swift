@@ -116,7 +116,10 @@ final class EventLog {
                     + "\(LogOptions.minimumSegmentSizeBytes)"
             )
         }
-        let encoder = try FrameEncoder(compressionLevel: options.compressionLevel)
+        let encoder = try FrameEncoder(
+            compressionLevel: options.compressionLevel,
+            dictionary: options.compressionDictionary
+        )
         let logDirectory = directory + "/" + logDirectoryName
         var created = false
         if try fileSystem.createDirectory(atPath: directory) {

@@ -1,17 +1,22 @@
 /// Builds frames: compresses a payload with a reused zstd context into a reused buffer, right
 /// behind the 64-byte header, so that one frame is one contiguous buffer and one write.
 ///
-/// A payload that zstd cannot make smaller is stored as is (codec 0). Not thread-safe: it
-/// belongs to the log writer.
+/// Payloads are compressed with the built-in dictionary (codec 2) unless the writer asked for
+/// frames that versions without it can read (codec 1). A payload that zstd cannot make smaller
+/// is stored as is (codec 0). Not thread-safe: it belongs to the log writer.
 final class FrameEncoder {
     /// The compressor.
     let codec: ZstdCodec
+    /// The codec of compressed payloads: ``LogCodec/zstdDictionary`` or ``LogCodec/zstd``.
+    let compressedCodec: LogCodec
     private var buffer: [UInt8] = []
     private var encodedCount = 0
 
-    /// Creates an encoder compressing at `compressionLevel`.
-    init(compressionLevel: Int32) throws {
+    /// Creates an encoder compressing at `compressionLevel`, with the built-in dictionary when
+    /// `dictionary` is true.
+    init(compressionLevel: Int32, dictionary: Bool) throws {
         codec = try ZstdCodec(compressionLevel: compressionLevel)
+        compressedCodec = dictionary ? .zstdDictionary : .zstd
     }
 
     /// Encodes one frame into the buffer and returns its header and hash. The frame's bytes are
@@ -37,15 +42,20 @@ final class FrameEncoder {
             buffer = [UInt8](repeating: 0, count: capacity)
         }
         let codec = self.codec
+        let compressedCodec = self.compressedCodec
         let result = try buffer.withUnsafeMutableBytes { frame -> (FrameHeader, FrameHash) in
             let body = UnsafeMutableRawBufferPointer(rebasing: frame[headerBytes..<capacity])
             var storedCount = 0
             var storedCodec = LogCodec.none
             if payload.count > 0 {
-                let compressed = try codec.compress(payload, into: body)
+                let compressed = try codec.compress(
+                    payload,
+                    into: body,
+                    dictionary: compressedCodec == .zstdDictionary
+                )
                 if compressed < payload.count {
                     storedCount = compressed
-                    storedCodec = .zstd
+                    storedCodec = compressedCodec
                 }
             }
             if storedCodec == .none {

@@ -5,7 +5,7 @@
 /// 0      4    frameLength    total bytes of the frame, header included (64 ... 1 GiB)
 /// 4      4    eventCount     events in the frame, >= 1
 /// 8      8    firstSequence  sequence number of the frame's first event, >= 1
-/// 16     1    codec          0 = none, 1 = zstd (2 = zstd with dictionary, reserved)
+/// 16     1    codec          0 = none, 1 = zstd, 2 = zstd with a built-in dictionary
 /// 17     3    reserved       zero
 /// 20     4    rawLength      payload length before compression
 /// 24     4    payloadCRC     CRC-32C of the stored payload, bytes [64, frameLength)
@@ -109,7 +109,7 @@ struct FrameHeader: Equatable, Sendable {
         guard rawLength <= ZstdCodec.maxRawBytes else {
             return .failure(.damaged("frame's uncompressed length \(rawLength) is above \(ZstdCodec.maxRawBytes)"))
         }
-        guard let codec = LogCodec(rawValue: codecByte), codec != .zstdDictionary else {
+        guard let codec = LogCodec(rawValue: codecByte) else {
             return .failure(
                 .unsupported("frame codec \(codecByte) is not supported by this version of AgentLedger")
             )

@@ -180,14 +180,16 @@ public struct FrameIterator {
                 switch header.codec {
                 case .none:
                     payload = Array(stored)
-                case .zstd:
+                case .zstd, .zstdDictionary:
                     do {
-                        payload = try codec.decompress(stored, rawLength: header.rawLength)
+                        payload = try codec.decompress(
+                            stored,
+                            rawLength: header.rawLength,
+                            dictionary: header.codec == .zstdDictionary
+                        )
                     } catch let error as LedgerError {
                         throw LedgerError(error.code, error.message, location: location)
                     }
-                case .zstdDictionary:
-                    throw LedgerError(.unsupportedVersion, "frame codec 2 is not supported", location: location)
                 }
                 return LogFrame(
                     firstSequence: header.firstSequence,

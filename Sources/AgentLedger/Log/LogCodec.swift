@@ -4,6 +4,7 @@ enum LogCodec: UInt8, Sendable {
     case none = 0
     /// One zstd frame, holding the payload's size.
     case zstd = 1
-    /// Reserved for zstd with a dictionary named by the segment; not written or read yet.
+    /// One zstd frame compressed with a built-in dictionary (``ZstdDictionary``), which the
+    /// zstd frame names by its dictionary ID.
     case zstdDictionary = 2
 }

@@ -6,13 +6,17 @@ struct LogOptions: Sendable, Equatable {
     var segmentSizeBytes: Int = 64 << 20
     /// The zstd compression level of frame payloads (1 to 19 are useful; default 3).
     var compressionLevel: Int32 = 3
+    /// Compress with the built-in dictionary (codec 2, the default); false writes codec 1 frames,
+    /// which versions before the dictionary can read.
+    var compressionDictionary = true
 
     /// The smallest accepted ``segmentSizeBytes``.
     static let minimumSegmentSizeBytes = 4096
 
     /// Creates options.
-    init(segmentSizeBytes: Int = 64 << 20, compressionLevel: Int32 = 3) {
+    init(segmentSizeBytes: Int = 64 << 20, compressionLevel: Int32 = 3, compressionDictionary: Bool = true) {
         self.segmentSizeBytes = segmentSizeBytes
         self.compressionLevel = compressionLevel
+        self.compressionDictionary = compressionDictionary
     }
 }

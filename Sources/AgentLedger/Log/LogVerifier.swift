@@ -240,7 +240,7 @@ struct LogVerifier {
                 location
             )
         }
-        if header.codec == .zstd, let codec {
+        if header.codec != .none, let codec {
             if scratch.count < header.rawLength {
                 scratch = [UInt8](repeating: 0, count: header.rawLength)
             }
@@ -249,11 +249,12 @@ struct LogVerifier {
                 try scratch.withUnsafeMutableBytes { buffer in
                     try codec.decompress(
                         stored,
-                        into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<header.rawLength])
+                        into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<header.rawLength]),
+                        dictionary: header.codec == .zstdDictionary
                     )
                 }
             } catch let error as LedgerError {
-                report(.corruptLog, "frame payload does not decompress: \(error.message)", location)
+                report(error.code, "frame payload does not decompress: \(error.message)", location)
             } catch {
                 report(.corruptLog, "frame payload does not decompress: \(error)", location)
             }

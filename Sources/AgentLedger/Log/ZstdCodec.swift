@@ -16,6 +16,10 @@ final class ZstdCodec {
 
     private let compressionContext: OpaquePointer
     private let decompressionContext: OpaquePointer
+    /// ``ZstdDictionary/items1`` digested for compression at ``compressionLevel``, made on first use.
+    private var compressionDictionary: OpaquePointer?
+    /// ``ZstdDictionary/items1`` digested for decompression, made on first use.
+    private var decompressionDictionary: OpaquePointer?
 
     /// Creates the contexts. Throws ``LedgerError/Code/invalidArgument`` for a level outside
     /// zstd's range.
@@ -42,6 +46,8 @@ final class ZstdCodec {
     deinit {
         ZSTD_freeCCtx(compressionContext)
         ZSTD_freeDCtx(decompressionContext)
+        ZSTD_freeCDict(compressionDictionary)
+        ZSTD_freeDDict(decompressionDictionary)
     }
 
     /// The most bytes that compressing `count` bytes can produce.
@@ -55,42 +61,67 @@ final class ZstdCodec {
     }
 
     /// Compresses `source` into `destination` (which should hold ``compressBound(_:)`` bytes)
-    /// and returns the compressed size.
-    func compress(_ source: UnsafeRawBufferPointer, into destination: UnsafeMutableRawBufferPointer) throws -> Int {
-        let result = ZSTD_compressCCtx(
-            compressionContext,
-            destination.baseAddress,
-            destination.count,
-            source.baseAddress,
-            source.count,
-            compressionLevel
-        )
+    /// and returns the compressed size. With `dictionary`, the zstd frame is compressed with
+    /// ``ZstdDictionary/items1`` and names it (codec 2); without, it stands alone (codec 1).
+    func compress(
+        _ source: UnsafeRawBufferPointer,
+        into destination: UnsafeMutableRawBufferPointer,
+        dictionary: Bool = false
+    ) throws -> Int {
+        let result: Int
+        if dictionary {
+            result = ZSTD_compress_usingCDict(
+                compressionContext,
+                destination.baseAddress,
+                destination.count,
+                source.baseAddress,
+                source.count,
+                try compressionDictionaryHandle()
+            )
+        } else {
+            result = ZSTD_compressCCtx(
+                compressionContext,
+                destination.baseAddress,
+                destination.count,
+                source.baseAddress,
+                source.count,
+                compressionLevel
+            )
+        }
         if ZSTD_isError(result) != 0 {
             throw LedgerError(.io, "zstd compression failed: \(Self.errorName(result))")
         }
         return result
     }
 
-    /// Decompresses `source`, which must expand to exactly `destination.count` bytes.
+    /// Decompresses `source`, which must expand to exactly `destination.count` bytes. With
+    /// `dictionary` (codec 2) the zstd frame must name ``ZstdDictionary/items1``.
     ///
     /// Throws ``LedgerError/Code/corruptLog`` (without a location: the caller adds it) when the
     /// input is not a valid zstd frame or expands to another size, and when the size is above
-    /// ``maxRawBytes``.
-    func decompress(_ source: UnsafeRawBufferPointer, into destination: UnsafeMutableRawBufferPointer) throws {
+    /// ``maxRawBytes``; ``LedgerError/Code/unsupportedVersion`` when it names a dictionary this
+    /// version does not have.
+    func decompress(
+        _ source: UnsafeRawBufferPointer,
+        into destination: UnsafeMutableRawBufferPointer,
+        dictionary: Bool = false
+    ) throws {
         guard destination.count <= Self.maxRawBytes else {
             throw LedgerError(
                 .corruptLog,
                 "zstd payload claims \(destination.count) bytes, above the limit of \(Self.maxRawBytes)"
             )
         }
+        let digested = dictionary ? try decompressionDictionaryHandle(for: source) : nil
         var scratch: UInt8 = 0
         let result = withUnsafeMutablePointer(to: &scratch) { fallback in
-            ZSTD_decompressDCtx(
+            ZSTD_decompress_usingDDict(
                 decompressionContext,
                 destination.baseAddress ?? UnsafeMutableRawPointer(fallback),
                 destination.count,
                 source.baseAddress,
-                source.count
+                source.count,
+                digested
             )
         }
         if ZSTD_isError(result) != 0 {
@@ -104,8 +135,9 @@ final class ZstdCodec {
         }
     }
 
-    /// Decompresses `source` into a new array of exactly `rawLength` bytes.
-    func decompress(_ source: UnsafeRawBufferPointer, rawLength: Int) throws -> [UInt8] {
+    /// Decompresses `source` into a new array of exactly `rawLength` bytes (see
+    /// ``decompress(_:into:dictionary:)``).
+    func decompress(_ source: UnsafeRawBufferPointer, rawLength: Int, dictionary: Bool = false) throws -> [UInt8] {
         guard rawLength >= 0, rawLength <= Self.maxRawBytes else {
             throw LedgerError(
                 .corruptLog,
@@ -126,9 +158,50 @@ final class ZstdCodec {
         }
         var output = [UInt8](repeating: 0, count: rawLength)
         try output.withUnsafeMutableBytes { destination in
-            try decompress(source, into: destination)
+            try decompress(source, into: destination, dictionary: dictionary)
         }
         return output
+    }
+
+    /// The digested dictionary for compression, made at the first codec 2 frame.
+    private func compressionDictionaryHandle() throws -> OpaquePointer {
+        if let compressionDictionary {
+            return compressionDictionary
+        }
+        let made = ZstdDictionary.items1.withUnsafeBytes { bytes in
+            ZSTD_createCDict(bytes.baseAddress, bytes.count, compressionLevel)
+        }
+        guard let made else {
+            throw LedgerError(.io, "zstd could not digest its compression dictionary (out of memory)")
+        }
+        compressionDictionary = made
+        return made
+    }
+
+    /// The digested dictionary that the zstd frame `source` names, made at the first codec 2
+    /// frame; throws when it names none or one this version does not have.
+    private func decompressionDictionaryHandle(for source: UnsafeRawBufferPointer) throws -> OpaquePointer {
+        let named = ZSTD_getDictID_fromFrame(source.baseAddress, source.count)
+        guard named == ZstdDictionary.items1Identifier else {
+            if named == 0 {
+                throw LedgerError(.corruptLog, "codec 2 payload names no zstd dictionary")
+            }
+            throw LedgerError(
+                .unsupportedVersion,
+                "frame needs zstd dictionary \(named), which this version of AgentLedger does not have"
+            )
+        }
+        if let decompressionDictionary {
+            return decompressionDictionary
+        }
+        let made = ZstdDictionary.items1.withUnsafeBytes { bytes in
+            ZSTD_createDDict(bytes.baseAddress, bytes.count)
+        }
+        guard let made else {
+            throw LedgerError(.io, "zstd could not digest its decompression dictionary (out of memory)")
+        }
+        decompressionDictionary = made
+        return made
     }
 
     private static func errorName(_ code: Int) -> String {

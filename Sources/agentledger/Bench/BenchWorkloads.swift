@@ -230,37 +230,57 @@ enum BenchWorkloads {
     }
 
     /// (f): bytes of the log against the raw item JSON, for the Fixtures conversations (each
-    /// conversation one add per item, as an agent adds them, and one add per conversation) and
-    /// for the corpus.
+    /// conversation one add per item, as an agent adds them, and one add per conversation), for
+    /// the corpus, and for its second half, which the built-in dictionary was not trained on.
+    /// Each with the dictionary (codec 2, the default) and, keys ending in `_codec1`, without.
     static func bytes(_ settings: Settings) async throws -> BenchResult {
         var result = BenchResult()
         let fixtures = try Corpus.fixtures()
         let corpus = try Corpus.load(settings.corpus)
-        for (name, items, perCall) in [
+        // The dictionary was trained on the corpus's first 2,500 items (50 conversations).
+        let heldOut = Corpus(conversations: Array(corpus.conversations.dropFirst(50)))
+        let cases: [(String, Corpus, Int)] = [
             ("fixtures_1_per_call", fixtures, 1), ("fixtures_conversation_per_call", fixtures, 0),
             ("corpus_1_per_call", corpus, 1), ("corpus_100_per_call", corpus, 100),
-        ] as [(String, Corpus, Int)] {
-            let directory = settings.directory + "-" + name
-            defer { try? FileManager.default.removeItem(atPath: directory) }
-            let ledger = try await Ledger.open(at: directory, options: LedgerOptions(durability: .none))
-            for (conversation, conversationItems) in items.conversations {
-                let session = ledger.session(conversation)
-                let step = perCall == 0 ? conversationItems.count : perCall
-                var start = 0
-                while start < conversationItems.count {
-                    try await session.addItems(
-                        Array(conversationItems[start..<min(start + step, conversationItems.count)])
-                    )
-                    start += step
-                }
+            ("corpus_held_out_1_per_call", heldOut, 1), ("corpus_held_out_100_per_call", heldOut, 100),
+        ]
+        for (name, items, perCall) in cases {
+            for dictionary in [true, false] {
+                let key = name + (dictionary ? "" : "_codec1")
+                try await recordBytes(key, items: items, perCall: perCall, dictionary: dictionary, settings, &result)
             }
-            let stats = try await ledger.stats()
-            try await ledger.close()
-            result.set("\(name)_raw_bytes", items.rawBytes)
-            result.set("\(name)_log_bytes", Int(stats.logBytes))
-            result.set("\(name)_ratio", Double(stats.logBytes) / Double(items.rawBytes))
         }
         return result
+    }
+
+    /// Adds `items` to a new store, `perCall` items per call (0: one call per conversation), and
+    /// records its log bytes against their raw JSON bytes under `name`.
+    private static func recordBytes(
+        _ name: String,
+        items: Corpus,
+        perCall: Int,
+        dictionary: Bool,
+        _ settings: Settings,
+        _ result: inout BenchResult
+    ) async throws {
+        let directory = settings.directory + "-" + name
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let options = LedgerOptions(durability: .none, compressionDictionary: dictionary)
+        let ledger = try await Ledger.open(at: directory, options: options)
+        for (conversation, conversationItems) in items.conversations {
+            let session = ledger.session(conversation)
+            let step = perCall == 0 ? conversationItems.count : perCall
+            var start = 0
+            while start < conversationItems.count {
+                try await session.addItems(Array(conversationItems[start..<min(start + step, conversationItems.count)]))
+                start += step
+            }
+        }
+        let stats = try await ledger.stats()
+        try await ledger.close()
+        result.set("\(name)_raw_bytes", items.rawBytes)
+        result.set("\(name)_log_bytes", Int(stats.logBytes))
+        result.set("\(name)_ratio", Double(stats.logBytes) / Double(items.rawBytes))
     }
 
     static func userItem(_ writer: Int, _ call: Int) -> SessionItem {
