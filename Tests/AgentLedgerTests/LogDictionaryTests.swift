@@ -158,6 +158,29 @@ struct LogDictionaryTests {
         #expect(problems.contains { $0.code == .unsupportedVersion && $0.location?.sequence == middle.firstSequence })
     }
 
+    @Test("a writer meeting a codec it does not know at the tail refuses to open and changes nothing")
+    func unknownCodecAtTail() async throws {
+        // What a version before codec 2 does with a log written now; this version must do the
+        // same with the next codec, so that no version truncates frames it cannot read.
+        let directory = try TemporaryDirectory(prefix: "log-dictionary")
+        defer { directory.remove() }
+        let store = directory.path + "/store"
+        let ledger = try await Ledger.open(at: store, options: LedgerOptions(durability: .none))
+        try await ledger.session("s").addItems([try SessionItem(jsonBytes: Self.item)])
+        try await ledger.close()
+        let frame = try #require(try LogTestHelpers.readAll(store).last)
+        let path = store + "/log/" + frame.location.segment
+        var bytes = try LogFileBytes.read(path)
+        let start = Int(frame.location.offset)
+        bytes[start + 16] = 3
+        let headerCRC = CRC32C.checksum(Array(bytes[start..<start + 60]))
+        bytes.replaceSubrange(start + 60..<start + 64, with: withUnsafeBytes(of: headerCRC.littleEndian) { Array($0) })
+        try LogFileBytes.write(bytes, to: path)
+        let opening = LogTestHelpers.ledgerError { _ = try EventLog.openForWriting(directory: store) }
+        #expect(opening?.code == .unsupportedVersion)
+        #expect(try LogFileBytes.read(path) == bytes)
+    }
+
     private static func compress(_ payload: [UInt8], codec: ZstdCodec, dictionary: Bool) throws -> [UInt8] {
         var output = [UInt8](repeating: 0, count: ZstdCodec.compressBound(payload.count))
         let count = try payload.withUnsafeBytes { source in
