@@ -77,6 +77,21 @@ enum LogTestHelpers {
         frames.map { Appended(firstSequence: $0.firstSequence, eventCount: $0.eventCount, payload: $0.payload) }
     }
 
+    /// The little-endian 32-bit number at `offset` of `bytes`.
+    static func uint32(_ bytes: [UInt8], at offset: Int) -> UInt32 {
+        bytes[offset..<offset + 4].reversed().reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+    }
+
+    /// Rewrites both checksums of the frame at `start` of `bytes` (a segment file's bytes) after
+    /// a test changed it, so that readers take the change for a writer's.
+    static func resealFrame(_ bytes: inout [UInt8], at start: Int) {
+        let end = start + Int(uint32(bytes, at: start))
+        let payloadCRC = CRC32C.checksum(Array(bytes[start + 64..<end]))
+        bytes.replaceSubrange(start + 24..<start + 28, with: withUnsafeBytes(of: payloadCRC.littleEndian) { Array($0) })
+        let headerCRC = CRC32C.checksum(Array(bytes[start..<start + 60]))
+        bytes.replaceSubrange(start + 60..<start + 64, with: withUnsafeBytes(of: headerCRC.littleEndian) { Array($0) })
+    }
+
     /// The error thrown by `body`, as a ``LedgerError``.
     static func ledgerError(_ body: () throws -> Void) -> LedgerError? {
         do {

@@ -76,7 +76,8 @@ extension Ledger {
     /// agent saw at that moment. The source is only read; it may be open by a writer.
     ///
     /// - Throws: `invalidArgument` when `destination` already holds a store; `corruptLog` when
-    ///   the part of the log to copy is damaged.
+    ///   the part of the log to copy is damaged; `unsupportedVersion` when it holds frames of a
+    ///   newer version.
     public static func checkout(
         from source: String,
         through sequence: UInt64,

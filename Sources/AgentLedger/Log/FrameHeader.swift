@@ -132,6 +132,31 @@ struct FrameHeader: Equatable, Sendable {
         )
     }
 
+    /// The header at the start of `source` for the search for valid frames after damage: as
+    /// ``decode(_:)`` returns it, or, when `decode` refused only its codec (checked last, so every
+    /// other field is in range), the same header with codec `none`. Such a frame is a newer
+    /// writer's; the search checks its length and payload checksum, never its payload's encoding,
+    /// so that damage before it is not taken for a torn tail and cut off with it.
+    static func decodeAnyCodec(_ source: UnsafeRawBufferPointer) -> FrameHeader? {
+        switch decode(source) {
+        case .success(let header):
+            return header
+        case .failure(.damaged):
+            return nil
+        case .failure(.unsupported):
+            let frameLength = Int(UInt32(littleEndian: source.loadUnaligned(fromByteOffset: 0, as: UInt32.self)))
+            return FrameHeader(
+                frameLength: frameLength,
+                eventCount: Int(UInt32(littleEndian: source.loadUnaligned(fromByteOffset: 4, as: UInt32.self))),
+                firstSequence: UInt64(littleEndian: source.loadUnaligned(fromByteOffset: 8, as: UInt64.self)),
+                codec: .none,
+                rawLength: frameLength - byteCount,
+                payloadCRC: UInt32(littleEndian: source.loadUnaligned(fromByteOffset: 24, as: UInt32.self)),
+                previousHash: FrameHash(source, at: 28)
+            )
+        }
+    }
+
     /// `0x1234abcd`.
     static func hex32(_ value: UInt32) -> String {
         let digits = String(value, radix: 16)

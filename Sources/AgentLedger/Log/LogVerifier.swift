@@ -241,11 +241,12 @@ struct LogVerifier {
             )
         }
         if header.codec != .none, let codec {
-            if scratch.count < header.rawLength {
-                scratch = [UInt8](repeating: 0, count: header.rawLength)
-            }
             let stored = UnsafeRawBufferPointer(rebasing: bytes[FrameHeader.byteCount...])
             do {
+                try ZstdCodec.checkContentSize(stored, rawLength: header.rawLength)
+                if scratch.count < header.rawLength {
+                    scratch = [UInt8](repeating: 0, count: header.rawLength)
+                }
                 try scratch.withUnsafeMutableBytes { buffer in
                     try codec.decompress(
                         stored,

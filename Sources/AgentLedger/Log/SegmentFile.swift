@@ -202,7 +202,8 @@ final class SegmentFile {
 
     /// The offset of the first fully valid frame (header and payload checksums, within the
     /// file, first sequence at least `minimumSequence`) that starts at or after `start`, at any
-    /// byte position; `nil` when there is none.
+    /// byte position; `nil` when there is none. A frame of a codec this version does not know
+    /// counts: it is valid data, only newer (``FrameHeader/decodeAnyCodec(_:)``).
     ///
     /// This is how a torn tail is told from damage: a crash can leave an incomplete or garbled
     /// frame only at the very end, never followed by a valid one.
@@ -231,14 +232,12 @@ final class SegmentFile {
                         UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: position, as: UInt32.self))
                     )
                     guard length >= headerBytes, fileOffset + length <= size,
-                        bytes[position + 16] <= 2, bytes[position + 17] == 0, bytes[position + 18] == 0,
-                        bytes[position + 19] == 0
+                        bytes[position + 17] == 0, bytes[position + 18] == 0, bytes[position + 19] == 0
                     else {
                         continue
                     }
                     let header = UnsafeRawBufferPointer(rebasing: bytes[position..<position + headerBytes])
-                    if case .success(let decoded) = FrameHeader.decode(header), decoded.firstSequence >= minimumSequence
-                    {
+                    if let decoded = FrameHeader.decodeAnyCodec(header), decoded.firstSequence >= minimumSequence {
                         candidates.append((fileOffset, decoded))
                     }
                 }

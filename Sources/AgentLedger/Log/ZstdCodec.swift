@@ -115,13 +115,23 @@ final class ZstdCodec {
         let digested = dictionary ? try decompressionDictionaryHandle(for: source) : nil
         var scratch: UInt8 = 0
         let result = withUnsafeMutablePointer(to: &scratch) { fallback in
-            ZSTD_decompress_usingDDict(
+            let output = destination.baseAddress ?? UnsafeMutableRawPointer(fallback)
+            if let digested {
+                return ZSTD_decompress_usingDDict(
+                    decompressionContext,
+                    output,
+                    destination.count,
+                    source.baseAddress,
+                    source.count,
+                    digested
+                )
+            }
+            return ZSTD_decompressDCtx(
                 decompressionContext,
-                destination.baseAddress ?? UnsafeMutableRawPointer(fallback),
+                output,
                 destination.count,
                 source.baseAddress,
-                source.count,
-                digested
+                source.count
             )
         }
         if ZSTD_isError(result) != 0 {
@@ -144,9 +154,19 @@ final class ZstdCodec {
                 "zstd payload claims \(rawLength) bytes, above the limit of \(Self.maxRawBytes)"
             )
         }
-        // The zstd frame records its content size (this codec always writes it): check it against
-        // the claim before allocating, so a hostile header cannot make the reader allocate up to
-        // the limit for a payload that does not expand to it.
+        try Self.checkContentSize(source, rawLength: rawLength)
+        var output = [UInt8](repeating: 0, count: rawLength)
+        try output.withUnsafeMutableBytes { destination in
+            try decompress(source, into: destination, dictionary: dictionary)
+        }
+        return output
+    }
+
+    /// Checks the content size that the zstd frame `source` records (this codec always writes
+    /// it) against the frame header's `rawLength`. Callers check it before allocating the
+    /// output, so that a hostile header cannot make a reader allocate up to the limit for a
+    /// payload that does not expand to it. Throws ``LedgerError/Code/corruptLog``.
+    static func checkContentSize(_ source: UnsafeRawBufferPointer, rawLength: Int) throws {
         let contentSize = ZSTD_getFrameContentSize(source.baseAddress, source.count)
         guard contentSize == UInt64(rawLength) else {
             throw LedgerError(
@@ -156,11 +176,6 @@ final class ZstdCodec {
                     : "zstd payload holds \(contentSize) bytes, but the frame header says \(rawLength)"
             )
         }
-        var output = [UInt8](repeating: 0, count: rawLength)
-        try output.withUnsafeMutableBytes { destination in
-            try decompress(source, into: destination, dictionary: dictionary)
-        }
-        return output
     }
 
     /// The digested dictionary for compression, made at the first codec 2 frame.

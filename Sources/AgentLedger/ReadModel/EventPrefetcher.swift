@@ -49,7 +49,8 @@ final class EventPrefetcher: Sendable {
     /// The next batch of events in order; `nil` after the last one.
     ///
     /// - Throws: the error that stopped the reading thread (``LedgerError`` with code
-    ///   ``LedgerError/Code/corruptLog`` or ``LedgerError/Code/io``, naming the place).
+    ///   ``LedgerError/Code/corruptLog``, ``LedgerError/Code/unsupportedVersion`` or
+    ///   ``LedgerError/Code/io``, naming the place).
     func next() throws -> [LedgerEvent]? {
         if let finished = outcome.withLock({ $0 }) {
             try finished.get()
