@@ -126,12 +126,14 @@ struct LogDictionaryTests {
             try await ledger.close()
         }
         let frames = try LogTestHelpers.readAll(store)
-        #expect(frames.count == 3)
-        let codecs = try frames.map { frame in
-            let bytes = try LogFileBytes.read(store + "/log/" + frame.location.segment)
-            return bytes[Int(frame.location.offset) + 16]
+        #expect(try Self.codecs(store) == [.zstd, .zstdDictionary, .zstd])
+        // A checkout writes the frames it copies anew, with the codec its options ask for.
+        for dictionary in [true, false] {
+            let copy = directory.path + "/copy-\(dictionary)"
+            let options = LedgerOptions(durability: .none, compressionDictionary: dictionary)
+            #expect(try await Ledger.checkout(from: store, through: 3, into: copy, options: options) == 3)
+            #expect(try Self.codecs(copy) == Array(repeating: dictionary ? .zstdDictionary : .zstd, count: 3))
         }
-        #expect(codecs == [LogCodec.zstd.rawValue, LogCodec.zstdDictionary.rawValue, LogCodec.zstd.rawValue])
         let ledger = try await Ledger.open(at: store, options: LedgerOptions(readOnly: true))
         #expect(try await ledger.session("s").items().map(\.jsonBytes) == Array(repeating: Self.item, count: 9))
         try await ledger.close()
@@ -153,6 +155,14 @@ struct LogDictionaryTests {
         #expect(reading?.location?.sequence == middle.firstSequence)
         let problems = try await Ledger.verifyLog(at: store).problems
         #expect(problems.contains { $0.code == .unsupportedVersion && $0.location?.sequence == middle.firstSequence })
+    }
+
+    /// The codec of every frame of the store at `store`.
+    private static func codecs(_ store: String) throws -> [LogCodec?] {
+        try LogTestHelpers.readAll(store).map { frame in
+            let bytes = try LogFileBytes.read(store + "/log/" + frame.location.segment)
+            return LogCodec(rawValue: bytes[Int(frame.location.offset) + 16])
+        }
     }
 
     private static func compress(_ payload: [UInt8], codec: ZstdCodec, dictionary: Bool) throws -> [UInt8] {
