@@ -58,6 +58,7 @@ struct VerifyCommand: AsyncParsableCommand, StoreCommand {
             object.number("frames", result.frameCount)
             object.number("events", result.eventCount)
             object.number("bytes", result.byteCount)
+            object.number("event_bytes", result.payloadByteCount)
             if let matched = result.expectedHeadMatched {
                 object.bool("expected_head_matched", matched)
             }
@@ -67,7 +68,7 @@ struct VerifyCommand: AsyncParsableCommand, StoreCommand {
         } else {
             output.line(
                 "\(result.segmentCount) segments, \(result.frameCount) frames, \(result.eventCount) events, "
-                    + "\(result.byteCount) bytes"
+                    + "\(result.byteCount) bytes (the events take \(result.payloadByteCount) bytes uncompressed)"
             )
             for problem in result.problems {
                 output.line("problem: \(problem)")

@@ -21,6 +21,10 @@ struct CLIMaintenanceTests {
         #expect(wrong.status == 1 && wrong.standardOutput.contains("NOT found"))
         let json = try CLIStore.json(try await store.ok("verify", "--json"))
         #expect(json["ok"]?.boolValue == true && json["head_seq"]?.intValue == 2)
+        // The events hold the three items' JSON (107 bytes) and their envelopes.
+        let eventBytes = try #require(json["event_bytes"]?.intValue)
+        #expect(eventBytes > 107 && eventBytes < 250)
+        #expect(output.contains("bytes (the events take \(eventBytes) bytes uncompressed)"))
 
         // Flip one byte inside the first frame's payload: verify names the place and exits 1.
         let segment = store.path + "/log/00000000000000000001.seg"
