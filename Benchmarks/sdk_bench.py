@@ -17,6 +17,10 @@ Workloads
   c     a session holding 10,000 items (inserted in one untimed call), then
         `get_items(limit=20)` and `get_items()` alternately for --duration seconds:
         the median time per call of each, in milliseconds.
+  f     bytes on disk: the corpus (--corpus, 5,000 items as 100 sessions of 50, like
+        `agentledger bench --workload f`) added 1 and 100 items per call; the database's
+        bytes (file, WAL and journal, after the sessions are closed) against the items'
+        raw JSON bytes. Not part of `make bench-compare`.
 
 The SDK is used exactly as shipped: its sessions run their sqlite3 calls through
 `asyncio.to_thread` on the loop's default executor, and that is part of what is compared.
@@ -49,7 +53,8 @@ READ_LIMIT = 10
 C_ITEMS = 10_000
 C_LIMIT = 20
 FD_SAMPLE_INTERVAL_S = 0.1
-WORKLOADS = ("a", "b1", "b100", "c")
+WORKLOADS = ("a", "b1", "b100", "c", "f")
+CORPUS_CONVERSATION = 50  # items per session in workload f, as in the AgentLedger harness
 SDK_DISTRIBUTION = "openai-agents"
 
 
@@ -243,6 +248,28 @@ async def workload_c(advanced: bool, db_path: Path, duration_s: float) -> dict:
     }
 
 
+async def workload_f(advanced: bool, db_path: Path, corpus: Path) -> dict:
+    """Database bytes for the corpus added 1 and 100 items per call, against its raw JSON."""
+    lines = [line for line in corpus.read_text(encoding="utf-8").splitlines() if line]
+    figures: dict[str, Any] = {}
+    for per_call in (1, 100):
+        for suffix in ("", "-wal", "-journal"):
+            Path(str(db_path) + suffix).unlink(missing_ok=True)
+        for start in range(0, len(lines), CORPUS_CONVERSATION):
+            conversation = [json.loads(line) for line in lines[start:start + CORPUS_CONVERSATION]]
+            session = make_session(advanced, f"corpus-{start // CORPUS_CONVERSATION}", db_path)
+            for first in range(0, len(conversation), per_call):
+                await session.add_items(conversation[first:first + per_call])
+            session.close()
+        size = sum(os.path.getsize(str(db_path) + suffix) for suffix in ("", "-wal", "-journal")
+                   if os.path.exists(str(db_path) + suffix))
+        raw = sum(len(line.encode("utf-8")) for line in lines)
+        figures[f"corpus_{per_call}_per_call_raw_bytes"] = raw
+        figures[f"corpus_{per_call}_per_call_db_bytes"] = size
+        figures[f"corpus_{per_call}_per_call_ratio"] = size / raw
+    return figures
+
+
 def implementation_name(advanced: bool) -> str:
     """E.g. `openai-agents 0.24.0 SQLiteSession`."""
     version = importlib.metadata.version(SDK_DISTRIBUTION)
@@ -261,6 +288,8 @@ async def run(args: argparse.Namespace) -> dict:
             figures = await workload_b(args.advanced, db_path, args.duration, 1)
         elif args.workload == "b100":
             figures = await workload_b(args.advanced, db_path, args.duration, 100)
+        elif args.workload == "f":
+            figures = await workload_f(args.advanced, db_path, args.corpus)
         else:
             figures = await workload_c(args.advanced, db_path, args.duration)
     return {
@@ -281,6 +310,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--duration", type=float, default=5.0, help="seconds (default 5)")
     parser.add_argument("--seed", type=int, default=1, help="seeds the task start order")
     parser.add_argument("--out", required=True, type=Path, help="file to write the JSON to")
+    parser.add_argument(
+        "--corpus",
+        type=Path,
+        default=Path("../shared/corpus/responses-items.jsonl"),
+        help="the corpus JSON Lines file of workload f (default ../shared/corpus/responses-items.jsonl)",
+    )
     parser.add_argument(
         "--advanced",
         action="store_true",

@@ -281,6 +281,12 @@ enum BenchWorkloads {
         result.set("\(name)_raw_bytes", items.rawBytes)
         result.set("\(name)_log_bytes", Int(stats.logBytes))
         result.set("\(name)_ratio", Double(stats.logBytes) / Double(items.rawBytes))
+        // The read model after close (checkpointed): the disposable part of the store.
+        let model = ["views.sqlite", "views.sqlite-wal"].reduce(0) { total, name in
+            let size = try? FileManager.default.attributesOfItem(atPath: directory + "/" + name)[.size] as? Int
+            return total + (size ?? 0)
+        }
+        result.set("\(name)_read_model_bytes", model)
     }
 
     static func userItem(_ writer: Int, _ call: Int) -> SessionItem {
