@@ -76,6 +76,22 @@ struct FrameHeader: Equatable, Sendable {
     /// Reads and validates the 64 header bytes at the start of `source`: the header checksum,
     /// then every field's range.
     static func decode(_ source: UnsafeRawBufferPointer) -> Result<FrameHeader, Defect> {
+        decode(source, acceptingUnknownCodecs: false)
+    }
+
+    /// The header at the start of `source` for the search for valid frames after damage: as
+    /// ``decode(_:)`` reads it, except that an unknown codec (a newer writer's frame) is read as
+    /// codec `none` instead of refused. The search checks such a frame's length and payload
+    /// checksum, never its payload's encoding, so that damage before it is not taken for a torn
+    /// tail and cut off with it.
+    static func decodeAnyCodec(_ source: UnsafeRawBufferPointer) -> FrameHeader? {
+        try? decode(source, acceptingUnknownCodecs: true).get()
+    }
+
+    private static func decode(
+        _ source: UnsafeRawBufferPointer,
+        acceptingUnknownCodecs: Bool
+    ) -> Result<FrameHeader, Defect> {
         guard source.count >= byteCount else {
             return .failure(.damaged("only \(source.count) of the 64 header bytes are present"))
         }
@@ -109,12 +125,12 @@ struct FrameHeader: Equatable, Sendable {
         guard rawLength <= ZstdCodec.maxRawBytes else {
             return .failure(.damaged("frame's uncompressed length \(rawLength) is above \(ZstdCodec.maxRawBytes)"))
         }
-        guard let codec = LogCodec(rawValue: codecByte) else {
+        guard let codec = LogCodec(rawValue: codecByte) ?? (acceptingUnknownCodecs ? LogCodec.none : nil) else {
             return .failure(
                 .unsupported("frame codec \(codecByte) is not supported by this version of AgentLedger")
             )
         }
-        if codec == .none, rawLength != frameLength - byteCount {
+        if codecByte == LogCodec.none.rawValue, rawLength != frameLength - byteCount {
             return .failure(
                 .damaged("uncompressed frame's raw length \(rawLength) differs from its payload \(frameLength - 64)")
             )
@@ -130,31 +146,6 @@ struct FrameHeader: Equatable, Sendable {
                 previousHash: FrameHash(source, at: 28)
             )
         )
-    }
-
-    /// The header at the start of `source` for the search for valid frames after damage: as
-    /// ``decode(_:)`` returns it, or, when `decode` refused only its codec (checked last, so every
-    /// other field is in range), the same header with codec `none`. Such a frame is a newer
-    /// writer's; the search checks its length and payload checksum, never its payload's encoding,
-    /// so that damage before it is not taken for a torn tail and cut off with it.
-    static func decodeAnyCodec(_ source: UnsafeRawBufferPointer) -> FrameHeader? {
-        switch decode(source) {
-        case .success(let header):
-            return header
-        case .failure(.damaged):
-            return nil
-        case .failure(.unsupported):
-            let frameLength = Int(UInt32(littleEndian: source.loadUnaligned(fromByteOffset: 0, as: UInt32.self)))
-            return FrameHeader(
-                frameLength: frameLength,
-                eventCount: Int(UInt32(littleEndian: source.loadUnaligned(fromByteOffset: 4, as: UInt32.self))),
-                firstSequence: UInt64(littleEndian: source.loadUnaligned(fromByteOffset: 8, as: UInt64.self)),
-                codec: .none,
-                rawLength: frameLength - byteCount,
-                payloadCRC: UInt32(littleEndian: source.loadUnaligned(fromByteOffset: 24, as: UInt32.self)),
-                previousHash: FrameHash(source, at: 28)
-            )
-        }
     }
 
     /// `0x1234abcd`.

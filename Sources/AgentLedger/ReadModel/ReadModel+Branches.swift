@@ -8,7 +8,7 @@ extension ReadModel {
         var itemLive = liveCondition(added: "i.added_seq", removed: "i.removed_seq", at: position)
         if position == nil {
             // Now, the branch's live rows lie above its last clear and up to its last live row.
-            itemLive.sql += " AND i.item_seq > b.cleared_seq AND i.item_seq <= b.last_seq"
+            itemLive.sql += " AND " + liveRange(item: "i", joinedBranch: "b")
         }
         let branchLive = liveCondition(added: "b.created_seq", removed: "b.deleted_seq", at: position)
         let sql = """

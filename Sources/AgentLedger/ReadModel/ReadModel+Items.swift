@@ -49,6 +49,12 @@ extension ReadModel {
             + "coalesce((SELECT last_seq FROM branch WHERE session = \(session) AND name = \(branch)), -1)"
     }
 
+    /// The same range for queries that join the branch's row: item row alias `item`, branch row
+    /// alias `branch`. NULL (no row) when the branch has no live row.
+    static func liveRange(item: String, joinedBranch branch: String) -> String {
+        "\(item).item_seq > \(branch).cleared_seq AND \(item).item_seq <= \(branch).last_seq"
+    }
+
     /// The condition that an item row of the branch bound to `?1`/`?2` is live at `position`;
     /// for the current state it also keeps the walk to the branch's live range.
     static func liveRows(

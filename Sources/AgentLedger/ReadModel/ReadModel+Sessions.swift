@@ -9,8 +9,8 @@ extension ReadModel {
             sql: """
                 SELECT s.id, s.current_branch, s.created_seq, s.last_seq, s.last_at,
                        (SELECT count(*) FROM item i INDEXED BY item_position
-                        WHERE i.session = s.id AND i.branch = s.current_branch AND i.item_seq > b.cleared_seq AND i.item_seq <= b.last_seq
-                          AND i.removed_seq IS NULL)
+                        WHERE i.session = s.id AND i.branch = s.current_branch
+                          AND \(liveRange(item: "i", joinedBranch: "b")) AND i.removed_seq IS NULL)
                 FROM session s JOIN branch b ON b.session = s.id AND b.name = s.current_branch
                 ORDER BY s.last_seq DESC
                 """
@@ -39,8 +39,8 @@ extension ReadModel {
                     SELECT count(*) FROM session s
                     CROSS JOIN branch b ON b.session = s.id AND b.name = s.current_branch
                     CROSS JOIN item i INDEXED BY item_position
-                    ON i.session = s.id AND i.branch = s.current_branch AND i.item_seq > b.cleared_seq AND i.item_seq <= b.last_seq
-                       AND i.removed_seq IS NULL
+                    ON i.session = s.id AND i.branch = s.current_branch
+                       AND \(liveRange(item: "i", joinedBranch: "b")) AND i.removed_seq IS NULL
                     """
             ) ?? 0
         let rows = try Int.fetchOne(db, sql: "SELECT count(*) FROM item") ?? 0

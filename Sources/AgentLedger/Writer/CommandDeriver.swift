@@ -46,7 +46,7 @@ struct CommandDeriver {
                 let row = try Row.fetchOne(
                     db.cachedStatement(
                         sql: """
-                            SELECT item_seq, item_index, json FROM item INDEXED BY item_position
+                            SELECT json FROM item INDEXED BY item_position
                             WHERE session = ? AND branch = ? AND item_seq = ? AND item_index = ?
                               AND removed_seq IS NULL
                             """
@@ -56,7 +56,7 @@ struct CommandDeriver {
             else {
                 return (nil, .nothing)
             }
-            let json: String = row[2]
+            let json: String = row[0]
             let bytes = Array(json.utf8)
             let item = SessionItem(
                 validatedBytes: bytes,
@@ -64,8 +64,8 @@ struct CommandDeriver {
             )
             let payload = EventPayload.itemPopped(
                 item: item,
-                itemSequence: UInt64(row[0] as Int64),
-                itemIndex: row[1]
+                itemSequence: UInt64(last.sequence),
+                itemIndex: last.index
             )
             return (event(session, branch, payload), .popped(item, sequence: sequence))
 
