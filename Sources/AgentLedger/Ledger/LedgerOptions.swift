@@ -25,6 +25,8 @@ public struct LedgerOptions: Sendable {
     public var compressionDictionary: Bool
     /// How many read-only SQLite connections serve queries. Default 4.
     public var readerCount: Int
+    /// Time the phases of the writer's group commits (``Ledger/writerProfile()``). Default false.
+    public var profilesWriter: Bool
     /// Where recovery, rebuilds and failures are reported.
     public var logger: Logger
     /// The clock that stamps events, in microseconds since 1970. Tests inject one.
@@ -47,6 +49,7 @@ public struct LedgerOptions: Sendable {
         compressionLevel: Int = 3,
         compressionDictionary: Bool = true,
         readerCount: Int = 4,
+        profilesWriter: Bool = false,
         logger: Logger = Logger(label: "agentledger"),
         clock: @escaping @Sendable () -> Int64 = SystemClock.microsecondsSince1970,
         fileSystem: any LogFileSystem = SystemFileSystem(),
@@ -61,6 +64,7 @@ public struct LedgerOptions: Sendable {
         self.compressionLevel = compressionLevel
         self.compressionDictionary = compressionDictionary
         self.readerCount = readerCount
+        self.profilesWriter = profilesWriter
         self.logger = logger
         self.clock = clock
         self.fileSystem = fileSystem

@@ -89,9 +89,12 @@ final class LedgerWriter: Sendable {
         /// The last work was an indexing step and nothing has arrived since: keep indexing
         /// without waiting for another idle delay.
         var indexingWhileIdle = false
+        /// Times the group commits' phases when the options ask for it.
+        var phaseClock: WriterPhaseClock?
 
-        init(log: EventLog) {
+        init(log: EventLog, profiling: Bool) {
             self.log = log
+            self.phaseClock = profiling ? WriterPhaseClock() : nil
         }
 
         /// The prepared statements, prepared on first use; call inside a write closure only.
@@ -123,7 +126,7 @@ final class LedgerWriter: Sendable {
     }
 
     init(log: EventLog, readModel: ReadModel, options: LedgerOptions) {
-        self.threadState = ThreadState(log: log)
+        self.threadState = ThreadState(log: log, profiling: options.profilesWriter)
         self.readModel = readModel
         self.options = options
         self.deriver = CommandDeriver(maxItemBytes: options.maxItemBytes)
@@ -197,6 +200,11 @@ final class LedgerWriter: Sendable {
                 wake.signal()
             }
         }
+    }
+
+    /// The phases of the group commits so far; nil unless the options ask for profiling.
+    func profile() async throws -> WriterProfile? {
+        try await exclusive { [self] _ in threadState.phaseClock?.profile }
     }
 
     /// Brings the full-text index up to date with every acknowledged item (before a search).
@@ -391,8 +399,10 @@ final class LedgerWriter: Sendable {
         outcomes.reserveCapacity(batch.count)
         var events: [LedgerEvent] = []
         var frameWritten = false
+        threadState.phaseClock?.start()
         do {
             try inImmediateTransaction { db in
+                threadState.phaseClock?.mark(.begin)
                 let context = ProjectionContext(db, statements: try threadState.statements(db))
                 func perform(_ command: WriteCommand) throws -> Result<WriteOutcome, LedgerError> {
                     if case .sequence(let commands) = command {
@@ -420,14 +430,20 @@ final class LedgerWriter: Sendable {
                 if !events.isEmpty {
                     try context.flush()
                     try Projector.setCheckpoint(firstSequence + UInt64(events.count) - 1, db: db)
+                    threadState.phaseClock?.mark(.apply)
                     try log.append(
                         firstSequence: firstSequence,
                         eventCount: events.count,
                         payload: EventCodec.encode(events)
                     )
                     frameWritten = true
+                    threadState.phaseClock?.mark(.write)
                     try makeDurable()
+                    threadState.phaseClock?.mark(.waitForSync)
                 }
+            }
+            if !events.isEmpty {
+                threadState.phaseClock?.mark(.commit)
             }
         } catch {
             abandon(batch, error: error, derived: events, frameWritten: frameWritten)
@@ -455,6 +471,7 @@ final class LedgerWriter: Sendable {
         var events: [LedgerEvent] = []
         var frameWritten = false
         var syncing = false
+        threadState.phaseClock?.start()
         do {
             for request in batch {
                 do {
@@ -479,22 +496,28 @@ final class LedgerWriter: Sendable {
                 }
             }
             if !events.isEmpty {
+                threadState.phaseClock?.mark(.derive)
                 let lastSequence = firstSequence + UInt64(events.count) - 1
                 let payload = EventCodec.encode(events)
                 try log.append(firstSequence: firstSequence, eventCount: events.count, payload: payload)
                 frameWritten = true
                 startSync()
                 syncing = true
+                threadState.phaseClock?.mark(.write)
                 try inImmediateTransaction { db in
+                    threadState.phaseClock?.mark(.begin)
                     let context = ProjectionContext(db, statements: try threadState.statements(db))
                     for event in events {
                         try Projector.apply(event, in: context)
                     }
                     try context.flush()
                     try Projector.setCheckpoint(lastSequence, db: db)
+                    threadState.phaseClock?.mark(.apply)
                     syncing = false
                     try finishSync()
+                    threadState.phaseClock?.mark(.waitForSync)
                 }
+                threadState.phaseClock?.mark(.commit)
             }
         } catch {
             if syncing {
@@ -524,6 +547,10 @@ final class LedgerWriter: Sendable {
         }
         for (request, outcome) in zip(batch, outcomes) {
             request.continuation.resume(with: outcome)
+        }
+        if !committed.isEmpty {
+            threadState.phaseClock?.mark(.resume)
+            threadState.phaseClock?.count(events: committed.count)
         }
     }
 

@@ -35,6 +35,9 @@ struct BenchCommand: AsyncParsableCommand {
     @Flag(help: "Workload a with turn, branch and usage bookkeeping (g).")
     var advanced = false
 
+    @Flag(help: "Add the writer thread's time per group commit, by phase, to the figures (a, b1, b100).")
+    var profileWriter = false
+
     @Option(help: "fsync (default), none, or interval:MS.")
     var durability = DurabilityArgument(.fsync)
 
@@ -52,6 +55,7 @@ struct BenchCommand: AsyncParsableCommand {
             seed: seed,
             durability: durability.durability,
             advanced: advanced,
+            profileWriter: profileWriter,
             directory: directory,
             items: items,
             corpus: corpus

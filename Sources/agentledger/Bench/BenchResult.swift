@@ -1,3 +1,5 @@
+import AgentLedger
+
 /// One repetition's figures, written as the JSON object Benchmarks/compare.py reads
 /// (the keys are shared with Benchmarks/sdk_bench.py; see Benchmarks/README.md).
 struct BenchResult {
@@ -14,6 +16,20 @@ struct BenchResult {
 
     mutating func set(_ key: String, _ value: String) {
         strings.append((key, value))
+    }
+
+    /// Adds the writer's profile, when there is one: events per group commit, then the mean
+    /// wall-clock and CPU microseconds of each phase per group commit.
+    mutating func record(_ profile: WriterProfile?) {
+        guard let profile else {
+            return
+        }
+        set("writer_commits", profile.commits)
+        set("writer_events_per_commit", profile.eventsPerCommit)
+        for phase in WriterProfile.Phase.allCases {
+            set("writer_\(phase.rawValue)_wall_us", profile.wallMicrosecondsPerCommit(phase))
+            set("writer_\(phase.rawValue)_cpu_us", profile.cpuMicrosecondsPerCommit(phase))
+        }
     }
 
     /// A flat JSON object: strings first, then numbers in the order they were set.

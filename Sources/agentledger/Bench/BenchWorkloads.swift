@@ -8,6 +8,7 @@ enum BenchWorkloads {
         var seed: UInt64
         var durability: Durability
         var advanced: Bool
+        var profileWriter: Bool
         var directory: String
         var items: Int
         var corpus: String?
@@ -28,7 +29,7 @@ enum BenchWorkloads {
     static func concurrent(_ settings: Settings) async throws -> BenchResult {
         let ledger = try await Ledger.open(
             at: settings.directory,
-            options: LedgerOptions(durability: settings.durability)
+            options: LedgerOptions(durability: settings.durability, profilesWriter: settings.profileWriter)
         )
         let sessions = (0..<3).map { ledger.session("s\($0)") }
         if settings.advanced {
@@ -95,6 +96,7 @@ enum BenchWorkloads {
             return (writes, reads, errors)
         }
         let elapsed = Double(now() - start) / 1e9
+        let profile = try await ledger.writerProfile()
         try await ledger.close()
         let fdsPeak = sampler.stop()
         var result = BenchResult()
@@ -109,6 +111,7 @@ enum BenchWorkloads {
         result.set("fds_peak", fdsPeak)
         result.set("fds_end", DescriptorSampler.count())
         result.set("elapsed_s", elapsed)
+        result.record(profile)
         return result
     }
 
@@ -116,7 +119,7 @@ enum BenchWorkloads {
     static func singleWriter(_ settings: Settings, itemsPerCall: Int) async throws -> BenchResult {
         let ledger = try await Ledger.open(
             at: settings.directory,
-            options: LedgerOptions(durability: settings.durability)
+            options: LedgerOptions(durability: settings.durability, profilesWriter: settings.profileWriter)
         )
         let session = ledger.session("single")
         let start = now()
@@ -128,11 +131,13 @@ enum BenchWorkloads {
             calls += 1
         }
         let elapsed = Double(now() - start) / 1e9
+        let profile = try await ledger.writerProfile()
         try await ledger.close()
         var result = BenchResult()
         result.set("calls_per_s", Double(calls) / elapsed)
         result.set("items_per_s", Double(calls * itemsPerCall) / elapsed)
         result.set("elapsed_s", elapsed)
+        result.record(profile)
         return result
     }
 
