@@ -1,9 +1,10 @@
 import GRDB
 
 /// What the projector and the command deriver read and change on almost every event, kept in
-/// memory for one transaction and written to the rows once, just before it commits: each
-/// session's current branch and last event, each branch's turn count and last live item, and the
-/// event times.
+/// memory and written to the rows once per transaction, just before it commits: each session's
+/// current branch and last event, each branch's turn count and last live item, and the event
+/// times. After a commit the memory still matches the rows, so the writer keeps one context
+/// from one transaction to the next; after a rollback it must not.
 ///
 /// Everything else (items, branches, usage, session heads) is written to the rows at once, so
 /// queries inside the transaction see it.
@@ -59,11 +60,20 @@ final class ProjectionContext {
     private var sessions: [[UInt8]: SessionState] = [:]
     private var missingSessions: Set<[UInt8]> = []
     private var branches: [BranchKey: BranchState] = [:]
+    /// The entries of ``sessions`` and ``branches`` that differ from the rows: flush walks these,
+    /// not every session kept.
+    private var dirtySessions: Set<[UInt8]> = []
+    private var dirtyBranches: Set<BranchKey> = []
     private var eventTimes: [Int64: Int64] = [:]
 
     init(_ db: Database, statements: ProjectionStatements) {
         self.db = db
         self.statements = statements
+    }
+
+    /// Sessions whose state is kept in memory, existing or known to be missing.
+    var cachedSessionCount: Int {
+        sessions.count + missingSessions.count
     }
 
     /// The session's current branch; `nil` when the session does not exist.
@@ -137,6 +147,7 @@ final class ProjectionContext {
         state.currentBranch = branch
         state.dirty = true
         sessions[Array(session.utf8)] = state
+        dirtySessions.insert(Array(session.utf8))
         try db.cachedStatement(
             sql: "INSERT OR REPLACE INTO session_head (session, seq, current_branch) VALUES (?, ?, ?)"
         )
@@ -149,7 +160,9 @@ final class ProjectionContext {
             state.lastSequence = sequence
             state.lastTime = time
             state.dirty = true
-            sessions[Array(session.utf8)] = state
+            let key = Array(session.utf8)
+            sessions[key] = state
+            dirtySessions.insert(key)
         }
         eventTimes[time] = max(eventTimes[time] ?? 0, sequence)
     }
@@ -186,7 +199,9 @@ final class ProjectionContext {
 
     /// Records a branch's live user turns and its last live item row.
     func setBranch(_ session: String, _ branch: String, turns: Int, last: ItemPosition?) {
-        branches[BranchKey(session: session, branch: branch)] = BranchState(turns: turns, last: last, dirty: true)
+        let key = BranchKey(session: session, branch: branch)
+        branches[key] = BranchState(turns: turns, last: last, dirty: true)
+        dirtyBranches.insert(key)
     }
 
     /// Leaves every branch of the session with no turns and no live items (a clear).
@@ -202,12 +217,19 @@ final class ProjectionContext {
 
     /// Writes what is kept in memory to the rows. Call once, before the transaction commits.
     func flush() throws {
-        for (key, state) in sessions where state.dirty {
+        for key in dirtySessions {
+            guard let state = sessions[key], state.dirty else {
+                continue
+            }
             try db.cachedStatement(sql: "UPDATE session SET current_branch = ?, last_seq = ?, last_at = ? WHERE id = ?")
                 .execute(arguments: [state.currentBranch, state.lastSequence, state.lastTime, state.id])
             sessions[key]?.dirty = false
         }
-        for (key, value) in branches where value.dirty {
+        dirtySessions.removeAll(keepingCapacity: true)
+        for key in dirtyBranches {
+            guard let value = branches[key], value.dirty else {
+                continue
+            }
             try db.cachedStatement(
                 sql: "UPDATE branch SET turn_count = ?, last_seq = ?, last_index = ? WHERE session = ? AND name = ?"
             )
@@ -217,6 +239,7 @@ final class ProjectionContext {
             ])
             branches[key]?.dirty = false
         }
+        dirtyBranches.removeAll(keepingCapacity: true)
         for (time, sequence) in eventTimes {
             try db.cachedStatement(
                 sql: """

@@ -97,6 +97,12 @@ final class LedgerWriter: Sendable {
             self.phaseClock = profiling ? WriterPhaseClock() : nil
         }
 
+        /// The projection's state (sessions' current branches, branches' turn counts and last
+        /// live rows) kept from one group commit to the next, so that a batch does not read the
+        /// rows of the sessions it touches again. The writer is the read model's only writer, so
+        /// the state stays true until a transaction fails or an exclusive task runs; both drop it.
+        var projection: ProjectionContext?
+
         /// The prepared statements, prepared on first use; call inside a write closure only.
         func statements(_ db: Database) throws -> ProjectionStatements {
             if let statements {
@@ -105,6 +111,18 @@ final class LedgerWriter: Sendable {
             let prepared = try ProjectionStatements(db)
             statements = prepared
             return prepared
+        }
+
+        /// The projection context of the next transaction; call inside a write closure only.
+        /// A new one once the kept state covers more than ``LedgerWriter/sessionHeadLimit``
+        /// sessions.
+        func projection(_ db: Database) throws -> ProjectionContext {
+            if let projection, projection.cachedSessionCount <= LedgerWriter.sessionHeadLimit {
+                return projection
+            }
+            let context = ProjectionContext(db, statements: try statements(db))
+            projection = context
+            return context
         }
     }
 
@@ -266,6 +284,7 @@ final class LedgerWriter: Sendable {
                 commit(batch)
             case .exclusive(let task):
                 threadState.heads = [:]
+                threadState.projection = nil
                 task(threadState.log)
             case .indexStep:
                 threadState.commitsSinceIndexing = 0
@@ -403,7 +422,7 @@ final class LedgerWriter: Sendable {
         do {
             try inImmediateTransaction { db in
                 threadState.phaseClock?.mark(.begin)
-                let context = ProjectionContext(db, statements: try threadState.statements(db))
+                let context = try threadState.projection(db)
                 func perform(_ command: WriteCommand) throws -> Result<WriteOutcome, LedgerError> {
                     if case .sequence(let commands) = command {
                         return .success(.sequence(try commands.map(perform)))
@@ -506,7 +525,7 @@ final class LedgerWriter: Sendable {
                 threadState.phaseClock?.mark(.write)
                 try inImmediateTransaction { db in
                     threadState.phaseClock?.mark(.begin)
-                    let context = ProjectionContext(db, statements: try threadState.statements(db))
+                    let context = try threadState.projection(db)
                     for event in events {
                         try Projector.apply(event, in: context)
                     }
@@ -567,6 +586,8 @@ final class LedgerWriter: Sendable {
             log.revertAppends(from: frameStart)
         }
         threadState.heads = [:]
+        // The rolled-back transaction may have changed the kept projection state.
+        threadState.projection = nil
         if !derived.isEmpty {
             fail(with: failure)
         }
@@ -661,6 +682,7 @@ final class LedgerWriter: Sendable {
         }
         threadState.log.close()
         // Finalize the prepared statements on this thread, before the connection closes.
+        threadState.projection = nil
         threadState.statements = nil
         continuation.resume()
     }
