@@ -1,12 +1,15 @@
 /// Where the writer thread's time went, summed over its group commits since the ledger opened:
 /// wall-clock and CPU time per phase.
 ///
-/// Collected only when ``LedgerOptions/profilesWriter`` is set (it reads the thread's CPU clock
-/// seven times per group commit). It serves profiling on machines where sampling profilers are
-/// not available: the CPU time of a phase is the work the writer did in it, and wall time above
-/// it is waiting (for the disk, or for a core). `agentledger bench --profile-writer` prints it.
+/// Collected only when ``LedgerOptions/profilesWriter`` is set (it reads two clocks at every
+/// phase boundary, eight times per group commit). It serves profiling where sampling profilers
+/// are not available: the CPU time of a phase is the work the writer did in it, and wall time
+/// above it is waiting (for the disk, or for a core). `agentledger bench --profile-writer`
+/// prints it.
 public struct WriterProfile: Sendable, Equatable {
-    /// A phase of a group commit, in the order the writer goes through them.
+    /// A phase of a group commit, in the order of a batch of adds with fsync durability. Other
+    /// batches take the serial path: BEGIN, apply (deriving as they go), write, wait for the
+    /// sync, COMMIT, resume.
     public enum Phase: String, CaseIterable, Sendable {
         /// Deriving the batch's events from the sessions' heads kept in memory: batches of adds
         /// and usage records with fsync durability. Other batches derive inside ``apply``.
@@ -16,11 +19,10 @@ public struct WriterProfile: Sendable, Equatable {
         case write
         /// `BEGIN IMMEDIATE` on the read model.
         case begin
-        /// Applying the events to the read model's rows (for commands other than adds and
-        /// usage records, deriving them too).
+        /// Applying the events to the read model's rows (on the serial path, deriving them too).
         case apply
-        /// Waiting for the log's fsync (on the helper thread for a batch of adds, inline for
-        /// the other commands).
+        /// Waiting for the log's fsync: on the helper thread for a batch of adds, inline on the
+        /// serial path (where the durability option may skip it).
         case waitForSync
         /// `COMMIT` of the read model's transaction.
         case commit
