@@ -60,6 +60,9 @@ final class ProjectionContext {
     private var sessions: [[UInt8]: SessionState] = [:]
     private var missingSessions: Set<[UInt8]> = []
     private var branches: [BranchKey: BranchState] = [:]
+    /// The keys of ``branches`` by session, so that a clear resets its session's entries
+    /// without walking every branch kept (the writer keeps a context across transactions).
+    private var branchKeysBySession: [[UInt8]: [BranchKey]] = [:]
     /// The entries of ``sessions`` and ``branches`` that differ from the rows: flush walks these,
     /// not every session kept.
     private var dirtySessions: Set<[UInt8]> = []
@@ -133,7 +136,7 @@ final class ProjectionContext {
             lastTime: time,
             dirty: false
         )
-        branches[BranchKey(session: session, branch: "main")] = BranchState(turns: 0, last: nil, dirty: false)
+        keep(BranchKey(session: session, branch: "main"), BranchState(turns: 0, last: nil, dirty: false))
     }
 
     /// Makes `branch` current and records the change in the session's head history.
@@ -183,7 +186,7 @@ final class ProjectionContext {
             return nil
         }
         let state = BranchState(turns: row[0], last: ItemPosition(row[1], row[2]), dirty: false)
-        branches[key] = state
+        keep(key, state)
         return state
     }
 
@@ -200,8 +203,15 @@ final class ProjectionContext {
     /// Records a branch's live user turns and its last live item row.
     func setBranch(_ session: String, _ branch: String, turns: Int, last: ItemPosition?) {
         let key = BranchKey(session: session, branch: branch)
-        branches[key] = BranchState(turns: turns, last: last, dirty: true)
+        keep(key, BranchState(turns: turns, last: last, dirty: true))
         dirtyBranches.insert(key)
+    }
+
+    /// Sets a branch's entry, indexing its key under its session when it is new.
+    private func keep(_ key: BranchKey, _ state: BranchState) {
+        if branches.updateValue(state, forKey: key) == nil {
+            branchKeysBySession[key.session, default: []].append(key)
+        }
     }
 
     /// Leaves every branch of the session with no turns and no live items (a clear).
@@ -209,8 +219,7 @@ final class ProjectionContext {
         try db.cachedStatement(
             sql: "UPDATE branch SET turn_count = 0, last_seq = NULL, last_index = NULL WHERE session = ?"
         ).execute(arguments: [session])
-        let sessionKey = Array(session.utf8)
-        for key in branches.keys where key.session == sessionKey {
+        for key in branchKeysBySession[Array(session.utf8)] ?? [] {
             branches[key] = BranchState(turns: 0, last: nil, dirty: false)
         }
     }
