@@ -137,6 +137,8 @@ final class LedgerWriter: Sendable {
     private let syncer = HelperThread<SyncJob>(name: "agentledger-fsync")
     /// How the last fsync run by ``syncer`` ended.
     private let syncOutcome = Mutex<Result<Void, LedgerError>>(.success(()))
+    /// The writer's profile as of its last group commit, when profiling.
+    private let publishedProfile: Mutex<WriterProfile?>
 
     /// One fsync for ``syncer``.
     private struct SyncJob: Sendable {
@@ -149,6 +151,7 @@ final class LedgerWriter: Sendable {
         self.options = options
         self.deriver = CommandDeriver(maxItemBytes: options.maxItemBytes)
         self.headSequence = Atomic(log.lastSequence)
+        self.publishedProfile = Mutex(options.profilesWriter ? WriterProfile() : nil)
     }
 
     /// The sequence number of the last durable, applied event.
@@ -220,9 +223,11 @@ final class LedgerWriter: Sendable {
         }
     }
 
-    /// The phases of the group commits so far; nil unless the options ask for profiling.
-    func profile() async throws -> WriterProfile? {
-        try await exclusive { [self] _ in threadState.phaseClock?.profile }
+    /// The phases of the group commits completed so far; nil unless the options ask for
+    /// profiling. Read without stopping the writer (an exclusive task would make it forget the
+    /// heads and projection state it keeps, and so change what is being measured).
+    func profile() -> WriterProfile? {
+        publishedProfile.withLock { $0 }
     }
 
     /// Brings the full-text index up to date with every acknowledged item (before a search).
@@ -564,12 +569,18 @@ final class LedgerWriter: Sendable {
             }
             headSequence.store(threadState.log.lastSequence, ordering: .releasing)
         }
+        if !committed.isEmpty, threadState.phaseClock != nil {
+            // Published before the callers resume, so a caller reading it sees its own commit;
+            // this commit's resume time goes into the next publication.
+            threadState.phaseClock?.count(events: committed.count)
+            let profile = threadState.phaseClock?.profile
+            publishedProfile.withLock { $0 = profile }
+        }
         for (request, outcome) in zip(batch, outcomes) {
             request.continuation.resume(with: outcome)
         }
         if !committed.isEmpty {
             threadState.phaseClock?.mark(.resume)
-            threadState.phaseClock?.count(events: committed.count)
         }
     }
 
