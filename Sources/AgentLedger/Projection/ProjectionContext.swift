@@ -10,7 +10,6 @@ import GRDB
 /// queries inside the transaction see it.
 final class ProjectionContext {
     private struct SessionState {
-        var id: String
         var currentBranch: String
         var lastSequence: Int64
         var lastTime: Int64
@@ -102,7 +101,6 @@ final class ProjectionContext {
             return nil
         }
         let state = SessionState(
-            id: session,
             currentBranch: row[0],
             lastSequence: row[1],
             lastTime: row[2],
@@ -130,7 +128,6 @@ final class ProjectionContext {
             .execute(arguments: [session, sequence])
         missingSessions.remove(Array(session.utf8))
         sessions[Array(session.utf8)] = SessionState(
-            id: session,
             currentBranch: "main",
             lastSequence: sequence,
             lastTime: time,
@@ -230,8 +227,12 @@ final class ProjectionContext {
             guard let state = sessions[key], state.dirty else {
                 continue
             }
-            try db.cachedStatement(sql: "UPDATE session SET current_branch = ?, last_seq = ?, last_at = ? WHERE id = ?")
-                .execute(arguments: [state.currentBranch, state.lastSequence, state.lastTime, state.id])
+            let update = statements.updateSession
+            update.bind(1, state.currentBranch)
+            update.bind(2, state.lastSequence)
+            update.bind(3, state.lastTime)
+            update.bindText(4, key)
+            try update.run()
             sessions[key]?.dirty = false
         }
         dirtySessions.removeAll(keepingCapacity: true)
@@ -239,23 +240,21 @@ final class ProjectionContext {
             guard let value = branches[key], value.dirty else {
                 continue
             }
-            try db.cachedStatement(
-                sql: "UPDATE branch SET turn_count = ?, last_seq = ?, last_index = ? WHERE session = ? AND name = ?"
-            )
-            .execute(arguments: [
-                value.turns, value.last?.sequence, value.last?.index, String(decoding: key.session, as: UTF8.self),
-                String(decoding: key.branch, as: UTF8.self),
-            ])
+            let update = statements.updateBranch
+            update.bind(1, value.turns)
+            update.bind(2, value.last?.sequence)
+            update.bind(3, value.last.map { Int64($0.index) })
+            update.bindText(4, key.session)
+            update.bindText(5, key.branch)
+            try update.run()
             branches[key]?.dirty = false
         }
         dirtyBranches.removeAll(keepingCapacity: true)
         for (time, sequence) in eventTimes {
-            try db.cachedStatement(
-                sql: """
-                    INSERT INTO event_time (at, seq) VALUES (?, ?)
-                    ON CONFLICT (at) DO UPDATE SET seq = max(seq, excluded.seq)
-                    """
-            ).execute(arguments: [time, sequence])
+            let record = statements.recordEventTime
+            record.bind(1, time)
+            record.bind(2, sequence)
+            try record.run()
         }
         eventTimes.removeAll(keepingCapacity: true)
     }

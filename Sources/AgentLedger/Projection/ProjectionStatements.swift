@@ -4,6 +4,14 @@ import GRDB
 final class ProjectionStatements {
     let insertItem: RawStatement
     let indexItem: RawStatement
+    /// The flush of a session's state: current branch (1), last event (2) and its time (3) of
+    /// session (4).
+    let updateSession: RawStatement
+    /// The flush of a branch's state: turn count (1), last live row (2, 3) of session (4),
+    /// branch (5).
+    let updateBranch: RawStatement
+    /// The last sequence number (2) at an event time (1).
+    let recordEventTime: RawStatement
 
     init(_ db: Database) throws {
         insertItem = try RawStatement(
@@ -15,5 +23,20 @@ final class ProjectionStatements {
                 """
         )
         indexItem = try RawStatement(db, sql: "INSERT INTO item_fts (rowid, text, scope) VALUES (?, ?, ?)")
+        updateSession = try RawStatement(
+            db,
+            sql: "UPDATE session SET current_branch = ?1, last_seq = ?2, last_at = ?3 WHERE id = ?4"
+        )
+        updateBranch = try RawStatement(
+            db,
+            sql: "UPDATE branch SET turn_count = ?1, last_seq = ?2, last_index = ?3 WHERE session = ?4 AND name = ?5"
+        )
+        recordEventTime = try RawStatement(
+            db,
+            sql: """
+                INSERT INTO event_time (at, seq) VALUES (?1, ?2)
+                ON CONFLICT (at) DO UPDATE SET seq = max(seq, excluded.seq)
+                """
+        )
     }
 }

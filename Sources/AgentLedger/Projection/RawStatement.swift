@@ -4,7 +4,8 @@ import GRDBSQLite
 /// A prepared SQLite statement driven through the C API, for the projector's hot inserts.
 ///
 /// GRDB's statements validate and box every argument; at tens of thousands of rows per second
-/// that overhead dominates, so the two inserts that run once per item use this instead
+/// that overhead dominates, so the inserts that run once per item, and the updates that run
+/// for every session and branch of every group commit, use this instead
 /// (DESIGN.md: "drop to the raw sqlite3 C API through db.sqliteConnection inside GRDB's write
 /// closure"). It lives only inside one write closure of one connection and is finalized
 /// before that closure returns.
