@@ -13,7 +13,6 @@ final class ProjectionContext {
         var currentBranch: String
         var lastSequence: Int64
         var lastTime: Int64
-        var dirty: Bool
     }
 
     /// Keys compare session ids and branch names byte for byte, as SQLite does: Swift strings
@@ -32,7 +31,6 @@ final class ProjectionContext {
     private struct BranchState {
         var turns: Int
         var last: ItemPosition?
-        var dirty: Bool
     }
 
     /// Where an item row sits on its branch: the event that first added it and its index there.
@@ -62,8 +60,8 @@ final class ProjectionContext {
     /// The keys of ``branches`` by session, so that a clear resets its session's entries
     /// without walking every branch kept (the writer keeps a context across transactions).
     private var branchKeysBySession: [[UInt8]: [BranchKey]] = [:]
-    /// The entries of ``sessions`` and ``branches`` that differ from the rows: flush walks these,
-    /// not every session kept.
+    /// The entries of ``sessions`` and ``branches`` that differ from the rows, written by
+    /// ``flush()``: it walks these, not every session kept.
     private var dirtySessions: Set<[UInt8]> = []
     private var dirtyBranches: Set<BranchKey> = []
     private var eventTimes: [Int64: Int64] = [:]
@@ -103,8 +101,7 @@ final class ProjectionContext {
         let state = SessionState(
             currentBranch: row[0],
             lastSequence: row[1],
-            lastTime: row[2],
-            dirty: false
+            lastTime: row[2]
         )
         sessions[key] = state
         return state
@@ -130,10 +127,9 @@ final class ProjectionContext {
         sessions[Array(session.utf8)] = SessionState(
             currentBranch: "main",
             lastSequence: sequence,
-            lastTime: time,
-            dirty: false
+            lastTime: time
         )
-        keep(BranchKey(session: session, branch: "main"), BranchState(turns: 0, last: nil, dirty: false))
+        keep(BranchKey(session: session, branch: "main"), BranchState(turns: 0, last: nil))
     }
 
     /// Makes `branch` current and records the change in the session's head history.
@@ -145,9 +141,9 @@ final class ProjectionContext {
             )
         }
         state.currentBranch = branch
-        state.dirty = true
-        sessions[Array(session.utf8)] = state
-        dirtySessions.insert(Array(session.utf8))
+        let key = Array(session.utf8)
+        sessions[key] = state
+        dirtySessions.insert(key)
         try db.cachedStatement(
             sql: "INSERT OR REPLACE INTO session_head (session, seq, current_branch) VALUES (?, ?, ?)"
         )
@@ -159,7 +155,6 @@ final class ProjectionContext {
         if var state = try state(session) {
             state.lastSequence = sequence
             state.lastTime = time
-            state.dirty = true
             let key = Array(session.utf8)
             sessions[key] = state
             dirtySessions.insert(key)
@@ -182,7 +177,7 @@ final class ProjectionContext {
         else {
             return nil
         }
-        let state = BranchState(turns: row[0], last: ItemPosition(row[1], row[2]), dirty: false)
+        let state = BranchState(turns: row[0], last: ItemPosition(row[1], row[2]))
         keep(key, state)
         return state
     }
@@ -200,7 +195,7 @@ final class ProjectionContext {
     /// Records a branch's live user turns and its last live item row.
     func setBranch(_ session: String, _ branch: String, turns: Int, last: ItemPosition?) {
         let key = BranchKey(session: session, branch: branch)
-        keep(key, BranchState(turns: turns, last: last, dirty: true))
+        keep(key, BranchState(turns: turns, last: last))
         dirtyBranches.insert(key)
     }
 
@@ -217,14 +212,16 @@ final class ProjectionContext {
             sql: "UPDATE branch SET turn_count = 0, last_seq = NULL, last_index = NULL WHERE session = ?"
         ).execute(arguments: [session])
         for key in branchKeysBySession[Array(session.utf8)] ?? [] {
-            branches[key] = BranchState(turns: 0, last: nil, dirty: false)
+            branches[key] = BranchState(turns: 0, last: nil)
+            // The rows were just reset above: nothing of the branch is left to flush.
+            dirtyBranches.remove(key)
         }
     }
 
     /// Writes what is kept in memory to the rows. Call once, before the transaction commits.
     func flush() throws {
         for key in dirtySessions {
-            guard let state = sessions[key], state.dirty else {
+            guard let state = sessions[key] else {
                 continue
             }
             let update = statements.updateSession
@@ -233,11 +230,10 @@ final class ProjectionContext {
             update.bind(3, state.lastTime)
             update.bindText(4, key)
             try update.run()
-            sessions[key]?.dirty = false
         }
         dirtySessions.removeAll(keepingCapacity: true)
         for key in dirtyBranches {
-            guard let value = branches[key], value.dirty else {
+            guard let value = branches[key] else {
                 continue
             }
             let update = statements.updateBranch
@@ -247,7 +243,6 @@ final class ProjectionContext {
             update.bindText(4, key.session)
             update.bindText(5, key.branch)
             try update.run()
-            branches[key]?.dirty = false
         }
         dirtyBranches.removeAll(keepingCapacity: true)
         for (time, sequence) in eventTimes {

@@ -568,13 +568,13 @@ final class LedgerWriter: Sendable {
                 threadState.log.acknowledgeWrites()
             }
             headSequence.store(threadState.log.lastSequence, ordering: .releasing)
-        }
-        if !committed.isEmpty, threadState.phaseClock != nil {
             // Published before the callers resume, so a caller reading it sees its own commit;
             // this commit's resume time goes into the next publication.
-            threadState.phaseClock?.count(events: committed.count)
-            let profile = threadState.phaseClock?.profile
-            publishedProfile.withLock { $0 = profile }
+            if threadState.phaseClock != nil {
+                threadState.phaseClock?.count(events: committed.count)
+                let profile = threadState.phaseClock?.profile
+                publishedProfile.withLock { $0 = profile }
+            }
         }
         for (request, outcome) in zip(batch, outcomes) {
             request.continuation.resume(with: outcome)
