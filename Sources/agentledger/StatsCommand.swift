@@ -7,7 +7,7 @@ struct StatsCommand: AsyncParsableCommand, StoreCommand {
         commandName: "stats",
         abstract: "Print figures about the store: events, sessions, items and bytes on disk.",
         discussion: """
-            With --json: {"head_seq","sessions","live_items","item_rows","segments","log_bytes","view_bytes"}.
+            With --json: {"head_seq","sessions","live_items","item_rows","segments","log_bytes","log_reserved_bytes","view_bytes"}.
             """
     )
 
@@ -27,6 +27,7 @@ struct StatsCommand: AsyncParsableCommand, StoreCommand {
             ("item_rows", "item rows", "\(stats.totalItemRows)"),
             ("segments", "segments", "\(stats.segmentCount)"),
             ("log_bytes", "log bytes", "\(stats.logBytes)"),
+            ("log_reserved_bytes", "log reserved", "\(stats.logReservedBytes)"),
             ("view_bytes", "view bytes", "\(stats.readModelBytes)"),
         ]
         var output = OutputBuffer()

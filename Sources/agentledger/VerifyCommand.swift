@@ -59,6 +59,7 @@ struct VerifyCommand: AsyncParsableCommand, StoreCommand {
             object.number("events", result.eventCount)
             object.number("bytes", result.byteCount)
             object.number("event_bytes", result.payloadByteCount)
+            object.number("reserved_bytes", result.unusedByteCount)
             if let matched = result.expectedHeadMatched {
                 object.bool("expected_head_matched", matched)
             }
@@ -69,6 +70,8 @@ struct VerifyCommand: AsyncParsableCommand, StoreCommand {
             output.line(
                 "\(result.segmentCount) segments, \(result.frameCount) frames, \(result.eventCount) events, "
                     + "\(result.byteCount) bytes (the events take \(result.payloadByteCount) bytes uncompressed)"
+                    + (result.unusedByteCount > 0
+                        ? ", \(result.unusedByteCount) bytes reserved for the next frames" : "")
             )
             for problem in result.problems {
                 output.line("problem: \(problem)")

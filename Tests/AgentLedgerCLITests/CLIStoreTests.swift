@@ -39,7 +39,8 @@ struct CLIStoreTests {
         let lines = try await store.ok("stats").split(separator: "\n").map(String.init)
         #expect(
             lines.map { $0.split(separator: " ").dropLast().joined(separator: " ") } == [
-                "head sequence", "sessions", "live items", "item rows", "segments", "log bytes", "view bytes",
+                "head sequence", "sessions", "live items", "item rows", "segments", "log bytes", "log reserved",
+                "view bytes",
             ]
         )
         #expect(lines[0] == "head sequence  3")
@@ -49,7 +50,11 @@ struct CLIStoreTests {
         #expect(json["live_items"]?.intValue == 2)
         #expect(json["item_rows"]?.intValue == 3)
         #expect(json["segments"]?.intValue == 1)
-        #expect((json["log_bytes"]?.intValue ?? 0) > 0)
+        // Each command closes the store, which cuts the space reserved after the last frame.
+        let segment = store.path + "/log/" + "00000000000000000001.seg"
+        let size = try #require(try FileManager.default.attributesOfItem(atPath: segment)[.size] as? Int)
+        #expect(json["log_bytes"]?.intValue == size)
+        #expect(json["log_reserved_bytes"]?.intValue == 0)
         #expect((json["view_bytes"]?.intValue ?? 0) > 0)
     }
 

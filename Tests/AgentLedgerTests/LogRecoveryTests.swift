@@ -64,7 +64,7 @@ struct LogRecoveryTests {
         }
     }
 
-    @Test("a zeroed tail (after the frames, or over the end of the last frame) is a torn tail")
+    @Test("zeros after the frames are unused space; zeros over the end of the last frame are a torn tail")
     func zeroedTail() throws {
         let directory = try TemporaryDirectory()
         let (appended, offsets) = try makeStore(directory.path, count: 4, seed: 12)
@@ -72,10 +72,12 @@ struct LogRecoveryTests {
         let size = try LogFileBytes.size(segment)
         try LogFileBytes.append([UInt8](repeating: 0, count: 4096), to: segment)
         var log = try EventLog.openForWriting(directory: directory.path)
-        #expect(log.recovery.truncatedTail?.bytesCut == 4096)
+        #expect(log.recovery.truncatedTail == nil && log.recovery.isClean)
+        #expect(log.recovery.unusedTailBytes == 4096)
         #expect(log.lastSequence == lastSequence(appended[...]))
+        #expect(try LogFileBytes.size(segment) == size + 4096, "kept for the next frames")
         log.close()
-        #expect(try LogFileBytes.size(segment) == size)
+        #expect(try LogFileBytes.size(segment) == size, "cut when the log closes")
         // Zeros over the second half of the last frame, as a file system may leave after a crash.
         var bytes = try LogFileBytes.read(segment)
         let lastStart = Int(offsets[3])

@@ -17,6 +17,9 @@ struct ReliabilityDiskFaultTests {
     struct Scenario: CustomStringConvertible, Sendable {
         let name: String
         let segmentSizeBytes: Int
+        /// ``LedgerOptions/logPreallocationBytes``: the default, or 0 where reservations would
+        /// shift the numbering of the writes a scenario aims at.
+        var preallocationBytes = LedgerOptions().logPreallocationBytes
         let arm: @Sendable (FaultyFileSystem) -> Void
 
         var description: String { name }
@@ -28,15 +31,21 @@ struct ReliabilityDiskFaultTests {
         for round in 0..<3 {
             let number = Int.random(in: 1...12, using: &random)
             let kept = Int.random(in: 1...120, using: &random)
+            // The write after the first frame reserves space ahead of the frames (the next
+            // reservation is hundreds of frames later); reservationFault fails that one.
+            let write = number == 1 ? 1 : number + 1
             scenarios += [
-                Scenario(name: "write #\(number) fails with ENOSPC", segmentSizeBytes: 64 << 20) {
-                    $0.failWrite(number, errno: ENOSPC, pathSuffix: ".seg")
+                Scenario(name: "frame write #\(number) fails with ENOSPC", segmentSizeBytes: 64 << 20) {
+                    $0.failWrite(write, errno: ENOSPC, pathSuffix: ".seg")
                 },
-                Scenario(name: "write #\(number) fails with EIO", segmentSizeBytes: 64 << 20) {
-                    $0.failWrite(number, errno: EIO, pathSuffix: ".seg")
+                Scenario(name: "frame write #\(number) fails with EIO", segmentSizeBytes: 64 << 20) {
+                    $0.failWrite(write, errno: EIO, pathSuffix: ".seg")
                 },
-                Scenario(name: "write #\(number) is short (\(kept) bytes) then ENOSPC", segmentSizeBytes: 64 << 20) {
-                    $0.shortWrite(number, keepingBytes: kept, errno: ENOSPC, pathSuffix: ".seg")
+                Scenario(
+                    name: "frame write #\(number) is short (\(kept) bytes) then ENOSPC",
+                    segmentSizeBytes: 64 << 20
+                ) {
+                    $0.shortWrite(write, keepingBytes: kept, errno: ENOSPC, pathSuffix: ".seg")
                 },
                 Scenario(name: "fdatasync #\(number) fails with EIO", segmentSizeBytes: 64 << 20) {
                     $0.failSync(number, errno: EIO, pathSuffix: ".seg")
@@ -49,7 +58,11 @@ struct ReliabilityDiskFaultTests {
                 // Small segments: the fault can hit a roll-over (the new segment's header write,
                 // its fsync, the fsync of log/).
                 scenarios += [
-                    Scenario(name: "4 KiB segments, write #\(number + 10) fails with ENOSPC", segmentSizeBytes: 4096) {
+                    Scenario(
+                        name: "4 KiB segments, write #\(number + 10) fails with ENOSPC",
+                        segmentSizeBytes: 4096,
+                        preallocationBytes: 0
+                    ) {
                         $0.failWrite(number + 10, errno: ENOSPC, pathSuffix: ".seg")
                     },
                     Scenario(
@@ -135,6 +148,7 @@ struct ReliabilityDiskFaultTests {
             options: LedgerOptions(
                 durability: .fsync,
                 segmentSizeBytes: scenario.segmentSizeBytes,
+                logPreallocationBytes: scenario.preallocationBytes,
                 fileSystem: fileSystem
             )
         )
@@ -186,6 +200,40 @@ struct ReliabilityDiskFaultTests {
             "RELIABILITY disk fault (\(scenario)): acknowledged \(outcome.acknowledged.count) calls, "
                 + "failed \(ioErrors.count) with io and \(outcome.errors.count - ioErrors.count) with writerFailed"
         )
+    }
+
+    @Test(
+        "a failed or short reservation of log space fails no call: the log appends without it, and the reopened log holds every event",
+        arguments: [nil, 100] as [Int?]
+    )
+    func reservationFault(keptBytes: Int?) async throws {
+        let directory = try TemporaryDirectory(prefix: "reliability-reserve")
+        defer { directory.remove() }
+        let store = directory.path + "/store"
+        let fileSystem = FaultyFileSystem()
+        let capture = ReliabilityLogCapture()
+        let ledger = try await Ledger.open(
+            at: store,
+            options: LedgerOptions(durability: .fsync, logger: capture.logger, fileSystem: fileSystem)
+        )
+        // Write #2 is the reservation after the first frame.
+        if let keptBytes {
+            fileSystem.shortWrite(2, keepingBytes: keptBytes, errno: ENOSPC, pathSuffix: ".seg")
+        } else {
+            fileSystem.failWrite(2, errno: ENOSPC, pathSuffix: ".seg")
+        }
+        let outcome = await appendUntilFailure(ledger, calls: 30)
+        #expect(fileSystem.statistics.faultsInjected == 1)
+        #expect(outcome.errors.isEmpty, "\(outcome.errors)")
+        #expect(outcome.acknowledged.count == 120)
+        #expect(capture.messages.contains { $0.contains("could not reserve space in the log") }, "\(capture.messages)")
+        try await expectHolds(ledger, outcome, context: "reservation fault")
+        try await ledger.close()
+        let reopened = try await Ledger.open(at: store, options: LedgerOptions(durability: .fsync))
+        #expect(try await ReliabilityHelpers.events(reopened).map(\.sequence) == outcome.acknowledged.map(\.sequence))
+        try await expectHolds(reopened, outcome, context: "reservation fault, reopened")
+        try await reopened.close()
+        #expect(try await Ledger.verifyLog(at: store).isIntact)
     }
 
     /// Runs `/bin/mount` or `/bin/umount` (or any command) and returns its termination and error text.

@@ -104,7 +104,8 @@ extension Ledger {
                     options: LogOptions(
                         segmentSizeBytes: options.segmentSizeBytes,
                         compressionLevel: Int32(options.compressionLevel),
-                        compressionDictionary: options.compressionDictionary
+                        compressionDictionary: options.compressionDictionary,
+                        preallocationBytes: options.logPreallocationBytes
                     ),
                     fileSystem: SystemFileSystem(),
                     logger: options.logger

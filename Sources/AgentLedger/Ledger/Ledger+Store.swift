@@ -13,9 +13,18 @@ extension Ledger {
         let files = FileManager.default
         var logBytes: Int64 = 0
         var segments = 0
+        var last: (name: String, bytes: Int64)?
         for name in (try? files.contentsOfDirectory(atPath: directory + "/log")) ?? [] where name.hasSuffix(".seg") {
             segments += 1
-            logBytes += Self.fileSize(directory + "/log/" + name)
+            let bytes = Self.fileSize(directory + "/log/" + name)
+            logBytes += bytes
+            if name > last?.name ?? "" {
+                last = (name, bytes)
+            }
+        }
+        var reserved: Int64 = 0
+        if let last, let frames = try? LogReader.open(directory: directory).segments.last?.walk?.index.endOffset {
+            reserved = max(0, last.bytes - frames)
         }
         let model = directory + "/" + ReadModel.fileName
         let modelBytes = ["", "-wal", "-shm"].reduce(Int64(0)) { $0 + Self.fileSize(model + $1) }
@@ -25,7 +34,8 @@ extension Ledger {
             liveItemCount: counts.live,
             totalItemRows: counts.rows,
             segmentCount: segments,
-            logBytes: logBytes,
+            logBytes: logBytes - reserved,
+            logReservedBytes: reserved,
             readModelBytes: modelBytes
         )
     }

@@ -140,7 +140,8 @@ public final class Ledger: Sendable {
             options: LogOptions(
                 segmentSizeBytes: options.segmentSizeBytes,
                 compressionLevel: Int32(options.compressionLevel),
-                compressionDictionary: options.compressionDictionary
+                compressionDictionary: options.compressionDictionary,
+                preallocationBytes: options.logPreallocationBytes
             ),
             fileSystem: options.fileSystem,
             logger: options.logger

@@ -12,6 +12,11 @@ public struct LedgerOptions: Sendable {
     /// A segment file is closed and a new one started when the next frame would make it
     /// larger than this. Default 64 MiB.
     public var segmentSizeBytes: Int
+    /// The most zero bytes the writer writes ahead of its frames at once, so that a group
+    /// commit's fdatasync overwrites the file instead of growing it, which costs ext4 a journal
+    /// commit (FORMAT.md, "Reserved space"). Cut back when the store closes. Default 1 MiB; 0
+    /// turns it off.
+    public var logPreallocationBytes: Int
     /// The most events one group commit (one frame, one fsync) holds. Default 4,096.
     public var groupCommitMaxEvents: Int
     /// The most item bytes one group commit holds (a single larger call still goes alone).
@@ -44,6 +49,7 @@ public struct LedgerOptions: Sendable {
         readOnly: Bool = false,
         maxItemBytes: Int = 16 << 20,
         segmentSizeBytes: Int = 64 << 20,
+        logPreallocationBytes: Int = 1 << 20,
         groupCommitMaxEvents: Int = 4096,
         groupCommitMaxBytes: Int = 8 << 20,
         compressionLevel: Int = 3,
@@ -59,6 +65,7 @@ public struct LedgerOptions: Sendable {
         self.readOnly = readOnly
         self.maxItemBytes = maxItemBytes
         self.segmentSizeBytes = segmentSizeBytes
+        self.logPreallocationBytes = logPreallocationBytes
         self.groupCommitMaxEvents = groupCommitMaxEvents
         self.groupCommitMaxBytes = groupCommitMaxBytes
         self.compressionLevel = compressionLevel

@@ -9,14 +9,26 @@ struct LogOptions: Sendable, Equatable {
     /// Compress with the built-in dictionary (codec 2, the default); false writes codec 1 frames,
     /// which versions before the dictionary can read.
     var compressionDictionary = true
+    /// The most zero bytes the writer writes ahead of its frames in the active segment at once,
+    /// so that the fdatasync of a group commit overwrites allocated blocks instead of growing the
+    /// file (which costs the file system a journal commit); 0 turns this off. Default 1 MiB.
+    /// Each reservation is as large as the segment's frames so far, at least 64 KiB and at most
+    /// this; a finished segment and a closed log are cut back to their last frame.
+    var preallocationBytes = 1 << 20
 
     /// The smallest accepted ``segmentSizeBytes``.
     static let minimumSegmentSizeBytes = 4096
 
     /// Creates options.
-    init(segmentSizeBytes: Int = 64 << 20, compressionLevel: Int32 = 3, compressionDictionary: Bool = true) {
+    init(
+        segmentSizeBytes: Int = 64 << 20,
+        compressionLevel: Int32 = 3,
+        compressionDictionary: Bool = true,
+        preallocationBytes: Int = 1 << 20
+    ) {
         self.segmentSizeBytes = segmentSizeBytes
         self.compressionLevel = compressionLevel
         self.compressionDictionary = compressionDictionary
+        self.preallocationBytes = preallocationBytes
     }
 }

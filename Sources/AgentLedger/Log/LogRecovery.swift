@@ -10,7 +10,10 @@ import Logging
 ///   a sealed segment was fsynced before the next one was created.
 /// - The last segment: every frame is read whole (checksums, sequence continuity, hash chain).
 ///   An incomplete or checksum-failing frame with no valid frame anywhere after it is a torn
-///   tail: the file is truncated at the frame's start and fsynced. A zeroed tail counts.
+///   tail: the file is truncated at the frame's start and fsynced. Zeros from the end of the
+///   last frame to the end of the file are unused space, reserved by an earlier writer (see
+///   ``LogOptions/preallocationBytes``) or left by a crash: kept, not reported as a torn tail,
+///   and written over by the next frames.
 /// - An incomplete last segment header (a crash right after the file was created; the file is
 ///   at most 32 bytes, so no frame follows) is rewritten.
 /// - Everything else throws ``LedgerError/Code/corruptLog`` with the location.
@@ -21,6 +24,9 @@ struct LogRecovery {
         var segments: [LogSegmentInfo]
         /// The open last segment; the caller owns the handle.
         var activeHandle: LogFileHandle
+        /// The size of the last segment's file: its frames, then any unused space (zeros) the
+        /// writer reserved before, which is kept for the next frames.
+        var activeFileBytes: Int64
         /// The last sequence number (0 when empty).
         var lastSequence: UInt64
         /// The hash of the last frame (zeros when empty).
@@ -62,7 +68,14 @@ struct LogRecovery {
                 frameCount: 0,
                 byteCount: Int64(SegmentHeader.byteCount)
             )
-            return Outcome(segments: [info], activeHandle: handle, lastSequence: 0, head: .zero, report: report)
+            return Outcome(
+                segments: [info],
+                activeHandle: handle,
+                activeFileBytes: info.byteCount,
+                lastSequence: 0,
+                head: .zero,
+                report: report
+            )
         }
         var segments: [LogSegmentInfo] = []
         var nextSequence: UInt64 = 1
@@ -76,7 +89,7 @@ struct LogRecovery {
         }
         let last = names[names.count - 1]
         try checkBase(last.name, last.base, expected: nextSequence, first: names.count == 1)
-        let (info, handle, lastHead) = try recoverLast(
+        let (info, handle, lastHead, allocated) = try recoverLast(
             name: last.name,
             base: last.base,
             previous: head,
@@ -89,6 +102,7 @@ struct LogRecovery {
         return Outcome(
             segments: segments,
             activeHandle: handle,
+            activeFileBytes: allocated,
             lastSequence: info.lastSequence,
             head: lastHead,
             report: report
@@ -154,7 +168,7 @@ struct LogRecovery {
         base: UInt64,
         previous: FrameHash,
         report: inout RecoveryReport
-    ) throws -> (LogSegmentInfo, LogFileHandle, FrameHash) {
+    ) throws -> (LogSegmentInfo, LogFileHandle, FrameHash, allocated: Int64) {
         let path = logDirectory + "/" + name
         let handle = try fileSystem.openFile(atPath: path, mode: .readWrite)
         do {
@@ -197,14 +211,24 @@ struct LogRecovery {
                     ]
                 )
             }
+            let allocated = file.size
+            var end = allocated
+            if case .unusedSpace(let offset) = walk.stop {
+                end = offset
+                report.unusedTailBytes = allocated - offset
+                logger.debug(
+                    "the last log segment ends in unused space (zeros); the next frames go there",
+                    metadata: ["segment": "\(name)", "offset": "\(offset)", "bytes": "\(allocated - offset)"]
+                )
+            }
             let info = LogSegmentInfo(
                 name: name,
                 baseSequence: base,
                 lastSequence: walk.nextSequence - 1,
                 frameCount: walk.index.frameCount,
-                byteCount: file.size
+                byteCount: end
             )
-            return (info, handle, walk.lastHash ?? previous)
+            return (info, handle, walk.lastHash ?? previous, allocated)
         } catch {
             fileSystem.closeFile(handle)
             throw error

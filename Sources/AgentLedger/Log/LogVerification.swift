@@ -12,8 +12,12 @@ public struct LogVerification: Sendable {
     public var frameCount = 0
     /// Events in the valid frames.
     public var eventCount: UInt64 = 0
-    /// Total size of the segment files in bytes.
+    /// Bytes the log holds: the segment files up to the end of their frames, without
+    /// ``unusedByteCount``.
     public var byteCount: Int64 = 0
+    /// Zero bytes after the last frame of the last segment: space the writer reserves ahead of
+    /// its frames (removed when the store closes), not a problem.
+    public var unusedByteCount: Int64 = 0
     /// Total size of the valid frames' payloads after decompression, in bytes.
     public var payloadByteCount: Int64 = 0
     /// Whether the expected head given to the verification matched; `nil` when none was given.

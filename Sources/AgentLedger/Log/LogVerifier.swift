@@ -170,6 +170,11 @@ struct LogVerifier {
                 offset += Int64(header.frameLength)
                 continue
             }
+            if isLast, try file.isZero(from: offset) {
+                result.unusedByteCount += file.size - offset
+                result.byteCount -= file.size - offset
+                break
+            }
             if let next = try file.findValidFrame(from: scanFrom, minimumSequence: 0) {
                 report(
                     .corruptLog,

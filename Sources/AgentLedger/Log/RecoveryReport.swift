@@ -24,6 +24,9 @@ struct RecoveryReport: Sendable, Equatable {
     var createdStore = false
     /// The torn tail that was truncated, if any.
     var truncatedTail: TruncatedTail?
+    /// Zero bytes after the last frame of the last segment: space reserved by the writer before
+    /// (or a write that never reached the disk); kept for the next frames. Not a repair.
+    var unusedTailBytes: Int64 = 0
     /// The name of the last segment whose incomplete or damaged header (no frame after it) was
     /// rewritten, if any.
     var repairedSegmentHeader: String?

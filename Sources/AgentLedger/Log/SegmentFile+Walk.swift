@@ -8,7 +8,9 @@ extension SegmentFile {
     ///
     /// A problem that a crash can cause (an incomplete header, a header or payload checksum
     /// failure, a frame running past the end of the file) is a torn tail when `tolerateTail` is
-    /// set and no valid frame follows it anywhere in the file; the walk then stops there. Any
+    /// set and no valid frame follows it anywhere in the file; the walk then stops there. With
+    /// `tolerateTail`, zeros from a frame boundary to the end of the file are unused space (see
+    /// ``SegmentWalk/Stop/unusedSpace(offset:)``), where the walk stops too. Any
     /// other problem, and every problem when `tolerateTail` is not set, throws
     /// ``LedgerError/Code/corruptLog`` (or ``LedgerError/Code/unsupportedVersion``) naming the
     /// segment, the offset and the sequence number.
@@ -82,7 +84,11 @@ extension SegmentFile {
                 offset += Int64(header.frameLength)
                 continue
             }
-            // A problem a crash can cause: torn tail or damage?
+            // A problem a crash can cause: reserved space, torn tail or damage?
+            if tolerateTail, try isZero(from: offset) {
+                result.stop = .unusedSpace(offset: offset)
+                return result
+            }
             guard tolerateTail else {
                 throw LedgerError(
                     .corruptLog,

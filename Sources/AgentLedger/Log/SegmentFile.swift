@@ -134,6 +134,22 @@ final class SegmentFile {
         return try scratch.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[0..<read])) }
     }
 
+    /// Whether every byte from `offset` to ``size`` is zero (true when there is none).
+    func isZero(from offset: Int64) throws -> Bool {
+        var position = offset
+        while position < size {
+            let count = Int(min(Int64(Self.windowCapacity), size - position))
+            let zero = try withBytes(at: position, count: count) { bytes in
+                bytes.count == count && !bytes.contains { $0 != 0 }
+            }
+            guard zero else {
+                return false
+            }
+            position += Int64(count)
+        }
+        return true
+    }
+
     /// The segment header, or why it is not usable (a file shorter than 32 bytes is damaged).
     func readSegmentHeader() throws -> Result<SegmentHeader, SegmentHeader.Defect> {
         try withBytes(at: 0, count: SegmentHeader.byteCount) { SegmentHeader.decode($0) }

@@ -6,6 +6,10 @@ struct SegmentWalk {
         case endOfFile
         /// An incomplete or damaged frame at `offset` with no valid frame after it: a torn tail.
         case tornTail(offset: Int64, reason: String)
+        /// Only zero bytes from `offset` (where a frame would start) to the end of the file: space
+        /// the writer reserved ahead of its frames (see ``LogOptions/preallocationBytes``), or a
+        /// write that never reached the disk. It holds no frame, so nothing in it was acknowledged.
+        case unusedSpace(offset: Int64)
     }
 
     /// Where the accepted frames are, sparsely.

@@ -10,8 +10,11 @@ public struct LedgerStats: Sendable, Hashable {
     public let totalItemRows: Int
     /// Segment files of the log.
     public let segmentCount: Int
-    /// Bytes of the log on disk.
+    /// Bytes of the log on disk: segment headers and frames.
     public let logBytes: Int64
+    /// Zero bytes after the last frame that the writer reserved for the next frames (at most
+    /// 1 MiB by default; cut when the store closes), not counted in ``logBytes``.
+    public let logReservedBytes: Int64
     /// Bytes of the read model on disk (the database, its WAL and shared memory).
     public let readModelBytes: Int64
 }

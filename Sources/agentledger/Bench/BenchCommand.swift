@@ -41,6 +41,9 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "fsync (default), none, or interval:MS.")
     var durability = DurabilityArgument(.fsync)
 
+    @Option(help: "Zero bytes reserved ahead of the log's frames (a, b1, b100); 0 turns it off. Default 1 MiB.")
+    var logPreallocation = LedgerOptions().logPreallocationBytes
+
     @Option(help: "Items for the rebuild workload (e).")
     var items = 1_000_000
 
@@ -56,6 +59,7 @@ struct BenchCommand: AsyncParsableCommand {
             durability: durability.durability,
             advanced: advanced,
             profileWriter: profileWriter,
+            logPreallocation: logPreallocation,
             directory: directory,
             items: items,
             corpus: corpus

@@ -9,6 +9,7 @@ enum BenchWorkloads {
         var durability: Durability
         var advanced: Bool
         var profileWriter: Bool
+        var logPreallocation: Int
         var directory: String
         var items: Int
         var corpus: String?
@@ -29,7 +30,7 @@ enum BenchWorkloads {
     static func concurrent(_ settings: Settings) async throws -> BenchResult {
         let ledger = try await Ledger.open(
             at: settings.directory,
-            options: LedgerOptions(durability: settings.durability, profilesWriter: settings.profileWriter)
+            options: settings.writeOptions
         )
         let sessions = (0..<3).map { ledger.session("s\($0)") }
         if settings.advanced {
@@ -119,7 +120,7 @@ enum BenchWorkloads {
     static func singleWriter(_ settings: Settings, itemsPerCall: Int) async throws -> BenchResult {
         let ledger = try await Ledger.open(
             at: settings.directory,
-            options: LedgerOptions(durability: settings.durability, profilesWriter: settings.profileWriter)
+            options: settings.writeOptions
         )
         let session = ledger.session("single")
         let start = now()
@@ -300,5 +301,16 @@ enum BenchWorkloads {
 
     static func assistantItem(_ writer: Int, _ call: Int) -> SessionItem {
         try! SessionItem(json: #"{"role":"assistant","content":"reply to writer \#(writer) message \#(call)"}"#)
+    }
+}
+
+extension BenchWorkloads.Settings {
+    /// The options of the workloads that measure writes: (a), (g) and (b).
+    var writeOptions: LedgerOptions {
+        LedgerOptions(
+            durability: durability,
+            logPreallocationBytes: logPreallocation,
+            profilesWriter: profileWriter
+        )
     }
 }
