@@ -7,8 +7,10 @@ import GRDBSQLite
 /// that overhead dominates, so the inserts that run once per item, and the updates that run
 /// for every session and branch of every group commit, use this instead
 /// (DESIGN.md: "drop to the raw sqlite3 C API through db.sqliteConnection inside GRDB's write
-/// closure"). It lives only inside one write closure of one connection and is finalized
-/// before that closure returns.
+/// closure"). It belongs to one connection and is used only inside that connection's write
+/// closures, on one thread at a time: a rebuild's replay prepares its statements per
+/// transaction, and the writer keeps its own for the connection's life (``LedgerWriter``
+/// drops them on the writer thread before the connection closes).
 final class RawStatement {
     private let handle: OpaquePointer
     private let connection: OpaquePointer
