@@ -1,5 +1,6 @@
 import AgentLedgerTestSupport
 import Foundation
+import Synchronization
 import Testing
 
 @testable import AgentLedger
@@ -155,5 +156,85 @@ struct LogReservedSpaceTests {
         let after = try await reopened.stats()
         #expect(after.logReservedBytes == 0 && after.logBytes == stats.logBytes)
         try await reopened.close()
+    }
+
+    @Test("a short reservation write is cut at the next roll-over: no zeros stay in a sealed segment")
+    func shortReservationThenRollOver() throws {
+        let directory = try TemporaryDirectory()
+        var random = LogTestRandom(seed: 36)
+        let fileSystem = FaultyFileSystem()
+        let options = LogOptions(segmentSizeBytes: 200_000)
+        let log = try EventLog.openForWriting(directory: directory.path, options: options, fileSystem: fileSystem)
+        // Write #1 is the first frame, #2 the reservation after it: 100 bytes, then a full disk.
+        fileSystem.shortWrite(2, keepingBytes: 100, errno: ENOSPC, pathSuffix: ".seg")
+        var appended = try LogTestHelpers.appendFrames(log, count: 1, size: 300, random: &random)
+        try log.sync()
+        #expect(fileSystem.statistics.faultsInjected == 1)
+        let first = LogTestHelpers.segmentPath(directory.path, base: 1)
+        #expect(try LogFileBytes.size(first) == Int(log.segments[0].byteCount) + 100)
+        // A frame too large for the rest of the segment rolls over.
+        let large = random.bytes(count: 250_000)
+        try log.append(firstSequence: log.lastSequence + 1, eventCount: 1, payload: large)
+        appended.append(.init(firstSequence: log.lastSequence, eventCount: 1, payload: large))
+        try log.sync()
+        #expect(log.segments.count == 2)
+        #expect(try LogFileBytes.size(first) == Int(log.segments[0].byteCount))
+        log.close()
+        #expect(LogReader.verify(directory: directory.path).isIntact)
+        let reopened = try EventLog.openForWriting(directory: directory.path, options: options)
+        #expect(reopened.lastSequence == appended.last.map { $0.firstSequence + UInt64($0.eventCount) - 1 })
+        reopened.close()
+        #expect(LogTestHelpers.appended(try LogTestHelpers.readAll(directory.path)) == appended)
+    }
+
+    @Test("readers and verify beside a writer filling reserved space report no damage")
+    func readersBesideTheWriter() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path
+        let log = try EventLog.openForWriting(directory: path)
+        let frames = 3_000
+        let done = Mutex(false)
+        let writer = UncheckedSendableLog(log)
+        let thread = Thread {
+            var random = LogTestRandom(seed: 37)
+            for _ in 0..<frames {
+                _ = try? LogTestHelpers.appendFrames(writer.log, count: 1, size: 3_000, random: &random)
+                try? writer.log.sync()
+            }
+            done.withLock { $0 = true }
+        }
+        thread.start()
+        var runs = 0
+        var problems: [String] = []
+        var lastSeen: UInt64 = 0
+        while !done.withLock({ $0 }) {
+            let verification = LogReader.verify(directory: path)
+            if verification.hasCorruption {
+                problems.append("verify: \(verification.problems)")
+            }
+            do {
+                let reader = try LogReader.open(directory: path)
+                #expect(reader.lastSequence >= lastSeen, "a later snapshot never ends before an earlier one")
+                lastSeen = reader.lastSequence
+            } catch {
+                problems.append("open: \(error)")
+            }
+            runs += 1
+        }
+        #expect(runs > 0)
+        #expect(problems.isEmpty, "\(problems.count) of \(runs) rounds: \(problems.prefix(3))")
+        #expect(log.lastSequence > 0)
+        log.close()
+        #expect(LogReader.verify(directory: path).isIntact)
+    }
+}
+
+/// The log handed to the thread that appends in ``LogReservedSpaceTests/readersBesideTheWriter()``;
+/// only that thread uses it until the test joins it.
+private final class UncheckedSendableLog: @unchecked Sendable {
+    let log: EventLog
+
+    init(_ log: EventLog) {
+        self.log = log
     }
 }

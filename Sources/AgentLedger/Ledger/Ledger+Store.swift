@@ -13,18 +13,15 @@ extension Ledger {
         let files = FileManager.default
         var logBytes: Int64 = 0
         var segments = 0
-        var last: (name: String, bytes: Int64)?
+        // The zeros after the last frame, as far as a reader's snapshot of the last segment
+        // tells (while a writer appends, frames written after it count as reserved).
+        var reserved: Int64 = 0
+        if let last = try? LogReader.open(directory: directory).segments.last, let frames = last.walk?.index.endOffset {
+            reserved = max(0, Self.fileSize(directory + "/log/" + last.name) - frames)
+        }
         for name in (try? files.contentsOfDirectory(atPath: directory + "/log")) ?? [] where name.hasSuffix(".seg") {
             segments += 1
-            let bytes = Self.fileSize(directory + "/log/" + name)
-            logBytes += bytes
-            if name > last?.name ?? "" {
-                last = (name, bytes)
-            }
-        }
-        var reserved: Int64 = 0
-        if let last, let frames = try? LogReader.open(directory: directory).segments.last?.walk?.index.endOffset {
-            reserved = max(0, last.bytes - frames)
+            logBytes += Self.fileSize(directory + "/log/" + name)
         }
         let model = directory + "/" + ReadModel.fileName
         let modelBytes = ["", "-wal", "-shm"].reduce(Int64(0)) { $0 + Self.fileSize(model + $1) }

@@ -326,6 +326,9 @@ final class EventLog {
                 activeFileBytes = offset
             }
         } catch {
+            // A short write may have grown the file past `offset`: count every byte it may
+            // have written, so that a roll-over or close cuts them.
+            activeFileBytes = max(offset, (try? fileSystem.size(of: handle)) ?? end)
             preallocationFailed = true
             logger.warning(
                 "could not reserve space in the log; appending without it",

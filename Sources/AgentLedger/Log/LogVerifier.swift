@@ -121,6 +121,7 @@ struct LogVerifier {
         }
         var offset = Int64(SegmentHeader.byteCount)
         var frames = 0
+        var rereads = 0
         while offset < file.size {
             let problem: String
             let scanFrom: Int64
@@ -176,6 +177,11 @@ struct LogVerifier {
                 break
             }
             if let next = try file.findValidFrame(from: scanFrom, minimumSequence: 0) {
+                // A writer filling reserved space may have put a frame here since it was read.
+                if isLast, rereads < SegmentFile.rereadLimit, try file.holdsValidFrameOnRereading(at: offset) {
+                    rereads += 1
+                    continue
+                }
                 report(
                     .corruptLog,
                     "damaged frame in \(file.name): \(problem); skipped \(next - offset) bytes to the next valid "

@@ -23,6 +23,7 @@ extension SegmentFile {
         var result = SegmentWalk(nextSequence: baseSequence)
         var offset = Int64(SegmentHeader.byteCount)
         var expectedPrevious = previousHash
+        var rereads = 0
         while offset < size {
             let expected = result.nextSequence
             let problem: String
@@ -97,6 +98,10 @@ extension SegmentFile {
                 )
             }
             if let valid = try findValidFrame(from: scanFrom, minimumSequence: expected) {
+                if rereads < Self.rereadLimit, try holdsValidFrameOnRereading(at: offset) {
+                    rereads += 1
+                    continue
+                }
                 throw LedgerError(
                     .corruptLog,
                     "damaged frame in \(name): \(problem); a valid frame follows at offset \(valid), "
@@ -109,6 +114,13 @@ extension SegmentFile {
         }
         return result
     }
+
+    /// How many times one walk or verification reads a frame again that looked damaged with a
+    /// valid frame after it (see ``holdsValidFrameOnRereading(at:)``). Each time it passes at
+    /// least one frame that a writer finished after the walk reached it, and a walk reads far
+    /// faster than a writer fsyncs, so it catches up long before; the bound only keeps a walk
+    /// from chasing a writer for ever.
+    static let rereadLimit = 10_000
 
     /// The location of a frame of this segment.
     func location(_ offset: Int64, _ sequence: UInt64?) -> LogLocation {

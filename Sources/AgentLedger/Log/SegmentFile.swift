@@ -150,6 +150,20 @@ final class SegmentFile {
         return true
     }
 
+    /// Whether a complete frame with intact checksums starts at `offset` when the file is read
+    /// again: the window is dropped and the size read anew. A reader that races the writer
+    /// filling reserved space can read zeros, or half a frame, where a frame is a moment later,
+    /// and then find the frame after it: this tells that write in progress from damage.
+    func holdsValidFrameOnRereading(at offset: Int64) throws -> Bool {
+        try refreshSize()
+        guard case .header(let header) = try frameHeader(at: offset),
+            offset + Int64(header.frameLength) <= size
+        else {
+            return false
+        }
+        return try checkFrame(at: offset, header: header).payloadIntact
+    }
+
     /// The segment header, or why it is not usable (a file shorter than 32 bytes is damaged).
     func readSegmentHeader() throws -> Result<SegmentHeader, SegmentHeader.Defect> {
         try withBytes(at: 0, count: SegmentHeader.byteCount) { SegmentHeader.decode($0) }
