@@ -142,7 +142,7 @@ struct LogReservedSpaceTests {
     func ledgerStats() async throws {
         let store = try TemporaryStore()
         defer { store.remove() }
-        let ledger = try await store.open()
+        let ledger = try await store.open(durability: .fsync)
         for index in 0..<20 {
             try await ledger.session("s").addItems([ItemFactory.user("message \(index)")])
         }
@@ -152,10 +152,24 @@ struct LogReservedSpaceTests {
         #expect(stats.logBytes + stats.logReservedBytes == Int64(segment))
         #expect(stats.logBytes == Int64(try framesEnd(store.path)))
         try await ledger.close()
-        let reopened = try await store.open()
+        let reopened = try await store.open(durability: .fsync)
         let after = try await reopened.stats()
         #expect(after.logReservedBytes == 0 && after.logBytes == stats.logBytes)
         try await reopened.close()
+    }
+
+    @Test("only durability fsync reserves: with writes waiting for a later fsync the log appends")
+    func reservesWithFsyncOnly() async throws {
+        for durability in [Durability.fsync, .interval(milliseconds: 5), .none] {
+            let store = try TemporaryStore()
+            defer { store.remove() }
+            let ledger = try await store.open(durability: durability)
+            try await ledger.session("s").addItems([ItemFactory.user("one")])
+            let segment = try LogFileBytes.size(LogTestHelpers.segmentPath(store.path, base: 1))
+            let end = try framesEnd(store.path)
+            #expect((segment > end) == (durability == .fsync), "\(durability): \(segment) bytes, frames end at \(end)")
+            try await ledger.close()
+        }
     }
 
     @Test("a short reservation write is cut at the next roll-over: no zeros stay in a sealed segment")

@@ -203,10 +203,11 @@ struct ReliabilityDiskFaultTests {
     }
 
     @Test(
-        "a failed or short reservation of log space fails no call: the log appends without it, and the reopened log holds every event",
-        arguments: [nil, 100] as [Int?]
+        "a failed or short reservation of log space fails no call: the log appends without it, rolls over cleanly, and the reopened log holds every event",
+        arguments: [nil, 100] as [Int?],
+        [64 << 20, 4096]
     )
-    func reservationFault(keptBytes: Int?) async throws {
+    func reservationFault(keptBytes: Int?, segmentSizeBytes: Int) async throws {
         let directory = try TemporaryDirectory(prefix: "reliability-reserve")
         defer { directory.remove() }
         let store = directory.path + "/store"
@@ -214,7 +215,12 @@ struct ReliabilityDiskFaultTests {
         let capture = ReliabilityLogCapture()
         let ledger = try await Ledger.open(
             at: store,
-            options: LedgerOptions(durability: .fsync, logger: capture.logger, fileSystem: fileSystem)
+            options: LedgerOptions(
+                durability: .fsync,
+                segmentSizeBytes: segmentSizeBytes,
+                logger: capture.logger,
+                fileSystem: fileSystem
+            )
         )
         // Write #2 is the reservation after the first frame.
         if let keptBytes {
@@ -229,7 +235,13 @@ struct ReliabilityDiskFaultTests {
         #expect(capture.messages.contains { $0.contains("could not reserve space in the log") }, "\(capture.messages)")
         try await expectHolds(ledger, outcome, context: "reservation fault")
         try await ledger.close()
-        let reopened = try await Ledger.open(at: store, options: LedgerOptions(durability: .fsync))
+        if segmentSizeBytes == 4096 {
+            #expect(try LogFileBytes.list(store + "/log").count > 1, "the calls rolled over")
+        }
+        let reopened = try await Ledger.open(
+            at: store,
+            options: LedgerOptions(durability: .fsync, segmentSizeBytes: segmentSizeBytes)
+        )
         #expect(try await ReliabilityHelpers.events(reopened).map(\.sequence) == outcome.acknowledged.map(\.sequence))
         try await expectHolds(reopened, outcome, context: "reservation fault, reopened")
         try await reopened.close()

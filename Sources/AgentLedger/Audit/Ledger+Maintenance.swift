@@ -105,7 +105,8 @@ extension Ledger {
                         segmentSizeBytes: options.segmentSizeBytes,
                         compressionLevel: Int32(options.compressionLevel),
                         compressionDictionary: options.compressionDictionary,
-                        preallocationBytes: options.logPreallocationBytes
+                        // Written in bulk and fsynced once at the end: nothing to gain.
+                        preallocationBytes: 0
                     ),
                     fileSystem: SystemFileSystem(),
                     logger: options.logger

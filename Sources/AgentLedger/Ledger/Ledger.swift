@@ -141,7 +141,10 @@ public final class Ledger: Sendable {
                 segmentSizeBytes: options.segmentSizeBytes,
                 compressionLevel: Int32(options.compressionLevel),
                 compressionDictionary: options.compressionDictionary,
-                preallocationBytes: options.logPreallocationBytes
+                // Only when every frame is fsynced before the next is written: with frames
+                // waiting for a later fsync, a power loss could keep a later frame's page and
+                // lose an earlier one inside the reserved space, which recovery must refuse.
+                preallocationBytes: options.durability == .fsync ? options.logPreallocationBytes : 0
             ),
             fileSystem: options.fileSystem,
             logger: options.logger

@@ -14,8 +14,10 @@ public struct LedgerOptions: Sendable {
     public var segmentSizeBytes: Int
     /// The most zero bytes the writer writes ahead of its frames at once, so that a group
     /// commit's fdatasync overwrites the file instead of growing it, which costs ext4 a journal
-    /// commit (FORMAT.md, "Reserved space"). Cut back when the store closes. Default 1 MiB; 0
-    /// turns it off.
+    /// commit (FORMAT.md, "Reserved space"). Cut back when the store closes. Used with
+    /// ``Durability/fsync`` only: with writes waiting for a later fsync, a power loss could keep
+    /// a later frame and lose an earlier one inside the reserved space. Default 1 MiB; 0 turns
+    /// it off.
     public var logPreallocationBytes: Int
     /// The most events one group commit (one frame, one fsync) holds. Default 4,096.
     public var groupCommitMaxEvents: Int
