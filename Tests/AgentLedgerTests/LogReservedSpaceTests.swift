@@ -172,6 +172,35 @@ struct LogReservedSpaceTests {
         }
     }
 
+    @Test("a writer without reservation cuts the zeros a crashed writer left, then only appends")
+    func appendOnlyAfterCrashedReservation() async throws {
+        for durability in [Durability.interval(milliseconds: 60_000), .none] {
+            let directory = try TemporaryDirectory()
+            let store = directory.path + "/store"
+            let image = directory.path + "/image"
+            let ledger = try await Ledger.open(at: store, options: LedgerOptions(durability: .fsync))
+            for index in 0..<3 {
+                try await ledger.session("s").addItems([ItemFactory.user("before \(index)")])
+            }
+            // The files as a crash leaves them: the reserved zeros are still there.
+            try LogFileBytes.copyDirectory(store, to: image)
+            try await ledger.close()
+            let segment = LogTestHelpers.segmentPath(image, base: 1)
+            let end = try framesEnd(image)
+            try #require(try LogFileBytes.size(segment) > end)
+            let reopened = try await Ledger.open(at: image, options: LedgerOptions(durability: durability))
+            #expect(try LogFileBytes.size(segment) == end, "\(durability): cut when the log opens")
+            for index in 0..<3 {
+                let text = "after \(index) " + String(repeating: "x", count: 20_000)
+                try await reopened.session("s").addItems([ItemFactory.user(text)])
+                #expect(try LogFileBytes.size(segment) == framesEnd(image), "\(durability): appended, not reserved")
+            }
+            #expect(try await reopened.session("s").items().count == 6)
+            try await reopened.close()
+            #expect(LogReader.verify(directory: image).isIntact)
+        }
+    }
+
     @Test("a short reservation write is cut at the next roll-over: no zeros stay in a sealed segment")
     func shortReservationThenRollOver() throws {
         let directory = try TemporaryDirectory()

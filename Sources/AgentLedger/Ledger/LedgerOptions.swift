@@ -16,7 +16,8 @@ public struct LedgerOptions: Sendable {
     /// commit's fdatasync overwrites the file instead of growing it, which costs ext4 a journal
     /// commit (FORMAT.md, "Reserved space"). Cut back when the store closes. Used with
     /// ``Durability/fsync`` only: with writes waiting for a later fsync, a power loss could keep
-    /// a later frame and lose an earlier one inside the reserved space. Default 1 MiB; 0 turns
+    /// a later frame and lose an earlier one inside the reserved space, so the other modes only
+    /// append (and cut the zeros a crashed writer left when they open). Default 1 MiB; 0 turns
     /// it off.
     public var logPreallocationBytes: Int
     /// The most events one group commit (one frame, one fsync) holds. Default 4,096.

@@ -145,7 +145,20 @@ final class EventLog {
         let lock = try StoreLock.acquire(directory: directory, fileSystem: fileSystem)
         do {
             let recovery = LogRecovery(fileSystem: fileSystem, logDirectory: logDirectory, logger: logger)
-            let outcome = try recovery.run(createdStore: created)
+            var outcome = try recovery.run(createdStore: created)
+            let end = outcome.segments[outcome.segments.count - 1].byteCount
+            if options.preallocationBytes == 0, outcome.activeFileBytes > end {
+                // Zeros an earlier writer reserved: without reservation this log only appends,
+                // so that frames never go into allocated space in place (FORMAT.md).
+                do {
+                    try fileSystem.truncate(outcome.activeHandle, toSize: end)
+                    try fileSystem.sync(outcome.activeHandle)
+                } catch {
+                    fileSystem.closeFile(outcome.activeHandle)
+                    throw error
+                }
+                outcome.activeFileBytes = end
+            }
             return EventLog(
                 directory: directory,
                 options: options,

@@ -13,7 +13,9 @@ struct LogOptions: Sendable, Equatable {
     /// so that the fdatasync of a group commit overwrites allocated blocks instead of growing the
     /// file (which costs the file system a journal commit); 0 turns this off. Default 1 MiB.
     /// Each reservation is as large as the segment's frames so far, at least 64 KiB and at most
-    /// this; a finished segment and a closed log are cut back to their last frame.
+    /// this; a finished segment and a closed log are cut back to their last frame. With 0, the
+    /// zeros an earlier writer left after the last frame are cut when the log opens, so that
+    /// no frame is ever written over allocated space in place.
     var preallocationBytes = 1 << 20
 
     /// The smallest accepted ``segmentSizeBytes``.

@@ -88,7 +88,8 @@ struct LogVerifier {
         previous: inout FrameHash?
     ) throws {
         result.segmentCount += 1
-        result.byteCount += file.size
+        let counted = file.size
+        result.byteCount += counted
         switch try file.readSegmentHeader() {
         case .success(let header):
             if header.baseSequence != base {
@@ -172,8 +173,9 @@ struct LogVerifier {
                 continue
             }
             if isLast, try file.isZero(from: offset) {
+                // The size may have been read again since it was counted (a re-read below).
                 result.unusedByteCount += file.size - offset
-                result.byteCount -= file.size - offset
+                result.byteCount -= counted - offset
                 break
             }
             if let next = try file.findValidFrame(from: scanFrom, minimumSequence: 0) {

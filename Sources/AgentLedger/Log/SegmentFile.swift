@@ -156,12 +156,18 @@ final class SegmentFile {
     /// and then find the frame after it: this tells that write in progress from damage.
     func holdsValidFrameOnRereading(at offset: Int64) throws -> Bool {
         try refreshSize()
-        guard case .header(let header) = try frameHeader(at: offset),
-            offset + Int64(header.frameLength) <= size
-        else {
+        switch try frameHeader(at: offset) {
+        case .header(let header):
+            guard offset + Int64(header.frameLength) <= size else {
+                return false
+            }
+            return try checkFrame(at: offset, header: header).payloadIntact
+        case .defect(.unsupported):
+            // A frame of a newer version, now written: the caller reads it again and says so.
+            return true
+        case .defect(.damaged), .incomplete:
             return false
         }
-        return try checkFrame(at: offset, header: header).payloadIntact
     }
 
     /// The segment header, or why it is not usable (a file shorter than 32 bytes is damaged).
