@@ -384,8 +384,8 @@ final class EventLog {
         }
     }
 
-    /// Finishes the active segment (cut back to its last frame, fsync), creates the next one (header, fsync, directory
-    /// fsync) and makes it active.
+    /// Finishes the active segment (cut back to its last frame, fsync), creates the next one
+    /// (header, fsync, directory fsync) and makes it active.
     private func rollOver(from handle: LogFileHandle, nextBase: UInt64) throws -> LogFileHandle {
         if activeFileBytes > activeEndOffset {
             try fileSystem.truncate(handle, toSize: activeEndOffset)

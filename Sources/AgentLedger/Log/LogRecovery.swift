@@ -12,8 +12,9 @@ import Logging
 ///   An incomplete or checksum-failing frame with no valid frame anywhere after it is a torn
 ///   tail: the file is truncated at the frame's start and fsynced. Zeros from the end of the
 ///   last frame to the end of the file are unused space, reserved by an earlier writer (see
-///   ``LogOptions/preallocationBytes``) or left by a crash: kept, not reported as a torn tail,
-///   and written over by the next frames.
+///   ``LogOptions/preallocationBytes``) or left by a crash: not a torn tail, and kept here; a
+///   writer that reserves space writes its next frames over them, one that does not cuts them
+///   (``EventLog/openForWriting(directory:options:fileSystem:logger:)``).
 /// - An incomplete last segment header (a crash right after the file was created; the file is
 ///   at most 32 bytes, so no frame follows) is rewritten.
 /// - Everything else throws ``LedgerError/Code/corruptLog`` with the location.
@@ -217,7 +218,7 @@ struct LogRecovery {
                 end = offset
                 report.unusedTailBytes = allocated - offset
                 logger.debug(
-                    "the last log segment ends in unused space (zeros); the next frames go there",
+                    "the last log segment ends in unused space (zeros) after its last frame",
                     metadata: ["segment": "\(name)", "offset": "\(offset)", "bytes": "\(allocated - offset)"]
                 )
             }
