@@ -113,6 +113,14 @@ final class LedgerWriter: Sendable {
             return prepared
         }
 
+        /// Drops what the writer keeps of the read model between group commits (the sessions'
+        /// heads and the projection's state), once the rows may no longer match it: after a
+        /// rolled-back transaction, before an exclusive task (a rebuild) runs.
+        func forgetKeptState() {
+            heads = [:]
+            projection = nil
+        }
+
         /// The projection context of the next transaction; call inside a write closure only.
         /// A new one once the kept state covers more than ``LedgerWriter/sessionHeadLimit``
         /// sessions.
@@ -288,8 +296,7 @@ final class LedgerWriter: Sendable {
             case .batch(let batch) where !batch.isEmpty:
                 commit(batch)
             case .exclusive(let task):
-                threadState.heads = [:]
-                threadState.projection = nil
+                threadState.forgetKeptState()
                 task(threadState.log)
             case .indexStep:
                 threadState.commitsSinceIndexing = 0
@@ -596,9 +603,8 @@ final class LedgerWriter: Sendable {
             // nobody will be told it was written, so it must not stay there.
             log.revertAppends(from: frameStart)
         }
-        threadState.heads = [:]
-        // The rolled-back transaction may have changed the kept projection state.
-        threadState.projection = nil
+        // The rolled-back transaction may have changed what the writer keeps.
+        threadState.forgetKeptState()
         if !derived.isEmpty {
             fail(with: failure)
         }
