@@ -24,11 +24,64 @@ struct StoreLockTests {
                 _ = try StoreLock.acquire(directory: directory.path, fileSystem: SystemFileSystem())
             } catch let error as LedgerError {
                 #expect(error.code == .storeLocked)
-                #expect(error.message.contains("(pid \(getpid()), this process)"), "\(error.message)")
+                #expect(
+                    error.message.contains("(pid \(getpid()), this process)"),
+                    "\(error.message); /proc/locks: \((try? String(contentsOfFile: "/proc/locks", encoding: .utf8)) ?? "unreadable")"
+                )
                 throw error
             }
         }
         lock.release()
         #expect(StoreLock.lockHolder(ofFileAt: path) == nil, "released")
+    }
+
+    /// `/proc/locks` lines; the lock file is `fe:00:4242`.
+    static let file = ProcLocks.LockedFile(major: 0xfe, minor: 0, inode: 4242)
+
+    @Test("an inode on another device is not the lock file, even listed first")
+    func holderMatchesTheDevice() {
+        let lines = [
+            "1: FLOCK  ADVISORY  WRITE 100 00:1b:4242 0 EOF",
+            "2: POSIX  ADVISORY  WRITE 101 fe:00:4242 0 EOF",
+            "3: FLOCK  ADVISORY  WRITE 102 fe:00:4243 0 EOF",
+            "4: FLOCK  ADVISORY  WRITE 103 fe:00:4242 0 EOF",
+        ]
+        #expect(ProcLocks.flockHolder(in: lines, of: Self.file, isAlive: { _ in true }) == 103)
+    }
+
+    @Test("waiters and dead holders are skipped")
+    func holderSkipsWaitersAndTheDead() {
+        let lines = [
+            "1: FLOCK  ADVISORY  WRITE 200 fe:00:4242 0 EOF",
+            "1: -> FLOCK  ADVISORY  WRITE 201 fe:00:4242 0 EOF",
+            "2: FLOCK  ADVISORY  WRITE 202 fe:00:4242 0 EOF",
+        ]
+        #expect(ProcLocks.flockHolder(in: lines, of: Self.file, isAlive: { $0 != 200 }) == 202)
+        #expect(ProcLocks.flockHolder(in: lines, of: Self.file, isAlive: { _ in false }) == nil)
+    }
+
+    @Test("with no line on the same device, one line with the inode is taken, two are not")
+    func holderFallsBackToOneInodeMatch() {
+        let one = ["1: FLOCK  ADVISORY  WRITE 300 00:2f:4242 0 EOF"]
+        #expect(ProcLocks.flockHolder(in: one, of: Self.file, isAlive: { _ in true }) == 300)
+        let two = one + ["2: FLOCK  ADVISORY  WRITE 301 00:30:4242 0 EOF"]
+        #expect(ProcLocks.flockHolder(in: two, of: Self.file, isAlive: { _ in true }) == nil)
+        #expect(ProcLocks.flockHolder(in: ["garbage", ""], of: Self.file, isAlive: { _ in true }) == nil)
+    }
+
+    @Test("st_dev splits into major and minor as /proc/locks prints them")
+    func deviceNumbers() throws {
+        #expect(ProcLocks.LockedFile(device: 0xfe00, inode: 7) == ProcLocks.LockedFile(major: 0xfe, minor: 0, inode: 7))
+        // glibc's encoding of major 0x1234, minor 0x56789.
+        let device: UInt64 = (0x234 << 8) | (0x1000 << 32) | 0x89 | (0x56700 << 12)
+        #expect(
+            ProcLocks.LockedFile(device: device, inode: 7)
+                == ProcLocks.LockedFile(major: 0x1234, minor: 0x56789, inode: 7)
+        )
+        let field: Substring = "103:1a:99"
+        #expect(
+            ProcLocks.LockedFile(procLocksField: field) == ProcLocks.LockedFile(major: 0x103, minor: 0x1a, inode: 99)
+        )
+        #expect(ProcLocks.LockedFile(procLocksField: "fe:00") == nil)
     }
 }

@@ -85,31 +85,27 @@ final class StoreLock {
     }
 
     /// The process that holds the `flock` on the file at `path`, as the kernel lists it in
-    /// `/proc/locks` (matched by inode); `nil` when that cannot be told (no such file, not
-    /// Linux, no live holder listed). The pid written in `LOCK` can be stale for a moment: the
-    /// winner of a race writes it just after taking the lock, and the previous writer may
-    /// still be alive.
+    /// `/proc/locks`; `nil` when that cannot be told (no such file, not Linux, no live holder
+    /// listed). The pid written in `LOCK` can be stale for a moment: the winner of a race writes
+    /// it just after taking the lock, and the previous writer may still be alive.
     static func lockHolder(ofFileAt path: String) -> Int32? {
         var info = stat()
         guard stat(path, &info) == 0, let fd = fopen("/proc/locks", "r") else {
             return nil
         }
         defer { fclose(fd) }
+        var lines: [String] = []
         var line: UnsafeMutablePointer<CChar>?
         var capacity = 0
         defer { free(line) }
         while getline(&line, &capacity, fd) > 0, let line {
-            // "1: FLOCK  ADVISORY  WRITE 4242 fd:01:1234567 0 EOF"; waiters have "->" after the number.
-            let fields = String(cString: line).split(whereSeparator: \.isWhitespace)
-            guard fields.count >= 6, fields[1] == "FLOCK", let pid = Int32(fields[4]),
-                let inode = fields[5].split(separator: ":").last.flatMap({ UInt64($0) }),
-                inode == UInt64(info.st_ino), kill(pid, 0) == 0 || errno == EPERM
-            else {
-                continue
-            }
-            return pid
+            lines.append(String(cString: line))
         }
-        return nil
+        return ProcLocks.flockHolder(
+            in: lines,
+            of: ProcLocks.LockedFile(device: UInt64(info.st_dev), inode: UInt64(info.st_ino)),
+            isAlive: { kill($0, 0) == 0 || errno == EPERM }
+        )
     }
 
     /// The width of the pid record in `LOCK`, newline included.
