@@ -215,11 +215,17 @@ struct ConcurrencyTests {
         #expect(Self.storeDescriptors(store.path) == [], "no file of the store stays open after close")
     }
 
-    @Test("the property test with concurrent tasks, each on its own session", arguments: [101, 202] as [UInt64])
-    func concurrentProperty(seed: UInt64) async throws {
+    /// With `fsync`, adds and usage records take the overlapped group commit, whose callers
+    /// resume before its SQLite COMMIT: every read of the property test checks they still see
+    /// their own writes.
+    @Test(
+        "the property test with concurrent tasks, each on its own session",
+        arguments: [(101, .none), (202, .fsync)] as [(UInt64, Durability)]
+    )
+    func concurrentProperty(seed: UInt64, durability: Durability) async throws {
         let store = try TemporaryStore()
         defer { store.remove() }
-        let ledger = try await Ledger.open(at: store.path, options: PropertyTests.options())
+        let ledger = try await Ledger.open(at: store.path, options: PropertyTests.options(durability: durability))
         let taskCount = 6
         let steps = max(PropertyTests.steps / 2, 20)
         let results = try await withThrowingTaskGroup(of: (String, PropertyTests.RunResult).self) { group in

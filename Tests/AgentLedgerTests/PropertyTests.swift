@@ -59,8 +59,8 @@ struct PropertyTests {
         String(repeating: "n", count: 300),
     ]
 
-    static func options() -> LedgerOptions {
-        LedgerOptions(durability: .none, maxItemBytes: maxItemBytes, clock: { clockMicros })
+    static func options(durability: Durability = .none) -> LedgerOptions {
+        LedgerOptions(durability: durability, maxItemBytes: maxItemBytes, clock: { clockMicros })
     }
 
     // MARK: - Generation

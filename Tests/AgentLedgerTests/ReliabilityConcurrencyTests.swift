@@ -64,12 +64,14 @@ struct ReliabilityConcurrencyTests {
     }
 
     @Test(
-        "24 tasks adding, popping and reading three sessions: the log's order explains every answer and respects real time"
+        "24 tasks adding, popping and reading three sessions: the log's order explains every answer and respects real time",
+        arguments: [Durability.none, .fsync]
     )
-    func linearizable() async throws {
+    func linearizable(durability: Durability) async throws {
         let store = try TemporaryStore(prefix: "reliability-linear")
         defer { store.remove() }
-        let ledger = try await store.open()
+        // With fsync, batches of adds are acknowledged before their SQLite COMMIT.
+        let ledger = try await store.open(durability: durability)
         let calls = try await run(ledger, tasks: 24, calls: 40, sessions: 3, seed: 0x11AE)
         let events = try await ReliabilityHelpers.events(ledger)
         let head = try await ledger.headSequence()
@@ -165,7 +167,7 @@ struct ReliabilityConcurrencyTests {
         #expect(try await ledger.verifyReadModel() == [])
         try await ledger.close()
         print(
-            "RELIABILITY linearizability: \(calls.count) calls from 24 tasks, \(events.count) events, "
+            "RELIABILITY linearizability (\(durability)): \(calls.count) calls from 24 tasks, \(events.count) events, "
                 + "\(popsReturned.count) pops, \(readsChecked) reads and empty pops checked, real-time violations \(violations)"
         )
     }

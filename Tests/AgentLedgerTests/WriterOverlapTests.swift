@@ -1,5 +1,6 @@
 import AgentLedgerTestSupport
 import Dispatch
+import Synchronization
 import Testing
 
 @testable import AgentLedger
@@ -120,6 +121,41 @@ struct WriterOverlapTests {
         #expect(try await concurrent.verifyReadModel() == [])
         try await concurrent.close()
         try await sequential.close()
+    }
+
+    @Test("16 writers each read their own add at once, though the writer acknowledges adds before the SQLite COMMIT")
+    func readsOwnWrites() async throws {
+        let store = try TemporaryStore(prefix: "overlap-own-writes")
+        defer { store.remove() }
+        // fsync: the overlapped group commit, which resumes callers before its COMMIT.
+        let ledger = try await Ledger.open(at: store.path, options: LedgerOptions(durability: .fsync))
+        final class Misses: Sendable {
+            let list = Mutex<[String]>([])
+        }
+        let misses = Misses()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for writer in 0..<16 {
+                let session = ledger.session("own-\(writer)")
+                group.addTask {
+                    for call in 0..<150 {
+                        let item = ItemFactory.user("writer \(writer) call \(call)")
+                        try await session.addItems([item])
+                        let head = try await ledger.headSequence()
+                        let last = try await session.items(limit: 1)
+                        let asOfHead = try await session.items(limit: 1, asOf: .sequence(head))
+                        if last != [item] || asOfHead != [item] {
+                            misses.list.withLock {
+                                $0.append("writer \(writer) call \(call): \(last), as of \(head): \(asOfHead)")
+                            }
+                        }
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let found = misses.list.withLock { $0 }
+        #expect(found.isEmpty, "\(found.count) of 2,400 reads missed the caller's own add, first: \(found.prefix(3))")
+        try await ledger.close()
     }
 
     @Test("adds and usage records of one session inside one group commit land on the turns the model gives")

@@ -216,9 +216,11 @@ public final class Ledger: Sendable {
         return try await writer.submit(command)
     }
 
-    /// Runs a query on one of the read model's read-only connections, in one read transaction.
+    /// Runs a query on one of the read model's read-only connections, in one read transaction,
+    /// once the read model shows every write this ledger has acknowledged.
     func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         try checkOpen()
+        try await writer?.waitUntilApplied()
         do {
             return try await readModel.pool.unsafeRead { db in
                 try db.inCachedTransaction(immediate: false) { try body(db) }

@@ -17,10 +17,12 @@ import Synchronization
 /// the SQLite work: the writer thread derives its events from the sessions' heads (current
 /// branch, turn count) it keeps in memory, writes one zstd frame, starts the `fdatasync` on the
 /// helper thread, applies the events in one SQLite transaction meanwhile, and commits once the
-/// fsync has returned. Any other command (pop, clear, branches, imports) goes the serial way:
-/// derive and apply in one transaction, write, fsync, commit; it forgets the heads of the
-/// sessions it touched. Either way SQLite never gets ahead of the durable log, and a caller
-/// resumes only once its batch is committed.
+/// fsync has returned. Its callers resume as soon as the fsync has returned, before that COMMIT:
+/// their writes are durable, and a query of this ledger started after their resumption waits
+/// for the COMMIT (``AppliedSequence``), so a caller still reads its own writes. Any other
+/// command (pop, clear, branches, imports) goes the serial way: derive and apply in one
+/// transaction, write, fsync, commit, resume; it forgets the heads of the sessions it touched.
+/// Either way SQLite never gets ahead of the durable log.
 final class LedgerWriter: Sendable {
     private struct Request: Sendable {
         let command: WriteCommand
@@ -141,6 +143,8 @@ final class LedgerWriter: Sendable {
     private let options: LedgerOptions
     private let deriver: CommandDeriver
     private let headSequence: Atomic<UInt64>
+    /// How far the read model has committed the acknowledged writes.
+    let applied: AppliedSequence
     /// Runs the log's `fdatasync` while the writer thread does the SQLite work of the batch.
     private let syncer = HelperThread<SyncJob>(name: "agentledger-fsync")
     /// How the last fsync run by ``syncer`` ended.
@@ -159,11 +163,19 @@ final class LedgerWriter: Sendable {
         self.options = options
         self.deriver = CommandDeriver(maxItemBytes: options.maxItemBytes)
         self.headSequence = Atomic(log.lastSequence)
+        self.applied = AppliedSequence(log.lastSequence)
         self.publishedProfile = Mutex(options.profilesWriter ? WriterProfile() : nil)
     }
 
-    /// The sequence number of the last durable, applied event.
+    /// The sequence number of the last acknowledged event: durable, and applied to the read
+    /// model or about to be (see ``waitUntilApplied()``).
     var lastSequence: UInt64 { headSequence.load(ordering: .acquiring) }
+
+    /// Returns once the read model shows every write acknowledged so far; throws when a failed
+    /// commit left it behind them until the store is reopened.
+    func waitUntilApplied() async throws {
+        try await applied.wait(for: lastSequence)
+    }
 
     /// Commands queued and not yet taken into a group commit (for tests that must know two
     /// commands share one batch).
@@ -179,8 +191,9 @@ final class LedgerWriter: Sendable {
         thread.start()
     }
 
-    /// Queues `command` and returns once its batch is durable (per the durability option) and
-    /// applied to the read model. Cancelling the caller after this point does not undo the write.
+    /// Queues `command` and returns once its batch is durable (per the durability option); the
+    /// read model has applied it, or queries wait until it has. Cancelling the caller after
+    /// this point does not undo the write.
     func submit(_ command: WriteCommand) async throws -> WriteOutcome {
         try await withCheckedThrowingContinuation { continuation in
             let shouldWake: Bool
@@ -502,6 +515,7 @@ final class LedgerWriter: Sendable {
         var events: [LedgerEvent] = []
         var frameWritten = false
         var syncing = false
+        var acknowledged = false
         threadState.phaseClock?.start()
         do {
             for request in batch {
@@ -547,23 +561,45 @@ final class LedgerWriter: Sendable {
                     syncing = false
                     try finishSync()
                     threadState.phaseClock?.mark(.waitForSync)
+                    // Durable: the callers need not wait for the COMMIT, only readers do.
+                    acknowledged = true
+                    acknowledge(batch, outcomes: outcomes, committed: events)
                 }
                 threadState.phaseClock?.mark(.commit)
+                applied.publish(lastSequence)
             }
         } catch {
             if syncing {
                 // The log is the helper's until its fsync has returned.
                 _ = try? finishSync()
             }
-            abandon(batch, error: error, derived: events, frameWritten: frameWritten)
+            if acknowledged {
+                abandonAcknowledged(events, error: error)
+            } else {
+                abandon(batch, error: error, derived: events, frameWritten: frameWritten)
+            }
             return
         }
-        complete(batch, outcomes: outcomes, committed: events)
+        if events.isEmpty {
+            acknowledge(batch, outcomes: outcomes, committed: [])
+        }
     }
 
-    /// Ends a group commit whose events (`committed`, possibly none) are durable and applied:
-    /// publishes the new head and resumes every caller with its outcome.
+    /// Ends a group commit whose events (`committed`, possibly none) are durable and applied.
     private func complete(
+        _ batch: [Request],
+        outcomes: [Result<WriteOutcome, LedgerError>],
+        committed: [LedgerEvent]
+    ) {
+        if !committed.isEmpty {
+            applied.publish(threadState.log.lastSequence)
+        }
+        acknowledge(batch, outcomes: outcomes, committed: committed)
+    }
+
+    /// Publishes the new head of a group commit whose events (`committed`, possibly none) are
+    /// durable, and resumes every caller with its outcome.
+    private func acknowledge(
         _ batch: [Request],
         outcomes: [Result<WriteOutcome, LedgerError>],
         committed: [LedgerEvent]
@@ -611,6 +647,25 @@ final class LedgerWriter: Sendable {
         for request in batch {
             request.continuation.resume(throwing: failure)
         }
+    }
+
+    /// Ends a group commit whose callers were told their events are durable, and whose SQLite
+    /// COMMIT then failed (`error`): the frame stays in the log, which is what counts; the
+    /// store refuses writes, and queries that must see those events fail, until it is reopened
+    /// and the read model catches up from the log.
+    private func abandonAcknowledged(_ events: [LedgerEvent], error: any Error) {
+        let failure = Self.ledgerError(error, context: "committing \(events.count) acknowledged events")
+        threadState.forgetKeptState()
+        fail(with: failure)
+        applied.fail(
+            LedgerError(
+                .writerFailed,
+                "the read model could not apply acknowledged writes, which are safe in the log; reopen the store "
+                    + "to catch it up: "
+                    + failure.message,
+                underlying: failure
+            )
+        )
     }
 
     /// Starts the log's fdatasync on the helper thread; the log must not be touched until
