@@ -19,6 +19,8 @@ extension Ledger {
     /// when they agree).
     public func verifyReadModel() async throws -> [String] {
         try checkOpen()
+        // As every query: not while the read model lacks acknowledged writes.
+        try await writer?.waitUntilApplied()
         let directory = directory
         let options = options
         let model = readModel

@@ -220,7 +220,11 @@ public final class Ledger: Sendable {
     /// once the read model shows every write this ledger has acknowledged.
     func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         try checkOpen()
-        try await writer?.waitUntilApplied()
+        if let writer {
+            try await writer.waitUntilApplied()
+            // The wait may have outlasted a close.
+            try checkOpen()
+        }
         do {
             return try await readModel.pool.unsafeRead { db in
                 try db.inCachedTransaction(immediate: false) { try body(db) }

@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import GRDB
+import GRDBSQLite
 import Logging
 import Synchronization
 
@@ -19,10 +20,11 @@ import Synchronization
 /// helper thread, applies the events in one SQLite transaction meanwhile, and commits once the
 /// fsync has returned. Its callers resume as soon as the fsync has returned, before that COMMIT:
 /// their writes are durable, and a query of this ledger started after their resumption waits
-/// for the COMMIT (``AppliedSequence``), so a caller still reads its own writes. Any other
-/// command (pop, clear, branches, imports) goes the serial way: derive and apply in one
-/// transaction, write, fsync, commit, resume; it forgets the heads of the sessions it touched.
-/// Either way SQLite never gets ahead of the durable log.
+/// for the COMMIT (``AppliedSequence``), so a caller still reads its own writes. (Not when
+/// SQLite reports a deferred foreign key violation, which fails the COMMIT: then the callers
+/// wait for it, and get its error.) Any other command (pop, clear, branches, imports) goes the
+/// serial way: derive and apply in one transaction, write, fsync, commit, resume; it forgets
+/// the heads of the sessions it touched. Either way SQLite never gets ahead of the durable log.
 final class LedgerWriter: Sendable {
     private struct Request: Sendable {
         let command: WriteCommand
@@ -168,7 +170,7 @@ final class LedgerWriter: Sendable {
     }
 
     /// The sequence number of the last acknowledged event: durable, and applied to the read
-    /// model or about to be (see ``waitUntilApplied()``).
+    /// model or about to be, unless the COMMIT failed (see ``waitUntilApplied()``).
     var lastSequence: UInt64 { headSequence.load(ordering: .acquiring) }
 
     /// Returns once the read model shows every write acknowledged so far; throws when a failed
@@ -542,7 +544,7 @@ final class LedgerWriter: Sendable {
             }
             if !events.isEmpty {
                 threadState.phaseClock?.mark(.derive)
-                let lastSequence = firstSequence + UInt64(events.count) - 1
+                let batchLastSequence = firstSequence + UInt64(events.count) - 1
                 let payload = EventCodec.encode(events)
                 try log.append(firstSequence: firstSequence, eventCount: events.count, payload: payload)
                 frameWritten = true
@@ -556,17 +558,26 @@ final class LedgerWriter: Sendable {
                         try Projector.apply(event, in: context)
                     }
                     try context.flush()
-                    try Projector.setCheckpoint(lastSequence, db: db)
+                    try Projector.setCheckpoint(batchLastSequence, db: db)
                     threadState.phaseClock?.mark(.apply)
                     syncing = false
                     try finishSync()
                     threadState.phaseClock?.mark(.waitForSync)
-                    // Durable: the callers need not wait for the COMMIT, only readers do.
-                    acknowledged = true
-                    acknowledge(batch, outcomes: outcomes, committed: events)
+                    // Durable: the callers need not wait for the COMMIT, only readers do. Not
+                    // when the COMMIT is bound to fail on the rows themselves (a deferred foreign
+                    // key of an extra migration): replaying the event would fail the same way, so
+                    // the batch must fail and leave the log, as before the COMMIT.
+                    if !Self.hasDeferredViolations(db) {
+                        acknowledged = true
+                        acknowledge(batch, outcomes: outcomes, committed: events)
+                    }
                 }
                 threadState.phaseClock?.mark(.commit)
-                applied.publish(lastSequence)
+                applied.publish(batchLastSequence)
+                if !acknowledged {
+                    acknowledge(batch, outcomes: outcomes, committed: events)
+                }
+                threadState.phaseClock?.mark(.resume)
             }
         } catch {
             if syncing {
@@ -612,7 +623,8 @@ final class LedgerWriter: Sendable {
             }
             headSequence.store(threadState.log.lastSequence, ordering: .releasing)
             // Published before the callers resume, so a caller reading it sees its own commit;
-            // this commit's resume time goes into the next publication.
+            // this commit's resume time (and the COMMIT, for a batch acknowledged before it)
+            // goes into the next publication.
             if threadState.phaseClock != nil {
                 threadState.phaseClock?.count(events: committed.count)
                 let profile = threadState.phaseClock?.profile
@@ -666,6 +678,19 @@ final class LedgerWriter: Sendable {
                 underlying: failure
             )
         )
+    }
+
+    /// Whether the open transaction holds deferred foreign key violations, which make its
+    /// COMMIT fail (`SQLITE_DBSTATUS_DEFERRED_FKS`). The read model's own schema defers none;
+    /// an extra migration may.
+    private static func hasDeferredViolations(_ db: Database) -> Bool {
+        var current: Int32 = 0
+        var highest: Int32 = 0
+        guard sqlite3_db_status(db.sqliteConnection, SQLITE_DBSTATUS_DEFERRED_FKS, &current, &highest, 0) == SQLITE_OK
+        else {
+            return true
+        }
+        return current > 0
     }
 
     /// Starts the log's fdatasync on the helper thread; the log must not be touched until

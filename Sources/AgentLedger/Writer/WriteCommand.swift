@@ -39,7 +39,8 @@ enum WriteCommand: Sendable {
     }
 }
 
-/// What the writer answers once a command's batch is durable and applied.
+/// What the writer answers once a command's batch is durable (and applied, or being applied:
+/// see ``AppliedSequence``).
 enum WriteOutcome: Sendable {
     /// Nothing was written (an empty add, a pop of an empty branch, usage with no turn).
     case nothing

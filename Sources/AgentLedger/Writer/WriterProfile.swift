@@ -7,9 +7,10 @@
 /// above it is waiting (for the disk, or for a core). `agentledger bench --profile-writer`
 /// prints it.
 public struct WriterProfile: Sendable, Equatable {
-    /// A phase of a group commit, in the order of a batch of adds with fsync durability. Other
-    /// batches take the serial path: BEGIN, apply (deriving as they go), write, wait for the
-    /// sync, COMMIT, resume.
+    /// A phase of a group commit. A batch of adds with fsync durability goes derive, write,
+    /// BEGIN, apply, wait for the sync, resume (its callers), COMMIT, then resume again (the
+    /// readers waiting for the COMMIT). Other batches take the serial path: BEGIN, apply
+    /// (deriving as they go), write, wait for the sync, COMMIT, resume.
     public enum Phase: String, CaseIterable, Sendable {
         /// Deriving the batch's events from the sessions' heads kept in memory: batches of adds
         /// and usage records with fsync durability. Other batches derive inside ``apply``.
