@@ -95,6 +95,8 @@ final class LedgerWriter: Sendable {
         var indexingWhileIdle = false
         /// Times the group commits' phases when the options ask for it.
         var phaseClock: WriterPhaseClock?
+        /// Checkpoints the read model's WAL between group commits instead of in their COMMIT.
+        let walCheckpointer = WALCheckpointer()
 
         init(log: EventLog, profiling: Bool) {
             self.log = log
@@ -305,6 +307,7 @@ final class LedgerWriter: Sendable {
     // MARK: - The writer thread
 
     private func run() {
+        readModel.pool.writeWithoutTransaction { db in threadState.walCheckpointer.install(on: db) }
         while true {
             let (work, closing) = takeWork()
             switch work {
@@ -319,6 +322,7 @@ final class LedgerWriter: Sendable {
             case .batch:
                 break
             }
+            checkpointIfDue()
             if let closing {
                 finish(closing)
                 return
@@ -772,7 +776,22 @@ final class LedgerWriter: Sendable {
         }
     }
 
+    /// Checkpoints the read model's WAL once it has grown past the threshold (see
+    /// ``WALCheckpointer``). A failed checkpoint loses nothing: the WAL keeps the pages, and the
+    /// next one tries again.
+    private func checkpointIfDue() {
+        guard threadState.walCheckpointer.isDue else {
+            return
+        }
+        do {
+            try readModel.pool.writeWithoutTransaction { db in try threadState.walCheckpointer.checkpoint(db) }
+        } catch {
+            options.logger.warning("WAL checkpoint of the read model failed", metadata: ["error": "\(error)"])
+        }
+    }
+
     private func finish(_ continuation: CheckedContinuation<Void, Never>) {
+        readModel.pool.writeWithoutTransaction { db in threadState.walCheckpointer.uninstall(from: db) }
         syncer.stop()
         if threadState.unsyncedSince != nil {
             syncForInterval()
