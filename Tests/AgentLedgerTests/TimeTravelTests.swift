@@ -187,6 +187,35 @@ struct TimeTravelTests {
         }
     }
 
+    @Test(
+        "a read-only handle asked as of a sequence number the writer just acknowledged answers with it, every time"
+    )
+    func readOnlyReachesAcknowledged() async throws {
+        let store = try TemporaryStore(prefix: "time-travel-reaching")
+        defer { store.remove() }
+        // fsync: the writer acknowledges adds before their COMMIT, so another handle's read
+        // model can lag an acknowledged sequence number for a moment.
+        let writer = try await store.open(durability: .fsync)
+        let session = writer.session("s")
+        try await session.addItems([ItemFactory.user("first")])
+        let reader = try await Ledger.open(at: store.path, options: LedgerOptions(readOnly: true))
+        var misses: [String] = []
+        for call in 0..<300 {
+            let item = ItemFactory.user("call \(call)")
+            let sequence = try #require(try await session.append([item]))
+            let seen = try await reader.session("s").items(limit: 1, asOf: .sequence(sequence))
+            if seen != [item] {
+                misses.append("call \(call) as of \(sequence): \(seen)")
+            }
+        }
+        #expect(misses.isEmpty, "\(misses.count) of 300 reads missed the acknowledged item: \(misses.prefix(3))")
+        // Past the head: the current state, after the bounded wait.
+        let future = try await reader.session("s").items(limit: 1, asOf: .sequence(1_000_000))
+        #expect(future == [ItemFactory.user("call 299")])
+        try await reader.close()
+        try await writer.close()
+    }
+
     @Test("sequence 0 gives the empty state, with every branch read empty")
     func sequenceZeroIsEmpty() async throws {
         try await withLedger { ledger in

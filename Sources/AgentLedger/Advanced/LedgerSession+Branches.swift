@@ -2,7 +2,7 @@ extension LedgerSession {
     /// The current branch (`main` for a session that does not exist yet), now or at a past position.
     public func currentBranch(asOf: AsOf? = nil) async throws -> String {
         let sessionID = sessionID
-        return try await read(branch: nil) { db in
+        return try await read(branch: nil, asOf: asOf) { db in
             let position = try ReadModel.resolve(asOf, db: db)
             return try ReadModel.currentBranch(db, session: sessionID, at: position) ?? "main"
         }
@@ -56,7 +56,7 @@ extension LedgerSession {
     /// The session's branches in creation order, now or at a past position.
     public func listBranches(asOf: AsOf? = nil) async throws -> [BranchInfo] {
         let sessionID = sessionID
-        return try await read(branch: nil) { db in
+        return try await read(branch: nil, asOf: asOf) { db in
             try ReadModel.branches(db, session: sessionID, at: try ReadModel.resolve(asOf, db: db))
         }
     }

@@ -2,7 +2,7 @@ extension LedgerSession {
     /// The user turns of `branch` (default: the current one), in order.
     public func conversationTurns(branch: String? = nil, asOf: AsOf? = nil) async throws -> [ConversationTurn] {
         let sessionID = sessionID
-        return try await read(branch: branch) { db in
+        return try await read(branch: branch, asOf: asOf) { db in
             try ReadModel.userTurns(db, session: sessionID, branch: branch, at: try ReadModel.resolve(asOf, db: db))
         }
     }
@@ -17,7 +17,7 @@ extension LedgerSession {
         -> [ConversationTurn]
     {
         let sessionID = sessionID
-        return try await read(branch: branch) { db in
+        return try await read(branch: branch, asOf: asOf) { db in
             try ReadModel.userTurns(
                 db,
                 session: sessionID,
@@ -31,7 +31,7 @@ extension LedgerSession {
     /// Every turn's items as (type, tool name), in order; turn 0 holds items before the first user item.
     public func conversationByTurns(branch: String? = nil, asOf: AsOf? = nil) async throws -> [TurnItems] {
         let sessionID = sessionID
-        return try await read(branch: branch) { db in
+        return try await read(branch: branch, asOf: asOf) { db in
             try ReadModel.conversationByTurns(
                 db,
                 session: sessionID,
@@ -45,7 +45,7 @@ extension LedgerSession {
     /// `tool_search_output` in a turn without a `tool_search_call`.
     public func toolUsage(branch: String? = nil, asOf: AsOf? = nil) async throws -> [ToolUse] {
         let sessionID = sessionID
-        return try await read(branch: branch) { db in
+        return try await read(branch: branch, asOf: asOf) { db in
             try ReadModel.toolUsage(db, session: sessionID, branch: branch, at: try ReadModel.resolve(asOf, db: db))
         }
     }

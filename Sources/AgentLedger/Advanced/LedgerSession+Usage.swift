@@ -24,7 +24,7 @@ extension LedgerSession {
     /// was recorded.
     public func sessionUsage(branch: String? = nil, asOf: AsOf? = nil) async throws -> UsageTotals? {
         let sessionID = sessionID
-        return try await read(branch: branch) { db in
+        return try await read(branch: branch, asOf: asOf) { db in
             try ReadModel.usageTotals(db, session: sessionID, branch: branch, at: try ReadModel.resolve(asOf, db: db))
         }
     }
@@ -33,7 +33,7 @@ extension LedgerSession {
     /// `branch` (default: the current one).
     public func turnUsage(_ turn: Int? = nil, branch: String? = nil, asOf: AsOf? = nil) async throws -> [TurnUsage] {
         let sessionID = sessionID
-        return try await read(branch: branch) { db in
+        return try await read(branch: branch, asOf: asOf) { db in
             try ReadModel.turnUsage(
                 db,
                 session: sessionID,

@@ -201,6 +201,22 @@ public final class Ledger: Sendable {
         }
     }
 
+    /// Polls the read model's checkpoint until it reaches `sequence`, for at most
+    /// ``reachingTimeout`` (read-only handles, which have no writer to wait for).
+    private func waitForReadModel(toReach sequence: UInt64) async throws {
+        let deadline = ContinuousClock.now + Self.reachingTimeout
+        // A failing poll ends the wait: the query itself then reports the error.
+        while let checkpoint = try? await readModel.pool.unsafeRead({ db in try Projector.checkpoint(db) }),
+            checkpoint < sequence
+        {
+            guard ContinuousClock.now < deadline else {
+                return
+            }
+            try await Task.sleep(for: .microseconds(500))
+            try checkOpen()
+        }
+    }
+
     func checkOpen() throws {
         if closed.withLock({ $0 }) {
             throw LedgerError(.closed, "the ledger at \(directory) is closed")
@@ -216,14 +232,30 @@ public final class Ledger: Sendable {
         return try await writer.submit(command)
     }
 
+    /// How long a read-only handle waits for its read model to reach a sequence number a read
+    /// asks for (see ``read(reaching:_:)``).
+    static let reachingTimeout: Duration = .milliseconds(20)
+
     /// Runs a query on one of the read model's read-only connections, in one read transaction,
     /// once the read model shows every write this ledger has acknowledged.
-    func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+    ///
+    /// - Parameter sequence: a sequence number the query reads as of. A writer in another
+    ///   process acknowledges a write a moment before its read model shows it, and may have
+    ///   handed its sequence number over already: a read-only handle whose read model has not
+    ///   reached it waits up to ``reachingTimeout`` for it, so the same question gets the same
+    ///   answer later. A number past the log's head still reads the current state, after that
+    ///   wait.
+    func read<T: Sendable>(
+        reaching sequence: UInt64? = nil,
+        _ body: @escaping @Sendable (Database) throws -> T
+    ) async throws -> T {
         try checkOpen()
         if let writer {
             try await writer.waitUntilApplied()
             // The wait may have outlasted a close.
             try checkOpen()
+        } else if let sequence {
+            try await waitForReadModel(toReach: sequence)
         }
         do {
             return try await readModel.pool.unsafeRead { db in

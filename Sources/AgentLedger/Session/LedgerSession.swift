@@ -42,7 +42,7 @@ public struct LedgerSession: Session {
             return []
         }
         let sessionID = sessionID
-        return try await read(branch: branch) { db in
+        return try await read(branch: branch, asOf: asOf) { db in
             let position = try ReadModel.resolve(asOf, db: db)
             return try ReadModel.items(db, session: sessionID, branch: branch, limit: limit, asOf: position)
         }
@@ -85,14 +85,20 @@ public struct LedgerSession: Session {
 
     /// Runs a read-model query for this session, after checking the session id and the branch
     /// name the caller gave (a NUL in either could otherwise match another session's rows).
+    /// `asOf`: the position the query reads at, if it names a sequence number (see
+    /// ``Ledger/read(reaching:_:)``).
     func read<T: Sendable>(
         branch: String?,
+        asOf: AsOf? = nil,
         _ body: @escaping @Sendable (Database) throws -> T
     ) async throws -> T {
         try Validation.checkSessionID(sessionID)
         if let branch {
             try Validation.checkBranchName(branch)
         }
-        return try await ledger.read(body)
+        guard case .sequence(let sequence) = asOf else {
+            return try await ledger.read(body)
+        }
+        return try await ledger.read(reaching: sequence, body)
     }
 }
