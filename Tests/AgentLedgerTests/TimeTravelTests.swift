@@ -198,7 +198,11 @@ struct TimeTravelTests {
         let writer = try await store.open(durability: .fsync)
         let session = writer.session("s")
         try await session.addItems([ItemFactory.user("first")])
-        let reader = try await Ledger.open(at: store.path, options: LedgerOptions(readOnly: true))
+        // A wait far longer than a COMMIT takes even on a loaded machine: a miss is a bug.
+        let reader = try await Ledger.open(
+            at: store.path,
+            options: LedgerOptions(readOnly: true, readOnlyAsOfWait: .seconds(5))
+        )
         var misses: [String] = []
         for call in 0..<300 {
             let item = ItemFactory.user("call \(call)")
@@ -209,9 +213,14 @@ struct TimeTravelTests {
             }
         }
         #expect(misses.isEmpty, "\(misses.count) of 300 reads missed the acknowledged item: \(misses.prefix(3))")
-        // Past the head: the current state, after the bounded wait.
-        let future = try await reader.session("s").items(limit: 1, asOf: .sequence(1_000_000))
+        // Past the head: the current state, after the wait (the default, 20 ms).
+        let impatient = try await Ledger.open(at: store.path, options: LedgerOptions(readOnly: true))
+        let started = ContinuousClock.now
+        let future = try await impatient.session("s").items(limit: 1, asOf: .sequence(1_000_000))
+        let waited = ContinuousClock.now - started
         #expect(future == [ItemFactory.user("call 299")])
+        #expect(waited >= .milliseconds(20) && waited < .seconds(3), "\(waited)")
+        try await impatient.close()
         try await reader.close()
         try await writer.close()
     }

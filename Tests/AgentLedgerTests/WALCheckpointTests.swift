@@ -30,6 +30,13 @@ struct WALCheckpointTests {
         #expect(largest > 0)
         #expect(largest < 12 << 20, "the WAL grew to \(largest) bytes")
         #expect(try await session.items(limit: 1).first?.jsonBytes.count ?? 0 > 1_000)
+        // SQLite's automatic checkpoint is off on the writer connection (the hook replaced it).
+        let writer = try #require(ledger.writer)
+        let readModel = ledger.readModel
+        let automatic = try await writer.exclusive { _ in
+            try readModel.pool.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA wal_autocheckpoint") }
+        }
+        #expect(automatic == 0)
         try await ledger.close()
     }
 

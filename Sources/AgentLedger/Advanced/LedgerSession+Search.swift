@@ -9,7 +9,7 @@ extension LedgerSession {
         }
         let sessionID = sessionID
         try await ledger.catchUpSearchIndex()
-        return try await read(branch: branch) { db in
+        return try await read(branch: branch, asOf: nil) { db in
             try ReadModel.search(db, query: query, session: sessionID, branch: branch, limit: limit)
         }
     }

@@ -21,6 +21,7 @@ extension Ledger {
         try checkOpen()
         // As every query: not while the read model lacks acknowledged writes.
         try await writer?.waitUntilApplied()
+        try checkOpen()
         let directory = directory
         let options = options
         let model = readModel

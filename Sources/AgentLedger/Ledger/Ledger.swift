@@ -201,22 +201,6 @@ public final class Ledger: Sendable {
         }
     }
 
-    /// Polls the read model's checkpoint until it reaches `sequence`, for at most
-    /// ``reachingTimeout`` (read-only handles, which have no writer to wait for).
-    private func waitForReadModel(toReach sequence: UInt64) async throws {
-        let deadline = ContinuousClock.now + Self.reachingTimeout
-        // A failing poll ends the wait: the query itself then reports the error.
-        while let checkpoint = try? await readModel.pool.unsafeRead({ db in try Projector.checkpoint(db) }),
-            checkpoint < sequence
-        {
-            guard ContinuousClock.now < deadline else {
-                return
-            }
-            try await Task.sleep(for: .microseconds(500))
-            try checkOpen()
-        }
-    }
-
     func checkOpen() throws {
         if closed.withLock({ $0 }) {
             throw LedgerError(.closed, "the ledger at \(directory) is closed")
@@ -232,19 +216,13 @@ public final class Ledger: Sendable {
         return try await writer.submit(command)
     }
 
-    /// How long a read-only handle waits for its read model to reach a sequence number a read
-    /// asks for (see ``read(reaching:_:)``).
-    static let reachingTimeout: Duration = .milliseconds(20)
-
     /// Runs a query on one of the read model's read-only connections, in one read transaction,
     /// once the read model shows every write this ledger has acknowledged.
     ///
-    /// - Parameter sequence: a sequence number the query reads as of. A writer in another
-    ///   process acknowledges a write a moment before its read model shows it, and may have
-    ///   handed its sequence number over already: a read-only handle whose read model has not
-    ///   reached it waits up to ``reachingTimeout`` for it, so the same question gets the same
-    ///   answer later. A number past the log's head still reads the current state, after that
-    ///   wait.
+    /// - Parameter sequence: a sequence number the query reads as of. A read-only handle whose
+    ///   read model has not reached it (a writer in another process acknowledged it a moment
+    ///   ago) runs the query again until it has, for up to
+    ///   ``LedgerOptions/readOnlyAsOfWait``, then answers as it is.
     func read<T: Sendable>(
         reaching sequence: UInt64? = nil,
         _ body: @escaping @Sendable (Database) throws -> T
@@ -254,9 +232,26 @@ public final class Ledger: Sendable {
             try await writer.waitUntilApplied()
             // The wait may have outlasted a close.
             try checkOpen()
-        } else if let sequence {
-            try await waitForReadModel(toReach: sequence)
+        } else if let sequence, options.readOnlyAsOfWait > .zero {
+            let deadline = ContinuousClock.now + options.readOnlyAsOfWait
+            while ContinuousClock.now < deadline {
+                // Checked in the query's own transaction: no extra read when it has been reached.
+                let answer = try await query { db -> T? in
+                    try Projector.checkpoint(db) >= sequence ? body(db) : nil
+                }
+                if let answer {
+                    return answer
+                }
+                try await Task.sleep(for: .microseconds(500))
+                try checkOpen()
+            }
         }
+        return try await query(body)
+    }
+
+    /// Runs `body` in one read transaction on a read-only connection; SQLite's errors become
+    /// ``LedgerError/Code/sqlite``.
+    private func query<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         do {
             return try await readModel.pool.unsafeRead { db in
                 try db.inCachedTransaction(immediate: false) { try body(db) }

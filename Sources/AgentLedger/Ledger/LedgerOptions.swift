@@ -33,6 +33,11 @@ public struct LedgerOptions: Sendable {
     public var compressionDictionary: Bool
     /// How many read-only SQLite connections serve queries. Default 4.
     public var readerCount: Int
+    /// How long a read-only handle waits for its read model to reach a sequence number a read
+    /// asks for as of: a writer in another process acknowledges a write a moment before its read
+    /// model shows it, and may have handed its sequence number over already. Default 20 ms;
+    /// zero answers at once. A number past the log's head reads the current state after it.
+    public var readOnlyAsOfWait: Duration
     /// Time the phases of the writer's group commits (``Ledger/writerProfile()``). Default false.
     public var profilesWriter: Bool
     /// Where recovery, rebuilds and failures are reported.
@@ -58,6 +63,7 @@ public struct LedgerOptions: Sendable {
         compressionLevel: Int = 3,
         compressionDictionary: Bool = true,
         readerCount: Int = 4,
+        readOnlyAsOfWait: Duration = .milliseconds(20),
         profilesWriter: Bool = false,
         logger: Logger = Logger(label: "agentledger"),
         clock: @escaping @Sendable () -> Int64 = SystemClock.microsecondsSince1970,
@@ -74,6 +80,7 @@ public struct LedgerOptions: Sendable {
         self.compressionLevel = compressionLevel
         self.compressionDictionary = compressionDictionary
         self.readerCount = readerCount
+        self.readOnlyAsOfWait = readOnlyAsOfWait
         self.profilesWriter = profilesWriter
         self.logger = logger
         self.clock = clock

@@ -4,8 +4,9 @@ public import Foundation
 ///
 /// A position past the head reads the current state; a position before the store's first event
 /// (sequence 0, or a date before it) reads the empty state. A read-only handle asked for a
-/// sequence number its read model has not reached yet first waits up to 20 ms for it: a writer
-/// in another process acknowledges a write a moment before its read model shows it.
+/// sequence number its read model has not reached yet first waits for it, up to
+/// ``LedgerOptions/readOnlyAsOfWait``: a writer in another process acknowledges a write a
+/// moment before its read model shows it.
 public enum AsOf: Sendable, Hashable {
     /// The state right after the event with this sequence number.
     case sequence(UInt64)

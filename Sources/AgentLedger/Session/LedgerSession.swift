@@ -89,7 +89,7 @@ public struct LedgerSession: Session {
     /// ``Ledger/read(reaching:_:)``).
     func read<T: Sendable>(
         branch: String?,
-        asOf: AsOf? = nil,
+        asOf: AsOf?,
         _ body: @escaping @Sendable (Database) throws -> T
     ) async throws -> T {
         try Validation.checkSessionID(sessionID)
