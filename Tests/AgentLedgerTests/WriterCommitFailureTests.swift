@@ -1,0 +1,61 @@
+import AgentLedgerTestSupport
+import Foundation
+import GRDB
+import GRDBSQLite
+import Synchronization
+import Testing
+
+@testable import AgentLedger
+
+/// Whether the commit hook of ``WriterCommitFailureTests`` turns the writer's COMMITs into
+/// failures.
+private let failCommits = Atomic<Bool>(false)
+
+/// A batch of adds is acknowledged once its frame is durable, before its SQLite COMMIT. When
+/// that COMMIT then fails for a reason SQLite could not report earlier (a full disk, an I/O
+/// error; here a commit hook that refuses it), the write stays acknowledged and in the log.
+@Suite("Writer: a COMMIT that fails after the acknowledgement", .serialized)
+struct WriterCommitFailureTests {
+    @Test("the call succeeds, later writes and reads answer writerFailed, and the reopened store shows the write")
+    func commitFailsAfterAcknowledgement() async throws {
+        let store = try TemporaryStore(prefix: "commit-after-ack")
+        defer { store.remove() }
+        let ledger = try await store.open(durability: .fsync)
+        let session = ledger.session("s")
+        let first = [ItemFactory.user("committed")]
+        try await session.addItems(first)
+        let writer = try #require(ledger.writer)
+        let readModel = ledger.readModel
+        try await writer.exclusive { _ in
+            readModel.pool.writeWithoutTransaction { db in
+                _ = sqlite3_commit_hook(
+                    db.sqliteConnection,
+                    { _ in failCommits.load(ordering: .acquiring) ? 1 : 0 },
+                    nil
+                )
+            }
+        }
+        failCommits.store(true, ordering: .releasing)
+        defer { failCommits.store(false, ordering: .releasing) }
+
+        let second = [ItemFactory.user("acknowledged, then its COMMIT failed")]
+        let sequence = try await session.append(second)
+        #expect(sequence == 2)
+        let refused = await ReliabilityHelpers.error { try await session.addItems([ItemFactory.user("refused")]) }
+        #expect(refused?.code == .writerFailed, "\(String(describing: refused))")
+        let reading = await ReliabilityHelpers.error { _ = try await session.items() }
+        #expect(reading?.code == .writerFailed, "\(String(describing: reading))")
+        #expect(reading?.message.contains("reopen the store") == true, "\(String(describing: reading))")
+        let verifying = await ReliabilityHelpers.error { _ = try await ledger.verifyReadModel() }
+        #expect(verifying?.code == .writerFailed, "\(String(describing: verifying))")
+        failCommits.store(false, ordering: .releasing)
+        try await ledger.close()
+
+        let reopened = try await store.open(durability: .fsync)
+        #expect(try await reopened.session("s").items() == first + second)
+        #expect(try await reopened.headSequence() == 2)
+        #expect(try await reopened.verifyReadModel() == [])
+        try await reopened.session("s").addItems([ItemFactory.user("writable again")])
+        try await reopened.close()
+    }
+}
