@@ -40,6 +40,32 @@ struct WALCheckpointTests {
         try await ledger.close()
     }
 
+    @Test("after rebuildViews, whose copy the WAL hook does not see, the writer checkpoints the WAL")
+    func checkpointAfterRebuild() async throws {
+        let store = try TemporaryStore(prefix: "wal-rebuild")
+        defer { store.remove() }
+        let ledger = try await store.open()
+        let padding = String(repeating: "y", count: 1_000)
+        for call in 0..<50 {
+            try await ledger.session("s\(call % 5)").addItems(
+                (0..<20).map { ItemFactory.user("\(call) \($0) \(padding)") }
+            )
+        }
+        try await ledger.rebuildViews()
+        // The next exclusive task runs once the writer is done with what followed the rebuild.
+        let writer = try #require(ledger.writer)
+        try await writer.exclusive { _ in }
+        // The WAL-index header (sqlite.org/walformat.html): mxFrame at byte 16, the checkpoint
+        // information's nBackfill at byte 96, both native-endian.
+        let shm = try Data(contentsOf: URL(fileURLWithPath: store.path + "/views.sqlite-shm"))
+        let frames = shm.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 16, as: UInt32.self) }
+        let backfilled = shm.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 96, as: UInt32.self) }
+        // The backup wrote every page of the model (about 1 MB) to the WAL.
+        #expect(frames > 100, "\(frames) frames in the WAL")
+        #expect(backfilled == frames, "\(backfilled) of \(frames) WAL frames copied into the database")
+        try await ledger.close()
+    }
+
     private static func walBytes(_ store: String) throws -> UInt64 {
         let attributes = try FileManager.default.attributesOfItem(atPath: store + "/views.sqlite-wal")
         return (attributes[.size] as? NSNumber)?.uint64Value ?? 0

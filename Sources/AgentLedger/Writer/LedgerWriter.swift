@@ -316,6 +316,9 @@ final class LedgerWriter: Sendable {
             case .exclusive(let task):
                 threadState.forgetKeptState()
                 task(threadState.log)
+                // A rebuild copies the new model in with the backup API, which the WAL hook
+                // does not see.
+                threadState.walCheckpointer.markDue()
             case .indexStep:
                 threadState.commitsSinceIndexing = 0
                 indexForSearch(limit: Self.indexRowsPerIdleStep)

@@ -20,6 +20,12 @@ final class WALCheckpointer: @unchecked Sendable {  // confined to the writer th
     /// Whether the WAL has grown past ``pageThreshold`` since the last checkpoint.
     var isDue: Bool { pages >= Self.pageThreshold }
 
+    /// Makes the next check due whatever the hook counted: after writes the hook does not see,
+    /// such as the backup API's copy of a rebuilt read model.
+    func markDue() {
+        pages = Self.pageThreshold
+    }
+
     /// Installs the hook on `db`, the read model's writer connection; it replaces SQLite's
     /// automatic checkpoint there. Call ``uninstall(from:)`` before this object goes away.
     func install(on db: Database) {
@@ -42,33 +48,14 @@ final class WALCheckpointer: @unchecked Sendable {  // confined to the writer th
 
     /// Copies the WAL into the database as far as no reader still needs it (a passive
     /// checkpoint, as the automatic one); throws SQLite's error.
-    ///
-    /// When everything was copied, the next write starts the WAL over and fsyncs its new header.
-    /// A one-row write that changes nothing does that here, so that it does not fall into the
-    /// next group commit's COMMIT, which readers may be waiting for.
     func checkpoint(_ db: Database) throws {
         pages = 0
-        var walFrames: Int32 = 0
-        var copiedFrames: Int32 = 0
-        let code = sqlite3_wal_checkpoint_v2(
-            db.sqliteConnection,
-            nil,
-            SQLITE_CHECKPOINT_PASSIVE,
-            &walFrames,
-            &copiedFrames
-        )
+        let code = sqlite3_wal_checkpoint_v2(db.sqliteConnection, nil, SQLITE_CHECKPOINT_PASSIVE, nil, nil)
         guard code == SQLITE_OK || code == SQLITE_BUSY else {
             throw DatabaseError(
                 resultCode: ResultCode(rawValue: code),
                 message: String(cString: sqlite3_errmsg(db.sqliteConnection))
             )
         }
-        if code == SQLITE_OK, walFrames > 0, copiedFrames == walFrames {
-            try db.execute(sql: "UPDATE ledger_meta SET value = value WHERE key = 'last_applied_seq'")
-            restarts += 1
-        }
     }
-
-    /// Checkpoints after which the WAL was started over between group commits (for tests).
-    private(set) var restarts = 0
 }
