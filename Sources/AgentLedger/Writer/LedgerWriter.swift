@@ -580,11 +580,6 @@ final class LedgerWriter: Sendable {
                     }
                 }
                 threadState.phaseClock?.mark(.commit)
-                applied.publish(batchLastSequence)
-                if !acknowledged {
-                    acknowledge(batch, outcomes: outcomes, committed: events)
-                }
-                threadState.phaseClock?.mark(.resume)
             }
         } catch {
             if syncing {
@@ -598,8 +593,12 @@ final class LedgerWriter: Sendable {
             }
             return
         }
-        if events.isEmpty {
-            acknowledge(batch, outcomes: outcomes, committed: [])
+        if acknowledged {
+            // Its callers have their answers: only the readers wait.
+            applied.publish(threadState.log.lastSequence)
+            threadState.phaseClock?.mark(.resume)
+        } else {
+            complete(batch, outcomes: outcomes, committed: events)
         }
     }
 
