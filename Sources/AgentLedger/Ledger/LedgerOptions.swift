@@ -38,6 +38,13 @@ public struct LedgerOptions: Sendable {
     /// model shows it, and may have handed its sequence number over already. Default 20 ms;
     /// zero answers at once. A number past the log's head reads the current state after it.
     public var readOnlyAsOfWait: Duration
+    /// How long the writer keeps the read model's transaction open, after acknowledging a
+    /// lone caller's adds (one call in the group commit), for that caller's next add or usage
+    /// record, so that an agent awaiting each add pays for one SQLite COMMIT every few calls
+    /// instead of every call. A query of this ledger commits it at once; readers in other
+    /// processes see a write up to about ``transactionOpenLimit`` (2 ms) later than without it.
+    /// Default 150 µs; zero commits after every group commit.
+    public var commitCoalescingWait: Duration
     /// Time the phases of the writer's group commits (``Ledger/writerProfile()``). Default false.
     public var profilesWriter: Bool
     /// Where recovery, rebuilds and failures are reported.
@@ -50,6 +57,9 @@ public struct LedgerOptions: Sendable {
     /// Extra read-model migrations applied after the embedded ones (name, SQL). Changing this
     /// list changes the schema version, so the next open rebuilds the read model from the log.
     public var extraMigrations: [(name: String, sql: String)]
+    /// The longest the writer keeps one read-model transaction open to take more calls (see
+    /// ``commitCoalescingWait``). Tests lengthen it.
+    var transactionOpenLimit: Duration = .milliseconds(2)
 
     /// Creates options; every parameter has the production default.
     public init(
@@ -64,6 +74,7 @@ public struct LedgerOptions: Sendable {
         compressionDictionary: Bool = true,
         readerCount: Int = 4,
         readOnlyAsOfWait: Duration = .milliseconds(20),
+        commitCoalescingWait: Duration = .microseconds(150),
         profilesWriter: Bool = false,
         logger: Logger = Logger(label: "agentledger"),
         clock: @escaping @Sendable () -> Int64 = SystemClock.microsecondsSince1970,
@@ -81,6 +92,7 @@ public struct LedgerOptions: Sendable {
         self.compressionDictionary = compressionDictionary
         self.readerCount = readerCount
         self.readOnlyAsOfWait = readOnlyAsOfWait
+        self.commitCoalescingWait = commitCoalescingWait
         self.profilesWriter = profilesWriter
         self.logger = logger
         self.clock = clock

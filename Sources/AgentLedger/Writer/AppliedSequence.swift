@@ -22,6 +22,8 @@ final class AppliedSequence: Sendable {
 
     /// The last applied sequence number, read without the lock on the fast path.
     private let applied: Atomic<UInt64>
+    /// Whether a reader waits, read without the lock by the writer deciding when to commit.
+    private let waiting = Atomic<Bool>(false)
     private let state: Mutex<State>
 
     /// Starts at `sequence`: what the read model holds when the writer starts.
@@ -32,6 +34,9 @@ final class AppliedSequence: Sendable {
 
     /// The last sequence number committed to the read model.
     var value: UInt64 { applied.load(ordering: .acquiring) }
+
+    /// Whether a reader waits for a sequence number not yet published.
+    var hasWaiters: Bool { waiting.load(ordering: .acquiring) }
 
     /// Returns once the read model has applied `sequence`; throws the failure that stopped it
     /// short of it.
@@ -48,6 +53,7 @@ final class AppliedSequence: Sendable {
                     return .failure(failure)
                 }
                 state.waiters.append(Waiter(sequence: sequence, continuation: continuation))
+                waiting.store(true, ordering: .releasing)
                 return nil
             }
             if let outcome {
@@ -67,6 +73,7 @@ final class AppliedSequence: Sendable {
             }
             let ready = state.waiters.filter { $0.sequence <= sequence }
             state.waiters.removeAll { $0.sequence <= sequence }
+            waiting.store(!state.waiters.isEmpty, ordering: .releasing)
             return ready
         }
         for waiter in ready {
@@ -77,12 +84,13 @@ final class AppliedSequence: Sendable {
     /// Records that the read model will not apply acknowledged writes until the store is
     /// reopened: every reader waiting, or coming to wait, for them gets `error`.
     func fail(_ error: LedgerError) {
-        let waiting = state.withLock { state -> [Waiter] in
+        let failed = state.withLock { state -> [Waiter] in
             state.failure = error
+            waiting.store(false, ordering: .releasing)
             defer { state.waiters = [] }
             return state.waiters
         }
-        for waiter in waiting {
+        for waiter in failed {
             waiter.continuation.resume(throwing: error)
         }
     }

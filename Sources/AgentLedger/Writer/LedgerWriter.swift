@@ -22,7 +22,10 @@ import Synchronization
 /// their writes are durable, and a query of this ledger started after their resumption waits
 /// for the COMMIT (``AppliedSequence``), so a caller still reads its own writes. (Not when
 /// SQLite reports a deferred foreign key violation, which fails the COMMIT: then the callers
-/// wait for it, and get its error.) Any other command (pop, clear, branches, imports) goes the
+/// wait for it, and get its error.) After a batch of one call (an agent awaiting each add),
+/// the transaction stays open briefly for that caller's next add, which gets its own frame,
+/// fsync and acknowledgement, and shares the COMMIT (``LedgerOptions/commitCoalescingWait``).
+/// A batch of a few rows runs its fsync on the writer thread itself. Any other command (pop, clear, branches, imports) goes the
 /// serial way: derive and apply in one transaction, write, fsync, commit, resume; it forgets
 /// the heads of the sessions it touched. Either way SQLite never gets ahead of the durable log.
 final class LedgerWriter: Sendable {
@@ -44,6 +47,13 @@ final class LedgerWriter: Sendable {
         /// Nothing is queued: index a chunk of new items for full-text search.
         case indexStep
     }
+
+    /// The largest batch, in item rows and usage records, whose fsync the writer thread runs
+    /// itself after applying it: handing a short fsync to the helper thread and back costs two
+    /// thread wake-ups, more than the SQLite work it would overlap.
+    static let inlineSyncMaxRows = 4
+    /// The most batches one SQLite transaction of the writer takes.
+    static let batchesPerTransaction = 64
 
     /// Rows indexed per idle step: bounds how long a new command can wait behind indexing.
     static let indexRowsPerIdleStep = 2000
@@ -72,6 +82,27 @@ final class LedgerWriter: Sendable {
         mutating func takeSleeping() -> Bool {
             defer { sleeping = false }
             return sleeping
+        }
+
+        /// Takes the oldest requests, up to one group commit's worth (at least one, however
+        /// large) and only as long as `accepts` holds for each; empty when it fails for the first.
+        mutating func takeBatch(
+            maxEvents: Int,
+            maxBytes: Int,
+            accepting accepts: (WriteCommand) -> Bool = { _ in true }
+        ) -> [Request] {
+            var count = 0
+            var bytes = 0
+            for request in requests {
+                let size = request.command.byteCount
+                if !accepts(request.command) || (count > 0 && (count >= maxEvents || bytes + size > maxBytes)) {
+                    break
+                }
+                count += 1
+                bytes += size
+            }
+            defer { requests.removeFirst(count) }
+            return Array(requests.prefix(count))
         }
     }
 
@@ -348,20 +379,10 @@ final class LedgerWriter: Sendable {
                     return (.exclusive(queue.exclusive.removeFirst()), nil)
                 }
                 if !queue.requests.isEmpty {
-                    var count = 0
-                    var bytes = 0
-                    for request in queue.requests {
-                        let size = request.command.byteCount
-                        if count > 0
-                            && (count >= options.groupCommitMaxEvents || bytes + size > options.groupCommitMaxBytes)
-                        {
-                            break
-                        }
-                        count += 1
-                        bytes += size
-                    }
-                    let batch = Array(queue.requests.prefix(count))
-                    queue.requests.removeFirst(count)
+                    let batch = queue.takeBatch(
+                        maxEvents: options.groupCommitMaxEvents,
+                        maxBytes: options.groupCommitMaxBytes
+                    )
                     return (.batch(batch), nil)
                 }
                 if case .closing(let continuation) = queue.lifecycle {
@@ -509,97 +530,240 @@ final class LedgerWriter: Sendable {
         complete(batch, outcomes: outcomes, committed: events)
     }
 
-    /// The group commit of adds and usage records: derive from the in-memory session heads,
-    /// write the frame, and apply it to SQLite while the helper thread fsyncs; commit once the
-    /// fsync has returned.
-    private func commitOverlapped(_ batch: [Request]) {
-        let log = threadState.log
+    /// A batch of adds and usage records on its way through ``commitOverlapped(_:)``.
+    private struct OverlappedBatch {
+        let requests: [Request]
+        var outcomes: [Result<WriteOutcome, LedgerError>] = []
+        var events: [LedgerEvent] = []
+        /// Its frame is in the log.
+        var frameWritten = false
+        /// Its fsync runs on the helper thread and has not been waited for.
+        var syncing = false
+        /// Its callers have their answers.
+        var acknowledged = false
+
+        init(_ requests: [Request]) {
+            self.requests = requests
+            outcomes.reserveCapacity(requests.count)
+        }
+    }
+
+    /// The group commits of adds and usage records: derive from the in-memory session heads,
+    /// write the frame, and apply it to SQLite while the fsync runs; acknowledge once the fsync
+    /// has returned. The same SQLite transaction then takes the next batch of adds if one comes
+    /// soon enough (``takeFollowingBatch(openedAt:batches:)``), so that an agent awaiting each
+    /// add pays for one COMMIT every few calls instead of every call. It commits as soon as a
+    /// query of this ledger waits for it.
+    private func commitOverlapped(_ requests: [Request]) {
         if threadState.heads.count > Self.sessionHeadLimit {
             threadState.heads = [:]
         }
-        let firstSequence = log.lastSequence + 1
-        let timestamp = nextTimestamp()
-        var outcomes: [Result<WriteOutcome, LedgerError>] = []
-        outcomes.reserveCapacity(batch.count)
-        var events: [LedgerEvent] = []
-        var frameWritten = false
-        var syncing = false
-        var acknowledged = false
+        var batch = OverlappedBatch(requests)
+        // The events of this transaction's earlier batches, all acknowledged.
+        var acknowledged: [LedgerEvent] = []
+        // Why the current batch failed after earlier ones were acknowledged: its rows are rolled
+        // back to its savepoint, and theirs committed.
+        var failedAlone: (any Error)?
         threadState.phaseClock?.start()
         do {
-            for request in batch {
-                do {
-                    let session = request.command.sessionID
-                    // By bytes: two spellings of one text ("café" composed and decomposed) are
-                    // equal Strings but two sessions, as in the read model.
-                    let key = Array(session.utf8)
-                    var head = try threadState.heads[key] ?? committedHead(of: session)
-                    let (event, outcome) = try deriver.deriveAhead(
-                        request.command,
-                        sequence: firstSequence + UInt64(events.count),
-                        timestamp: timestamp,
-                        head: &head
-                    )
-                    if let event {
-                        threadState.heads[key] = head
-                        events.append(event)
-                    }
-                    outcomes.append(.success(outcome))
-                } catch let rejection as CommandDeriver.Rejection {
-                    outcomes.append(.failure(rejection.error))
+            try readModel.pool.writeWithoutTransaction { db in
+                try deriveAhead(&batch, db: db)
+                guard !batch.events.isEmpty else {
+                    return
                 }
-            }
-            if !events.isEmpty {
-                threadState.phaseClock?.mark(.derive)
-                let batchLastSequence = firstSequence + UInt64(events.count) - 1
-                let payload = EventCodec.encode(events)
-                try log.append(firstSequence: firstSequence, eventCount: events.count, payload: payload)
-                frameWritten = true
-                startSync()
-                syncing = true
-                threadState.phaseClock?.mark(.write)
-                try inImmediateTransaction { db in
+                try writeFrame(of: &batch)
+                let openedAt = ContinuousClock.now
+                try db.inCachedTransaction(immediate: true) {
                     threadState.phaseClock?.mark(.begin)
-                    let context = try threadState.projection(db)
-                    for event in events {
-                        try Projector.apply(event, in: context)
-                    }
-                    try context.flush()
-                    try Projector.setCheckpoint(batchLastSequence, db: db)
-                    threadState.phaseClock?.mark(.apply)
-                    syncing = false
-                    try finishSync()
-                    threadState.phaseClock?.mark(.waitForSync)
-                    // Durable: the callers need not wait for the COMMIT, only readers do. Not
-                    // when the COMMIT is bound to fail on the rows themselves (a deferred foreign
-                    // key of an extra migration): replaying the event would fail the same way, so
-                    // the batch must fail and leave the log, as before the COMMIT.
-                    if !Self.hasDeferredViolations(db) {
-                        acknowledged = true
-                        acknowledge(batch, outcomes: outcomes, committed: events)
+                    try applyAndAcknowledge(&batch, db: db)
+                    var batches = 1
+                    while batch.acknowledged, batch.requests.count == 1,
+                        let next = takeFollowingBatch(openedAt: openedAt, batches: batches)
+                    {
+                        acknowledged += batch.events
+                        batches += 1
+                        batch = OverlappedBatch(next)
+                        threadState.phaseClock?.start()
+                        do {
+                            try db.cachedStatement(sql: "SAVEPOINT following_batch").execute()
+                            try commitFollowing(&batch, db: db)
+                            try db.cachedStatement(sql: "RELEASE following_batch").execute()
+                        } catch {
+                            if batch.syncing {
+                                // The log is the helper's until its fsync has returned.
+                                batch.syncing = false
+                                _ = try? finishSync()
+                            }
+                            // When even this fails, the whole transaction rolls back (below).
+                            try db.cachedStatement(sql: "ROLLBACK TO following_batch").execute()
+                            try db.cachedStatement(sql: "RELEASE following_batch").execute()
+                            failedAlone = error
+                            break
+                        }
                     }
                 }
                 threadState.phaseClock?.mark(.commit)
             }
         } catch {
-            if syncing {
+            if batch.syncing {
                 // The log is the helper's until its fsync has returned.
                 _ = try? finishSync()
             }
-            if acknowledged {
-                abandonAcknowledged(events, error: error)
+            if batch.acknowledged {
+                acknowledged += batch.events
             } else {
-                abandon(batch, error: error, derived: events, frameWritten: frameWritten)
+                abandon(batch.requests, error: error, derived: batch.events, frameWritten: batch.frameWritten)
+            }
+            if !acknowledged.isEmpty {
+                abandonAcknowledged(acknowledged, error: error)
             }
             return
         }
-        if acknowledged {
+        if let failedAlone, let last = acknowledged.last {
+            applied.publish(last.sequence)
+            abandon(batch.requests, error: failedAlone, derived: batch.events, frameWritten: batch.frameWritten)
+        } else if batch.acknowledged {
             // Its callers have their answers: only the readers wait.
             applied.publish(threadState.log.lastSequence)
             threadState.phaseClock?.mark(.resume)
         } else {
-            complete(batch, outcomes: outcomes, committed: events)
+            complete(batch.requests, outcomes: batch.outcomes, committed: batch.events)
         }
+    }
+
+    /// Derives, writes, applies and acknowledges a batch that joins an open transaction after
+    /// others were acknowledged in it; throws, for the caller to roll back to the batch's
+    /// savepoint, when any step fails or the COMMIT would fail on its rows.
+    private func commitFollowing(_ batch: inout OverlappedBatch, db: Database) throws {
+        try deriveAhead(&batch, db: db)
+        guard !batch.events.isEmpty else {
+            acknowledge(batch.requests, outcomes: batch.outcomes, committed: [])
+            batch.acknowledged = true
+            return
+        }
+        try writeFrame(of: &batch)
+        try applyAndAcknowledge(&batch, db: db)
+        guard batch.acknowledged else {
+            throw LedgerError(
+                .sqlite,
+                "a deferred foreign key constraint of the read model failed for \(batch.events.count) events"
+            )
+        }
+    }
+
+    /// Derives the events of `batch` from the sessions' heads, read from `db` (the writer
+    /// connection, possibly inside this transaction) for a session the writer does not keep.
+    private func deriveAhead(_ batch: inout OverlappedBatch, db: Database) throws {
+        let firstSequence = threadState.log.lastSequence + 1
+        let timestamp = nextTimestamp()
+        for request in batch.requests {
+            do {
+                let session = request.command.sessionID
+                // By bytes: two spellings of one text ("café" composed and decomposed) are
+                // equal Strings but two sessions, as in the read model.
+                let key = Array(session.utf8)
+                var head = try threadState.heads[key] ?? committedHead(of: session, db: db)
+                let (event, outcome) = try deriver.deriveAhead(
+                    request.command,
+                    sequence: firstSequence + UInt64(batch.events.count),
+                    timestamp: timestamp,
+                    head: &head
+                )
+                if let event {
+                    threadState.heads[key] = head
+                    batch.events.append(event)
+                }
+                batch.outcomes.append(.success(outcome))
+            } catch let rejection as CommandDeriver.Rejection {
+                batch.outcomes.append(.failure(rejection.error))
+            }
+        }
+        threadState.phaseClock?.mark(.derive)
+    }
+
+    /// Appends the frame of `batch` to the log and, unless the batch is small enough to fsync
+    /// inline (``inlineSyncMaxRows``), starts its fsync on the helper thread.
+    private func writeFrame(of batch: inout OverlappedBatch) throws {
+        let log = threadState.log
+        let payload = EventCodec.encode(batch.events)
+        try log.append(firstSequence: log.lastSequence + 1, eventCount: batch.events.count, payload: payload)
+        batch.frameWritten = true
+        let rows = batch.events.reduce(0) { rows, event in
+            if case .itemsAdded(let items) = event.payload {
+                return rows + items.count
+            }
+            return rows + 1
+        }
+        if rows > Self.inlineSyncMaxRows {
+            startSync()
+            batch.syncing = true
+        }
+        threadState.phaseClock?.mark(.write)
+    }
+
+    /// Applies the events of `batch`, whose frame is written, in the open transaction; waits
+    /// for its fsync (or runs it); and acknowledges its callers, unless the COMMIT is bound to
+    /// fail on the rows themselves.
+    private func applyAndAcknowledge(_ batch: inout OverlappedBatch, db: Database) throws {
+        let context = try threadState.projection(db)
+        for event in batch.events {
+            try Projector.apply(event, in: context)
+        }
+        try context.flush()
+        try Projector.setCheckpoint(threadState.log.lastSequence, db: db)
+        threadState.phaseClock?.mark(.apply)
+        if batch.syncing {
+            batch.syncing = false
+            try finishSync()
+        } else {
+            try threadState.log.sync()
+        }
+        threadState.phaseClock?.mark(.waitForSync)
+        // Durable: the callers need not wait for the COMMIT, only readers do. Not when the
+        // COMMIT is bound to fail on the rows themselves (a deferred foreign key of an extra
+        // migration): replaying the event would fail the same way, so the batch must fail and
+        // leave the log, as before the COMMIT.
+        if !Self.hasDeferredViolations(db) {
+            batch.acknowledged = true
+            acknowledge(batch.requests, outcomes: batch.outcomes, committed: batch.events)
+        }
+    }
+
+    /// The next batch of adds and usage records for the open transaction, if one is queued
+    /// within ``LedgerOptions/commitCoalescingWait`` and nothing needs the COMMIT first: a
+    /// query of this ledger waiting for it, another kind of command, an exclusive task,
+    /// closing, or the transaction's limits (``batchesPerTransaction``,
+    /// ``LedgerOptions/transactionOpenLimit``, which bound how late readers in other processes
+    /// see a write).
+    private func takeFollowingBatch(openedAt: ContinuousClock.Instant, batches: Int) -> [Request]? {
+        guard options.commitCoalescingWait > .zero, batches < Self.batchesPerTransaction else {
+            return nil
+        }
+        let giveUpAt = min(ContinuousClock.now + options.commitCoalescingWait, openedAt + options.transactionOpenLimit)
+        while !applied.hasWaiters {
+            // nil: nothing queued yet; empty: commit first.
+            let taken: [Request]? = queue.withLock { queue in
+                guard queue.exclusive.isEmpty, case .running = queue.lifecycle, queue.failure == nil else {
+                    return []
+                }
+                if queue.requests.isEmpty {
+                    return nil
+                }
+                return queue.takeBatch(
+                    maxEvents: options.groupCommitMaxEvents,
+                    maxBytes: options.groupCommitMaxBytes,
+                    accepting: CommandDeriver.canDeriveAhead
+                )
+            }
+            if let taken {
+                return taken.isEmpty ? nil : taken
+            }
+            if ContinuousClock.now >= giveUpAt {
+                return nil
+            }
+            sched_yield()
+        }
+        return nil
     }
 
     /// Ends a group commit whose events (`committed`, possibly none) are durable and applied.
@@ -722,21 +886,20 @@ final class LedgerWriter: Sendable {
         try syncOutcome.withLock { $0 }.get()
     }
 
-    /// The head of a session as the read model has it; nil when the session does not exist.
-    private func committedHead(of session: String) throws -> CommandDeriver.SessionHead? {
-        try readModel.pool.writeWithoutTransaction { db in
-            let row = try Row.fetchOne(
-                db.cachedStatement(
-                    sql: """
-                        SELECT session.current_branch, branch.turn_count FROM session
-                        JOIN branch ON branch.session = session.id AND branch.name = session.current_branch
-                        WHERE session.id = ?
-                        """
-                ),
-                arguments: [session]
-            )
-            return row.map { CommandDeriver.SessionHead(branch: $0[0], turns: $0[1]) }
-        }
+    /// The head of a session as the read model has it on the writer connection `db`; nil
+    /// when the session does not exist.
+    private func committedHead(of session: String, db: Database) throws -> CommandDeriver.SessionHead? {
+        let row = try Row.fetchOne(
+            db.cachedStatement(
+                sql: """
+                    SELECT session.current_branch, branch.turn_count FROM session
+                    JOIN branch ON branch.session = session.id AND branch.name = session.current_branch
+                    WHERE session.id = ?
+                    """
+            ),
+            arguments: [session]
+        )
+        return row.map { CommandDeriver.SessionHead(branch: $0[0], turns: $0[1]) }
     }
 
     /// Runs `body` in an immediate transaction on the read model's writer connection; commits

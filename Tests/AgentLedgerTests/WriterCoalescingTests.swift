@@ -1,0 +1,150 @@
+import AgentLedgerTestSupport
+import Foundation
+import GRDB
+import Synchronization
+import Testing
+
+@testable import AgentLedger
+
+/// The continuation of ``WriterCoalescingTests/within(seconds:_:)``, resumed by whichever
+/// comes first: the body or the timeout.
+private final class Pending<T: Sendable>: Sendable {
+    let continuation: Mutex<CheckedContinuation<T?, any Error>?>
+
+    init(_ continuation: CheckedContinuation<T?, any Error>) {
+        self.continuation = Mutex(continuation)
+    }
+
+    /// Resumes the continuation unless it has been resumed already.
+    func resume(with result: Result<T?, any Error>) {
+        continuation.withLock { $0.take() }?.resume(with: result)
+    }
+}
+
+/// After acknowledging a lone caller's adds, the writer keeps the read model's transaction open
+/// for that caller's next add (``LedgerOptions/commitCoalescingWait``). These tests make the
+/// wait and the transaction's limit 10 minutes, so that only what must end the transaction (a
+/// query of the ledger, another kind of command, a failure) ends it within a test.
+@Suite("Writer: one read-model transaction for a lone caller's consecutive adds", .serialized)
+struct WriterCoalescingTests {
+    static func open(
+        _ store: TemporaryStore,
+        extraMigrations: [(name: String, sql: String)] = []
+    ) async throws -> Ledger {
+        try await store.open(durability: .fsync) { options in
+            options.commitCoalescingWait = .seconds(600)
+            options.transactionOpenLimit = .seconds(600)
+            options.extraMigrations = extraMigrations
+        }
+    }
+
+    /// What `body` returns, or nil when it has not returned within `seconds` (it is left
+    /// running): a writer that never ends its transaction fails the test instead of hanging it.
+    static func within<T: Sendable>(
+        seconds: Int,
+        _ body: @escaping @Sendable () async throws -> T
+    ) async throws -> T? {
+        return try await withCheckedThrowingContinuation { continuation in
+            let pending = Pending(continuation)
+            Task {
+                do {
+                    pending.resume(with: .success(try await body()))
+                } catch {
+                    pending.resume(with: .failure(error))
+                }
+            }
+            Task {
+                try? await Task.sleep(for: .seconds(seconds))
+                pending.resume(with: .success(nil))
+            }
+        }
+    }
+
+    /// Item rows committed to the read model, as another connection sees them.
+    static func committedItemCount(_ store: TemporaryStore) throws -> Int {
+        var configuration = Configuration()
+        configuration.readonly = true
+        let queue = try DatabaseQueue(path: store.path + "/views.sqlite", configuration: configuration)
+        return try queue.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM item") ?? -1 }
+    }
+
+    @Test(
+        "ten awaited adds share one transaction that other connections do not see yet, and a query commits it at once",
+        .timeLimit(.minutes(1))
+    )
+    func addsShareATransactionUntilAQuery() async throws {
+        let store = try TemporaryStore(prefix: "coalescing")
+        defer { store.remove() }
+        let ledger = try await Self.open(store)
+        let session = ledger.session("s")
+        let items = (1...10).map { ItemFactory.user("message \($0)") }
+        for item in items {
+            try await session.addItems([item])
+        }
+        #expect(try Self.committedItemCount(store) == 0, "the ten adds are acknowledged and still uncommitted")
+        // Against a 10-minute wait, the query must end the transaction itself.
+        let read = try await Self.within(seconds: 60) { try await session.items() }
+        #expect(read == items, "the query waited for the coalescing wait instead of committing the transaction")
+        #expect(try Self.committedItemCount(store) == items.count)
+        try await ledger.close()
+    }
+
+    @Test(
+        "one caller's adds and usage records, pops, branches and switches, each awaited, end as the model says",
+        .timeLimit(.minutes(1))
+    )
+    func mixedCommandsMatchTheModel() async throws {
+        let store = try TemporaryStore(prefix: "coalescing-mixed")
+        defer { store.remove() }
+        let ledger = try await Self.open(store)
+        let steps = WriterOverlapTests.script(session: 0)
+        try await WriterOverlapTests.run(steps, on: ledger.session("s"))
+        let expected = try WriterOverlapTests.model(steps)
+        let actual = try await SessionModel.Snapshot.capture(ledger.session("s"))
+        #expect(actual.differences(from: expected) == [])
+        #expect(try await ledger.verifyReadModel() == [])
+        try await ledger.close()
+    }
+
+    @Test(
+        "an add that fails in SQLite after two acknowledged adds of the same transaction fails alone: it leaves the log and the read model, they are committed, and writes are refused until reopened",
+        .timeLimit(.minutes(1))
+    )
+    func failureAfterAcknowledgedAdds() async throws {
+        let store = try TemporaryStore(prefix: "coalescing-failure")
+        defer { store.remove() }
+        let poison = [
+            (
+                name: "9200_poison",
+                sql: """
+                CREATE TRIGGER poison BEFORE INSERT ON item WHEN NEW.json LIKE '%poison%'
+                BEGIN SELECT RAISE(ABORT, 'poisoned item'); END;
+                """
+            )
+        ]
+        let ledger = try await Self.open(store, extraMigrations: poison)
+        let session = ledger.session("s")
+        let kept = [ItemFactory.user("first"), ItemFactory.user("second")]
+        for item in kept {
+            try await session.addItems([item])
+        }
+        let failed = await ReliabilityHelpers.error { try await session.addItems([ItemFactory.user("poison")]) }
+        #expect(failed?.code == .sqlite, "\(String(describing: failed))")
+        #expect(failed?.message.contains("poisoned item") == true, "\(String(describing: failed))")
+        let refused = await ReliabilityHelpers.error { try await session.addItems([ItemFactory.user("refused")]) }
+        #expect(refused?.code == .writerFailed, "\(String(describing: refused))")
+        let read = try await Self.within(seconds: 60) { try await session.items() }
+        #expect(read == kept, "the acknowledged adds were committed without the failed one")
+        #expect(try Self.committedItemCount(store) == kept.count)
+        try await ledger.close()
+
+        let reopened = try await Self.open(store, extraMigrations: poison)
+        #expect(try await reopened.session("s").items() == kept)
+        #expect(try await reopened.headSequence() == 2)
+        #expect(try await reopened.verifyReadModel() == [])
+        try await reopened.close()
+        let log = try await Ledger.verifyLog(at: store.path)
+        #expect(log.problems.isEmpty, "\(log.problems)")
+        #expect(log.eventCount == 2)
+    }
+}
