@@ -1,10 +1,15 @@
 import AgentLedgerTestSupport
 import Foundation
 import GRDB
+import GRDBSQLite
 import Synchronization
 import Testing
 
 @testable import AgentLedger
+
+/// COMMITs of the writer connection, counted by the commit hook of
+/// ``WriterCoalescingTests/limitHoldsWhileAddsAreQueued()``.
+private let commits = Atomic<Int>(0)
 
 /// The continuation of ``WriterCoalescingTests/within(seconds:_:)``, resumed by whichever
 /// comes first: the body or the timeout.
@@ -128,6 +133,7 @@ struct WriterCoalescingTests {
         for item in kept {
             try await session.addItems([item])
         }
+        #expect(try Self.committedItemCount(store) == 0, "the two adds share the transaction the next one joins")
         let failed = await ReliabilityHelpers.error { try await session.addItems([ItemFactory.user("poison")]) }
         #expect(failed?.code == .sqlite, "\(String(describing: failed))")
         #expect(failed?.message.contains("poisoned item") == true, "\(String(describing: failed))")
@@ -146,5 +152,86 @@ struct WriterCoalescingTests {
         let log = try await Ledger.verifyLog(at: store.path)
         #expect(log.problems.isEmpty, "\(log.problems)")
         #expect(log.eventCount == 2)
+    }
+
+    @Test(
+        "an add whose trigger makes SQLite roll back the whole transaction fails with its own error; the adds acknowledged before it stay in the log, queries answer writerFailed, and the reopened store shows them",
+        .timeLimit(.minutes(1))
+    )
+    func failureThatRollsBackTheTransaction() async throws {
+        let store = try TemporaryStore(prefix: "coalescing-rollback")
+        defer { store.remove() }
+        let poison = [
+            (
+                name: "9201_poison_rollback",
+                sql: """
+                CREATE TRIGGER poison BEFORE INSERT ON item WHEN NEW.json LIKE '%poison%'
+                BEGIN SELECT RAISE(ROLLBACK, 'poisoned transaction'); END;
+                """
+            )
+        ]
+        let ledger = try await Self.open(store, extraMigrations: poison)
+        let session = ledger.session("s")
+        let kept = [ItemFactory.user("first"), ItemFactory.user("second")]
+        for item in kept {
+            try await session.addItems([item])
+        }
+        let failed = await ReliabilityHelpers.error { try await session.addItems([ItemFactory.user("poison")]) }
+        #expect(failed?.message.contains("poisoned transaction") == true, "\(String(describing: failed))")
+        let reading = try await Self.within(seconds: 60) {
+            await ReliabilityHelpers.error { _ = try await session.items() }
+        }
+        #expect(reading??.code == .writerFailed, "\(String(describing: reading))")
+        try await ledger.close()
+
+        let reopened = try await Self.open(store, extraMigrations: poison)
+        #expect(try await reopened.session("s").items() == kept)
+        #expect(try await reopened.headSequence() == 2)
+        try await reopened.close()
+    }
+
+    @Test(
+        "the transaction's time limit holds while adds keep coming: an add queued during another's fsync, past the limit, gets its own COMMIT",
+        .timeLimit(.minutes(1))
+    )
+    func limitHoldsWhileAddsAreQueued() async throws {
+        let store = try TemporaryStore(prefix: "coalescing-limit")
+        defer { store.remove() }
+        let fileSystem = GatedSyncFileSystem()
+        let ledger = try await store.open(durability: .fsync) { options in
+            options.commitCoalescingWait = .seconds(600)
+            options.transactionOpenLimit = .zero
+            options.fileSystem = fileSystem
+        }
+        let writer = try #require(ledger.writer)
+        let readModel = ledger.readModel
+        try await writer.exclusive { _ in
+            readModel.pool.writeWithoutTransaction { db in
+                _ = sqlite3_commit_hook(
+                    db.sqliteConnection,
+                    { _ in
+                        commits.add(1, ordering: .relaxed)
+                        return 0
+                    },
+                    nil
+                )
+            }
+        }
+        commits.store(0, ordering: .releasing)
+        fileSystem.arm()
+        let first = Task { try await ledger.session("a").addItems([ItemFactory.user("first")]) }
+        while fileSystem.waitedCount == 0 {
+            try await Task.sleep(for: .milliseconds(1))
+        }
+        let second = Task { try await ledger.session("b").addItems([ItemFactory.user("second")]) }
+        while writer.queuedRequestCount == 0 {
+            try await Task.sleep(for: .milliseconds(1))
+        }
+        fileSystem.open()
+        try await first.value
+        try await second.value
+        #expect(try await ledger.session("b").items() == [ItemFactory.user("second")])
+        #expect(commits.load(ordering: .acquiring) == 2, "one COMMIT per group commit once the limit has passed")
+        try await ledger.close()
     }
 }

@@ -39,11 +39,12 @@ public struct LedgerOptions: Sendable {
     /// zero answers at once. A number past the log's head reads the current state after it.
     public var readOnlyAsOfWait: Duration
     /// How long the writer keeps the read model's transaction open, after acknowledging a
-    /// lone caller's adds (one call in the group commit), for that caller's next add or usage
-    /// record, so that an agent awaiting each add pays for one SQLite COMMIT every few calls
-    /// instead of every call. A query of this ledger commits it at once; readers in other
-    /// processes see a write up to about ``transactionOpenLimit`` (2 ms) later than without it.
-    /// Default 150 µs; zero commits after every group commit.
+    /// group commit of one call (an agent awaiting each add), for the next adds or usage
+    /// records, so that such an agent pays for one SQLite COMMIT every few calls instead of
+    /// every call. A query of this ledger that waits ends the transaction after the group
+    /// commit in flight; otherwise it ends at the latest 2 ms or 64 group commits after it
+    /// began, which is how much later readers in other processes may see a write. Default
+    /// 150 µs; zero commits after every group commit.
     public var commitCoalescingWait: Duration
     /// Time the phases of the writer's group commits (``Ledger/writerProfile()``). Default false.
     public var profilesWriter: Bool
@@ -57,8 +58,8 @@ public struct LedgerOptions: Sendable {
     /// Extra read-model migrations applied after the embedded ones (name, SQL). Changing this
     /// list changes the schema version, so the next open rebuilds the read model from the log.
     public var extraMigrations: [(name: String, sql: String)]
-    /// The longest the writer keeps one read-model transaction open to take more calls (see
-    /// ``commitCoalescingWait``). Tests lengthen it.
+    /// The longest the writer keeps one read-model transaction open to take more group
+    /// commits (see ``commitCoalescingWait``). Default 2 ms; tests lengthen it.
     var transactionOpenLimit: Duration = .milliseconds(2)
 
     /// Creates options; every parameter has the production default.

@@ -23,9 +23,10 @@ import Synchronization
 /// for the COMMIT (``AppliedSequence``), so a caller still reads its own writes. (Not when
 /// SQLite reports a deferred foreign key violation, which fails the COMMIT: then the callers
 /// wait for it, and get its error.) After a batch of one call (an agent awaiting each add),
-/// the transaction stays open briefly for that caller's next add, which gets its own frame,
-/// fsync and acknowledgement, and shares the COMMIT (``LedgerOptions/commitCoalescingWait``).
-/// A batch of a few rows runs its fsync on the writer thread itself. Any other command (pop, clear, branches, imports) goes the
+/// the transaction stays open briefly for the next adds, each batch with its own frame, fsync,
+/// acknowledgement and savepoint, and one COMMIT for them all
+/// (``LedgerOptions/commitCoalescingWait``). A batch of a few rows runs its fsync on the writer
+/// thread itself. Any other command (pop, clear, branches, imports) goes the
 /// serial way: derive and apply in one transaction, write, fsync, commit, resume; it forgets
 /// the heads of the sessions it touched. Either way SQLite never gets ahead of the durable log.
 final class LedgerWriter: Sendable {
@@ -550,10 +551,10 @@ final class LedgerWriter: Sendable {
 
     /// The group commits of adds and usage records: derive from the in-memory session heads,
     /// write the frame, and apply it to SQLite while the fsync runs; acknowledge once the fsync
-    /// has returned. The same SQLite transaction then takes the next batch of adds if one comes
-    /// soon enough (``takeFollowingBatch(openedAt:batches:)``), so that an agent awaiting each
-    /// add pays for one COMMIT every few calls instead of every call. It commits as soon as a
-    /// query of this ledger waits for it.
+    /// has returned. After a batch of one call, the same SQLite transaction then takes the next
+    /// batch of adds if one comes soon enough (``takeFollowingBatch(openedAt:batches:)``), so
+    /// that an agent awaiting each add pays for one COMMIT every few calls instead of every
+    /// call. A query of this ledger that waits makes it commit after the batch in flight.
     private func commitOverlapped(_ requests: [Request]) {
         if threadState.heads.count > Self.sessionHeadLimit {
             threadState.heads = [:]
@@ -594,7 +595,13 @@ final class LedgerWriter: Sendable {
                                 batch.syncing = false
                                 _ = try? finishSync()
                             }
-                            // When even this fails, the whole transaction rolls back (below).
+                            // An acknowledged batch (its RELEASE failed) cannot fail alone, nor
+                            // can one whose error made SQLite roll back the whole transaction:
+                            // the transaction fails, and with it the acknowledged batches (below).
+                            guard !batch.acknowledged, db.isInsideTransaction else {
+                                throw error
+                            }
+                            // When even this fails, the whole transaction rolls back too.
                             try db.cachedStatement(sql: "ROLLBACK TO following_batch").execute()
                             try db.cachedStatement(sql: "RELEASE following_batch").execute()
                             failedAlone = error
@@ -739,8 +746,10 @@ final class LedgerWriter: Sendable {
         guard options.commitCoalescingWait > .zero, batches < Self.batchesPerTransaction else {
             return nil
         }
-        let giveUpAt = min(ContinuousClock.now + options.commitCoalescingWait, openedAt + options.transactionOpenLimit)
-        while !applied.hasWaiters {
+        let closeBy = openedAt + options.transactionOpenLimit
+        let giveUpAt = min(ContinuousClock.now + options.commitCoalescingWait, closeBy)
+        // The limit holds even while batches keep coming: the loop below takes queued ones first.
+        while !applied.hasWaiters && ContinuousClock.now < closeBy {
             // nil: nothing queued yet; empty: commit first.
             let taken: [Request]? = queue.withLock { queue in
                 guard queue.exclusive.isEmpty, case .running = queue.lifecycle, queue.failure == nil else {
