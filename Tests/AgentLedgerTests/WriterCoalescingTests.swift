@@ -7,9 +7,12 @@ import Testing
 
 @testable import AgentLedger
 
-/// COMMITs of the writer connection, counted by the commit hook of
-/// ``WriterCoalescingTests/limitHoldsWhileAddsAreQueued()``.
-private let commits = Atomic<Int>(0)
+/// COMMITs of the writer connection that inserted item rows, counted by the hooks of
+/// ``WriterCoalescingTests/limitHoldsWhileAddsAreQueued()`` (the writer's other transactions,
+/// such as full-text indexing when idle, do not count).
+private let itemCommits = Atomic<Int>(0)
+/// Whether the open transaction of the writer connection has inserted an item row.
+private let insertedItem = Atomic<Bool>(false)
 
 /// The continuation of ``WriterCoalescingTests/within(seconds:_:)``, resumed by whichever
 /// comes first: the body or the timeout.
@@ -207,17 +210,33 @@ struct WriterCoalescingTests {
         let readModel = ledger.readModel
         try await writer.exclusive { _ in
             readModel.pool.writeWithoutTransaction { db in
+                _ = sqlite3_update_hook(
+                    db.sqliteConnection,
+                    { _, operation, _, table, _ in
+                        if operation == SQLITE_INSERT, let table, strcmp(table, "item") == 0 {
+                            insertedItem.store(true, ordering: .relaxed)
+                        }
+                    },
+                    nil
+                )
                 _ = sqlite3_commit_hook(
                     db.sqliteConnection,
                     { _ in
-                        commits.add(1, ordering: .relaxed)
+                        if insertedItem.exchange(false, ordering: .relaxed) {
+                            itemCommits.add(1, ordering: .relaxed)
+                        }
                         return 0
                     },
                     nil
                 )
+                _ = sqlite3_rollback_hook(
+                    db.sqliteConnection,
+                    { _ in insertedItem.store(false, ordering: .relaxed) },
+                    nil
+                )
             }
         }
-        commits.store(0, ordering: .releasing)
+        itemCommits.store(0, ordering: .releasing)
         fileSystem.arm()
         let first = Task { try await ledger.session("a").addItems([ItemFactory.user("first")]) }
         while fileSystem.waitedCount == 0 {
@@ -231,7 +250,7 @@ struct WriterCoalescingTests {
         try await first.value
         try await second.value
         #expect(try await ledger.session("b").items() == [ItemFactory.user("second")])
-        #expect(commits.load(ordering: .acquiring) == 2, "one COMMIT per group commit once the limit has passed")
+        #expect(itemCommits.load(ordering: .acquiring) == 2, "one COMMIT per group commit once the limit has passed")
         try await ledger.close()
     }
 }
