@@ -98,6 +98,24 @@ struct WriterCoalescingTests {
     }
 
     @Test(
+        "one transaction takes at most batchesPerTransaction group commits: of 70 awaited adds, the first 64 are committed without a query",
+        .timeLimit(.minutes(1))
+    )
+    func transactionTakesAtMostSoManyGroupCommits() async throws {
+        let store = try TemporaryStore(prefix: "coalescing-cap")
+        defer { store.remove() }
+        let ledger = try await Self.open(store)
+        let session = ledger.session("s")
+        #expect(LedgerWriter.batchesPerTransaction == 64)
+        for index in 1...70 {
+            try await session.addItems([ItemFactory.user("message \(index)")])
+        }
+        #expect(try Self.committedItemCount(store) == LedgerWriter.batchesPerTransaction)
+        #expect(try await session.items().count == 70)
+        try await ledger.close()
+    }
+
+    @Test(
         "one caller's adds and usage records, pops, branches and switches, each awaited, end as the model says",
         .timeLimit(.minutes(1))
     )
