@@ -626,8 +626,10 @@ final class LedgerWriter: Sendable {
             }
             return
         }
-        if let failedAlone, let last = acknowledged.last {
-            applied.publish(last.sequence)
+        if let failedAlone {
+            if let last = acknowledged.last {
+                applied.publish(last.sequence)
+            }
             abandon(batch.requests, error: failedAlone, derived: batch.events, frameWritten: batch.frameWritten)
         } else if batch.acknowledged {
             // Its callers have their answers: only the readers wait.
