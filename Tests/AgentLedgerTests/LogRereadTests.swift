@@ -112,8 +112,7 @@ struct LogRereadTests {
 /// Shows every open of one segment file as it was a moment earlier, until that open asks for
 /// the file's size a second time (as a re-read does): the bytes in `hidden` read as zeros and
 /// the file is `staleSize` bytes long. Other files, and later reads, see the file as it is.
-private final class StaleSegmentFileSystem: LogFileSystem {
-    private let system = SystemFileSystem()
+private final class StaleSegmentFileSystem: ForwardingFileSystem, @unchecked Sendable {  // state in a Mutex
     private let segment: String
     private let hidden: Range<Int64>
     private let staleSize: Int64
@@ -137,21 +136,25 @@ private final class StaleSegmentFileSystem: LogFileSystem {
         state.withLock { ($0.sizeRequests[file] ?? 2) < 2 }
     }
 
-    func openFile(atPath path: String, mode: LogFileOpenMode) throws -> LogFileHandle {
-        let handle = try system.openFile(atPath: path, mode: mode)
+    override func openFile(atPath path: String, mode: LogFileOpenMode) throws -> LogFileHandle {
+        let handle = try super.openFile(atPath: path, mode: mode)
         if path.hasSuffix("/" + segment) {
             state.withLock { $0.sizeRequests[handle] = 0 }
         }
         return handle
     }
 
-    func closeFile(_ file: LogFileHandle) {
+    override func closeFile(_ file: LogFileHandle) {
         state.withLock { _ = $0.sizeRequests.removeValue(forKey: file) }
-        system.closeFile(file)
+        super.closeFile(file)
     }
 
-    func read(_ file: LogFileHandle, into buffer: UnsafeMutableRawBufferPointer, at offset: Int64) throws -> Int {
-        let count = try system.read(file, into: buffer, at: offset)
+    override func read(
+        _ file: LogFileHandle,
+        into buffer: UnsafeMutableRawBufferPointer,
+        at offset: Int64
+    ) throws -> Int {
+        let count = try super.read(file, into: buffer, at: offset)
         guard isStale(file) else {
             return count
         }
@@ -166,8 +169,8 @@ private final class StaleSegmentFileSystem: LogFileSystem {
         return visible
     }
 
-    func size(of file: LogFileHandle) throws -> Int64 {
-        let size = try system.size(of: file)
+    override func size(of file: LogFileHandle) throws -> Int64 {
+        let size = try super.size(of: file)
         let stale = state.withLock { state -> Bool in
             guard let requests = state.sizeRequests[file] else {
                 return false
@@ -179,41 +182,5 @@ private final class StaleSegmentFileSystem: LogFileSystem {
             return requests == 0
         }
         return stale ? staleSize : size
-    }
-
-    func write(_ file: LogFileHandle, _ bytes: UnsafeRawBufferPointer, at offset: Int64) throws {
-        try system.write(file, bytes, at: offset)
-    }
-
-    func sync(_ file: LogFileHandle) throws {
-        try system.sync(file)
-    }
-
-    func syncData(_ file: LogFileHandle) throws {
-        try system.syncData(file)
-    }
-
-    func truncate(_ file: LogFileHandle, toSize size: Int64) throws {
-        try system.truncate(file, toSize: size)
-    }
-
-    func tryLockExclusive(_ file: LogFileHandle) throws -> Bool {
-        try system.tryLockExclusive(file)
-    }
-
-    func syncDirectory(atPath path: String) throws {
-        try system.syncDirectory(atPath: path)
-    }
-
-    func contentsOfDirectory(atPath path: String) throws -> [String] {
-        try system.contentsOfDirectory(atPath: path)
-    }
-
-    func createDirectory(atPath path: String) throws -> Bool {
-        try system.createDirectory(atPath: path)
-    }
-
-    func removeFile(atPath path: String) throws {
-        try system.removeFile(atPath: path)
     }
 }

@@ -750,8 +750,12 @@ final class LedgerWriter: Sendable {
         }
         let closeBy = openedAt + options.transactionOpenLimit
         let giveUpAt = min(ContinuousClock.now + options.commitCoalescingWait, closeBy)
-        // The limit holds even while batches keep coming: the loop below takes queued ones first.
-        while !applied.hasWaiters && ContinuousClock.now < closeBy {
+        while !applied.hasWaiters {
+            let now = ContinuousClock.now
+            // The limit holds even while batches keep coming, so it is checked before the queue.
+            if now >= closeBy {
+                return nil
+            }
             // nil: nothing queued yet; empty: commit first.
             let taken: [Request]? = queue.withLock { queue in
                 guard queue.exclusive.isEmpty, case .running = queue.lifecycle, queue.failure == nil else {
@@ -769,7 +773,7 @@ final class LedgerWriter: Sendable {
             if let taken {
                 return taken.isEmpty ? nil : taken
             }
-            if ContinuousClock.now >= giveUpAt {
+            if now >= giveUpAt {
                 return nil
             }
             sched_yield()
