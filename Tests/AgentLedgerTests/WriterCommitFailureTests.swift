@@ -16,24 +16,35 @@ private let failCommits = Atomic<Bool>(false)
 /// error; here a commit hook that refuses it), the write stays acknowledged and in the log.
 @Suite("Writer: a COMMIT that fails after the acknowledgement", .serialized)
 struct WriterCommitFailureTests {
+    /// Runs `body` on the read model's writer connection, between two group commits of the
+    /// writer of `ledger`.
+    static func onWriterConnection(
+        of ledger: Ledger,
+        _ body: @escaping @Sendable (Database) throws -> Void
+    ) async throws {
+        let writer = try #require(ledger.writer)
+        let readModel = ledger.readModel
+        try await writer.exclusive { _ in
+            try readModel.pool.writeWithoutTransaction(body)
+        }
+    }
+
     @Test("the call succeeds, later writes and reads answer writerFailed, and the reopened store shows the write")
     func commitFailsAfterAcknowledgement() async throws {
         let store = try TemporaryStore(prefix: "commit-after-ack")
         defer { store.remove() }
-        let ledger = try await store.open(durability: .fsync)
+        // Each add commits on its own: a later add must not join the transaction whose COMMIT
+        // fails (it would be acknowledged with it, as WriterCoalescingTests show).
+        let ledger = try await store.open(durability: .fsync) { $0.commitCoalescingWait = .zero }
         let session = ledger.session("s")
         let first = [ItemFactory.user("committed")]
         try await session.addItems(first)
-        let writer = try #require(ledger.writer)
-        let readModel = ledger.readModel
-        try await writer.exclusive { _ in
-            readModel.pool.writeWithoutTransaction { db in
-                _ = sqlite3_commit_hook(
-                    db.sqliteConnection,
-                    { _ in failCommits.load(ordering: .acquiring) ? 1 : 0 },
-                    nil
-                )
-            }
+        try await Self.onWriterConnection(of: ledger) { db in
+            _ = sqlite3_commit_hook(
+                db.sqliteConnection,
+                { _ in failCommits.load(ordering: .acquiring) ? 1 : 0 },
+                nil
+            )
         }
         failCommits.store(true, ordering: .releasing)
         defer { failCommits.store(false, ordering: .releasing) }
@@ -56,6 +67,44 @@ struct WriterCommitFailureTests {
         #expect(try await reopened.headSequence() == 2)
         #expect(try await reopened.verifyReadModel() == [])
         try await reopened.session("s").addItems([ItemFactory.user("writable again")])
+        try await reopened.close()
+    }
+
+    @Test(
+        "a read model changed behind the ledger's back (a trigger of its own) that refuses an awaited add: the add is durable and succeeds, later writes answer writerFailed, and the reopened store rebuilds the read model instead of refusing to open"
+    )
+    func foreignTriggerRefusesAnAcknowledgedAdd() async throws {
+        let store = try TemporaryStore(prefix: "foreign-trigger")
+        defer { store.remove() }
+        let ledger = try await store.open(durability: .fsync)
+        let session = ledger.session("s")
+        let first = [ItemFactory.user("committed")]
+        try await session.addItems(first)
+        try await Self.onWriterConnection(of: ledger) { db in
+            try db.execute(
+                sql: """
+                    CREATE TRIGGER foreign_refusal BEFORE INSERT ON item WHEN NEW.json LIKE '%refused%'
+                    BEGIN SELECT RAISE(ABORT, 'refused by a foreign trigger'); END
+                    """
+            )
+        }
+
+        // Only the embedded migrations shape this read model, so the writer acknowledges the
+        // add once it is durable, before SQLite sees it.
+        let second = [ItemFactory.user("refused by the read model, safe in the log")]
+        let sequence = try await session.append(second)
+        #expect(sequence == 2)
+        let later = await ReliabilityHelpers.error { try await session.addItems([ItemFactory.user("later")]) }
+        #expect(later?.code == .writerFailed, "\(String(describing: later))")
+        try await ledger.close()
+
+        let reopened = try await store.open(durability: .fsync)
+        #expect(try await reopened.session("s").items() == first + second)
+        #expect(try await reopened.headSequence() == 2)
+        #expect(try await reopened.verifyReadModel() == [])
+        let third = [ItemFactory.user("refused no more: the rebuilt read model has no foreign trigger")]
+        try await reopened.session("s").addItems(third)
+        #expect(try await reopened.session("s").items() == first + second + third)
         try await reopened.close()
     }
 }

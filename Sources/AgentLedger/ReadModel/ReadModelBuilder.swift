@@ -14,7 +14,8 @@ enum ReadModelBuilder {
     }
 
     /// Opens the read model of `directory`, rebuilding it when it is missing, unreadable, of
-    /// another schema, or ahead of the log, and catching it up otherwise. With `rebuild`, it
+    /// another schema, or ahead of the log, and catching it up otherwise (rebuilding it when
+    /// SQLite refuses an event of the catch-up). With `rebuild`, it
     /// is rebuilt by replacing the file when no other process has it open; `rebuilt` says
     /// whether that happened (else the caller rebuilds it online).
     static func openForWriting(
@@ -66,11 +67,14 @@ enum ReadModelBuilder {
                 logger.warning("rebuilding the read model from the log: \(reason)", metadata: ["path": "\(path)"])
                 try? model.close()
             } else if let status {
-                if status.checkpoint < logLastSequence {
-                    logger.info(
-                        "catching up the read model",
-                        metadata: ["from": "\(status.checkpoint + 1)", "to": "\(logLastSequence)"]
-                    )
+                guard status.checkpoint < logLastSequence else {
+                    return (model, false)
+                }
+                logger.info(
+                    "catching up the read model",
+                    metadata: ["from": "\(status.checkpoint + 1)", "to": "\(logLastSequence)"]
+                )
+                do {
                     try replay(
                         directory: directory,
                         into: model.pool,
@@ -78,8 +82,17 @@ enum ReadModelBuilder {
                         through: logLastSequence,
                         progress: nil
                     )
+                    return (model, false)
+                } catch let error as DatabaseError {
+                    // SQLite refused an event the log holds (a read model changed behind the
+                    // ledger's back, say a trigger of its own): the log is right, so the read
+                    // model is built anew from it. Damage in the log is not this, and throws.
+                    logger.warning(
+                        "rebuilding the read model from the log: catching it up failed",
+                        metadata: ["path": "\(path)", "error": "\(error)"]
+                    )
+                    try? model.close()
                 }
-                return (model, false)
             }
         } else if FileManager.default.fileExists(atPath: path) {
             logger.warning("rebuilding the read model from the log: it cannot be opened", metadata: ["path": "\(path)"])

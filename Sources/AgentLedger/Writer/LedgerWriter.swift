@@ -26,7 +26,8 @@ import Synchronization
 /// the transaction stays open briefly for the next adds, each batch with its own frame, fsync,
 /// acknowledgement and savepoint, and one COMMIT for them all
 /// (``LedgerOptions/commitCoalescingWait``). A batch of a few rows runs its fsync on the writer
-/// thread itself. Any other command (pop, clear, branches, imports) goes the
+/// thread itself, and, when only the embedded migrations shape the read model, is applied after
+/// its callers resume, while they prepare their next call. Any other command (pop, clear, branches, imports) goes the
 /// serial way: derive and apply in one transaction, write, fsync, commit, resume; it forgets
 /// the heads of the sessions it touched. Either way SQLite never gets ahead of the durable log.
 final class LedgerWriter: Sendable {
@@ -713,14 +714,23 @@ final class LedgerWriter: Sendable {
     /// Applies the events of `batch`, whose frame is written, in the open transaction; waits
     /// for its fsync (or runs it); and acknowledges its callers, unless the COMMIT is bound to
     /// fail on the rows themselves.
+    ///
+    /// A batch whose fsync runs inline is acknowledged as soon as it is durable, and applied
+    /// after, while its callers resume, when only the embedded migrations shape the read model:
+    /// their schema accepts every event the writer derives, so the apply can fail only as the
+    /// COMMIT after it can (I/O, a full disk, a read model changed behind the ledger's back),
+    /// which acknowledged batches already survive: the log keeps them, and the read model
+    /// catches up on reopen, or is rebuilt when it cannot.
     private func applyAndAcknowledge(_ batch: inout OverlappedBatch, db: Database) throws {
-        let context = try threadState.projection(db)
-        for event in batch.events {
-            try Projector.apply(event, in: context)
+        if !batch.syncing, options.extraMigrations.isEmpty {
+            try threadState.log.sync()
+            threadState.phaseClock?.mark(.waitForSync)
+            batch.acknowledged = true
+            acknowledge(batch.requests, outcomes: batch.outcomes, committed: batch.events)
+            try apply(batch.events, db: db)
+            return
         }
-        try context.flush()
-        try Projector.setCheckpoint(threadState.log.lastSequence, db: db)
-        threadState.phaseClock?.mark(.apply)
+        try apply(batch.events, db: db)
         if batch.syncing {
             batch.syncing = false
             try finishSync()
@@ -736,6 +746,17 @@ final class LedgerWriter: Sendable {
             batch.acknowledged = true
             acknowledge(batch.requests, outcomes: batch.outcomes, committed: batch.events)
         }
+    }
+
+    /// Applies `events`, the newest of the log, in the open transaction on `db`.
+    private func apply(_ events: [LedgerEvent], db: Database) throws {
+        let context = try threadState.projection(db)
+        for event in events {
+            try Projector.apply(event, in: context)
+        }
+        try context.flush()
+        try Projector.setCheckpoint(threadState.log.lastSequence, db: db)
+        threadState.phaseClock?.mark(.apply)
     }
 
     /// The next batch of adds and usage records for the open transaction, if one is queued
