@@ -336,4 +336,27 @@ struct ReliabilityInputTests {
         }
         #expect(unknownKind?.code == .corruptLog && unknownKind?.location != nil, "\(String(describing: unknownKind))")
     }
+
+    @Test(
+        "maxItemBytes beyond what one log frame and one SQLite value hold (or below 1) is refused when the store opens, before anything is written"
+    )
+    func maxItemBytesBounds() async throws {
+        let directory = try TemporaryDirectory(prefix: "reliability-item-limit")
+        defer { directory.remove() }
+        let store = directory.path + "/store"
+        for limit in [0, LedgerOptions.largestMaxItemBytes + 1, 1_000_000_001] {
+            let error = await ReliabilityHelpers.error {
+                _ = try await Ledger.open(at: store, options: LedgerOptions(durability: .none, maxItemBytes: limit))
+            }
+            #expect(error?.code == .invalidArgument, "\(limit): \(String(describing: error))")
+            #expect(error?.message.contains("maxItemBytes \(limit)") == true, "\(String(describing: error))")
+            #expect(!FileManager.default.fileExists(atPath: store + "/log"), "\(limit): the refused open wrote a log")
+        }
+        let ledger = try await Ledger.open(
+            at: store,
+            options: LedgerOptions(durability: .none, maxItemBytes: LedgerOptions.largestMaxItemBytes)
+        )
+        try await ledger.session("s").addItems([ItemFactory.user("fits")])
+        try await ledger.close()
+    }
 }

@@ -43,7 +43,8 @@ public final class Ledger: Sendable {
     /// another schema, or ahead of the log.
     ///
     /// - Throws: `storeLocked` when another process writes to the store (the message names its
-    ///   pid), `corruptLog` for damage before the log's tail (with its location), `io`.
+    ///   pid), `corruptLog` for damage before the log's tail (with its location), `io`;
+    ///   `invalidArgument` for options out of range (`maxItemBytes`, `segmentSizeBytes`).
     public static func open(at path: String, options: LedgerOptions = LedgerOptions()) async throws -> Ledger {
         let directory = URL(fileURLWithPath: path).standardizedFileURL.path
         return try await BlockingWork.run(name: "agentledger-open") {
@@ -135,6 +136,13 @@ public final class Ledger: Sendable {
         options: LedgerOptions,
         rebuild: ReadModelBuilder.Rebuild?
     ) throws -> (ledger: Ledger, rebuilt: Bool) {
+        guard (1...LedgerOptions.largestMaxItemBytes).contains(options.maxItemBytes) else {
+            throw LedgerError(
+                .invalidArgument,
+                "maxItemBytes \(options.maxItemBytes) is outside 1...\(LedgerOptions.largestMaxItemBytes): "
+                    + "an item must fit in one log frame and in one SQLite value"
+            )
+        }
         let log = try EventLog.openForWriting(
             directory: directory,
             options: LogOptions(

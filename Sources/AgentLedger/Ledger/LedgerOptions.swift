@@ -7,8 +7,13 @@ public struct LedgerOptions: Sendable {
     /// Open without the writer lock: every read works (also while another process writes),
     /// every write throws `readOnly`, and no file is modified.
     public var readOnly: Bool
-    /// The largest item accepted, in bytes of JSON text. Default 16 MiB.
+    /// The largest item accepted, in bytes of JSON text. Default 16 MiB; at most
+    /// ``largestMaxItemBytes``.
     public var maxItemBytes: Int
+    /// The largest ``maxItemBytes`` a store opens with (512 MiB): an item must fit in one log
+    /// frame (at most 1 GiB) and in one SQLite value (at most 1,000,000,000 bytes), or the
+    /// read model would refuse it after the log has it.
+    public static let largestMaxItemBytes = 512 << 20
     /// A segment file is closed and a new one started when the next frame would make it
     /// larger than this. Default 64 MiB.
     public var segmentSizeBytes: Int
