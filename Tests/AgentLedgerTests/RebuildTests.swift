@@ -1,6 +1,7 @@
 import AgentLedger
 import AgentLedgerTestSupport
 import Foundation
+import GRDB
 import Synchronization
 import Testing
 
@@ -187,6 +188,59 @@ struct RebuildTests {
             await reader.waitForExit(timeout: .seconds(60)) == .exited(0),
             "\(reader.lines) \(reader.standardError)"
         )
+    }
+
+    @Test(
+        "a catch-up that SQLite refuses (a foreign trigger) rebuilds the read model on open: online beside a reader in another process, which keeps reading a consistent view"
+    )
+    func refusedCatchUpRebuildsOnline() async throws {
+        let store = try TemporaryStore()
+        defer { store.remove() }
+        let views = store.path + "/views.sqlite"
+        var ledger = try await store.open(durability: .fsync)
+        for batch in 0..<3 {
+            try await ledger.session("watched").addItems([ItemFactory.user("b=\(batch) i=0/1")])
+        }
+        try await ledger.close()
+        let stale = try LogFileBytes.read(views)
+        ledger = try await store.open(durability: .fsync)
+        try await ledger.session("refused").addItems([ItemFactory.user("refused by the foreign trigger")])
+        try await ledger.session("watched").addItems([ItemFactory.user("b=3 i=0/1")])
+        try await ledger.close()
+        Self.removeReadModel(store)
+        try LogFileBytes.write(stale, to: views)
+        let foreign = try DatabaseQueue(path: views)
+        try await foreign.write { db in
+            try db.execute(
+                sql: """
+                    CREATE TRIGGER foreign_refusal BEFORE INSERT ON item WHEN NEW.session = 'refused'
+                    BEGIN SELECT RAISE(ABORT, 'refused by a foreign trigger'); END
+                    """
+            )
+        }
+        try foreign.close()
+
+        let reader = try ReliabilityChildProcess(
+            executable: try ReliabilityExecutables.ledgerTorture(),
+            arguments: ["read", "--store", store.path, "--session", "watched", "--batch", "1", "--duration-ms", "1500"]
+        )
+        #expect(await reader.waitForLine(prefix: "open ", timeout: .seconds(60)) != nil, "\(reader.standardError)")
+        let inode = try Self.readModelInode(store)
+        let capture = ReliabilityLogCapture()
+        ledger = try await store.open(durability: .fsync) { $0.logger = capture.logger }
+        #expect(capture.messages.contains { $0.contains("SQLite refused to catch it up") }, "\(capture.messages)")
+        #expect(capture.messages.contains { $0.contains("rebuilding it online") }, "\(capture.messages)")
+        #expect(try Self.readModelInode(store) == inode, "the read model was replaced under a reader")
+        #expect(try await ledger.session("watched").items().count == 4)
+        #expect(try await ledger.session("refused").items() == [ItemFactory.user("refused by the foreign trigger")])
+        let triggers = try Self.sqlite(views, "SELECT count(*) FROM sqlite_master WHERE name = 'foreign_refusal'")
+        #expect(triggers == "0", "the rebuilt read model kept the foreign trigger")
+        try await ledger.close()
+        #expect(
+            await reader.waitForExit(timeout: .seconds(60)) == .exited(0),
+            "\(reader.lines) \(reader.standardError)"
+        )
+        #expect(reader.lines.contains { $0.hasPrefix("reads ") && $0.contains("max=4") }, "\(reader.lines)")
     }
 
     @Test("rebuildViews swaps in a new read model while readers read: they never fail nor see a partial view")

@@ -262,6 +262,47 @@ struct ReliabilityReadModelTests {
         )
     }
 
+    @Test(
+        "a read model behind a log damaged in the frames it lacks: open refuses with corruptLog and keeps the read model, since only SQLite's refusal of a catch-up rebuilds it"
+    )
+    func staleReadModelBehindDamage() async throws {
+        let directory = try TemporaryDirectory(prefix: "reliability-stale-damage")
+        defer { directory.remove() }
+        let store = directory.path + "/store"
+        let options = LedgerOptions(durability: .fsync, segmentSizeBytes: 4096)
+        var ledger = try await Ledger.open(at: store, options: options)
+        try await ledger.session("s").addItems([ItemFactory.user("in the stale read model")])
+        try await ledger.close()
+        let stale = try LogFileBytes.read(store + "/views.sqlite")
+        ledger = try await Ledger.open(at: store, options: options)
+        // Items of 2 KB of random hex, one frame each: several sealed segments, which recovery
+        // does not read.
+        for index in 0..<16 {
+            let text = (0..<56).map { _ in UUID().uuidString }.joined()
+            try await ledger.session("s").addItems([ItemFactory.user("item \(index) \(text)")])
+        }
+        try await ledger.close()
+        let segments = try ReliabilityHelpers.segments(store)
+        #expect(segments.count >= 3, "\(segments)")
+        // A byte of the second segment's first frame payload (segment header 32, frame header 64).
+        try LogFileBytes.flipBit(store + "/log/" + segments[1], at: 32 + 64 + 10)
+        ReliabilityHelpers.removeReadModel(store)
+        try LogFileBytes.write(stale, to: store + "/views.sqlite")
+
+        let capture = ReliabilityLogCapture()
+        var damagedOptions = options
+        damagedOptions.logger = capture.logger
+        let refused = await ReliabilityHelpers.error { _ = try await Ledger.open(at: store, options: damagedOptions) }
+        #expect(refused?.code == .corruptLog, "\(String(describing: refused))")
+        #expect(refused?.location?.segment == segments[1], "\(String(describing: refused))")
+        #expect(capture.messages.contains { $0.contains("catching up the read model") }, "\(capture.messages)")
+        #expect(!capture.messages.contains { $0.contains("rebuilding") }, "\(capture.messages)")
+        #expect(
+            FileManager.default.fileExists(atPath: store + "/views.sqlite"),
+            "the read model must stay for the damage to be repaired"
+        )
+    }
+
     @Test("a read model behind the log (a crash between the log's fsync and the SQLite commit) is caught up on open")
     func staleReadModel() async throws {
         let directory = try TemporaryDirectory(prefix: "reliability-stale")

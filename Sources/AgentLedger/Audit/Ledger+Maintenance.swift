@@ -57,19 +57,13 @@ extension Ledger {
         let options = options
         let model = readModel
         try await writer.exclusive { log in
-            let temporary = directory + "/" + ReadModel.fileName + ".rebuild"
-            defer { ReadModelBuilder.removeDatabaseFiles(temporary) }
-            let queue = try ReadModelBuilder.build(
-                at: temporary,
+            try ReadModelBuilder.rebuildLive(
+                model,
                 directory: directory,
                 through: log.lastSequence,
                 options: options,
                 progress: progress
             )
-            // The backup copies every page in one write transaction of the live pool: readers
-            // keep their snapshot of the old model until it commits.
-            try queue.backup(to: model.pool)
-            try queue.close()
             options.logger.info("read model rebuilt", metadata: ["events": "\(log.lastSequence)"])
         }
     }

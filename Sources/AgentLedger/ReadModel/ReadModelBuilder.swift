@@ -82,17 +82,20 @@ enum ReadModelBuilder {
                         through: logLastSequence,
                         progress: nil
                     )
-                    return (model, false)
-                } catch let error as DatabaseError {
-                    // SQLite refused an event the log holds (a read model changed behind the
-                    // ledger's back, say a trigger of its own): the log is right, so the read
-                    // model is built anew from it. Damage in the log is not this, and throws.
-                    logger.warning(
-                        "rebuilding the read model from the log: catching it up failed",
-                        metadata: ["path": "\(path)", "error": "\(error)"]
+                } catch let error as DatabaseError where rebuildCures(error) {
+                    let rebuilt = try rebuildAfterFailedCatchUp(
+                        model,
+                        error: error,
+                        directory: directory,
+                        through: logLastSequence,
+                        options: options
                     )
+                    return (rebuilt, false)
+                } catch {
                     try? model.close()
+                    throw error
                 }
+                return (model, false)
             }
         } else if FileManager.default.fileExists(atPath: path) {
             logger.warning("rebuilding the read model from the log: it cannot be opened", metadata: ["path": "\(path)"])
@@ -101,6 +104,77 @@ enum ReadModelBuilder {
         }
         try rebuild(directory: directory, through: logLastSequence, options: options, progress: nil)
         return (try ReadModel.open(path: path, readOnly: false, readerCount: options.readerCount), false)
+    }
+
+    /// Whether SQLite's refusal of a catch-up comes from the read model itself, which a
+    /// rebuild from the log replaces: a constraint or trigger of its own (a read model changed
+    /// behind the ledger's back), a missing table or column, damaged pages. Not a busy or
+    /// read-only database, a full disk, an I/O error or a value too big for SQLite, which a
+    /// rebuild would meet again after replaying the whole log.
+    static func rebuildCures(_ error: DatabaseError) -> Bool {
+        switch error.resultCode {
+        case .SQLITE_CONSTRAINT, .SQLITE_ERROR, .SQLITE_CORRUPT, .SQLITE_NOTADB, .SQLITE_MISMATCH, .SQLITE_SCHEMA:
+            return true
+        default:
+            return false
+        }
+    }
+
+    /// Rebuilds `model` from the log after SQLite refused its catch-up with `error`: into a new
+    /// file renamed over it when no other process has it open, else copied into the live file
+    /// (``rebuildLive(_:directory:through:options:progress:)``), so that those readers keep a
+    /// consistent view. Closes `model` when it throws, with both errors in the message.
+    private static func rebuildAfterFailedCatchUp(
+        _ model: ReadModel,
+        error: DatabaseError,
+        directory: String,
+        through last: UInt64,
+        options: LedgerOptions
+    ) throws -> ReadModel {
+        let path = directory + "/" + ReadModel.fileName
+        options.logger.warning(
+            "rebuilding the read model from the log: SQLite refused to catch it up",
+            metadata: ["path": "\(path)", "error": "\(error)"]
+        )
+        do {
+            if let user = ReadModelUsers.otherProcess(usingDatabaseAt: path) {
+                options.logger.notice(
+                    "process \(user) has the read model open: rebuilding it online, copied into the live file"
+                )
+                try rebuildLive(model, directory: directory, through: last, options: options, progress: nil)
+                return model
+            }
+            try model.close()
+            try rebuild(directory: directory, through: last, options: options, progress: nil)
+            return try ReadModel.open(path: path, readOnly: false, readerCount: options.readerCount)
+        } catch let rebuildError {
+            try? model.close()
+            let failure = LedgerWriter.ledgerError(rebuildError, context: "rebuilding the read model")
+            throw LedgerError(
+                failure.code,
+                "SQLite refused to catch up the read model (\(error.message ?? "\(error)")), and rebuilding it from "
+                    + "the log failed too: \(failure.message)",
+                location: failure.location,
+                underlying: failure
+            )
+        }
+    }
+
+    /// Replays the log up to `last` into a new file and copies it into the live read model
+    /// `model` with SQLite's backup, in one write transaction: readers (of this process or
+    /// others) keep their snapshot of the old model until it commits.
+    static func rebuildLive(
+        _ model: ReadModel,
+        directory: String,
+        through last: UInt64,
+        options: LedgerOptions,
+        progress: (@Sendable (RebuildProgress) -> Void)?
+    ) throws {
+        let temporary = directory + "/" + ReadModel.fileName + ".rebuild"
+        defer { removeDatabaseFiles(temporary) }
+        let queue = try build(at: temporary, directory: directory, through: last, options: options, progress: progress)
+        try queue.backup(to: model.pool)
+        try queue.close()
     }
 
     /// Replays the log up to `through` into a new file and moves it over `views.sqlite`.

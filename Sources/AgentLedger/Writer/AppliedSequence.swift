@@ -6,8 +6,9 @@ import Synchronization
 /// The writer acknowledges a group commit of adds once its frame is durable, before the
 /// SQLite COMMIT that makes it visible to queries. A query of this process that starts after an
 /// acknowledgement waits here until the read model has committed that far, so a caller still
-/// reads its own writes. The wait is at most one COMMIT: usually a fraction of a millisecond,
-/// more when the COMMIT starts the WAL over after a checkpoint (an fsync of its header).
+/// reads its own writes. The wait is at most the rest of one group commit's apply and one
+/// COMMIT: usually a fraction of a millisecond, more when the COMMIT starts the WAL over after a
+/// checkpoint (an fsync of its header).
 final class AppliedSequence: Sendable {
     private struct Waiter {
         let sequence: UInt64

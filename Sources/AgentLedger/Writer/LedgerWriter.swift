@@ -596,9 +596,10 @@ final class LedgerWriter: Sendable {
                                 batch.syncing = false
                                 _ = try? finishSync()
                             }
-                            // An acknowledged batch (its RELEASE failed) cannot fail alone, nor
-                            // can one whose error made SQLite roll back the whole transaction:
-                            // the transaction fails, and with it the acknowledged batches (below).
+                            // An acknowledged batch (its RELEASE failed, or its rows, applied
+                            // after the acknowledgement) cannot fail alone, nor can one whose
+                            // error made SQLite roll back the whole transaction: the transaction
+                            // fails, and with it the acknowledged batches (below).
                             guard !batch.acknowledged, db.isInsideTransaction else {
                                 throw error
                             }
@@ -642,8 +643,9 @@ final class LedgerWriter: Sendable {
     }
 
     /// Derives, writes, applies and acknowledges a batch that joins an open transaction after
-    /// others were acknowledged in it; throws, for the caller to roll back to the batch's
-    /// savepoint, when any step fails or the COMMIT would fail on its rows.
+    /// others were acknowledged in it; throws when any step fails or the COMMIT would fail on
+    /// its rows: for the caller to roll back to the batch's savepoint when the batch is not
+    /// acknowledged yet, and to fail the whole transaction when it is.
     private func commitFollowing(_ batch: inout OverlappedBatch, db: Database) throws {
         try deriveAhead(&batch, db: db)
         guard !batch.events.isEmpty else {
@@ -713,7 +715,7 @@ final class LedgerWriter: Sendable {
 
     /// Applies the events of `batch`, whose frame is written, in the open transaction; waits
     /// for its fsync (or runs it); and acknowledges its callers, unless the COMMIT is bound to
-    /// fail on the rows themselves.
+    /// fail on the rows themselves (a deferred foreign key of an extra migration).
     ///
     /// A batch whose fsync runs inline is acknowledged as soon as it is durable, and applied
     /// after, while its callers resume, when only the embedded migrations shape the read model:
