@@ -176,6 +176,36 @@ struct WriterCoalescingTests {
     }
 
     @Test(
+        "with only the embedded migrations, an add whose rows the read model refuses after its acknowledgement (a foreign trigger) succeeds and fails the whole transaction: the adds before it stay in the log, queries answer writerFailed, and the reopened store shows all three",
+        .timeLimit(.minutes(1))
+    )
+    func refusalAfterAcknowledgementFailsTheTransaction() async throws {
+        let store = try TemporaryStore(prefix: "coalescing-late-refusal")
+        defer { store.remove() }
+        let ledger = try await Self.open(store)
+        try await WriterCommitFailureTests.installForeignRefusal(in: ledger)
+        let session = ledger.session("s")
+        let items = [ItemFactory.user("first"), ItemFactory.user("second"), ItemFactory.user("refused, yet durable")]
+        for item in items {
+            try await session.addItems([item])
+        }
+        #expect(try Self.committedItemCount(store) == 0, "nothing was committed: the first two were rolled back too")
+        let refused = await ReliabilityHelpers.error { try await session.addItems([ItemFactory.user("later")]) }
+        #expect(refused?.code == .writerFailed, "\(String(describing: refused))")
+        let reading = try await Self.within(seconds: 60) {
+            await ReliabilityHelpers.error { _ = try await session.items() }
+        }
+        #expect(reading??.code == .writerFailed, "\(String(describing: reading))")
+        try await ledger.close()
+
+        let reopened = try await Self.open(store)
+        #expect(try await reopened.session("s").items() == items)
+        #expect(try await reopened.headSequence() == 3)
+        #expect(try await reopened.verifyReadModel() == [])
+        try await reopened.close()
+    }
+
+    @Test(
         "an add whose trigger makes SQLite roll back the whole transaction fails with its own error; the adds acknowledged before it stay in the log, queries answer writerFailed, and the reopened store shows them",
         .timeLimit(.minutes(1))
     )

@@ -29,6 +29,19 @@ struct WriterCommitFailureTests {
         }
     }
 
+    /// Changes the read model of `ledger` behind its back: a trigger of its own refuses every
+    /// item whose JSON says "refused".
+    static func installForeignRefusal(in ledger: Ledger) async throws {
+        try await onWriterConnection(of: ledger) { db in
+            try db.execute(
+                sql: """
+                    CREATE TRIGGER foreign_refusal BEFORE INSERT ON item WHEN NEW.json LIKE '%refused%'
+                    BEGIN SELECT RAISE(ABORT, 'refused by a foreign trigger'); END
+                    """
+            )
+        }
+    }
+
     @Test("the call succeeds, later writes and reads answer writerFailed, and the reopened store shows the write")
     func commitFailsAfterAcknowledgement() async throws {
         let store = try TemporaryStore(prefix: "commit-after-ack")
@@ -80,14 +93,7 @@ struct WriterCommitFailureTests {
         let session = ledger.session("s")
         let first = [ItemFactory.user("committed")]
         try await session.addItems(first)
-        try await Self.onWriterConnection(of: ledger) { db in
-            try db.execute(
-                sql: """
-                    CREATE TRIGGER foreign_refusal BEFORE INSERT ON item WHEN NEW.json LIKE '%refused%'
-                    BEGIN SELECT RAISE(ABORT, 'refused by a foreign trigger'); END
-                    """
-            )
-        }
+        try await Self.installForeignRefusal(in: ledger)
 
         // Only the embedded migrations shape this read model, so the writer acknowledges the
         // add once it is durable, before SQLite sees it.
