@@ -38,6 +38,40 @@ struct StoreLockTests {
     /// `/proc/locks` lines; the lock file is `fe:00:4242`.
     static let file = ProcLocks.LockedFile(major: 0xfe, minor: 0, inode: 4242)
 
+    @Test("a pass over /proc/locks that skipped the holder's line is read again")
+    func holderReadAgainWhenSkipped() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.path + "/" + StoreLock.fileName
+        let lock = try StoreLock.acquire(directory: directory.path, fileSystem: SystemFileSystem())
+        defer { lock.release() }
+        let table = try #require(StoreLock.readProcLocks())
+        #expect(StoreLock.lockHolder(ofFileAt: path, readTable: { table }) == getpid())
+        // The kernel prints the table a page per read; lines shift as other locks go.
+        var passes = 0
+        let holder = StoreLock.lockHolder(
+            ofFileAt: path,
+            readTable: {
+                passes += 1
+                return passes < 3 ? [] : table
+            }
+        )
+        #expect(holder == getpid(), "the third pass lists the holder")
+        #expect(passes == 3)
+        passes = 0
+        #expect(
+            StoreLock.lockHolder(
+                ofFileAt: path,
+                readTable: {
+                    passes += 1
+                    return []
+                }
+            ) == nil
+        )
+        #expect(passes == StoreLock.procLocksReads && passes >= 3)
+        #expect(StoreLock.lockHolder(ofFileAt: path, readTable: { nil }) == nil)
+    }
+
     @Test("an inode on another device is not the lock file, even listed first")
     func holderMatchesTheDevice() {
         let lines = [
