@@ -113,4 +113,23 @@ struct WriterCommitFailureTests {
         #expect(try await reopened.session("s").items() == first + second + third)
         try await reopened.close()
     }
+
+    @Test(
+        "a catch-up SQLite refuses is rebuilt only for the read model's own faults, not for a busy database, a full disk or I/O"
+    )
+    func refusedCatchUpClassification() {
+        let cured: [ResultCode] = [
+            .SQLITE_CONSTRAINT, .SQLITE_CONSTRAINT_TRIGGER, .SQLITE_ERROR, .SQLITE_CORRUPT, .SQLITE_NOTADB,
+        ]
+        for code in cured {
+            #expect(ReadModelBuilder.rebuildCures(DatabaseError(resultCode: code)), "\(code)")
+        }
+        let reported: [ResultCode] = [
+            .SQLITE_BUSY, .SQLITE_LOCKED, .SQLITE_FULL, .SQLITE_IOERR, .SQLITE_IOERR_WRITE, .SQLITE_READONLY,
+            .SQLITE_NOMEM, .SQLITE_TOOBIG, .SQLITE_CANTOPEN, .SQLITE_INTERRUPT,
+        ]
+        for code in reported {
+            #expect(!ReadModelBuilder.rebuildCures(DatabaseError(resultCode: code)), "\(code)")
+        }
+    }
 }
