@@ -15,9 +15,9 @@ enum ReadModelBuilder {
 
     /// Opens the read model of `directory`, rebuilding it when it is missing, unreadable, of
     /// another schema, or ahead of the log, and catching it up otherwise (rebuilding it when
-    /// SQLite refuses an event of the catch-up). With `rebuild`, it
-    /// is rebuilt by replacing the file when no other process has it open; `rebuilt` says
-    /// whether that happened (else the caller rebuilds it online).
+    /// SQLite refuses the catch-up for a fault of the read model's own, ``rebuildCures(_:)``).
+    /// With `rebuild`, it is rebuilt by replacing the file when no other process has it open;
+    /// `rebuilt` says whether that happened (else the caller rebuilds it online).
     static func openForWriting(
         directory: String,
         logLastSequence: UInt64,

@@ -27,9 +27,10 @@ import Synchronization
 /// acknowledgement and savepoint, and one COMMIT for them all
 /// (``LedgerOptions/commitCoalescingWait``). A batch of a few rows runs its fsync on the writer
 /// thread itself, and, when only the embedded migrations shape the read model, is applied after
-/// its callers resume, while they prepare their next call. Any other command (pop, clear, branches, imports) goes the
-/// serial way: derive and apply in one transaction, write, fsync, commit, resume; it forgets
-/// the heads of the sessions it touched. Either way SQLite never gets ahead of the durable log.
+/// its callers resume, while they prepare their next call. Any other command (pop, clear,
+/// branches, imports) goes the serial way: derive and apply in one transaction, write, fsync,
+/// commit, resume; it forgets the heads of the sessions it touched. Either way SQLite never
+/// gets ahead of the durable log.
 final class LedgerWriter: Sendable {
     private struct Request: Sendable {
         let command: WriteCommand
