@@ -40,7 +40,9 @@ public final class Ledger: Sendable {
     /// For writing, this takes the store's lock, recovers the log (a torn tail from a crash is
     /// truncated and reported through `options.logger`), and brings the read model up to date:
     /// caught up from its checkpoint, or rebuilt from the log when it is missing, damaged, of
-    /// another schema, or ahead of the log.
+    /// another schema, ahead of the log, or changed so that SQLite refuses the catch-up (a
+    /// trigger or constraint of its own; copied into the live file when another process has
+    /// it open).
     ///
     /// - Throws: `storeLocked` when another process writes to the store (the message names its
     ///   pid), `corruptLog` for damage before the log's tail (with its location), `io`;
