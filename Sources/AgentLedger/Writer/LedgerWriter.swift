@@ -725,15 +725,10 @@ final class LedgerWriter: Sendable {
     /// which acknowledged batches already survive: the log keeps them, and the read model
     /// catches up on reopen, or is rebuilt when it cannot.
     private func applyAndAcknowledge(_ batch: inout OverlappedBatch, db: Database) throws {
-        if !batch.syncing, options.extraMigrations.isEmpty {
-            try threadState.log.sync()
-            threadState.phaseClock?.mark(.waitForSync)
-            batch.acknowledged = true
-            acknowledge(batch.requests, outcomes: batch.outcomes, committed: batch.events)
+        let appliesLate = !batch.syncing && options.extraMigrations.isEmpty
+        if !appliesLate {
             try apply(batch.events, db: db)
-            return
         }
-        try apply(batch.events, db: db)
         if batch.syncing {
             batch.syncing = false
             try finishSync()
@@ -745,9 +740,13 @@ final class LedgerWriter: Sendable {
         // COMMIT is bound to fail on the rows themselves (a deferred foreign key of an extra
         // migration): replaying the event would fail the same way, so the batch must fail and
         // leave the log, as before the COMMIT.
-        if !Self.hasDeferredViolations(db) {
-            batch.acknowledged = true
-            acknowledge(batch.requests, outcomes: batch.outcomes, committed: batch.events)
+        guard appliesLate || !Self.hasDeferredViolations(db) else {
+            return
+        }
+        batch.acknowledged = true
+        acknowledge(batch.requests, outcomes: batch.outcomes, committed: batch.events)
+        if appliesLate {
+            try apply(batch.events, db: db)
         }
     }
 
