@@ -69,6 +69,20 @@ struct WriterCoalescingTests {
     }
 
     /// Item rows committed to the read model, as another connection sees them.
+    /// An extra migration whose trigger refuses every item whose JSON says "poison", with
+    /// `RAISE(<raising>)`.
+    static func poison(name: String, raising: String) -> [(name: String, sql: String)] {
+        [
+            (
+                name: name,
+                sql: """
+                CREATE TRIGGER poison BEFORE INSERT ON item WHEN NEW.json LIKE '%poison%'
+                BEGIN SELECT RAISE(\(raising)); END;
+                """
+            )
+        ]
+    }
+
     static func committedItemCount(_ store: TemporaryStore) throws -> Int {
         var configuration = Configuration()
         configuration.readonly = true
@@ -139,15 +153,7 @@ struct WriterCoalescingTests {
     func failureAfterAcknowledgedAdds() async throws {
         let store = try TemporaryStore(prefix: "coalescing-failure")
         defer { store.remove() }
-        let poison = [
-            (
-                name: "9200_poison",
-                sql: """
-                CREATE TRIGGER poison BEFORE INSERT ON item WHEN NEW.json LIKE '%poison%'
-                BEGIN SELECT RAISE(ABORT, 'poisoned item'); END;
-                """
-            )
-        ]
+        let poison = Self.poison(name: "9200_poison", raising: "ABORT, 'poisoned item'")
         let ledger = try await Self.open(store, extraMigrations: poison)
         let session = ledger.session("s")
         let kept = [ItemFactory.user("first"), ItemFactory.user("second")]
@@ -212,15 +218,7 @@ struct WriterCoalescingTests {
     func failureThatRollsBackTheTransaction() async throws {
         let store = try TemporaryStore(prefix: "coalescing-rollback")
         defer { store.remove() }
-        let poison = [
-            (
-                name: "9201_poison_rollback",
-                sql: """
-                CREATE TRIGGER poison BEFORE INSERT ON item WHEN NEW.json LIKE '%poison%'
-                BEGIN SELECT RAISE(ROLLBACK, 'poisoned transaction'); END;
-                """
-            )
-        ]
+        let poison = Self.poison(name: "9201_poison_rollback", raising: "ROLLBACK, 'poisoned transaction'")
         let ledger = try await Self.open(store, extraMigrations: poison)
         let session = ledger.session("s")
         let kept = [ItemFactory.user("first"), ItemFactory.user("second")]
