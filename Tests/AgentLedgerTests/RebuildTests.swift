@@ -191,9 +191,10 @@ struct RebuildTests {
     }
 
     @Test(
-        "a catch-up that SQLite refuses (a foreign trigger) rebuilds the read model on open: online beside a reader in another process, which keeps reading a consistent view"
+        "a catch-up that SQLite refuses (a foreign trigger) rebuilds the read model on open: online beside a reader in another process, which keeps reading a consistent view; once, when the open asked for a rebuild",
+        arguments: [false, true]
     )
-    func refusedCatchUpRebuildsOnline() async throws {
+    func refusedCatchUpRebuildsOnline(rebuildAsked: Bool) async throws {
         let store = try TemporaryStore()
         defer { store.remove() }
         let views = store.path + "/views.sqlite"
@@ -227,7 +228,20 @@ struct RebuildTests {
         #expect(await reader.waitForLine(prefix: "open ", timeout: .seconds(60)) != nil, "\(reader.standardError)")
         let inode = try Self.readModelInode(store)
         let capture = ReliabilityLogCapture()
-        ledger = try await store.open(durability: .fsync) { $0.logger = capture.logger }
+        let reports = Mutex<[RebuildProgress]>([])
+        if rebuildAsked {
+            var options = LedgerOptions(durability: .fsync)
+            options.logger = capture.logger
+            ledger = try await Ledger.openRebuildingViews(at: store.path, options: options) { progress in
+                reports.withLock { $0.append(progress) }
+            }
+            // The rebuild that cured the refused catch-up was the one asked for: it reported its
+            // progress, and rebuildViews did not copy a second model in after it.
+            #expect(reports.withLock { $0.last.map { $0.applied == $0.total && $0.total == 5 } } == true)
+            #expect(!capture.messages.contains { $0.contains("read model rebuilt") }, "\(capture.messages)")
+        } else {
+            ledger = try await store.open(durability: .fsync) { $0.logger = capture.logger }
+        }
         #expect(capture.messages.contains { $0.contains("SQLite refused to catch it up") }, "\(capture.messages)")
         #expect(capture.messages.contains { $0.contains("rebuilding it online") }, "\(capture.messages)")
         #expect(try Self.readModelInode(store) == inode, "the read model was replaced under a reader")

@@ -100,7 +100,9 @@ public final class Ledger: Sendable {
     /// When no other process has the read model open, the new model is replayed into a new
     /// file and renamed into place before this process reads it: the fastest way (no copy).
     /// Otherwise the store opens as usual and ``rebuildViews(progress:)`` copies the new model
-    /// into the live file, so that those readers keep a consistent view throughout.
+    /// into the live file, so that those readers keep a consistent view throughout; unless
+    /// opening already rebuilt the model from the whole log (it was damaged, or SQLite refused
+    /// to catch it up), which is then not done a second time.
     ///
     /// - Parameter progress: called on a background thread as the replay advances.
     /// - Throws: as ``open(at:options:)``; `readOnly` when `options.readOnly` is set.
@@ -132,7 +134,7 @@ public final class Ledger: Sendable {
     }
 
     /// Takes the lock, recovers the log and opens (or rebuilds) the read model; `rebuilt` is
-    /// whether `rebuild` was carried out by replacing the file.
+    /// whether the read model was rebuilt from the whole log while opening.
     private static func openForWriting(
         directory: String,
         options: LedgerOptions,

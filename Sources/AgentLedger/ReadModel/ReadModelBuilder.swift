@@ -16,8 +16,9 @@ enum ReadModelBuilder {
     /// Opens the read model of `directory`, rebuilding it when it is missing, unreadable, of
     /// another schema, or ahead of the log, and catching it up otherwise (rebuilding it when
     /// SQLite refuses the catch-up for a fault of the read model's own, ``rebuildCures(_:)``).
-    /// With `rebuild`, it is rebuilt by replacing the file when no other process has it open;
-    /// `rebuilt` says whether that happened (else the caller rebuilds it online).
+    /// With `rebuild`, it is rebuilt by replacing the file when no other process has it open.
+    /// `rebuilt` says whether it was rebuilt from the whole log, either way; when a rebuild was
+    /// asked for and this is false, the caller rebuilds it online.
     static func openForWriting(
         directory: String,
         logLastSequence: UInt64,
@@ -25,21 +26,36 @@ enum ReadModelBuilder {
         rebuild requested: Rebuild? = nil
     ) throws -> (model: ReadModel, rebuilt: Bool) {
         let path = directory + "/" + ReadModel.fileName
-        let logger = options.logger
-        if let requested {
-            if let user = ReadModelUsers.otherProcess(usingDatabaseAt: path) {
-                logger.notice(
-                    "process \(user) has the read model open: rebuilding it online, copied into the live file"
-                )
-                return (
-                    try openForWriting(directory: directory, logLastSequence: logLastSequence, options: options).model,
-                    false
-                )
-            }
-            logger.info("rebuilding the read model from the log into a new file", metadata: ["path": "\(path)"])
-            try rebuild(directory: directory, through: logLastSequence, options: options, progress: requested.progress)
-            return (try ReadModel.open(path: path, readOnly: false, readerCount: options.readerCount), true)
+        guard let requested else {
+            return try openCatchingUp(directory: directory, logLastSequence: logLastSequence, options: options)
         }
+        if let user = ReadModelUsers.otherProcess(usingDatabaseAt: path) {
+            options.logger.notice(
+                "process \(user) has the read model open: rebuilding it online, copied into the live file"
+            )
+            return try openCatchingUp(
+                directory: directory,
+                logLastSequence: logLastSequence,
+                options: options,
+                progress: requested.progress
+            )
+        }
+        options.logger.info("rebuilding the read model from the log into a new file", metadata: ["path": "\(path)"])
+        try rebuild(directory: directory, through: logLastSequence, options: options, progress: requested.progress)
+        return (try ReadModel.open(path: path, readOnly: false, readerCount: options.readerCount), true)
+    }
+
+    /// Opens the read model of `directory` and catches it up, or rebuilds it when it must (see
+    /// ``openForWriting(directory:logLastSequence:options:rebuild:)``), reporting the progress
+    /// of such a rebuild to `progress`; `rebuilt` says whether it did.
+    private static func openCatchingUp(
+        directory: String,
+        logLastSequence: UInt64,
+        options: LedgerOptions,
+        progress: (@Sendable (RebuildProgress) -> Void)? = nil
+    ) throws -> (model: ReadModel, rebuilt: Bool) {
+        let path = directory + "/" + ReadModel.fileName
+        let logger = options.logger
         // A WAL left non-empty means the last writer did not close cleanly (a clean close
         // empties it): then check the pages too, since a damaged database file next to a valid
         // WAL can still show a readable checkpoint.
@@ -88,9 +104,10 @@ enum ReadModelBuilder {
                         error: error,
                         directory: directory,
                         through: logLastSequence,
-                        options: options
+                        options: options,
+                        progress: progress
                     )
-                    return (rebuilt, false)
+                    return (rebuilt, true)
                 } catch {
                     try? model.close()
                     throw error
@@ -102,8 +119,8 @@ enum ReadModelBuilder {
         } else if logLastSequence > 0 {
             logger.warning("rebuilding the read model from the log: it is missing", metadata: ["path": "\(path)"])
         }
-        try rebuild(directory: directory, through: logLastSequence, options: options, progress: nil)
-        return (try ReadModel.open(path: path, readOnly: false, readerCount: options.readerCount), false)
+        try rebuild(directory: directory, through: logLastSequence, options: options, progress: progress)
+        return (try ReadModel.open(path: path, readOnly: false, readerCount: options.readerCount), true)
     }
 
     /// Whether SQLite's refusal of a catch-up comes from the read model itself, which a
@@ -129,7 +146,8 @@ enum ReadModelBuilder {
         error: DatabaseError,
         directory: String,
         through last: UInt64,
-        options: LedgerOptions
+        options: LedgerOptions,
+        progress: (@Sendable (RebuildProgress) -> Void)?
     ) throws -> ReadModel {
         let path = directory + "/" + ReadModel.fileName
         options.logger.warning(
@@ -141,11 +159,11 @@ enum ReadModelBuilder {
                 options.logger.notice(
                     "process \(user) has the read model open: rebuilding it online, copied into the live file"
                 )
-                try rebuildLive(model, directory: directory, through: last, options: options, progress: nil)
+                try rebuildLive(model, directory: directory, through: last, options: options, progress: progress)
                 return model
             }
             try model.close()
-            try rebuild(directory: directory, through: last, options: options, progress: nil)
+            try rebuild(directory: directory, through: last, options: options, progress: progress)
             return try ReadModel.open(path: path, readOnly: false, readerCount: options.readerCount)
         } catch let rebuildError {
             try? model.close()
