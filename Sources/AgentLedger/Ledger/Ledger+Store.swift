@@ -10,21 +10,27 @@ extension Ledger {
     public func stats() async throws -> LedgerStats {
         let counts = try await read { db in try ReadModel.counts(db) }
         let directory = directory
-        let files = FileManager.default
-        var logBytes: Int64 = 0
-        var segments = 0
-        // The zeros after the last frame, as far as a reader's snapshot of the last segment
-        // tells (while a writer appends, frames written after it count as reserved).
-        var reserved: Int64 = 0
-        if let last = try? LogReader.open(directory: directory).segments.last, let frames = last.walk?.index.endOffset {
-            reserved = max(0, Self.fileSize(directory + "/log/" + last.name) - frames)
+        // Walking the last segment's frames is blocking file work: not on the cooperative pool.
+        let (segments, logBytes, reserved, modelBytes) = try await BlockingWork.run(name: "agentledger-stats") {
+            var logBytes: Int64 = 0
+            var segments = 0
+            // The zeros after the last frame, as far as a reader's snapshot of the last segment
+            // tells (while a writer appends, frames written after it count as reserved).
+            var reserved: Int64 = 0
+            if let last = try? LogReader.open(directory: directory).segments.last,
+                let frames = last.walk?.index.endOffset
+            {
+                reserved = max(0, Self.fileSize(directory + "/log/" + last.name) - frames)
+            }
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: directory + "/log")) ?? []
+            for name in names where name.hasSuffix(".seg") {
+                segments += 1
+                logBytes += Self.fileSize(directory + "/log/" + name)
+            }
+            let model = directory + "/" + ReadModel.fileName
+            let modelBytes = ["", "-wal", "-shm"].reduce(Int64(0)) { $0 + Self.fileSize(model + $1) }
+            return (segments, logBytes, reserved, modelBytes)
         }
-        for name in (try? files.contentsOfDirectory(atPath: directory + "/log")) ?? [] where name.hasSuffix(".seg") {
-            segments += 1
-            logBytes += Self.fileSize(directory + "/log/" + name)
-        }
-        let model = directory + "/" + ReadModel.fileName
-        let modelBytes = ["", "-wal", "-shm"].reduce(Int64(0)) { $0 + Self.fileSize(model + $1) }
         return LedgerStats(
             headSequence: counts.head,
             sessionCount: counts.sessions,
