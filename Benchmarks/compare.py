@@ -5,7 +5,9 @@ For each workload (a, g = a --advanced, b1, b100, c) and each repetition it runs
 harness (Benchmarks/sdk_bench.py) and then the AgentLedger harness (`agentledger bench`),
 each as its own process writing one JSON object, so that both see the same machine noise.
 Then it prints machine information and ONE table with the median of every figure on each
-side, their ratio (> 1 means AgentLedger is better) and the issue's target with PASS/MISS.
+side, their ratio (> 1 means AgentLedger is better), the range of the ratios within each
+repetition (whose two runs ran back to back) and the issue's target with PASS/MISS on the
+ratio of the medians.
 Raw and median results go to .build/bench-compare.json, the table as Markdown to
 .build/bench-compare.md (for BENCHMARKS.md).
 
@@ -204,6 +206,29 @@ def ratio(figure: Figure, sdk: float | None, ours: float | None) -> float | None
     return numerator / denominator
 
 
+def paired_ratios(figure: Figure, sdk_runs: list[dict[str, Any]],
+                  our_runs: list[dict[str, Any]]) -> list[float]:
+    """The ratio within each repetition: the two sides' runs of one repetition ran back to
+    back, so their ratio shares that moment's machine noise. Repetitions where either side
+    failed are left out."""
+    ratios = []
+    for sdk_run, our_run in zip(sdk_runs, our_runs):
+        sdk, ours = sdk_run.get(figure.key), our_run.get(figure.key)
+        if isinstance(sdk, (int, float)) and isinstance(ours, (int, float)):
+            r = ratio(figure, sdk, ours)
+            if r is not None:
+                ratios.append(r)
+    return ratios
+
+
+def format_spread(values: list[float]) -> str:
+    """min–max of the per-repetition ratios ("-" when there are none)."""
+    if not values:
+        return "-"
+    low, high = min(values), max(values)
+    return format_ratio(low) if low == high else f"{format_ratio(low)}–{format_ratio(high)}"
+
+
 def verdict(figure: Figure, value: float | None) -> str:
     if figure.target is None:
         return ""
@@ -226,12 +251,17 @@ def format_value(value: float | None, figure: Figure) -> str:
     return f"{value:.3f}"
 
 
-def format_ratio(value: float | None) -> str:
+def format_ratio(value: float | None, target: float | None = None) -> str:
+    """The ratio to 2 decimals (1 from 10x up); to 3 when rounding would hide that it misses
+    `target` (1.997 against 2 prints 1.997x, not 2.00x)."""
     if value is None:
         return "-"
     if value == float("inf"):
         return "inf"
-    return f"{value:.1f}x" if value >= 10 else f"{value:.2f}x"
+    text = f"{value:.1f}x" if value >= 10 else f"{value:.2f}x"
+    if target is not None and value < target <= float(text[:-1]):
+        text = f"{value:.3f}x"
+    return text
 
 
 def build_rows(results: dict[str, dict[str, list[dict[str, Any]]]]) -> list[dict[str, Any]]:
@@ -242,24 +272,28 @@ def build_rows(results: dict[str, dict[str, list[dict[str, Any]]]]) -> list[dict
             sdk = median_of(by_side["sdk"], figure.key)
             ours = median_of(by_side["agentledger"], figure.key)
             r = ratio(figure, sdk, ours)
+            per_rep = paired_ratios(figure, by_side["sdk"], by_side["agentledger"])
             rows.append({
                 "workload": name, "figure": figure.label, "key": figure.key,
                 "kind": figure.kind, "sdk": sdk, "agentledger": ours, "ratio": r,
+                "ratios_per_repetition": per_rep,
                 "target": figure.target,
                 "pass": None if figure.target is None or r is None else r >= figure.target,
                 "text": [name, figure.label, format_value(sdk, figure),
-                         format_value(ours, figure), format_ratio(r), verdict(figure, r)],
+                         format_value(ours, figure), format_ratio(r, figure.target),
+                         format_spread(per_rep),
+                         verdict(figure, r)],
             })
     return rows
 
 
-HEADER = ["workload", "figure", "SDK", "AgentLedger", "ratio", "target"]
+HEADER = ["workload", "figure", "SDK", "AgentLedger", "ratio", "per repetition", "target"]
 
 
 def plain_table(rows: list[dict[str, Any]]) -> str:
     cells = [HEADER] + [row["text"] for row in rows]
     widths = [max(len(line[i]) for line in cells) for i in range(len(HEADER))]
-    right = {2, 3, 4}
+    right = {2, 3, 4, 5}
     lines = []
     for index, line in enumerate(cells):
         lines.append("  ".join(c.rjust(w) if i in right else c.ljust(w)
@@ -270,7 +304,7 @@ def plain_table(rows: list[dict[str, Any]]) -> str:
 
 
 def markdown_table(rows: list[dict[str, Any]]) -> str:
-    lines = ["| " + " | ".join(HEADER) + " |", "|---|---|--:|--:|--:|---|"]
+    lines = ["| " + " | ".join(HEADER) + " |", "|---|---|--:|--:|--:|--:|---|"]
     lines += ["| " + " | ".join(row["text"]) + " |" for row in rows]
     return "\n".join(lines)
 
@@ -429,7 +463,8 @@ def main(argv: list[str] | None = None) -> int:
         f"{machine_lines}\n"
         f"- runs: medians of {args.reps} alternating repetition(s) of {args.duration:g} s; "
         "ratio > 1 means AgentLedger is better (AgentLedger/SDK for rates, "
-        "SDK/AgentLedger for times)\n\n"
+        "SDK/AgentLedger for times); \"per repetition\" is the range of the ratios of the two "
+        "sides' back-to-back runs, the verdict is on the ratio of the medians\n\n"
         f"{markdown_table(rows)}\n")
     print(f"\nwrote {args.out_json} and {args.out_md}")
     return 1 if failures else 0
