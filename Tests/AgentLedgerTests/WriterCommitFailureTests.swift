@@ -29,6 +29,36 @@ struct WriterCommitFailureTests {
         }
     }
 
+    /// Opens `store`, adds `first` to session "s", then makes the writer's COMMITs fail
+    /// (``failCommits``, which the caller resets) and adds `second`: acknowledged as sequence
+    /// number 2, its COMMIT failed. Each add commits on its own: a later add must not join the
+    /// transaction whose COMMIT fails (it would be acknowledged with it, as WriterCoalescingTests
+    /// show).
+    static func acknowledgeWithFailingCommit(
+        _ store: TemporaryStore
+    ) async throws -> (ledger: Ledger, first: [SessionItem], second: [SessionItem]) {
+        let ledger = try await store.open(durability: .fsync) { $0.commitCoalescingWait = .zero }
+        let session = ledger.session("s")
+        let first = [ItemFactory.user("committed")]
+        try await session.addItems(first)
+        try await installCommitHook(in: ledger)
+        failCommits.store(true, ordering: .releasing)
+        let second = [ItemFactory.user("acknowledged, then its COMMIT failed")]
+        #expect(try await session.append(second) == 2)
+        return (ledger, first, second)
+    }
+
+    /// Makes the writer connection of `ledger` fail its COMMITs while ``failCommits`` is set.
+    static func installCommitHook(in ledger: Ledger) async throws {
+        try await onWriterConnection(of: ledger) { db in
+            _ = sqlite3_commit_hook(
+                db.sqliteConnection,
+                { _ in failCommits.load(ordering: .acquiring) ? 1 : 0 },
+                nil
+            )
+        }
+    }
+
     /// Changes the read model of `ledger` behind its back: a trigger of its own refuses every
     /// item whose JSON says "refused".
     static func installForeignRefusal(in ledger: Ledger) async throws {
@@ -46,25 +76,9 @@ struct WriterCommitFailureTests {
     func commitFailsAfterAcknowledgement() async throws {
         let store = try TemporaryStore(prefix: "commit-after-ack")
         defer { store.remove() }
-        // Each add commits on its own: a later add must not join the transaction whose COMMIT
-        // fails (it would be acknowledged with it, as WriterCoalescingTests show).
-        let ledger = try await store.open(durability: .fsync) { $0.commitCoalescingWait = .zero }
-        let session = ledger.session("s")
-        let first = [ItemFactory.user("committed")]
-        try await session.addItems(first)
-        try await Self.onWriterConnection(of: ledger) { db in
-            _ = sqlite3_commit_hook(
-                db.sqliteConnection,
-                { _ in failCommits.load(ordering: .acquiring) ? 1 : 0 },
-                nil
-            )
-        }
-        failCommits.store(true, ordering: .releasing)
         defer { failCommits.store(false, ordering: .releasing) }
-
-        let second = [ItemFactory.user("acknowledged, then its COMMIT failed")]
-        let sequence = try await session.append(second)
-        #expect(sequence == 2)
+        let (ledger, first, second) = try await Self.acknowledgeWithFailingCommit(store)
+        let session = ledger.session("s")
         let refused = await ReliabilityHelpers.error { try await session.addItems([ItemFactory.user("refused")]) }
         #expect(refused?.code == .writerFailed, "\(String(describing: refused))")
         let reading = await ReliabilityHelpers.error { _ = try await session.items() }
@@ -80,6 +94,47 @@ struct WriterCommitFailureTests {
         #expect(try await reopened.headSequence() == 2)
         #expect(try await reopened.verifyReadModel() == [])
         try await reopened.session("s").addItems([ItemFactory.user("writable again")])
+        try await reopened.close()
+    }
+
+    @Test(
+        "once the cause is gone, the next query or write catches the read model up from the log and the store goes on without a reopen",
+        arguments: [false, true]
+    )
+    func recoversOnceTheCauseIsGone(nextIsWrite: Bool) async throws {
+        let store = try TemporaryStore(prefix: "commit-recovers")
+        defer { store.remove() }
+        defer { failCommits.store(false, ordering: .releasing) }
+        let (ledger, first, second) = try await Self.acknowledgeWithFailingCommit(store)
+        let session = ledger.session("s")
+
+        // While the COMMITs still fail, so does the catch-up each query and write tries first.
+        let reading = await ReliabilityHelpers.error { _ = try await session.items() }
+        #expect(reading?.code == .writerFailed, "\(String(describing: reading))")
+        #expect(
+            reading?.message.contains("catching the read model up from the log failed") == true,
+            "\(String(describing: reading))"
+        )
+        let writing = await ReliabilityHelpers.error { try await session.addItems([ItemFactory.user("refused")]) }
+        #expect(writing?.code == .writerFailed, "\(String(describing: writing))")
+
+        failCommits.store(false, ordering: .releasing)
+        var expected = first + second
+        if nextIsWrite {
+            let third = [ItemFactory.user("after the catch-up")]
+            #expect(try await session.append(third) == 3)
+            expected += third
+        }
+        #expect(try await session.items() == expected)
+        #expect(try await ledger.headSequence() == UInt64(expected.count))
+        #expect(try await ledger.verifyReadModel() == [])
+        try await session.addItems([ItemFactory.user("and on")])
+        expected += [ItemFactory.user("and on")]
+        try await ledger.close()
+
+        let reopened = try await store.open(durability: .fsync)
+        #expect(try await reopened.session("s").items() == expected)
+        #expect(try await reopened.verifyReadModel() == [])
         try await reopened.close()
     }
 

@@ -46,7 +46,9 @@ public struct LedgerError: Error, CustomStringConvertible, Sendable {
         public static let notFound = Code("notFound")
         /// The operation conflicts with the session's state: a name already used, deleting `main`.
         public static let conflict = Code("conflict")
-        /// An earlier write or fsync failed; the store refuses writes until it is reopened.
+        /// An earlier write failed: the log's (its write or fsync), and the store refuses writes
+        /// until it is reopened; or the read model's, and catching it up from the log, which
+        /// every query and write tries first, failed too.
         public static let writerFailed = Code("writerFailed")
         /// The store was opened read-only and the operation would write.
         public static let readOnly = Code("readOnly")

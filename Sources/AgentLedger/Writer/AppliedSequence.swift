@@ -82,8 +82,16 @@ final class AppliedSequence: Sendable {
         }
     }
 
-    /// Records that the read model will not apply acknowledged writes until the store is
-    /// reopened: every reader waiting, or coming to wait, for them gets `error`.
+    /// Records that the read model caught up with the log through `sequence` after a failure
+    /// (``fail(_:)``): readers wait for it again, and those waiting for `sequence` resume.
+    func recover(_ sequence: UInt64) {
+        state.withLock { $0.failure = nil }
+        publish(sequence)
+    }
+
+    /// Records that the read model will not apply acknowledged writes until it is caught up
+    /// from the log (``LedgerWriter/recover()``) or the store is reopened: every reader
+    /// waiting, or coming to wait, for them gets `error`.
     func fail(_ error: LedgerError) {
         let failed = state.withLock { state -> [Waiter] in
             state.failure = error

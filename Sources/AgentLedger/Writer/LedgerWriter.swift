@@ -79,6 +79,9 @@ final class LedgerWriter: Sendable {
         var exclusive: [ExclusiveTask] = []
         var lifecycle: Lifecycle = .running
         var failure: LedgerError?
+        /// The log was intact when ``failure`` was recorded: ``LedgerWriter/recover()`` may
+        /// lift it.
+        var failureRecoverable = false
         var sleeping = false
 
         /// Whether the writer thread sleeps and must be woken; it counts as awake from now on.
@@ -210,7 +213,7 @@ final class LedgerWriter: Sendable {
     var lastSequence: UInt64 { headSequence.load(ordering: .acquiring) }
 
     /// Returns once the read model shows every write acknowledged so far; throws when a failed
-    /// commit left it behind them until the store is reopened.
+    /// commit left it behind them (until ``recover()`` or a reopen catches it up).
     func waitUntilApplied() async throws {
         try await applied.wait(for: lastSequence)
     }
@@ -232,16 +235,43 @@ final class LedgerWriter: Sendable {
     /// Queues `command` and returns once its batch is durable (per the durability option); the
     /// read model has applied it, or queries wait until it has. Cancelling the caller after
     /// this point does not undo the write.
+    ///
+    /// After a failed write, the read model is first caught up from the log (``recover()``);
+    /// the command is refused when that fails.
     func submit(_ command: WriteCommand) async throws -> WriteOutcome {
+        do {
+            return try await enqueue(command)
+        } catch let refused as Refused {
+            guard refused.recoverable else {
+                throw refused.error
+            }
+            try await recover()
+            do {
+                return try await enqueue(command)
+            } catch let again as Refused {
+                throw again.error
+            }
+        }
+    }
+
+    /// A command refused because an earlier write failed.
+    private struct Refused: Error {
+        let error: LedgerError
+        /// The log had not failed when it was refused: ``recover()`` may lift the failure.
+        let recoverable: Bool
+    }
+
+    /// Queues `command` and returns its outcome; throws ``Refused`` while a failure stops writes.
+    private func enqueue(_ command: WriteCommand) async throws -> WriteOutcome {
         try await withCheckedThrowingContinuation { continuation in
             let shouldWake: Bool
             do {
-                shouldWake = try queue.withLock { queue throws(LedgerError) in
+                shouldWake = try queue.withLock { queue throws(any Error) in
                     guard case .running = queue.lifecycle else {
                         throw LedgerError(.closed, "the ledger is closed")
                     }
                     if let failure = queue.failure {
-                        throw Self.refusal(after: failure)
+                        throw Refused(error: Self.refusal(after: failure), recoverable: queue.failureRecoverable)
                     }
                     queue.requests.append(Request(command: command, continuation: continuation))
                     return queue.takeSleeping()
@@ -254,6 +284,16 @@ final class LedgerWriter: Sendable {
                 wake.signal()
             }
         }
+    }
+
+    /// After a failed write that left the log intact (the read model failed to apply or commit
+    /// a batch: a full disk, an I/O error, a read model changed behind the ledger's back),
+    /// catches the read model up from the log on the writer thread and lets writes and queries
+    /// go on. Nothing when no failure stops the writer. Throws `writerFailed`, with why the
+    /// catch-up failed, when it cannot: the log failed (only recovery on reopen may touch it),
+    /// or the read model refuses the catch-up too.
+    func recover() async throws {
+        try await exclusive { [self] _ in try recoverOnWriterThread() }
     }
 
     /// Runs `body` on the writer thread with no write in flight, and returns its result.
@@ -723,7 +763,7 @@ final class LedgerWriter: Sendable {
     /// their schema accepts every event the writer derives, so the apply can fail only as the
     /// COMMIT after it can (I/O, a full disk, a read model changed behind the ledger's back),
     /// which acknowledged batches already survive: the log keeps them, and the read model
-    /// catches up on reopen, or is rebuilt when it cannot.
+    /// catches up from it (``recover()``, or on reopen, where it is rebuilt when it cannot).
     private func applyAndAcknowledge(_ batch: inout OverlappedBatch, db: Database) throws {
         let appliesLate = !batch.syncing && options.extraMigrations.isEmpty
         if !appliesLate {
@@ -871,8 +911,8 @@ final class LedgerWriter: Sendable {
 
     /// Ends a group commit whose callers were told their events are durable, and whose SQLite
     /// COMMIT then failed (`error`): the frame stays in the log, which is what counts; the
-    /// store refuses writes, and queries that must see those events fail, until it is reopened
-    /// and the read model catches up from the log.
+    /// store refuses writes, and queries that must see those events fail, until the read model
+    /// catches up from the log (``recover()``, which they try first, or a reopen).
     private func abandonAcknowledged(_ events: [LedgerEvent], error: any Error) {
         let failure = Self.ledgerError(error, context: "committing \(events.count) acknowledged events")
         threadState.forgetKeptState()
@@ -880,8 +920,7 @@ final class LedgerWriter: Sendable {
         applied.fail(
             LedgerError(
                 .writerFailed,
-                "the read model could not apply acknowledged writes, which are safe in the log; reopen the store "
-                    + "to catch it up: "
+                "the read model could not apply acknowledged writes, which are safe in the log: "
                     + failure.message,
                 underlying: failure
             )
@@ -966,17 +1005,71 @@ final class LedgerWriter: Sendable {
         }
     }
 
-    /// Puts the store into the failed state: every later write is refused until reopened.
+    /// Puts the store into the failed state: every later write is refused until ``recover()``
+    /// lifts it (when the log is intact) or the store is reopened.
     private func fail(with error: LedgerError) {
+        let recoverable = !threadState.log.hasFailed
         options.logger.error(
-            "write failed; the store refuses writes until it is reopened",
+            recoverable
+                ? "write failed; the store refuses writes until the read model catches up from the log"
+                : "write failed; the store refuses writes until it is reopened",
             metadata: ["error": "\(error)"]
         )
         queue.withLock { queue in
             if queue.failure == nil {
                 queue.failure = error
+                queue.failureRecoverable = recoverable
             }
         }
+    }
+
+    /// The work of ``recover()``, on the writer thread with no write in flight.
+    private func recoverOnWriterThread() throws {
+        guard let failure = queue.withLock({ $0.failure }) else {
+            return
+        }
+        let log = threadState.log
+        guard !log.hasFailed else {
+            throw Self.refusal(after: failure)
+        }
+        let last = log.lastSequence
+        do {
+            let checkpoint = try readModel.pool.writeWithoutTransaction { db -> UInt64 in
+                if db.isInsideTransaction {
+                    try db.rollback()
+                }
+                return try Projector.checkpoint(db)
+            }
+            guard checkpoint <= last else {
+                throw LedgerError(.sqlite, "the read model is ahead of the log (\(checkpoint) > \(last))")
+            }
+            if checkpoint < last {
+                try ReadModelBuilder.replay(
+                    directory: log.directory,
+                    into: readModel.pool,
+                    from: checkpoint + 1,
+                    through: last,
+                    progress: nil
+                )
+            }
+        } catch {
+            let reason = Self.ledgerError(error, context: "catching the read model up from the log")
+            throw LedgerError(
+                .writerFailed,
+                "an earlier write failed (\(failure.message)) and catching the read model up from the log failed "
+                    + "too (\(reason.message)); the acknowledged writes are safe in the log: reopen the store",
+                underlying: reason
+            )
+        }
+        queue.withLock { queue in
+            queue.failure = nil
+            queue.failureRecoverable = false
+        }
+        applied.recover(last)
+        options.logger.notice(
+            "the read model caught up from the log after a failed write; the store takes writes again",
+            metadata: ["through": "\(last)"]
+        )
     }
 
     /// Checkpoints the read model's WAL once it has grown past the threshold (see
