@@ -317,7 +317,8 @@ struct ReliabilityDiskFaultTests {
         do {
             #expect(try await session.items() == acknowledged.flatMap(\.items), "unacknowledged items are visible")
         } catch let reading as LedgerError {
-            // A read model left behind acknowledged writes answers no query until reopened.
+            // A read model left behind acknowledged writes answers no query until it catches up
+            // from the log, which fails while the disk stays full.
             #expect(error.code == .writerFailed && reading.code == .writerFailed, "\(reading)")
         }
         do {

@@ -241,14 +241,7 @@ public final class Ledger: Sendable {
     ) async throws -> T {
         try checkOpen()
         if let writer {
-            do {
-                try await writer.waitUntilApplied()
-            } catch let error as LedgerError where error.code == .writerFailed {
-                // A failed write left the read model behind acknowledged writes: catch it up
-                // from the log, or throw why that is not possible.
-                try await writer.recover()
-                try await writer.waitUntilApplied()
-            }
+            try await writer.waitUntilAppliedRecovering()
             // The wait may have outlasted a close.
             try checkOpen()
         } else if let sequence, options.readOnlyAsOfWait > .zero {

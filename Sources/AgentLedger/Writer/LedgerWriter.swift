@@ -57,6 +57,9 @@ final class LedgerWriter: Sendable {
     static let inlineSyncMaxRows = 4
     /// The most batches one SQLite transaction of the writer takes.
     static let batchesPerTransaction = 64
+    /// How long after a failed catch-up of the read model (``recover()``) the next one may
+    /// start; calls in between get the same error.
+    static let recoveryRetryDelay: Duration = .milliseconds(50)
 
     /// Rows indexed per idle step: bounds how long a new command can wait behind indexing.
     static let indexRowsPerIdleStep = 2000
@@ -83,6 +86,16 @@ final class LedgerWriter: Sendable {
         /// lift it.
         var failureRecoverable = false
         var sleeping = false
+
+        /// What a command meets while ``failure`` stops the writer.
+        var refused: Refused? {
+            failure.map {
+                Refused(
+                    error: LedgerWriter.refusal(after: $0, recoverable: failureRecoverable),
+                    recoverable: failureRecoverable
+                )
+            }
+        }
 
         /// Whether the writer thread sleeps and must be woken; it counts as awake from now on.
         mutating func takeSleeping() -> Bool {
@@ -132,6 +145,8 @@ final class LedgerWriter: Sendable {
         var indexingWhileIdle = false
         /// Times the group commits' phases when the options ask for it.
         var phaseClock: WriterPhaseClock?
+        /// When the last catch-up of the read model after a failure failed, and its error.
+        var failedRecovery: (at: ContinuousClock.Instant, error: LedgerError)?
         /// Checkpoints the read model's WAL between group commits instead of in their COMMIT.
         let walCheckpointer = WALCheckpointer()
 
@@ -270,8 +285,8 @@ final class LedgerWriter: Sendable {
                     guard case .running = queue.lifecycle else {
                         throw LedgerError(.closed, "the ledger is closed")
                     }
-                    if let failure = queue.failure {
-                        throw Refused(error: Self.refusal(after: failure), recoverable: queue.failureRecoverable)
+                    if let refused = queue.refused {
+                        throw refused
                     }
                     queue.requests.append(Request(command: command, continuation: continuation))
                     return queue.takeSleeping()
@@ -329,10 +344,25 @@ final class LedgerWriter: Sendable {
         publishedProfile.withLock { $0 }
     }
 
-    /// Brings the full-text index up to date with every acknowledged item (before a search).
+    /// Brings the full-text index up to date with every acknowledged item (before a search),
+    /// after catching the read model up from the log when a failed write left it behind.
     func catchUpSearchIndex() async throws {
         try await exclusive { [self] _ in
+            if queue.withLock({ $0.failureRecoverable }) {
+                try recoverOnWriterThread()
+            }
             indexForSearch(limit: .max)
+        }
+    }
+
+    /// ``waitUntilApplied()``, catching the read model up from the log first (``recover()``)
+    /// when a failed write left it behind acknowledged writes.
+    func waitUntilAppliedRecovering() async throws {
+        do {
+            try await waitUntilApplied()
+        } catch let error as LedgerError where error.code == .writerFailed {
+            try await recover()
+            try await waitUntilApplied()
         }
     }
 
@@ -492,10 +522,10 @@ final class LedgerWriter: Sendable {
     private func commit(_ batch: [Request]) {
         // Requests queued before a failure must not go out after it: the failed batch may have
         // left the heads, or the log, in a state nothing may build on.
-        if let failure = queue.withLock({ $0.failure }) {
-            let refusal = Self.refusal(after: failure)
+        if let refused = queue.withLock({ $0.refused }) {
+            // Not derived yet: ``submit(_:)`` queues them again once the read model caught up.
             for request in batch {
-                request.continuation.resume(throwing: refusal)
+                request.continuation.resume(throwing: refused)
             }
             return
         }
@@ -1032,6 +1062,10 @@ final class LedgerWriter: Sendable {
         guard !log.hasFailed else {
             throw Self.refusal(after: failure)
         }
+        // Every query and write of a stopped store tries; one attempt at a time is enough.
+        if let (at, refusal) = threadState.failedRecovery, ContinuousClock.now < at + Self.recoveryRetryDelay {
+            throw refusal
+        }
         let last = log.lastSequence
         do {
             let checkpoint = try readModel.pool.writeWithoutTransaction { db -> UInt64 in
@@ -1051,16 +1085,25 @@ final class LedgerWriter: Sendable {
                     through: last,
                     progress: nil
                 )
+                // The replay ends early, without an error, where the log reads as not written yet.
+                let reached = try readModel.pool.read { db in try Projector.checkpoint(db) }
+                guard reached == last else {
+                    throw LedgerError(.corruptLog, "the log's events end at \(reached), before \(last)")
+                }
             }
         } catch {
             let reason = Self.ledgerError(error, context: "catching the read model up from the log")
-            throw LedgerError(
+            let refusal = LedgerError(
                 .writerFailed,
                 "an earlier write failed (\(failure.message)) and catching the read model up from the log failed "
                     + "too (\(reason.message)); the acknowledged writes are safe in the log: reopen the store",
                 underlying: reason
             )
+            threadState.failedRecovery = (ContinuousClock.now, refusal)
+            throw refusal
         }
+        threadState.failedRecovery = nil
+        threadState.searchIndexBehind = true
         queue.withLock { queue in
             queue.failure = nil
             queue.failureRecoverable = false
@@ -1100,10 +1143,12 @@ final class LedgerWriter: Sendable {
     }
 
     /// The error for a write refused because an earlier one failed.
-    static func refusal(after failure: LedgerError) -> LedgerError {
+    static func refusal(after failure: LedgerError, recoverable: Bool = false) -> LedgerError {
         LedgerError(
             .writerFailed,
-            "an earlier write failed, so the store refuses writes until it is reopened: " + failure.message,
+            (recoverable
+                ? "an earlier write failed, so the store refuses writes until the read model catches up from the log: "
+                : "an earlier write failed, so the store refuses writes until it is reopened: ") + failure.message,
             underlying: failure
         )
     }
