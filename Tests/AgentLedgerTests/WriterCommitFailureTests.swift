@@ -2,6 +2,7 @@ import AgentLedgerTestSupport
 import Foundation
 import GRDB
 import GRDBSQLite
+import Logging
 import Synchronization
 import Testing
 
@@ -35,9 +36,15 @@ struct WriterCommitFailureTests {
     /// transaction whose COMMIT fails (it would be acknowledged with it, as WriterCoalescingTests
     /// show).
     static func acknowledgeWithFailingCommit(
-        _ store: TemporaryStore
+        _ store: TemporaryStore,
+        logger: Logger? = nil
     ) async throws -> (ledger: Ledger, first: [SessionItem], second: [SessionItem]) {
-        let ledger = try await store.open(durability: .fsync) { $0.commitCoalescingWait = .zero }
+        let ledger = try await store.open(durability: .fsync) { options in
+            options.commitCoalescingWait = .zero
+            if let logger {
+                options.logger = logger
+            }
+        }
         let session = ledger.session("s")
         let first = [ItemFactory.user("committed")]
         try await session.addItems(first)
@@ -152,6 +159,41 @@ struct WriterCommitFailureTests {
         #expect(try await reopened.session("s").items() == expected)
         #expect(try await reopened.verifyReadModel() == [])
         try await reopened.close()
+    }
+
+    @Test("callers that meet a stopped store at once share one catch-up, and every one of them succeeds")
+    func concurrentCallersShareOneCatchUp() async throws {
+        let store = try TemporaryStore(prefix: "commit-recovers-together")
+        defer { store.remove() }
+        defer { failCommits.store(false, ordering: .releasing) }
+        let capture = ReliabilityLogCapture()
+        let (ledger, first, second) = try await Self.acknowledgeWithFailingCommit(store, logger: capture.logger)
+        // The failure is recorded once the COMMIT after the acknowledgement has failed.
+        let stopped = await ReliabilityHelpers.error { _ = try await ledger.session("s").items() }
+        #expect(stopped?.code == .writerFailed, "\(String(describing: stopped))")
+        failCommits.store(false, ordering: .releasing)
+        try await Task.sleep(for: LedgerWriter.recoveryRetryDelay * 2)
+
+        let added = try await withThrowingTaskGroup(of: Int.self) { group in
+            for caller in 0..<12 {
+                group.addTask {
+                    let session = ledger.session("c\(caller)")
+                    if caller % 2 == 0 {
+                        try await session.addItems([ItemFactory.user("caller \(caller)")])
+                        return 1
+                    }
+                    #expect(try await ledger.session("s").items() == first + second)
+                    return 0
+                }
+            }
+            return try await group.reduce(0, +)
+        }
+        #expect(added == 6)
+        let catchUps = capture.messages.filter { $0.contains("the read model caught up from the log") }
+        #expect(catchUps.count == 1, "\(capture.messages)")
+        #expect(try await ledger.headSequence() == 8)
+        #expect(try await ledger.verifyReadModel() == [])
+        try await ledger.close()
     }
 
     @Test(
