@@ -20,7 +20,7 @@ extension Ledger {
     public func verifyReadModel() async throws -> [String] {
         try checkOpen()
         // As every query: not while the read model lacks acknowledged writes.
-        try await writer?.waitUntilAppliedRecovering()
+        try await writer?.waitUntilApplied()
         try checkOpen()
         let directory = directory
         let options = options

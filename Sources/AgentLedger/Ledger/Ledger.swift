@@ -241,7 +241,7 @@ public final class Ledger: Sendable {
     ) async throws -> T {
         try checkOpen()
         if let writer {
-            try await writer.waitUntilAppliedRecovering()
+            try await writer.waitUntilApplied()
             // The wait may have outlasted a close.
             try checkOpen()
         } else if let sequence, options.readOnlyAsOfWait > .zero {

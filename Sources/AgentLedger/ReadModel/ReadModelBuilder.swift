@@ -261,7 +261,9 @@ enum ReadModelBuilder {
     }
 
     /// Applies the events `from...through` of the log to `writer`, committing every
-    /// ``eventsPerTransaction`` events together with the checkpoint.
+    /// ``eventsPerTransaction`` events together with the checkpoint. Throws `corruptLog` when
+    /// the log's events end before `through` (its reader takes a damaged or incomplete last
+    /// frame for one not written yet).
     static func replay(
         directory: String,
         into writer: some DatabaseWriter,
@@ -273,6 +275,7 @@ enum ReadModelBuilder {
         let events = EventPrefetcher(directory: directory, from: first, through: last)
         defer { events.stop() }
         var applied: UInt64 = 0
+        var reached = first - 1
         let total = last - first + 1
         var finished = false
         while !finished {
@@ -300,12 +303,16 @@ enum ReadModelBuilder {
                     if lastApplied > 0 {
                         try context.flush()
                         try Projector.setCheckpoint(lastApplied, db: db)
+                        reached = lastApplied
                     }
                     return .commit
                 }
             }
             applied += UInt64(inTransaction)
             progress?(RebuildProgress(applied: applied, total: total))
+        }
+        guard reached >= last else {
+            throw LedgerError(.corruptLog, "the log's events end at sequence number \(reached), before \(last)")
         }
     }
 
