@@ -89,6 +89,17 @@ struct RebuildTests {
         }
     }
 
+    /// Starts a reader of session "watched" in another process (`ledger-torture read`, one item
+    /// per batch, for 1.5 s) and waits until it has the store open.
+    static func startWatchedReader(_ store: TemporaryStore) async throws -> ReliabilityChildProcess {
+        let reader = try ReliabilityChildProcess(
+            executable: try ReliabilityExecutables.ledgerTorture(),
+            arguments: ["read", "--store", store.path, "--session", "watched", "--batch", "1", "--duration-ms", "1500"]
+        )
+        #expect(await reader.waitForLine(prefix: "open ", timeout: .seconds(60)) != nil, "\(reader.standardError)")
+        return reader
+    }
+
     /// The inode of the read model file: a rebuild writes a new file and moves it into place.
     static func readModelInode(_ store: TemporaryStore) throws -> UInt64 {
         let attributes = try FileManager.default.attributesOfItem(atPath: store.path + "/views.sqlite")
@@ -174,11 +185,7 @@ struct RebuildTests {
         try await ledger.close()
 
         // Beside a reader in another process: copied into the live file, the reader unharmed.
-        let reader = try ReliabilityChildProcess(
-            executable: try ReliabilityExecutables.ledgerTorture(),
-            arguments: ["read", "--store", store.path, "--session", "watched", "--batch", "1", "--duration-ms", "1500"]
-        )
-        #expect(await reader.waitForLine(prefix: "open ", timeout: .seconds(60)) != nil, "\(reader.standardError)")
+        let reader = try await Self.startWatchedReader(store)
         inode = try fileNumber()
         ledger = try await Ledger.openRebuildingViews(at: store.path, options: PropertyTests.options())
         #expect(try fileNumber() == inode, "the read model was replaced under a reader")
@@ -221,11 +228,7 @@ struct RebuildTests {
         }
         try foreign.close()
 
-        let reader = try ReliabilityChildProcess(
-            executable: try ReliabilityExecutables.ledgerTorture(),
-            arguments: ["read", "--store", store.path, "--session", "watched", "--batch", "1", "--duration-ms", "1500"]
-        )
-        #expect(await reader.waitForLine(prefix: "open ", timeout: .seconds(60)) != nil, "\(reader.standardError)")
+        let reader = try await Self.startWatchedReader(store)
         let inode = try Self.readModelInode(store)
         let capture = ReliabilityLogCapture()
         let reports = Mutex<[RebuildProgress]>([])
@@ -254,6 +257,50 @@ struct RebuildTests {
             await reader.waitForExit(timeout: .seconds(60)) == .exited(0),
             "\(reader.lines) \(reader.standardError)"
         )
+        #expect(reader.lines.contains { $0.hasPrefix("reads ") && $0.contains("max=4") }, "\(reader.lines)")
+    }
+
+    @Test(
+        "a read model ahead of the log, open in another process, is rebuilt in place: that process reads the rebuilt model, not the old file"
+    )
+    func aheadOfTheLogBesideAReader() async throws {
+        let store = try TemporaryStore()
+        defer { store.remove() }
+        // The read model: three items of "watched", then two events of another session.
+        var ledger = try await store.open(durability: .fsync)
+        for batch in 0..<3 {
+            try await ledger.session("watched").addItems([ItemFactory.user("b=\(batch) i=0/1")])
+        }
+        try await ledger.session("ahead").addItems([ItemFactory.user("only in the read model")])
+        try await ledger.session("ahead").addItems([ItemFactory.user("this one too")])
+        try await ledger.close()
+        // The log: four items of "watched" and nothing else, four events where the model applied five.
+        let other = try TemporaryStore()
+        defer { other.remove() }
+        ledger = try await other.open(durability: .fsync)
+        for batch in 0..<4 {
+            try await ledger.session("watched").addItems([ItemFactory.user("b=\(batch) i=0/1")])
+        }
+        try await ledger.close()
+        try FileManager.default.removeItem(atPath: store.path + "/log")
+        try FileManager.default.copyItem(atPath: other.path + "/log", toPath: store.path + "/log")
+
+        let reader = try await Self.startWatchedReader(store)
+        let inode = try Self.readModelInode(store)
+        let capture = ReliabilityLogCapture()
+        ledger = try await store.open(durability: .fsync) { $0.logger = capture.logger }
+        #expect(capture.messages.contains { $0.contains("ahead of the log (5 > 4)") }, "\(capture.messages)")
+        #expect(capture.messages.contains { $0.contains("rebuilding it online") }, "\(capture.messages)")
+        #expect(try Self.readModelInode(store) == inode, "the read model was replaced under a reader")
+        #expect(try await ledger.session("watched").items().count == 4)
+        #expect(try await ledger.session("ahead").items() == [])
+        #expect(try await ledger.verifyReadModel() == [])
+        try await ledger.close()
+        #expect(
+            await reader.waitForExit(timeout: .seconds(60)) == .exited(0),
+            "\(reader.lines) \(reader.standardError)"
+        )
+        // The reader saw the fourth item, which only the rebuilt model holds.
         #expect(reader.lines.contains { $0.hasPrefix("reads ") && $0.contains("max=4") }, "\(reader.lines)")
     }
 

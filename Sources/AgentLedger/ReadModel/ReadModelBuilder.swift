@@ -81,6 +81,24 @@ enum ReadModelBuilder {
             }
             if let reason {
                 logger.warning("rebuilding the read model from the log: \(reason)", metadata: ["path": "\(path)"])
+                // A readable model is rebuilt in place when another process reads it: a new file
+                // renamed over it would leave that process reading the old one, never updated.
+                do {
+                    if status != nil,
+                        try rebuildOnlineIfShared(
+                            model,
+                            directory: directory,
+                            through: logLastSequence,
+                            options: options,
+                            progress: progress
+                        )
+                    {
+                        return (model, true)
+                    }
+                } catch {
+                    try? model.close()
+                    throw LedgerWriter.ledgerError(error, context: "rebuilding the read model")
+                }
                 try? model.close()
             } else if let status {
                 guard status.checkpoint < logLastSequence else {
@@ -155,11 +173,13 @@ enum ReadModelBuilder {
             metadata: ["path": "\(path)", "error": "\(error)"]
         )
         do {
-            if let user = ReadModelUsers.otherProcess(usingDatabaseAt: path) {
-                options.logger.notice(
-                    "process \(user) has the read model open: rebuilding it online, copied into the live file"
-                )
-                try rebuildLive(model, directory: directory, through: last, options: options, progress: progress)
+            if try rebuildOnlineIfShared(
+                model,
+                directory: directory,
+                through: last,
+                options: options,
+                progress: progress
+            ) {
                 return model
             }
             try model.close()
@@ -176,6 +196,26 @@ enum ReadModelBuilder {
                 underlying: failure
             )
         }
+    }
+
+    /// Rebuilds `model` with ``rebuildLive(_:directory:through:options:progress:)`` when
+    /// another process has it open, so that process goes on reading the file this ledger
+    /// writes; returns false, doing nothing, when none has.
+    private static func rebuildOnlineIfShared(
+        _ model: ReadModel,
+        directory: String,
+        through last: UInt64,
+        options: LedgerOptions,
+        progress: (@Sendable (RebuildProgress) -> Void)?
+    ) throws -> Bool {
+        guard let user = ReadModelUsers.otherProcess(usingDatabaseAt: model.path) else {
+            return false
+        }
+        options.logger.notice(
+            "process \(user) has the read model open: rebuilding it online, copied into the live file"
+        )
+        try rebuildLive(model, directory: directory, through: last, options: options, progress: progress)
+        return true
     }
 
     /// Replays the log up to `last` into a new file and copies it into the live read model
