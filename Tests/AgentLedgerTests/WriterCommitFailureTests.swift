@@ -12,6 +12,10 @@ import Testing
 /// failures.
 private let failCommits = Atomic<Bool>(false)
 
+/// Whether the next COMMIT under the commit hook of ``WriterCommitFailureTests`` fails, once,
+/// after 100 ms: long enough for calls made after its batch's acknowledgement to queue behind it.
+private let failNextCommitSlowly = Atomic<Bool>(false)
+
 /// A batch of adds is acknowledged once its frame is durable, before its SQLite COMMIT. When
 /// that COMMIT then fails for a reason SQLite could not report earlier (a full disk, an I/O
 /// error; here a commit hook that refuses it), the write stays acknowledged and in the log.
@@ -35,9 +39,11 @@ struct WriterCommitFailureTests {
     /// number 2, its COMMIT failed. Each add commits on its own: a later add must not join the
     /// transaction whose COMMIT fails (it would be acknowledged with it, as WriterCoalescingTests
     /// show).
+    /// With `once`, only that COMMIT fails (``failNextCommitSlowly``).
     static func acknowledgeWithFailingCommit(
         _ store: TemporaryStore,
-        logger: Logger? = nil
+        logger: Logger? = nil,
+        once: Bool = false
     ) async throws -> (ledger: Ledger, first: [SessionItem], second: [SessionItem]) {
         let ledger = try await store.open(durability: .fsync) { options in
             options.commitCoalescingWait = .zero
@@ -49,18 +55,29 @@ struct WriterCommitFailureTests {
         let first = [ItemFactory.user("committed")]
         try await session.addItems(first)
         try await installCommitHook(in: ledger)
-        failCommits.store(true, ordering: .releasing)
+        if once {
+            failNextCommitSlowly.store(true, ordering: .releasing)
+        } else {
+            failCommits.store(true, ordering: .releasing)
+        }
         let second = [ItemFactory.user("acknowledged, then its COMMIT failed")]
         #expect(try await session.append(second) == 2)
         return (ledger, first, second)
     }
 
-    /// Makes the writer connection of `ledger` fail its COMMITs while ``failCommits`` is set.
+    /// Makes the writer connection of `ledger` fail its COMMITs while ``failCommits`` is set,
+    /// and the next one after ``failNextCommitSlowly`` is set.
     static func installCommitHook(in ledger: Ledger) async throws {
         try await onWriterConnection(of: ledger) { db in
             _ = sqlite3_commit_hook(
                 db.sqliteConnection,
-                { _ in failCommits.load(ordering: .acquiring) ? 1 : 0 },
+                { _ in
+                    if failNextCommitSlowly.exchange(false, ordering: .acquiringAndReleasing) {
+                        usleep(100_000)
+                        return 1
+                    }
+                    return failCommits.load(ordering: .acquiring) ? 1 : 0
+                },
                 nil
             )
         }
@@ -192,6 +209,37 @@ struct WriterCommitFailureTests {
         let catchUps = capture.messages.filter { $0.contains("the read model caught up from the log") }
         #expect(catchUps.count == 1, "\(capture.messages)")
         #expect(try await ledger.headSequence() == 8)
+        #expect(try await ledger.verifyReadModel() == [])
+        try await ledger.close()
+    }
+
+    @Test("calls queued behind the COMMIT that fails are queued again once the read model caught up, and succeed")
+    func callsQueuedBeforeTheFailureSucceed() async throws {
+        let store = try TemporaryStore(prefix: "commit-requeues")
+        defer { store.remove() }
+        defer { failNextCommitSlowly.store(false, ordering: .releasing) }
+        let capture = ReliabilityLogCapture()
+        let (ledger, first, second) = try await Self.acknowledgeWithFailingCommit(
+            store,
+            logger: capture.logger,
+            once: true
+        )
+        // The COMMIT of the acknowledged add now waits 100 ms in the hook before failing: these
+        // calls reach the writer's queue meanwhile, before the failure stops it.
+        let sequences = try await withThrowingTaskGroup(of: UInt64?.self) { group in
+            for caller in 0..<6 {
+                group.addTask { try await ledger.session("q\(caller)").append([ItemFactory.user("queued \(caller)")]) }
+            }
+            return try await group.reduce(into: Set<UInt64?>()) { $0.insert($1) }
+        }
+        #expect(sequences == Set((3...8).map { UInt64?.some($0) }))
+        #expect(capture.messages.filter { $0.contains("write failed") }.count == 1, "\(capture.messages)")
+        #expect(
+            capture.messages.filter { $0.contains("the read model caught up from the log") }.count == 1,
+            "\(capture.messages)"
+        )
+        #expect(try await ledger.session("s").items() == first + second)
+        #expect(try await ledger.session("q5").items() == [ItemFactory.user("queued 5")])
         #expect(try await ledger.verifyReadModel() == [])
         try await ledger.close()
     }
