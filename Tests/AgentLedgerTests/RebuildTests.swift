@@ -304,6 +304,46 @@ struct RebuildTests {
         #expect(reader.lines.contains { $0.hasPrefix("reads ") && $0.contains("max=4") }, "\(reader.lines)")
     }
 
+    @Test(
+        "a read model built from another log of the same length is rebuilt on open; one that lacks the log's identity records it without a rebuild"
+    )
+    func builtFromAnotherLog() async throws {
+        let store = try TemporaryStore()
+        defer { store.remove() }
+        let other = try TemporaryStore()
+        defer { other.remove() }
+        for (target, name) in [(store, "mine"), (other, "other")] {
+            let ledger = try await target.open()
+            for index in 0..<3 {
+                try await ledger.session("s").addItems([ItemFactory.user("\(name) \(index)")])
+            }
+            try await ledger.close()
+        }
+        let views = store.path + "/views.sqlite"
+        #expect(try Self.sqlite(views, "SELECT length(value) FROM ledger_meta WHERE key = 'log_identity'") == "64")
+
+        // A reopen of the same log keeps the model, and so does one of a model that predates the
+        // identity (it records it).
+        let older = try DatabaseQueue(path: views)
+        try await older.write { db in try db.execute(sql: "DELETE FROM ledger_meta WHERE key = 'log_identity'") }
+        try older.close()
+        var capture = ReliabilityLogCapture()
+        var ledger = try await store.open { $0.logger = capture.logger }
+        try await ledger.close()
+        #expect(!capture.messages.contains { $0.contains("rebuilding") }, "\(capture.messages)")
+        #expect(try Self.sqlite(views, "SELECT length(value) FROM ledger_meta WHERE key = 'log_identity'") == "64")
+
+        // The other store's log, three events as well, in place of this one's.
+        try FileManager.default.removeItem(atPath: store.path + "/log")
+        try FileManager.default.copyItem(atPath: other.path + "/log", toPath: store.path + "/log")
+        capture = ReliabilityLogCapture()
+        ledger = try await store.open { $0.logger = capture.logger }
+        #expect(capture.messages.contains { $0.contains("built from another log") }, "\(capture.messages)")
+        #expect(try await ledger.session("s").items() == (0..<3).map { ItemFactory.user("other \($0)") })
+        #expect(try await ledger.verifyReadModel() == [])
+        try await ledger.close()
+    }
+
     @Test("rebuildViews swaps in a new read model while readers read: they never fail nor see a partial view")
     func liveRebuild() async throws {
         let store = try TemporaryStore()

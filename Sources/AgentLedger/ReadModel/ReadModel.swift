@@ -63,6 +63,8 @@ final class ReadModel: Sendable {
     struct Status {
         let fingerprint: String?
         let checkpoint: UInt64
+        /// The ``LogIdentity`` of the log it was built from, once a writer has recorded it.
+        var logIdentity: String? = nil
     }
 
     func status() throws -> Status {
@@ -74,7 +76,22 @@ final class ReadModel: Sendable {
                 db,
                 sql: "SELECT value FROM ledger_meta WHERE key = 'schema_fingerprint'"
             )
-            return Status(fingerprint: fingerprint, checkpoint: try Projector.checkpoint(db))
+            return Status(
+                fingerprint: fingerprint,
+                checkpoint: try Projector.checkpoint(db),
+                logIdentity: try String.fetchOne(db, sql: "SELECT value FROM ledger_meta WHERE key = 'log_identity'")
+            )
+        }
+    }
+
+    /// Records `identity` as the ``LogIdentity`` of the log this model is built from, unless
+    /// one is recorded already.
+    func recordLogIdentity(_ identity: String) throws {
+        try pool.write { db in
+            try db.execute(
+                sql: "INSERT INTO ledger_meta (key, value) VALUES ('log_identity', ?) ON CONFLICT (key) DO NOTHING",
+                arguments: [identity]
+            )
         }
     }
 

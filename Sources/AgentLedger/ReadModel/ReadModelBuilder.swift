@@ -14,7 +14,8 @@ enum ReadModelBuilder {
     }
 
     /// Opens the read model of `directory`, rebuilding it when it is missing, unreadable, of
-    /// another schema, or ahead of the log, and catching it up otherwise (rebuilding it when
+    /// another schema, ahead of the log, or built from another log (its recorded
+    /// ``LogIdentity`` differs; it records the log's when it has none), and catching it up otherwise (rebuilding it when
     /// SQLite refuses the catch-up for a fault of the read model's own, ``rebuildCures(_:)``).
     /// With `rebuild`, it is rebuilt by replacing the file when no other process has it open.
     /// `rebuilt` says whether it was rebuilt from the whole log, either way; when a rebuild was
@@ -25,9 +26,42 @@ enum ReadModelBuilder {
         options: LedgerOptions,
         rebuild requested: Rebuild? = nil
     ) throws -> (model: ReadModel, rebuilt: Bool) {
+        let identity = try LogIdentity.read(directory: directory, fileSystem: options.fileSystem)
+        let opened = try openChecked(
+            directory: directory,
+            logLastSequence: logLastSequence,
+            logIdentity: identity,
+            options: options,
+            rebuild: requested
+        )
+        if let identity {
+            do {
+                try opened.model.recordLogIdentity(identity)
+            } catch {
+                try? opened.model.close()
+                throw error
+            }
+        }
+        return opened
+    }
+
+    /// ``openForWriting(directory:logLastSequence:options:rebuild:)`` before the log's identity
+    /// is recorded in the model.
+    private static func openChecked(
+        directory: String,
+        logLastSequence: UInt64,
+        logIdentity: String?,
+        options: LedgerOptions,
+        rebuild requested: Rebuild?
+    ) throws -> (model: ReadModel, rebuilt: Bool) {
         let path = directory + "/" + ReadModel.fileName
         guard let requested else {
-            return try openCatchingUp(directory: directory, logLastSequence: logLastSequence, options: options)
+            return try openCatchingUp(
+                directory: directory,
+                logLastSequence: logLastSequence,
+                logIdentity: logIdentity,
+                options: options
+            )
         }
         if let user = ReadModelUsers.otherProcess(usingDatabaseAt: path) {
             options.logger.notice(
@@ -36,6 +70,7 @@ enum ReadModelBuilder {
             return try openCatchingUp(
                 directory: directory,
                 logLastSequence: logLastSequence,
+                logIdentity: logIdentity,
                 options: options,
                 progress: requested.progress
             )
@@ -51,6 +86,7 @@ enum ReadModelBuilder {
     private static func openCatchingUp(
         directory: String,
         logLastSequence: UInt64,
+        logIdentity: String?,
         options: LedgerOptions,
         progress: (@Sendable (RebuildProgress) -> Void)? = nil
     ) throws -> (model: ReadModel, rebuilt: Bool) {
@@ -73,6 +109,9 @@ enum ReadModelBuilder {
                     reason = "its schema differs from this build's migrations"
                 } else if status.checkpoint > logLastSequence {
                     reason = "it is ahead of the log (\(status.checkpoint) > \(logLastSequence))"
+                } else if let recorded = status.logIdentity, let logIdentity, recorded != logIdentity {
+                    reason =
+                        "it was built from another log (the first frames differ: \(recorded.prefix(16))… in the model, \(logIdentity.prefix(16))… in the log)"
                 } else {
                     reason = nil
                 }

@@ -1126,6 +1126,13 @@ final class LedgerWriter: Sendable {
             syncForInterval()
         }
         threadState.log.close()
+        // A store whose log was empty when it was opened records its log's identity here, so
+        // that a log put in its place before the next open is told apart (ReadModelBuilder).
+        if queue.withLock({ $0.failure == nil }),
+            let identity = try? LogIdentity.read(directory: threadState.log.directory, fileSystem: options.fileSystem)
+        {
+            try? readModel.recordLogIdentity(identity)
+        }
         // Finalize the prepared statements on this thread, before the connection closes.
         threadState.projection = nil
         threadState.statements = nil
