@@ -100,6 +100,20 @@ struct RebuildTests {
         return reader
     }
 
+    /// Whether this process holds a POSIX lock on byte 128 of the read model's `-shm` file, as
+    /// `/proc/locks` lists it: SQLite's "DMS" lock, which every open connection keeps, and
+    /// which closing any other descriptor of the file would drop.
+    static func holdsSharedMemoryLock(_ store: TemporaryStore) throws -> Bool {
+        let attributes = try FileManager.default.attributesOfItem(atPath: store.path + "/views.sqlite-shm")
+        let inode = try #require((attributes[.systemFileNumber] as? NSNumber)?.uint64Value)
+        let table = try String(contentsOfFile: "/proc/locks", encoding: .utf8)
+        return table.split(separator: "\n").contains { line in
+            let fields = line.split(whereSeparator: \.isWhitespace)
+            return fields.count >= 8 && fields[1] == "POSIX" && fields[4] == "\(getpid())"
+                && fields[5].hasSuffix(":\(inode)") && fields[6] == "128"
+        }
+    }
+
     /// The inode of the read model file: a rebuild writes a new file and moves it into place.
     static func readModelInode(_ store: TemporaryStore) throws -> UInt64 {
         let attributes = try FileManager.default.attributesOfItem(atPath: store.path + "/views.sqlite")
@@ -247,6 +261,7 @@ struct RebuildTests {
         }
         #expect(capture.messages.contains { $0.contains("SQLite refused to catch it up") }, "\(capture.messages)")
         #expect(capture.messages.contains { $0.contains("rebuilding it online") }, "\(capture.messages)")
+        #expect(try Self.holdsSharedMemoryLock(store))
         #expect(try Self.readModelInode(store) == inode, "the read model was replaced under a reader")
         #expect(try await ledger.session("watched").items().count == 4)
         #expect(try await ledger.session("refused").items() == [ItemFactory.user("refused by the foreign trigger")])
@@ -292,6 +307,8 @@ struct RebuildTests {
         #expect(capture.messages.contains { $0.contains("ahead of the log (5 > 4)") }, "\(capture.messages)")
         #expect(capture.messages.contains { $0.contains("rebuilding it online") }, "\(capture.messages)")
         #expect(try Self.readModelInode(store) == inode, "the read model was replaced under a reader")
+        // Looking for the other process did not cost this one's connections their lock.
+        #expect(try Self.holdsSharedMemoryLock(store))
         #expect(try await ledger.session("watched").items().count == 4)
         #expect(try await ledger.session("ahead").items() == [])
         #expect(try await ledger.verifyReadModel() == [])

@@ -1,9 +1,11 @@
 import Foundation
 import GRDB
+import Glibc
 import Logging
 
-/// Brings the read model in line with the log: catch-up from the checkpoint, or a full rebuild
-/// into a new file that replaces the old one atomically (readers never see a half-built view).
+/// Brings the read model in line with the log: catch-up from the checkpoint, or a full rebuild,
+/// into a new file that replaces the old one atomically, or, when another process has the model
+/// open, copied into the live file in one transaction (readers never see a half-built view).
 enum ReadModelBuilder {
     /// How often a replay reports progress and commits, in events.
     static let eventsPerTransaction = 20_000
@@ -55,25 +57,32 @@ enum ReadModelBuilder {
         rebuild requested: Rebuild?
     ) throws -> (model: ReadModel, rebuilt: Bool) {
         let path = directory + "/" + ReadModel.fileName
+        // Only before this process opens the model: see ReadModelUsers.
+        let user = ReadModelUsers.otherProcess(usingDatabaseAt: path)
         guard let requested else {
             return try openCatchingUp(
                 directory: directory,
                 logLastSequence: logLastSequence,
                 logIdentity: logIdentity,
+                sharedWith: user,
                 options: options
             )
         }
-        if let user = ReadModelUsers.otherProcess(usingDatabaseAt: path) {
-            options.logger.notice(
-                "process \(user) has the read model open: rebuilding it online, copied into the live file"
-            )
-            return try openCatchingUp(
+        if let user {
+            let opened = try openCatchingUp(
                 directory: directory,
                 logLastSequence: logLastSequence,
                 logIdentity: logIdentity,
+                sharedWith: user,
                 options: options,
                 progress: requested.progress
             )
+            if !opened.rebuilt {
+                options.logger.notice(
+                    "process \(user) has the read model open: rebuilding it online, copied into the live file"
+                )
+            }
+            return opened
         }
         options.logger.info("rebuilding the read model from the log into a new file", metadata: ["path": "\(path)"])
         try rebuild(directory: directory, through: logLastSequence, options: options, progress: requested.progress)
@@ -82,11 +91,14 @@ enum ReadModelBuilder {
 
     /// Opens the read model of `directory` and catches it up, or rebuilds it when it must (see
     /// ``openForWriting(directory:logLastSequence:options:rebuild:)``), reporting the progress
-    /// of such a rebuild to `progress`; `rebuilt` says whether it did.
+    /// of such a rebuild to `progress`; `rebuilt` says whether it did. `user` is the other
+    /// process that had the model open before this one opened it, if any: a rebuild then goes
+    /// into the live file.
     private static func openCatchingUp(
         directory: String,
         logLastSequence: UInt64,
         logIdentity: String?,
+        sharedWith user: pid_t?,
         options: LedgerOptions,
         progress: (@Sendable (RebuildProgress) -> Void)? = nil
     ) throws -> (model: ReadModel, rebuilt: Bool) {
@@ -126,6 +138,7 @@ enum ReadModelBuilder {
                     if status != nil,
                         try rebuildOnlineIfShared(
                             model,
+                            with: user,
                             directory: directory,
                             through: logLastSequence,
                             options: options,
@@ -158,6 +171,7 @@ enum ReadModelBuilder {
                 } catch let error as DatabaseError where rebuildCures(error) {
                     let rebuilt = try rebuildAfterFailedCatchUp(
                         model,
+                        sharedWith: user,
                         error: error,
                         directory: directory,
                         through: logLastSequence,
@@ -200,6 +214,7 @@ enum ReadModelBuilder {
     /// consistent view. Closes `model` when it throws, with both errors in the message.
     private static func rebuildAfterFailedCatchUp(
         _ model: ReadModel,
+        sharedWith user: pid_t?,
         error: DatabaseError,
         directory: String,
         through last: UInt64,
@@ -214,6 +229,7 @@ enum ReadModelBuilder {
         do {
             if try rebuildOnlineIfShared(
                 model,
+                with: user,
                 directory: directory,
                 through: last,
                 options: options,
@@ -238,16 +254,18 @@ enum ReadModelBuilder {
     }
 
     /// Rebuilds `model` with ``rebuildLive(_:directory:through:options:progress:)`` when
-    /// another process has it open, so that process goes on reading the file this ledger
-    /// writes; returns false, doing nothing, when none has.
+    /// another process, `user`, has it open, so that process goes on reading the file this
+    /// ledger writes; returns false, doing nothing, when none has. (`user` comes from a probe
+    /// made before this process opened `model`: see ``ReadModelUsers``.)
     private static func rebuildOnlineIfShared(
         _ model: ReadModel,
+        with user: pid_t?,
         directory: String,
         through last: UInt64,
         options: LedgerOptions,
         progress: (@Sendable (RebuildProgress) -> Void)?
     ) throws -> Bool {
-        guard let user = ReadModelUsers.otherProcess(usingDatabaseAt: model.path) else {
+        guard let user else {
             return false
         }
         options.logger.notice(

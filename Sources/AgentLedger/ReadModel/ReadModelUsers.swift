@@ -14,6 +14,12 @@ enum ReadModelUsers {
     /// The pid of a process other than this one that has the read model at `path` open, if
     /// any. A missing `-shm` file means none; an error reading the lock counts as "maybe",
     /// and gives this process's own pid.
+    ///
+    /// Call it only while this process has no connection to that read model: it opens and
+    /// closes the `-shm` file, and closing any descriptor of a file drops every POSIX lock the
+    /// process holds on it, SQLite's included. A connection left without its lock on the DMS
+    /// byte lets the next process to open the model take itself for the first and reset the
+    /// `-shm` file under it.
     static func otherProcess(usingDatabaseAt path: String) -> pid_t? {
         let shm = path + "-shm"
         guard access(shm, F_OK) == 0 else {
