@@ -13,8 +13,12 @@ import Testing
 private let failCommits = Atomic<Bool>(false)
 
 /// Whether the next COMMIT under the commit hook of ``WriterCommitFailureTests`` fails, once,
-/// after 100 ms: long enough for calls made after its batch's acknowledgement to queue behind it.
+/// after ``releaseSlowCommit`` is set (or 10 s): calls made after its batch's acknowledgement
+/// queue behind it meanwhile.
 private let failNextCommitSlowly = Atomic<Bool>(false)
+
+/// Lets the COMMIT held by ``failNextCommitSlowly`` fail.
+private let releaseSlowCommit = Atomic<Bool>(false)
 
 /// A batch of adds is acknowledged once its frame is durable, before its SQLite COMMIT. When
 /// that COMMIT then fails for a reason SQLite could not report earlier (a full disk, an I/O
@@ -39,7 +43,8 @@ struct WriterCommitFailureTests {
     /// number 2, its COMMIT failed. Each add commits on its own: a later add must not join the
     /// transaction whose COMMIT fails (it would be acknowledged with it, as WriterCoalescingTests
     /// show).
-    /// With `once`, only that COMMIT fails (``failNextCommitSlowly``).
+    /// With `once`, only that COMMIT fails, once ``releaseSlowCommit`` is set
+    /// (``failNextCommitSlowly``).
     static func acknowledgeWithFailingCommit(
         _ store: TemporaryStore,
         logger: Logger? = nil,
@@ -54,6 +59,11 @@ struct WriterCommitFailureTests {
         let session = ledger.session("s")
         let first = [ItemFactory.user("committed")]
         try await session.addItems(first)
+        if once {
+            // Index it now, or the indexing the writer does after 50 ms idle could be the
+            // COMMIT that fails.
+            _ = try await session.search("committed")
+        }
         try await installCommitHook(in: ledger)
         if once {
             failNextCommitSlowly.store(true, ordering: .releasing)
@@ -73,7 +83,10 @@ struct WriterCommitFailureTests {
                 db.sqliteConnection,
                 { _ in
                     if failNextCommitSlowly.exchange(false, ordering: .acquiringAndReleasing) {
-                        usleep(100_000)
+                        let deadline = ContinuousClock.now + .seconds(10)
+                        while !releaseSlowCommit.load(ordering: .acquiring) && ContinuousClock.now < deadline {
+                            usleep(1_000)
+                        }
                         return 1
                     }
                     return failCommits.load(ordering: .acquiring) ? 1 : 0
@@ -217,19 +230,30 @@ struct WriterCommitFailureTests {
     func callsQueuedBeforeTheFailureSucceed() async throws {
         let store = try TemporaryStore(prefix: "commit-requeues")
         defer { store.remove() }
-        defer { failNextCommitSlowly.store(false, ordering: .releasing) }
+        defer {
+            failNextCommitSlowly.store(false, ordering: .releasing)
+            releaseSlowCommit.store(false, ordering: .releasing)
+        }
+        releaseSlowCommit.store(false, ordering: .releasing)
         let capture = ReliabilityLogCapture()
         let (ledger, first, second) = try await Self.acknowledgeWithFailingCommit(
             store,
             logger: capture.logger,
             once: true
         )
-        // The COMMIT of the acknowledged add now waits 100 ms in the hook before failing: these
-        // calls reach the writer's queue meanwhile, before the failure stops it.
+        // The COMMIT of the acknowledged add now waits in the hook: these calls queue behind
+        // it, and it fails only once all six are queued, before the writer takes them.
+        let writer = try #require(ledger.writer)
         let sequences = try await withThrowingTaskGroup(of: UInt64?.self) { group in
             for caller in 0..<6 {
                 group.addTask { try await ledger.session("q\(caller)").append([ItemFactory.user("queued \(caller)")]) }
             }
+            let deadline = ContinuousClock.now + .seconds(10)
+            while writer.queuedRequestCount < 6 && ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(1))
+            }
+            #expect(writer.queuedRequestCount == 6)
+            releaseSlowCommit.store(true, ordering: .releasing)
             return try await group.reduce(into: Set<UInt64?>()) { $0.insert($1) }
         }
         #expect(sequences == Set((3...8).map { UInt64?.some($0) }))
