@@ -361,6 +361,47 @@ struct RebuildTests {
         try await ledger.close()
     }
 
+    @Test(
+        "the log's identity is the same read from its only frame and from the header of the frame after it, in the same segment or the next; a rebuild keeps it",
+        arguments: [64 << 20, 4096]
+    )
+    func logIdentityAcrossFrames(segmentSizeBytes: Int) async throws {
+        let store = try TemporaryStore()
+        defer { store.remove() }
+        let views = store.path + "/views.sqlite"
+        func identity() throws -> String {
+            try Self.sqlite(views, "SELECT value FROM ledger_meta WHERE key = 'log_identity'")
+        }
+        func open() async throws -> (Ledger, ReliabilityLogCapture) {
+            let capture = ReliabilityLogCapture()
+            let ledger = try await store.open {
+                $0.segmentSizeBytes = segmentSizeBytes
+                $0.logger = capture.logger
+            }
+            return (ledger, capture)
+        }
+        // One frame, larger than a small segment: the next frame starts the next segment.
+        var (ledger, capture) = try await open()
+        try await ledger.session("s").addItems([ItemFactory.user((0..<300).map { _ in UUID().uuidString }.joined())])
+        try await ledger.close()
+        let single = try identity()
+        #expect(single.count == 64)
+
+        (ledger, capture) = try await open()
+        try await ledger.session("s").addItems([ItemFactory.user("second frame")])
+        try await ledger.close()
+        (ledger, capture) = try await open()
+        #expect(!capture.messages.contains { $0.contains("rebuilding") }, "\(capture.messages)")
+        let segments = try FileManager.default.contentsOfDirectory(atPath: store.path + "/log").filter {
+            $0.hasSuffix(".seg")
+        }
+        #expect(segments.count == (segmentSizeBytes == 4096 ? 2 : 1), "\(segments)")
+        try await ledger.rebuildViews()
+        #expect(try identity() == single)
+        try await ledger.close()
+        #expect(try identity() == single)
+    }
+
     @Test("rebuildViews swaps in a new read model while readers read: they never fail nor see a partial view")
     func liveRebuild() async throws {
         let store = try TemporaryStore()

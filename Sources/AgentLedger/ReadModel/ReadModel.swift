@@ -87,7 +87,13 @@ final class ReadModel: Sendable {
     /// Records `identity` as the ``LogIdentity`` of the log this model is built from, unless
     /// one is recorded already.
     func recordLogIdentity(_ identity: String) throws {
-        try pool.write { db in
+        try Self.recordLogIdentity(identity, in: pool)
+    }
+
+    /// Records `identity` as the ``LogIdentity`` of the log the read model in `writer` is built
+    /// from, unless one is recorded already.
+    static func recordLogIdentity(_ identity: String, in writer: some DatabaseWriter) throws {
+        try writer.write { db in
             try db.execute(
                 sql: "INSERT INTO ledger_meta (key, value) VALUES ('log_identity', ?) ON CONFLICT (key) DO NOTHING",
                 arguments: [identity]

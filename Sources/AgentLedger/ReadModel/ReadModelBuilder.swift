@@ -28,7 +28,8 @@ enum ReadModelBuilder {
         options: LedgerOptions,
         rebuild requested: Rebuild? = nil
     ) throws -> (model: ReadModel, rebuilt: Bool) {
-        let identity = try LogIdentity.read(directory: directory, fileSystem: options.fileSystem)
+        // A safeguard: a log whose identity cannot be read is checked no further.
+        let identity = readLogIdentity(directory: directory, options: options)
         let opened = try openChecked(
             directory: directory,
             logLastSequence: logLastSequence,
@@ -40,11 +41,24 @@ enum ReadModelBuilder {
             do {
                 try opened.model.recordLogIdentity(identity)
             } catch {
-                try? opened.model.close()
-                throw error
+                options.logger.warning(
+                    "could not record the log's identity in the read model",
+                    metadata: ["error": "\(error)"]
+                )
             }
         }
         return opened
+    }
+
+    /// The ``LogIdentity`` of the log of `directory`, or nil (with a warning) when it cannot
+    /// be read.
+    static func readLogIdentity(directory: String, options: LedgerOptions) -> String? {
+        do {
+            return try LogIdentity.read(directory: directory, fileSystem: options.fileSystem)
+        } catch {
+            options.logger.warning("could not read the log's identity", metadata: ["error": "\(error)"])
+            return nil
+        }
     }
 
     /// ``openForWriting(directory:logLastSequence:options:rebuild:)`` before the log's identity
@@ -57,7 +71,8 @@ enum ReadModelBuilder {
         rebuild requested: Rebuild?
     ) throws -> (model: ReadModel, rebuilt: Bool) {
         let path = directory + "/" + ReadModel.fileName
-        // Only before this process opens the model: see ReadModelUsers.
+        // Only before this process opens the model: see ReadModelUsers. (A process that opens
+        // the model between this probe and a rebuild by renaming keeps reading the old file.)
         let user = ReadModelUsers.otherProcess(usingDatabaseAt: path)
         guard let requested else {
             return try openCatchingUp(
@@ -353,6 +368,10 @@ enum ReadModelBuilder {
             // The full-text index is left to the writer, which fills it when idle and
             // completely before any search.
             try replay(directory: directory, into: queue, from: 1, through: last, progress: progress)
+            // In the new file itself, so that a copy into the live one carries it.
+            if let identity = readLogIdentity(directory: directory, options: options) {
+                try ReadModel.recordLogIdentity(identity, in: queue)
+            }
         }
         return queue
     }

@@ -1125,14 +1125,15 @@ final class LedgerWriter: Sendable {
         if threadState.unsyncedSince != nil {
             syncForInterval()
         }
-        threadState.log.close()
         // A store whose log was empty when it was opened records its log's identity here, so
-        // that a log put in its place before the next open is told apart (ReadModelBuilder).
+        // that a log put in its place before the next open is told apart (ReadModelBuilder);
+        // before the log closes, which releases the store's lock.
         if queue.withLock({ $0.failure == nil }),
-            let identity = try? LogIdentity.read(directory: threadState.log.directory, fileSystem: options.fileSystem)
+            let identity = ReadModelBuilder.readLogIdentity(directory: threadState.log.directory, options: options)
         {
             try? readModel.recordLogIdentity(identity)
         }
+        threadState.log.close()
         // Finalize the prepared statements on this thread, before the connection closes.
         threadState.projection = nil
         threadState.statements = nil
