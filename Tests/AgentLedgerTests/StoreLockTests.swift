@@ -32,6 +32,12 @@ struct StoreLockTests {
             }
         }
         lock.release()
+        // A process another test spawns at that moment holds a copy of the descriptor until it
+        // runs exec, which closes it (O_CLOEXEC): only then does the kernel drop the lock.
+        let deadline = ContinuousClock.now + .seconds(5)
+        while StoreLock.lockHolder(ofFileAt: path) != nil && ContinuousClock.now < deadline {
+            usleep(1_000)
+        }
         #expect(StoreLock.lockHolder(ofFileAt: path) == nil, "released")
     }
 
