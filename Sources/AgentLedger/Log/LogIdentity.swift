@@ -3,12 +3,12 @@
 /// store's log put in its place is not taken for the one it applied.
 enum LogIdentity {
     /// The hex SHA-256 of the first frame of the log of the store at `directory`; nil when the
-    /// log holds no frame yet, or its first frame cannot be read whole (damage there is
-    /// reported by whatever reads that frame, not here).
+    /// log holds no frame yet, or its first frame's header is damaged, or, when it is the only
+    /// frame, its payload (damage there is reported by whatever reads that frame, not here).
     ///
-    /// The second frame's header holds that hash (its `previousHash`), so most calls read 64
-    /// bytes of it instead of the first frame, which can be as large as an item; only a log of
-    /// a single frame has that frame read and hashed.
+    /// The second frame's header holds that hash (its `previousHash`, under the header's
+    /// checksum), so most calls read that header instead of the first frame, which can be as
+    /// large as an item; only a log of a single frame has that frame read and hashed.
     static func read(directory: String, fileSystem: any LogFileSystem) throws -> String? {
         let logDirectory = directory + "/" + EventLog.logDirectoryName
         let names = Set(try fileSystem.contentsOfDirectory(atPath: logDirectory))
@@ -30,7 +30,7 @@ enum LogIdentity {
         if let hash = try previousHash(in: file, at: offset + Int64(first.frameLength), sequence: secondSequence) {
             return hash
         }
-        // A first frame that filled its segment: the second starts the next one.
+        // The second frame did not fit in the first segment: it starts the next one.
         let nextName = SegmentFileName.name(forBase: secondSequence)
         if names.contains(nextName) {
             let next = try SegmentFile(fileSystem: fileSystem, directory: logDirectory, name: nextName, mode: .readOnly)

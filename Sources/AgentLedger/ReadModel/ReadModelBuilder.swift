@@ -50,6 +50,23 @@ enum ReadModelBuilder {
         return opened
     }
 
+    /// Records the ``LogIdentity`` of the log of `directory` in a new read model built from
+    /// it, before it replaces the live one or is copied into it (a copy replaces every page,
+    /// the identity recorded there included). A safeguard: a failure is only logged.
+    private static func recordLogIdentity(in queue: DatabaseQueue, directory: String, options: LedgerOptions) {
+        guard let identity = readLogIdentity(directory: directory, options: options) else {
+            return
+        }
+        do {
+            try ReadModel.recordLogIdentity(identity, in: queue)
+        } catch {
+            options.logger.warning(
+                "could not record the log's identity in the rebuilt read model",
+                metadata: ["error": "\(error)"]
+            )
+        }
+    }
+
     /// The ``LogIdentity`` of the log of `directory`, or nil (with a warning) when it cannot
     /// be read.
     static func readLogIdentity(directory: String, options: LedgerOptions) -> String? {
@@ -303,6 +320,7 @@ enum ReadModelBuilder {
         let temporary = directory + "/" + ReadModel.fileName + ".rebuild"
         defer { removeDatabaseFiles(temporary) }
         let queue = try build(at: temporary, directory: directory, through: last, options: options, progress: progress)
+        recordLogIdentity(in: queue, directory: directory, options: options)
         try queue.backup(to: model.pool)
         try queue.close()
     }
@@ -325,6 +343,7 @@ enum ReadModelBuilder {
                 options: options,
                 progress: progress
             )
+            recordLogIdentity(in: queue, directory: directory, options: options)
             try queue.writeWithoutTransaction { db in
                 try db.execute(sql: "PRAGMA journal_mode = WAL")
             }
@@ -368,10 +387,6 @@ enum ReadModelBuilder {
             // The full-text index is left to the writer, which fills it when idle and
             // completely before any search.
             try replay(directory: directory, into: queue, from: 1, through: last, progress: progress)
-            // In the new file itself, so that a copy into the live one carries it.
-            if let identity = readLogIdentity(directory: directory, options: options) {
-                try ReadModel.recordLogIdentity(identity, in: queue)
-            }
         }
         return queue
     }
