@@ -17,8 +17,9 @@ enum ReadModelBuilder {
 
     /// Opens the read model of `directory`, rebuilding it when it is missing, unreadable, of
     /// another schema, ahead of the log, or built from another log (its recorded
-    /// ``LogIdentity`` differs; it records the log's when it has none), and catching it up otherwise (rebuilding it when
-    /// SQLite refuses the catch-up for a fault of the read model's own, ``rebuildCures(_:)``).
+    /// ``LogIdentity`` differs; it records the log's when it has none), and catching it up
+    /// otherwise (rebuilding it when SQLite refuses the catch-up for a fault of the read
+    /// model's own, ``rebuildCures(_:)``).
     /// With `rebuild`, it is rebuilt by replacing the file when no other process has it open.
     /// `rebuilt` says whether it was rebuilt from the whole log, either way; when a rebuild was
     /// asked for and this is false, the caller rebuilds it online.
