@@ -413,6 +413,33 @@ struct RebuildTests {
         #expect(try identity() == single)
     }
 
+    @Test(
+        "a rebuild beside a read-only handle of the same process is copied into the live file: that handle keeps its lock and reads what the writer writes"
+    )
+    func rebuildBesideAHandleOfThisProcess() async throws {
+        let store = try TemporaryStore()
+        defer { store.remove() }
+        var ledger = try await store.open()
+        try await ledger.session("s").addItems([ItemFactory.user("before")])
+        try await ledger.close()
+        let reader = try await store.open { $0.readOnly = true }
+        let inode = try Self.readModelInode(store)
+        let capture = ReliabilityLogCapture()
+        var options = LedgerOptions()
+        options.logger = capture.logger
+        ledger = try await Ledger.openRebuildingViews(at: store.path, options: options)
+        #expect(
+            capture.messages.contains { $0.contains("(this process) has the read model open") },
+            "\(capture.messages)"
+        )
+        #expect(try Self.readModelInode(store) == inode, "the read model was replaced under a handle of this process")
+        #expect(try Self.holdsSharedMemoryLock(store))
+        try await ledger.session("s").addItems([ItemFactory.user("after")])
+        try await ledger.close()
+        #expect(try await reader.session("s").items() == [ItemFactory.user("before"), ItemFactory.user("after")])
+        try await reader.close()
+    }
+
     @Test("rebuildViews swaps in a new read model while readers read: they never fail nor see a partial view")
     func liveRebuild() async throws {
         let store = try TemporaryStore()

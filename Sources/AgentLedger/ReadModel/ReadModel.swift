@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import GRDB
+import Synchronization
 
 /// The SQLite read model (`<store>/views.sqlite`): a WAL-mode `DatabasePool` with one writer
 /// connection, used only by the ledger's writer thread (or a rebuild), and a fixed number of
@@ -11,10 +12,13 @@ final class ReadModel: Sendable {
 
     let pool: DatabasePool
     let path: String
+    /// Whether ``close()`` has run: it unregisters the model from ``ReadModelUsers`` once.
+    private let closed = Mutex(false)
 
     private init(pool: DatabasePool, path: String) {
         self.pool = pool
         self.path = path
+        ReadModelUsers.opened(path)
     }
 
     /// The migrations in the order they apply: the embedded ones, then the options' extra ones.
@@ -105,6 +109,13 @@ final class ReadModel: Sendable {
     /// connection. An emptied WAL matters: if the database file is later damaged or replaced
     /// while the store is closed, a leftover WAL could otherwise make it look valid on open.
     func close() throws {
+        let wasClosed = closed.withLock { closed in
+            defer { closed = true }
+            return closed
+        }
+        if !wasClosed {
+            ReadModelUsers.closed(path)
+        }
         if !pool.configuration.readonly {
             try? pool.writeWithoutTransaction { db in
                 _ = try db.checkpoint(.truncate)

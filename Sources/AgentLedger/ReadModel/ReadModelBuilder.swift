@@ -89,9 +89,9 @@ enum ReadModelBuilder {
         rebuild requested: Rebuild?
     ) throws -> (model: ReadModel, rebuilt: Bool) {
         let path = directory + "/" + ReadModel.fileName
-        // Only before this process opens the model: see ReadModelUsers. (A process that opens
+        // Only before this ledger opens the model: see ReadModelUsers. (A process that opens
         // the model between this probe and a rebuild by renaming keeps reading the old file.)
-        let user = ReadModelUsers.otherProcess(usingDatabaseAt: path)
+        let user = ReadModelUsers.anyOtherUser(ofDatabaseAt: path)
         guard let requested else {
             return try openCatchingUp(
                 directory: directory,
@@ -112,7 +112,7 @@ enum ReadModelBuilder {
             )
             if !opened.rebuilt {
                 options.logger.notice(
-                    "process \(user) has the read model open: rebuilding it online, copied into the live file"
+                    "\(ReadModelUsers.describe(user)) has the read model open: rebuilding it online, copied into the live file"
                 )
             }
             return opened
@@ -302,7 +302,7 @@ enum ReadModelBuilder {
             return false
         }
         options.logger.notice(
-            "process \(user) has the read model open: rebuilding it online, copied into the live file"
+            "\(ReadModelUsers.describe(user)) has the read model open: rebuilding it online, copied into the live file"
         )
         try rebuildLive(model, directory: directory, through: last, options: options, progress: progress)
         return true

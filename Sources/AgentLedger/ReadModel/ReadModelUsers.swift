@@ -1,4 +1,5 @@
 import Glibc
+import Synchronization
 
 /// Whether other processes have the read model open.
 ///
@@ -10,6 +11,39 @@ import Glibc
 enum ReadModelUsers {
     /// The byte of the `-shm` file each open connection keeps a shared lock on.
     static let dmsLockOffset: Int64 = 128
+
+    /// How many ``ReadModel``s of this process have each path open.
+    private static let openInThisProcess = Mutex<[String: Int]>([:])
+
+    /// Records that this process opened a ``ReadModel`` at `path`.
+    static func opened(_ path: String) {
+        openInThisProcess.withLock { $0[path, default: 0] += 1 }
+    }
+
+    /// Records that this process closed a ``ReadModel`` at `path`.
+    static func closed(_ path: String) {
+        openInThisProcess.withLock { models in
+            let remaining = (models[path] ?? 1) - 1
+            models[path] = remaining > 0 ? remaining : nil
+        }
+    }
+
+    /// "process 123", or "process 123 (this process)" for this one: for messages.
+    static func describe(_ pid: pid_t) -> String {
+        pid == getpid() ? "process \(pid) (this process)" : "process \(pid)"
+    }
+
+    /// The process, this one or another, that has the read model at `path` open besides the
+    /// caller, which must not have it open itself: this process's pid when another handle
+    /// here has it open (another ``Ledger`` on the same store, which a file renamed over it
+    /// would leave reading the old one), else ``otherProcess(usingDatabaseAt:)``, which is not
+    /// asked then, since its probe would drop that handle's locks.
+    static func anyOtherUser(ofDatabaseAt path: String) -> pid_t? {
+        if openInThisProcess.withLock({ $0[path] != nil }) {
+            return getpid()
+        }
+        return otherProcess(usingDatabaseAt: path)
+    }
 
     /// The pid of a process other than this one that has the read model at `path` open, if
     /// any. A missing `-shm` file means none; an error reading the lock counts as "maybe",
