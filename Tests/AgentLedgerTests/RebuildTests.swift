@@ -414,7 +414,7 @@ struct RebuildTests {
     }
 
     @Test(
-        "a rebuild beside a read-only handle of the same process is copied into the live file: that handle keeps its lock and reads what the writer writes"
+        "a rebuild beside a read-only handle of the same process (opened through a symbolic link) is copied into the live file: that handle keeps its lock and reads what the writer writes"
     )
     func rebuildBesideAHandleOfThisProcess() async throws {
         let store = try TemporaryStore()
@@ -422,7 +422,11 @@ struct RebuildTests {
         var ledger = try await store.open()
         try await ledger.session("s").addItems([ItemFactory.user("before")])
         try await ledger.close()
-        let reader = try await store.open { $0.readOnly = true }
+        // Through a symbolic link: the same store, spelled differently.
+        let link = store.path + "-link"
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: store.path)
+        defer { try? FileManager.default.removeItem(atPath: link) }
+        let reader = try await Ledger.open(at: link, options: LedgerOptions(readOnly: true))
         let inode = try Self.readModelInode(store)
         let capture = ReliabilityLogCapture()
         var options = LedgerOptions()

@@ -18,7 +18,6 @@ final class ReadModel: Sendable {
     private init(pool: DatabasePool, path: String) {
         self.pool = pool
         self.path = path
-        ReadModelUsers.opened(path)
     }
 
     /// The migrations in the order they apply: the embedded ones, then the options' extra ones.
@@ -56,10 +55,19 @@ final class ReadModel: Sendable {
         guard FileManager.default.fileExists(atPath: path) else {
             throw LedgerError(.notFound, "the read model \(path) does not exist")
         }
-        let pool = try DatabasePool(
-            path: path,
-            configuration: configuration(readOnly: readOnly, readerCount: readerCount)
-        )
+        // Registered before its connections open, so that a writer opening the same store in
+        // this process meanwhile does not probe the -shm file under them (ReadModelUsers).
+        ReadModelUsers.opened(path)
+        let pool: DatabasePool
+        do {
+            pool = try DatabasePool(
+                path: path,
+                configuration: configuration(readOnly: readOnly, readerCount: readerCount)
+            )
+        } catch {
+            ReadModelUsers.closed(path)
+            throw error
+        }
         return ReadModel(pool: pool, path: path)
     }
 
@@ -109,6 +117,13 @@ final class ReadModel: Sendable {
     /// connection. An emptied WAL matters: if the database file is later damaged or replaced
     /// while the store is closed, a leftover WAL could otherwise make it look valid on open.
     func close() throws {
+        if !pool.configuration.readonly {
+            try? pool.writeWithoutTransaction { db in
+                _ = try db.checkpoint(.truncate)
+            }
+        }
+        try pool.close()
+        // Only once its connections are closed: until then they hold the -shm file's locks.
         let wasClosed = closed.withLock { closed in
             defer { closed = true }
             return closed
@@ -116,12 +131,6 @@ final class ReadModel: Sendable {
         if !wasClosed {
             ReadModelUsers.closed(path)
         }
-        if !pool.configuration.readonly {
-            try? pool.writeWithoutTransaction { db in
-                _ = try db.checkpoint(.truncate)
-            }
-        }
-        try pool.close()
     }
 
     /// Creates the schema in an empty database and records its fingerprint.

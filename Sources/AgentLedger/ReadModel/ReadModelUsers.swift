@@ -12,20 +12,35 @@ enum ReadModelUsers {
     /// The byte of the `-shm` file each open connection keeps a shared lock on.
     static let dmsLockOffset: Int64 = 128
 
-    /// How many ``ReadModel``s of this process have each path open.
+    /// How many ``ReadModel``s of this process have each file open, by ``key(_:)``.
     private static let openInThisProcess = Mutex<[String: Int]>([:])
 
-    /// Records that this process opened a ``ReadModel`` at `path`.
+    /// Records that this process opens a ``ReadModel`` at `path`.
     static func opened(_ path: String) {
-        openInThisProcess.withLock { $0[path, default: 0] += 1 }
+        let key = key(path)
+        openInThisProcess.withLock { $0[key, default: 0] += 1 }
     }
 
     /// Records that this process closed a ``ReadModel`` at `path`.
     static func closed(_ path: String) {
+        let key = key(path)
         openInThisProcess.withLock { models in
-            let remaining = (models[path] ?? 1) - 1
-            models[path] = remaining > 0 ? remaining : nil
+            let remaining = (models[key] ?? 1) - 1
+            models[key] = remaining > 0 ? remaining : nil
         }
+    }
+
+    /// `path` with its directory's symbolic links resolved, so that two spellings of one store
+    /// match (the file itself may not exist yet).
+    static func key(_ path: String) -> String {
+        let slash = path.lastIndex(of: "/")
+        let directory = slash.map { String(path[..<$0]) } ?? "."
+        let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
+        guard let resolved = realpath(directory, nil) else {
+            return path
+        }
+        defer { free(resolved) }
+        return String(cString: resolved) + "/" + name
     }
 
     /// "process 123", or "process 123 (this process)" for this one: for messages.
@@ -39,10 +54,12 @@ enum ReadModelUsers {
     /// would leave reading the old one), else ``otherProcess(usingDatabaseAt:)``, which is not
     /// asked then, since its probe would drop that handle's locks.
     static func anyOtherUser(ofDatabaseAt path: String) -> pid_t? {
-        if openInThisProcess.withLock({ $0[path] != nil }) {
-            return getpid()
+        let key = key(path)
+        // Under the lock: a handle of this process that opens meanwhile waits for the probe to
+        // close its descriptor before its connections take their locks.
+        return openInThisProcess.withLock { models in
+            models[key] != nil ? getpid() : otherProcess(usingDatabaseAt: path)
         }
-        return otherProcess(usingDatabaseAt: path)
     }
 
     /// The pid of a process other than this one that has the read model at `path` open, if
