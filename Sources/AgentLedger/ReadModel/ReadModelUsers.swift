@@ -1,7 +1,8 @@
 import Glibc
 import Synchronization
 
-/// Whether other processes have the read model open.
+/// Who else has the read model open: another handle of this process (a registry of the open
+/// ``ReadModel``s), or another process (a probe of SQLite's locks).
 ///
 /// Every SQLite connection to a WAL database keeps a shared POSIX lock on one byte of its
 /// `-shm` file, the "DMS" byte at offset 128 (after the WAL's eight locks at 120–127; SQLite
