@@ -149,10 +149,14 @@ final class LedgerWriter: Sendable {
         var failedRecovery: (at: ContinuousClock.Instant, error: LedgerError)?
         /// Checkpoints the read model's WAL between group commits instead of in their COMMIT.
         let walCheckpointer = WALCheckpointer()
+        /// The log was empty when the store opened, so the open recorded no ``LogIdentity`` in
+        /// the read model: the close does.
+        let logIdentityDueAtClose: Bool
 
         init(log: EventLog, profiling: Bool) {
             self.log = log
             self.phaseClock = profiling ? WriterPhaseClock() : nil
+            self.logIdentityDueAtClose = log.lastSequence == 0
         }
 
         /// The projection's state (sessions' current branches, branches' turn counts and last
@@ -1128,7 +1132,7 @@ final class LedgerWriter: Sendable {
         // A store whose log was empty when it was opened records its log's identity here, so
         // that a log put in its place before the next open is told apart (ReadModelBuilder);
         // before the log closes, which releases the store's lock.
-        if queue.withLock({ $0.failure == nil }),
+        if threadState.logIdentityDueAtClose, queue.withLock({ $0.failure == nil }),
             let identity = ReadModelBuilder.readLogIdentity(directory: threadState.log.directory, options: options)
         {
             try? readModel.recordLogIdentity(identity)
