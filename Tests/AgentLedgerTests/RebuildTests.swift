@@ -101,6 +101,27 @@ struct RebuildTests {
         return reader
     }
 
+    /// Expects the reader of ``startWatchedReader(_:)`` to exit cleanly (no partial batch, no
+    /// count going down), its largest read having held `maximum` items, when given.
+    static func expectReaderFinished(_ reader: ReliabilityChildProcess, largestRead maximum: Int? = nil) async {
+        #expect(
+            await reader.waitForExit(timeout: .seconds(60)) == .exited(0),
+            "\(reader.lines) \(reader.standardError)"
+        )
+        if let maximum {
+            #expect(
+                reader.lines.contains { $0.hasPrefix("reads ") && $0.contains("max=\(maximum)") },
+                "\(reader.lines)"
+            )
+        }
+    }
+
+    /// Puts the log of `other` in place of the log of `store` (both closed).
+    static func replaceLog(of store: TemporaryStore, withLogOf other: TemporaryStore) throws {
+        try FileManager.default.removeItem(atPath: store.path + "/log")
+        try FileManager.default.copyItem(atPath: other.path + "/log", toPath: store.path + "/log")
+    }
+
     /// Whether this process holds a POSIX lock on byte 128 of the read model's `-shm` file, as
     /// `/proc/locks` lists it: SQLite's "DMS" lock, which every open connection keeps, and
     /// which closing any other descriptor of the file would drop. The kernel prints the table a
@@ -216,10 +237,7 @@ struct RebuildTests {
         #expect(try fileNumber() == inode, "the read model was replaced under a reader")
         expectSameReads(try await Self.everything(ledger, names), before, "after an online rebuild")
         try await ledger.close()
-        #expect(
-            await reader.waitForExit(timeout: .seconds(60)) == .exited(0),
-            "\(reader.lines) \(reader.standardError)"
-        )
+        await Self.expectReaderFinished(reader)
     }
 
     @Test(
@@ -279,11 +297,7 @@ struct RebuildTests {
         let triggers = try Self.sqlite(views, "SELECT count(*) FROM sqlite_master WHERE name = 'foreign_refusal'")
         #expect(triggers == "0", "the rebuilt read model kept the foreign trigger")
         try await ledger.close()
-        #expect(
-            await reader.waitForExit(timeout: .seconds(60)) == .exited(0),
-            "\(reader.lines) \(reader.standardError)"
-        )
-        #expect(reader.lines.contains { $0.hasPrefix("reads ") && $0.contains("max=4") }, "\(reader.lines)")
+        await Self.expectReaderFinished(reader, largestRead: 4)
     }
 
     @Test(
@@ -308,8 +322,7 @@ struct RebuildTests {
             try await ledger.session("watched").addItems([ItemFactory.user("b=\(batch) i=0/1")])
         }
         try await ledger.close()
-        try FileManager.default.removeItem(atPath: store.path + "/log")
-        try FileManager.default.copyItem(atPath: other.path + "/log", toPath: store.path + "/log")
+        try Self.replaceLog(of: store, withLogOf: other)
 
         let reader = try await Self.startWatchedReader(store)
         let inode = try Self.readModelInode(store)
@@ -324,12 +337,8 @@ struct RebuildTests {
         #expect(try await ledger.session("ahead").items() == [])
         #expect(try await ledger.verifyReadModel() == [])
         try await ledger.close()
-        #expect(
-            await reader.waitForExit(timeout: .seconds(60)) == .exited(0),
-            "\(reader.lines) \(reader.standardError)"
-        )
         // The reader saw the fourth item, which only the rebuilt model holds.
-        #expect(reader.lines.contains { $0.hasPrefix("reads ") && $0.contains("max=4") }, "\(reader.lines)")
+        await Self.expectReaderFinished(reader, largestRead: 4)
     }
 
     @Test(
@@ -362,8 +371,7 @@ struct RebuildTests {
         #expect(try Self.sqlite(views, "SELECT length(value) FROM ledger_meta WHERE key = 'log_identity'") == "64")
 
         // The other store's log, three events as well, in place of this one's.
-        try FileManager.default.removeItem(atPath: store.path + "/log")
-        try FileManager.default.copyItem(atPath: other.path + "/log", toPath: store.path + "/log")
+        try Self.replaceLog(of: store, withLogOf: other)
         capture = ReliabilityLogCapture()
         ledger = try await store.open { $0.logger = capture.logger }
         #expect(capture.messages.contains { $0.contains("built from another log") }, "\(capture.messages)")
