@@ -15,6 +15,13 @@ struct LogFaultTests {
         (error?.underlying as? SystemCallError)?.errno
     }
 
+    /// A log opened for writing in a fresh directory, on a file system that injects faults.
+    private func openFaultyLog() throws -> (TemporaryDirectory, FaultyFileSystem, EventLog) {
+        let directory = try TemporaryDirectory()
+        let fileSystem = FaultyFileSystem()
+        return (directory, fileSystem, try EventLog.openForWriting(directory: directory.path, fileSystem: fileSystem))
+    }
+
     /// Appends `count` acknowledged frames through `log`.
     private func acknowledged(
         _ log: EventLog,
@@ -34,10 +41,8 @@ struct LogFaultTests {
         ]
     )
     func failedWrite(fault: FaultyFileSystem.Fault) throws {
-        let directory = try TemporaryDirectory()
+        let (directory, fileSystem, log) = try openFaultyLog()
         var random = LogTestRandom(seed: 40)
-        let fileSystem = FaultyFileSystem()
-        let log = try EventLog.openForWriting(directory: directory.path, fileSystem: fileSystem)
         let good = try acknowledged(log, count: 5, random: &random)
         let lastGood = log.lastSequence
         let headGood = log.headHash
@@ -80,12 +85,72 @@ struct LogFaultTests {
         #expect(LogReader.verify(directory: directory.path).isIntact)
     }
 
+    @Test(
+        "after a failed fdatasync the log recovers in place, keeping the store lock: back to its synced frames, and the next appends continue the chain"
+    )
+    func recoverInPlaceAfterFailedSync() throws {
+        let (directory, fileSystem, log) = try openFaultyLog()
+        var random = LogTestRandom(seed: 42)
+        let good = try acknowledged(log, count: 3, random: &random)
+        let lastGood = log.lastSequence
+        let headGood = log.headHash
+        try LogTestHelpers.appendFrames(log, count: 1, random: &random)
+        fileSystem.failSync(1, errno: EIO)
+        #expect(LogTestHelpers.ledgerError { try log.sync() }?.code == .io)
+        #expect(log.hasFailed)
+        let report = try log.recoverAfterFailure(keeping: lastGood)
+        #expect(report.isClean, "the failure cut the unsynced frame itself")
+        #expect(!log.hasFailed)
+        #expect(log.lastSequence == lastGood)
+        #expect(log.headHash == headGood)
+        #expect(
+            LogTestHelpers.ledgerError { _ = try EventLog.openForWriting(directory: directory.path) }?.code
+                == .storeLocked,
+            "the lock stays held through the recovery"
+        )
+        try log.append(firstSequence: lastGood + 1, eventCount: 2, payload: [7, 8])
+        try log.sync()
+        log.close()
+        let frames = try LogTestHelpers.readAll(directory.path)
+        #expect(Array(LogTestHelpers.appended(frames).prefix(3)) == good)
+        #expect(frames.count == 4)
+        #expect(frames.last?.payload == [7, 8])
+        #expect(frames.last?.firstSequence == lastGood + 1)
+        #expect(LogReader.verify(directory: directory.path).isIntact)
+    }
+
+    @Test(
+        "a recovery in place that finds fewer events than were acknowledged throws corruptLog and leaves the log failed; when the cut failed, it keeps the unsynced frame, as a reopen would"
+    )
+    func recoverInPlaceChecksWhatWasAcknowledged() throws {
+        let (directory, fileSystem, log) = try openFaultyLog()
+        var random = LogTestRandom(seed: 43)
+        _ = try acknowledged(log, count: 2, random: &random)
+        let lastGood = log.lastSequence
+        try LogTestHelpers.appendFrames(log, count: 1, random: &random)
+        let unsynced = log.lastSequence
+        fileSystem.failSync(1, errno: EIO)
+        fileSystem.inject(.fail(errno: EIO), on: .truncate, number: 1)
+        #expect(LogTestHelpers.ledgerError { try log.sync() }?.code == .io)
+        let missing = LogTestHelpers.ledgerError { try log.recoverAfterFailure(keeping: unsynced + 1) }
+        #expect(missing?.code == .corruptLog, "\(String(describing: missing))")
+        #expect(missing?.message.contains("acknowledged") == true, "\(String(describing: missing))")
+        #expect(log.hasFailed)
+        #expect(LogTestHelpers.ledgerError { try log.sync() }?.code == .writerFailed)
+        // The cut failed, so the frame is still in the file: recovery takes it, as a reopen would.
+        try log.recoverAfterFailure(keeping: lastGood)
+        #expect(log.lastSequence == unsynced)
+        try log.append(firstSequence: unsynced + 1, eventCount: 1, payload: [9])
+        try log.sync()
+        log.close()
+        #expect(try LogTestHelpers.readAll(directory.path).count == 4)
+        #expect(LogReader.verify(directory: directory.path).isIntact)
+    }
+
     @Test("a failed fdatasync throws once, is never retried, and the log refuses writes after it")
     func failedSync() throws {
-        let directory = try TemporaryDirectory()
+        let (directory, fileSystem, log) = try openFaultyLog()
         var random = LogTestRandom(seed: 41)
-        let fileSystem = FaultyFileSystem()
-        let log = try EventLog.openForWriting(directory: directory.path, fileSystem: fileSystem)
         let good = try acknowledged(log, count: 3, random: &random)
         try LogTestHelpers.appendFrames(log, count: 1, random: &random)
         fileSystem.failSync(1, errno: EIO)

@@ -15,7 +15,8 @@ import Logging
 ///
 /// After any failed write, fsync or segment roll-over, the log refuses every further append and
 /// sync with ``LedgerError/Code/writerFailed``: the file may end in a partial frame that only
-/// recovery (the next open) may remove, so nothing must be written after it.
+/// recovery may remove, so nothing must be written after it. Recovery runs at the next open, or
+/// in place, with the lock still held, through ``recoverAfterFailure(keeping:)``.
 final class EventLog {
     /// The name of the directory holding the segments, inside the store directory.
     static let logDirectoryName = "log"
@@ -34,27 +35,30 @@ final class EventLog {
     private let lock: StoreLock
     private let encoder: FrameEncoder
     private var activeHandle: LogFileHandle?
-    private var activeEndOffset: Int64
+    private var activeEndOffset: Int64 = 0
     /// The size of the active segment's file: ``activeEndOffset`` plus the zeros reserved after
     /// it (see ``LogOptions/preallocationBytes``).
-    private var activeFileBytes: Int64
+    private var activeFileBytes: Int64 = 0
     /// Set when reserving space failed once: the log then only appends.
     private var preallocationFailed = false
-    private var head: FrameHash
+    private var head = FrameHash.zero
     private var hasUnsyncedWrites = false
     /// Where the last appended frame starts in the active segment.
     private(set) var lastFrameStart: Int64?
     /// The end of the active segment when its writer last told a caller that a write was done
     /// (after a sync, or ``acknowledgeWrites()``): what a failure cuts back to.
-    private var acknowledgedEndOffset: Int64
+    private var acknowledgedEndOffset: Int64 = 0
     private var failure: LedgerError?
+    /// Whether ``failure`` came from a file operation that failed (a write, an fsync, a cut),
+    /// rather than from frames cut on purpose (``revertAppends(from:)``).
+    private(set) var failedOnFileOperation = false
 
     /// The last sequence number written (0 when the log is empty). Counts appended frames,
     /// whether or not they have been synced.
-    private(set) var lastSequence: UInt64
+    private(set) var lastSequence: UInt64 = 0
 
     /// Every segment in order, the active (last) one included: the writer's index of the log.
-    private(set) var segments: [LogSegmentInfo]
+    private(set) var segments: [LogSegmentInfo] = []
 
     /// The SHA-256 of the last frame, 32 bytes; zeros when the log is empty.
     var headHash: [UInt8] {
@@ -88,13 +92,22 @@ final class EventLog {
         self.lock = lock
         self.encoder = encoder
         self.recovery = outcome.report
-        self.segments = outcome.segments
-        self.activeHandle = outcome.activeHandle
-        self.activeEndOffset = outcome.segments[outcome.segments.count - 1].byteCount
-        self.acknowledgedEndOffset = activeEndOffset
-        self.activeFileBytes = outcome.activeFileBytes
-        self.lastSequence = outcome.lastSequence
-        self.head = outcome.head
+        adopt(outcome)
+    }
+
+    /// Takes the state recovery found: the segments, the open last one, the head.
+    private func adopt(_ outcome: LogRecovery.Outcome) {
+        segments = outcome.segments
+        activeHandle = outcome.activeHandle
+        activeEndOffset = outcome.segments[outcome.segments.count - 1].byteCount
+        acknowledgedEndOffset = activeEndOffset
+        activeFileBytes = outcome.activeFileBytes
+        lastSequence = outcome.lastSequence
+        head = outcome.head
+        hasUnsyncedWrites = false
+        lastFrameStart = nil
+        preallocationFailed = false
+        failedOnFileOperation = false
     }
 
     deinit {
@@ -144,21 +157,13 @@ final class EventLog {
         }
         let lock = try StoreLock.acquire(directory: directory, fileSystem: fileSystem)
         do {
-            let recovery = LogRecovery(fileSystem: fileSystem, logDirectory: logDirectory, logger: logger)
-            var outcome = try recovery.run(createdStore: created)
-            let end = outcome.segments[outcome.segments.count - 1].byteCount
-            if options.preallocationBytes == 0, outcome.activeFileBytes > end {
-                // Zeros an earlier writer reserved: without reservation this log only appends,
-                // so that frames never go into allocated space in place (FORMAT.md).
-                do {
-                    try fileSystem.truncate(outcome.activeHandle, toSize: end)
-                    try fileSystem.sync(outcome.activeHandle)
-                } catch {
-                    fileSystem.closeFile(outcome.activeHandle)
-                    throw error
-                }
-                outcome.activeFileBytes = end
-            }
+            let outcome = try recover(
+                logDirectory: logDirectory,
+                createdStore: created,
+                options: options,
+                fileSystem: fileSystem,
+                logger: logger
+            )
             return EventLog(
                 directory: directory,
                 options: options,
@@ -172,6 +177,81 @@ final class EventLog {
             lock.release()
             throw error
         }
+    }
+
+    /// Runs recovery on the segment files and positions at the end; the caller owns the
+    /// returned handle.
+    private static func recover(
+        logDirectory: String,
+        createdStore: Bool,
+        options: LogOptions,
+        fileSystem: any LogFileSystem,
+        logger: Logger
+    ) throws -> LogRecovery.Outcome {
+        let recovery = LogRecovery(fileSystem: fileSystem, logDirectory: logDirectory, logger: logger)
+        var outcome = try recovery.run(createdStore: createdStore)
+        let end = outcome.segments[outcome.segments.count - 1].byteCount
+        if options.preallocationBytes == 0, outcome.activeFileBytes > end {
+            // Zeros an earlier writer reserved: without reservation this log only appends,
+            // so that frames never go into allocated space in place (FORMAT.md).
+            do {
+                try fileSystem.truncate(outcome.activeHandle, toSize: end)
+                try fileSystem.sync(outcome.activeHandle)
+            } catch {
+                fileSystem.closeFile(outcome.activeHandle)
+                throw error
+            }
+            outcome.activeFileBytes = end
+        }
+        return outcome
+    }
+
+    /// After a failure (``hasFailed``), runs recovery on the segment files again, as the next
+    /// open for writing would, with the store lock still held: the file is closed and read
+    /// back, a torn tail is cut, and the log takes writes again from the end it finds. Nothing
+    /// when the log has not failed.
+    ///
+    /// A failed fsync is not retried: the frames it covered were cut (or, if that failed too,
+    /// recovery judges them as any reopen would), and only what recovery reads back counts.
+    ///
+    /// - Parameter acknowledged: the last sequence number a caller was told is written; a log
+    ///   that recovers to less has lost acknowledged frames, and stays failed.
+    /// - Returns: what recovery found and repaired.
+    /// - Throws: whatever recovery throws (``LedgerError/Code/corruptLog`` with the location,
+    ///   `io`), or `corruptLog` when acknowledged frames are missing; the log stays failed and
+    ///   may be tried again.
+    @discardableResult
+    func recoverAfterFailure(keeping acknowledged: UInt64) throws -> RecoveryReport {
+        guard let failure else {
+            return RecoveryReport()
+        }
+        if let handle = activeHandle {
+            activeHandle = nil
+            fileSystem.closeFile(handle)
+        }
+        let outcome = try Self.recover(
+            logDirectory: logDirectory,
+            createdStore: false,
+            options: options,
+            fileSystem: fileSystem,
+            logger: logger
+        )
+        guard outcome.lastSequence >= acknowledged else {
+            fileSystem.closeFile(outcome.activeHandle)
+            throw LedgerError(
+                .corruptLog,
+                "the log at \(directory) ends at sequence \(outcome.lastSequence) after the failure "
+                    + "(\(failure.message)), but \(acknowledged) events were acknowledged: the disk lost "
+                    + "acknowledged frames"
+            )
+        }
+        adopt(outcome)
+        self.failure = nil
+        logger.notice(
+            "the log recovered after a failed write and takes writes again",
+            metadata: ["directory": "\(directory)", "last": "\(outcome.lastSequence)"]
+        )
+        return outcome.report
     }
 
     /// Compresses `payload`, frames it, and writes it to the active segment with one write,
@@ -251,8 +331,9 @@ final class EventLog {
     /// Cuts the active segment back to `frameStart` (where an appended frame starts) and syncs,
     /// after a failure later in the same group commit (the read model's commit) made the
     /// callers of that frame, and of every frame after it, see an error: the log must not keep
-    /// events nobody was told were written. The log then refuses writes until the store is
-    /// reopened. Best effort, like ``discardUnsynced(_:)``.
+    /// events nobody was told were written. The log then refuses writes until it recovers
+    /// (``recoverAfterFailure(keeping:)``, or the next open). Best effort, like
+    /// ``discardUnsynced(_:)``.
     func revertAppends(from frameStart: Int64) {
         if let handle = activeHandle {
             do {
@@ -264,6 +345,7 @@ final class EventLog {
                 )
             } catch {
                 logger.error("could not cut frames from the log", metadata: ["error": "\(error)"])
+                failedOnFileOperation = true
             }
         }
         if failure == nil {
@@ -279,7 +361,7 @@ final class EventLog {
 
     /// After a failed write or sync, cuts the active segment back to its end at the last
     /// acknowledgement, so that frames nobody was told are durable do not reappear when the
-    /// store is reopened (they may sit in the page cache even though fsync failed). Best
+    /// log recovers (they may sit in the page cache even though fsync failed). Best
     /// effort: if the cut fails too, recovery still refuses nothing valid and truncates a torn
     /// tail, and the writer has already refused every caller of the batch.
     private func discardUnsynced(_ handle: LogFileHandle) {
@@ -357,8 +439,7 @@ final class EventLog {
         if let failure {
             throw LedgerError(
                 .writerFailed,
-                "the log refuses writes after an earlier failure (\(failure.message)); "
-                    + "reopen the store to recover",
+                "the log refuses writes after an earlier failure (\(failure.message)) until it recovers",
                 underlying: failure
             )
         }
@@ -376,8 +457,9 @@ final class EventLog {
             let ledgerError =
                 error as? LedgerError ?? LedgerError(.io, "log write failed: \(error)", underlying: nil)
             failure = ledgerError
+            failedOnFileOperation = true
             logger.error(
-                "log write failed; refusing further writes until the store is reopened",
+                "log write failed; refusing further writes until the log recovers",
                 metadata: ["directory": "\(directory)", "error": "\(ledgerError)"]
             )
             throw ledgerError
