@@ -163,7 +163,7 @@ struct ReliabilityReadModelTests {
     )
 
     @Test(
-        "a failure between the log's fsync and the SQLite commit (injected: a deferred foreign key that fails at COMMIT) fails the batch, and the store reopens, even with the fault still armed, holding exactly the acknowledged events",
+        "a failure between the log's fsync and the SQLite commit (injected: a deferred foreign key that fails at COMMIT) fails the batch, every add fails alike while the fault stays armed, the store takes writes again once it is disarmed, and reopens, even with the fault armed, holding exactly the acknowledged events",
         .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/sqlite3"), "needs the sqlite3 shell")
     )
     func commitFailureAfterFsync() async throws {
@@ -179,14 +179,20 @@ struct ReliabilityReadModelTests {
             try await session.addItems([ItemFactory.user("failed at commit")])
         }
         #expect(failed?.code == .sqlite, "\(String(describing: failed))")
+        // The log recovers in place after each failure; the next add fails at its own COMMIT.
         let refused = await ReliabilityHelpers.error { try await session.addItems([ItemFactory.user("refused")]) }
-        #expect(refused?.code == .writerFailed, "\(String(describing: refused))")
+        #expect(refused?.code == .sqlite, "\(String(describing: refused))")
         #expect(try await session.items() == first, "the failed batch shows in the read model")
+        try await sqlite(store.path, "UPDATE fault_switch SET armed = 0;")
+        let second = [ItemFactory.user("after disarming")]
+        try await session.addItems(second)
+        #expect(try await session.items() == first + second)
+        try await sqlite(store.path, "UPDATE fault_switch SET armed = 1;")
         try await ledger.close()
         // The batch was not acknowledged ahead of its COMMIT (the writer saw the deferred
         // violation), so it left the log: nothing to replay that would fail again.
         let armed = try await Ledger.open(at: store.path, options: options)
-        #expect(try await armed.session("commit").items() == first)
+        #expect(try await armed.session("commit").items() == first + second)
         try await armed.close()
         try await sqlite(store.path, "UPDATE fault_switch SET armed = 0;")
         let reopened = try await Ledger.open(at: store.path, options: options)
@@ -197,7 +203,10 @@ struct ReliabilityReadModelTests {
         print(
             "RELIABILITY injected commit failure after fsync: the caller got \(failed?.code.name ?? "no error"); reopened with \(events.count) events"
         )
-        #expect(events.count == 1 && items == first, "the log holds \(events.count) events, 1 was acknowledged")
+        #expect(
+            events.count == 2 && items == first + second,
+            "the log holds \(events.count) events, 2 were acknowledged"
+        )
     }
 
     @Test(

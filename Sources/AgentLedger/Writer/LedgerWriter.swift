@@ -57,9 +57,14 @@ final class LedgerWriter: Sendable {
     static let inlineSyncMaxRows = 4
     /// The most batches one SQLite transaction of the writer takes.
     static let batchesPerTransaction = 64
-    /// How long after a failed catch-up of the read model (``recover()``) the next one may
-    /// start; calls in between get the same error.
+    /// How long after a failed recovery (``recover()``) the next one may start; calls in
+    /// between get the same error.
     static let recoveryRetryDelay: Duration = .milliseconds(50)
+    /// How long after recovering the log in place (``recover()``) it may be recovered again when
+    /// a file operation failed again: a disk that stays full fails the first write after each
+    /// recovery, and recovery reads every segment's frame headers. Calls in between are refused
+    /// at once. Frames cut on purpose (a batch the read model refused) wait for nothing.
+    static let logRecoveryInterval: Duration = .seconds(1)
 
     /// Rows indexed per idle step: bounds how long a new command can wait behind indexing.
     static let indexRowsPerIdleStep = 2000
@@ -81,20 +86,13 @@ final class LedgerWriter: Sendable {
         var requests: [Request] = []
         var exclusive: [ExclusiveTask] = []
         var lifecycle: Lifecycle = .running
+        /// The failed write that stops the writer until ``LedgerWriter/recover()`` lifts it.
         var failure: LedgerError?
-        /// The log was intact when ``failure`` was recorded: ``LedgerWriter/recover()`` may
-        /// lift it.
-        var failureRecoverable = false
         var sleeping = false
 
         /// What a command meets while ``failure`` stops the writer.
         var refused: Refused? {
-            failure.map {
-                Refused(
-                    error: LedgerWriter.refusal(after: $0, recoverable: failureRecoverable),
-                    recoverable: failureRecoverable
-                )
-            }
+            failure.map { Refused(error: LedgerWriter.refusal(after: $0)) }
         }
 
         /// Whether the writer thread sleeps and must be woken; it counts as awake from now on.
@@ -147,6 +145,8 @@ final class LedgerWriter: Sendable {
         var phaseClock: WriterPhaseClock?
         /// When the last catch-up of the read model after a failure failed, and its error.
         var failedRecovery: (at: ContinuousClock.Instant, error: LedgerError)?
+        /// When the log was last recovered in place after a failure.
+        var logRecoveredAt: ContinuousClock.Instant?
         /// Checkpoints the read model's WAL between group commits instead of in their COMMIT.
         let walCheckpointer = WALCheckpointer()
         /// The log was empty when the store opened, so the open recorded no ``LogIdentity`` in
@@ -266,10 +266,7 @@ final class LedgerWriter: Sendable {
     func submit(_ command: WriteCommand) async throws -> WriteOutcome {
         do {
             return try await enqueue(command)
-        } catch let refused as Refused {
-            guard refused.recoverable else {
-                throw refused.error
-            }
+        } catch is Refused {
             try await recover()
             do {
                 return try await enqueue(command)
@@ -282,8 +279,6 @@ final class LedgerWriter: Sendable {
     /// A command refused because an earlier write failed.
     private struct Refused: Error {
         let error: LedgerError
-        /// The log had not failed when it was refused: ``recover()`` may lift the failure.
-        let recoverable: Bool
     }
 
     /// Queues `command` and returns its outcome; throws ``Refused`` while a failure stops writes.
@@ -311,12 +306,13 @@ final class LedgerWriter: Sendable {
         }
     }
 
-    /// After a failed write that left the log intact (the read model failed to apply or commit
-    /// a batch: a full disk, an I/O error, a read model changed behind the ledger's back),
-    /// catches the read model up from the log on the writer thread and lets writes and queries
-    /// go on. Nothing when no failure stops the writer. Throws `writerFailed`, with why the
-    /// catch-up failed, when it cannot: the log failed (only recovery on reopen may touch it),
-    /// or the read model refuses the catch-up too.
+    /// After a failed write (a full disk, an I/O error, a read model changed behind the
+    /// ledger's back), recovers on the writer thread and lets writes and queries go on: a log
+    /// whose write or fsync failed is recovered in place, as a reopen would
+    /// (``EventLog/recoverAfterFailure(keeping:)``), then the read model is caught up from the
+    /// log. Nothing when no failure stops the writer. Throws `writerFailed`, with why, when
+    /// either step fails (the disk is still full, say); the store then stays stopped, and the
+    /// next call tries again.
     func recover() async throws {
         try await exclusive { [self] _ in try recoverOnWriterThread() }
     }
@@ -355,11 +351,18 @@ final class LedgerWriter: Sendable {
     }
 
     /// Brings the full-text index up to date with every acknowledged item (before a search),
-    /// after catching the read model up from the log when a failed write left it behind.
+    /// after recovering from a failed write (``recover()``). Throws when that recovery fails and
+    /// left the read model behind acknowledged writes.
     func catchUpSearchIndex() async throws {
         try await exclusive { [self] _ in
-            if queue.withLock({ $0.failureRecoverable }) {
+            do {
                 try recoverOnWriterThread()
+            } catch {
+                // A log that cannot take writes yet may leave the read model holding every
+                // acknowledged write (no batch is in flight here): search it, as queries do.
+                guard applied.value >= lastSequence else {
+                    throw error
+                }
             }
             indexForSearch(limit: .max)
         }
@@ -1035,19 +1038,17 @@ final class LedgerWriter: Sendable {
     }
 
     /// Puts the store into the failed state: every later write is refused until ``recover()``
-    /// lifts it (when the log is intact) or the store is reopened.
+    /// lifts it (each call tries) or the store is reopened.
     private func fail(with error: LedgerError) {
-        let recoverable = !threadState.log.hasFailed
         options.logger.error(
-            recoverable
-                ? "write failed; the store refuses writes until the read model catches up from the log"
-                : "write failed; the store refuses writes until it is reopened",
+            threadState.log.hasFailed
+                ? "write failed; the store refuses writes until the log recovers and the read model catches up"
+                : "write failed; the store refuses writes until the read model catches up from the log",
             metadata: ["error": "\(error)"]
         )
         queue.withLock { queue in
             if queue.failure == nil {
                 queue.failure = error
-                queue.failureRecoverable = recoverable
             }
         }
     }
@@ -1058,12 +1059,14 @@ final class LedgerWriter: Sendable {
             return
         }
         let log = threadState.log
-        guard !log.hasFailed else {
-            throw Self.refusal(after: failure)
-        }
         // Every query and write of a stopped store tries; one attempt at a time is enough.
         if let (at, refusal) = threadState.failedRecovery, ContinuousClock.now < at + Self.recoveryRetryDelay {
             throw refusal
+        }
+        do {
+            try recoverLog(log)
+        } catch {
+            throw recoveryFailed(after: failure, in: "recovering the log", error, advice: "the next call tries again")
         }
         let last = log.lastSequence
         do {
@@ -1086,27 +1089,72 @@ final class LedgerWriter: Sendable {
                 )
             }
         } catch {
-            let reason = Self.ledgerError(error, context: "catching the read model up from the log")
-            let refusal = LedgerError(
-                .writerFailed,
-                "an earlier write failed (\(failure.message)) and catching the read model up from the log failed "
-                    + "too (\(reason.message)); the acknowledged writes are safe in the log: reopen the store",
-                underlying: reason
+            throw recoveryFailed(
+                after: failure,
+                in: "catching the read model up from the log",
+                error,
+                advice: "reopen the store"
             )
-            threadState.failedRecovery = (ContinuousClock.now, refusal)
-            throw refusal
         }
         threadState.failedRecovery = nil
         threadState.searchIndexBehind = true
         queue.withLock { queue in
             queue.failure = nil
-            queue.failureRecoverable = false
         }
         applied.recover(last)
         options.logger.notice(
             "the read model caught up from the log after a failed write; the store takes writes again",
             metadata: ["through": "\(last)"]
         )
+    }
+
+    /// The refusal for a recovery whose `step` failed with `error` after `failure` stopped the
+    /// store; calls within ``recoveryRetryDelay`` get it without another attempt.
+    private func recoveryFailed(
+        after failure: LedgerError,
+        in step: String,
+        _ error: any Error,
+        advice: String
+    ) -> LedgerError {
+        let reason = Self.ledgerError(error, context: step)
+        let refusal = LedgerError(
+            .writerFailed,
+            "an earlier write failed (\(failure.message)) and \(step) failed too (\(reason.message)); "
+                + "the acknowledged writes are safe in the log: \(advice)",
+            underlying: reason
+        )
+        threadState.failedRecovery = (ContinuousClock.now, refusal)
+        return refusal
+    }
+
+    /// Recovers the log in place when a failed write or fsync stopped it: what the writer kept
+    /// from before goes, and frames whose cut failed, which recovery keeps as a reopen would,
+    /// count as written from now on.
+    private func recoverLog(_ log: EventLog) throws {
+        guard log.hasFailed else {
+            return
+        }
+        if log.failedOnFileOperation, let at = threadState.logRecoveredAt,
+            ContinuousClock.now < at + Self.logRecoveryInterval
+        {
+            throw LedgerError(
+                .writerFailed,
+                "the log failed again less than \(Self.logRecoveryInterval) after it recovered from a failure; "
+                    + "it recovers again after that much time"
+            )
+        }
+        let acknowledged = lastSequence
+        try log.recoverAfterFailure(keeping: acknowledged)
+        threadState.logRecoveredAt = ContinuousClock.now
+        threadState.forgetKeptState()
+        threadState.unsyncedSince = nil
+        if log.lastSequence > acknowledged {
+            options.logger.warning(
+                "the log kept events whose calls failed: cutting them failed too",
+                metadata: ["from": "\(acknowledged + 1)", "through": "\(log.lastSequence)"]
+            )
+            headSequence.store(log.lastSequence, ordering: .releasing)
+        }
     }
 
     /// Checkpoints the read model's WAL once it has grown past the threshold (see
@@ -1145,12 +1193,10 @@ final class LedgerWriter: Sendable {
     }
 
     /// The error for a write refused because an earlier one failed.
-    static func refusal(after failure: LedgerError, recoverable: Bool = false) -> LedgerError {
+    static func refusal(after failure: LedgerError) -> LedgerError {
         LedgerError(
             .writerFailed,
-            (recoverable
-                ? "an earlier write failed, so the store refuses writes until the read model catches up from the log: "
-                : "an earlier write failed, so the store refuses writes until it is reopened: ") + failure.message,
+            "an earlier write failed, so the store refuses writes until it recovers: " + failure.message,
             underlying: failure
         )
     }
