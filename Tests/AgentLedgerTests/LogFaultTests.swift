@@ -120,30 +120,116 @@ struct LogFaultTests {
     }
 
     @Test(
-        "a recovery in place that finds fewer events than were acknowledged throws corruptLog and leaves the log failed; when the cut failed, it keeps the unsynced frame, as a reopen would"
+        "a failed fsync whose cut fails too: recovery in place cuts the frame again, and throws corruptLog, leaving the log failed, when fewer events remain than were acknowledged"
     )
-    func recoverInPlaceChecksWhatWasAcknowledged() throws {
+    func recoverInPlaceCutsAgain() throws {
         let (directory, fileSystem, log) = try openFaultyLog()
         var random = LogTestRandom(seed: 43)
-        _ = try acknowledged(log, count: 2, random: &random)
+        let good = try acknowledged(log, count: 2, random: &random)
         let lastGood = log.lastSequence
         try LogTestHelpers.appendFrames(log, count: 1, random: &random)
-        let unsynced = log.lastSequence
         fileSystem.failSync(1, errno: EIO)
         fileSystem.inject(.fail(errno: EIO), on: .truncate, number: 1)
         #expect(LogTestHelpers.ledgerError { try log.sync() }?.code == .io)
-        let missing = LogTestHelpers.ledgerError { try log.recoverAfterFailure(keeping: unsynced + 1) }
+        #expect(fileSystem.statistics.faultsInjected == 2, "the cut after the failure failed")
+        // Asked to keep more than the log holds: acknowledged frames are missing.
+        let missing = LogTestHelpers.ledgerError { try log.recoverAfterFailure(keeping: lastGood + 5) }
         #expect(missing?.code == .corruptLog, "\(String(describing: missing))")
-        #expect(missing?.message.contains("acknowledged") == true, "\(String(describing: missing))")
+        #expect(missing?.message.contains("lost acknowledged frames") == true, "\(String(describing: missing))")
         #expect(log.hasFailed)
         #expect(LogTestHelpers.ledgerError { try log.sync() }?.code == .writerFailed)
-        // The cut failed, so the frame is still in the file: recovery takes it, as a reopen would.
+        // That attempt already cut the unacknowledged frame again; this one finds the log as
+        // the callers were told it is.
         try log.recoverAfterFailure(keeping: lastGood)
-        #expect(log.lastSequence == unsynced)
-        try log.append(firstSequence: unsynced + 1, eventCount: 1, payload: [9])
+        #expect(log.lastSequence == lastGood)
+        try log.append(firstSequence: lastGood + 1, eventCount: 1, payload: [9])
         try log.sync()
         log.close()
-        #expect(try LogTestHelpers.readAll(directory.path).count == 4)
+        let frames = try LogTestHelpers.readAll(directory.path)
+        #expect(Array(LogTestHelpers.appended(frames).prefix(2)) == good)
+        #expect(frames.count == 3)
+        #expect(frames.last?.payload == [9])
+        #expect(LogReader.verify(directory: directory.path).isIntact)
+    }
+
+    @Test(
+        "frames acknowledged before an fsync (interval, none) that a failed fsync left unsynced are written again and synced by the recovery in place, and kept; the unacknowledged one is cut"
+    )
+    func recoverInPlaceRewritesAcknowledgedFrames() throws {
+        let (directory, fileSystem, log) = try openFaultyLog()
+        var random = LogTestRandom(seed: 44)
+        let good = try acknowledged(log, count: 2, random: &random)
+        let early = try LogTestHelpers.appendFrames(log, count: 2, random: &random)
+        log.acknowledgeWrites()
+        let lastAcknowledged = log.lastSequence
+        try LogTestHelpers.appendFrames(log, count: 1, random: &random)
+        fileSystem.failSync(1, errno: EIO)
+        #expect(LogTestHelpers.ledgerError { try log.sync() }?.code == .io)
+        let writtenBefore = fileSystem.statistics.bytesWritten
+        let syncsBefore = fileSystem.statistics.syncs
+        try log.recoverAfterFailure(keeping: lastAcknowledged)
+        #expect(log.lastSequence == lastAcknowledged)
+        #expect(fileSystem.statistics.bytesWritten > writtenBefore, "the acknowledged frames were written again")
+        #expect(fileSystem.statistics.syncs == syncsBefore + 1)
+        log.close()
+        let frames = try LogTestHelpers.readAll(directory.path)
+        #expect(LogTestHelpers.appended(frames) == good + early)
+        #expect(LogReader.verify(directory: directory.path).isIntact)
+    }
+
+    @Test(
+        "cutting the last frame (its group commit failed) leaves the log usable at the end before it, also when that frame began a segment",
+        arguments: [false, true]
+    )
+    func revertLastAppend(afterRollOver: Bool) throws {
+        let directory = try TemporaryDirectory()
+        let log = try EventLog.openForWriting(directory: directory.path, options: LogTestHelpers.smallSegments)
+        var random = LogTestRandom(seed: 45)
+        var good = try acknowledged(log, count: 2, random: &random)
+        if afterRollOver {
+            // Fill the segment so that the next frame starts the next one.
+            while log.segments.count == 1 {
+                good += try acknowledged(log, count: 1, random: &random)
+            }
+            log.revertLastAppend()
+            good.removeLast()
+            #expect(log.segments.count == 2 && log.segments[1].frameCount == 0)
+        }
+        let lastGood = log.lastSequence
+        let headGood = log.headHash
+        let segmentsGood = log.segments
+        try LogTestHelpers.appendFrames(log, count: 1, random: &random)
+        try log.sync()
+        log.revertLastAppend()
+        #expect(!log.hasFailed)
+        #expect(log.lastSequence == lastGood)
+        #expect(log.headHash == headGood)
+        #expect(log.segments == segmentsGood)
+        try log.append(firstSequence: lastGood + 1, eventCount: 2, payload: [5, 6])
+        try log.sync()
+        log.close()
+        let frames = try LogTestHelpers.readAll(directory.path)
+        #expect(Array(LogTestHelpers.appended(frames).dropLast()) == good)
+        #expect(frames.last?.payload == [5, 6])
+        #expect(frames.last?.firstSequence == lastGood + 1)
+        #expect(LogReader.verify(directory: directory.path).isIntact)
+    }
+
+    @Test("a failed cut of the last frame stops the log, and the recovery in place cuts it again")
+    func revertLastAppendWhoseCutFails() throws {
+        let (directory, fileSystem, log) = try openFaultyLog()
+        var random = LogTestRandom(seed: 46)
+        let good = try acknowledged(log, count: 2, random: &random)
+        let lastGood = log.lastSequence
+        _ = try acknowledged(log, count: 1, random: &random)
+        fileSystem.inject(.fail(errno: EIO), on: .truncate, number: 1)
+        log.revertLastAppend()
+        #expect(fileSystem.statistics.faultsInjected == 1)
+        #expect(log.hasFailed)
+        try log.recoverAfterFailure(keeping: lastGood)
+        #expect(log.lastSequence == lastGood)
+        log.close()
+        #expect(LogTestHelpers.appended(try LogTestHelpers.readAll(directory.path)) == good)
         #expect(LogReader.verify(directory: directory.path).isIntact)
     }
 

@@ -63,6 +63,11 @@ public struct LedgerOptions: Sendable {
     /// Extra read-model migrations applied after the embedded ones (name, SQL). Changing this
     /// list changes the schema version, so the next open rebuilds the read model from the log.
     public var extraMigrations: [(name: String, sql: String)]
+    /// How long after recovering the log in place from a failed write or fsync (the next
+    /// write does) the log may be recovered again if it fails again: a disk that stays full
+    /// fails the first write after every recovery, and a recovery reads the frame headers of
+    /// every segment. Writes in between are refused at once with the reason. Default 1 s.
+    public var logRecoveryInterval: Duration = .seconds(1)
     /// The longest the writer keeps one read-model transaction open to take more group
     /// commits (see ``commitCoalescingWait``). Default 2 ms; tests lengthen it.
     var transactionOpenLimit: Duration = .milliseconds(2)

@@ -43,15 +43,15 @@ final class EventLog {
     private var preallocationFailed = false
     private var head = FrameHash.zero
     private var hasUnsyncedWrites = false
-    /// Where the last appended frame starts in the active segment.
-    private(set) var lastFrameStart: Int64?
+    /// The last appended frame, for ``revertLastAppend()``.
+    private var lastAppend: (start: Int64, previousHead: FrameHash, previousLastSequence: UInt64)?
     /// The end of the active segment when its writer last told a caller that a write was done
     /// (after a sync, or ``acknowledgeWrites()``): what a failure cuts back to.
     private var acknowledgedEndOffset: Int64 = 0
+    /// The end of the active segment at its last successful sync (or roll-over, or recovery).
+    /// Between it and ``acknowledgedEndOffset`` lie frames acknowledged before an fsync.
+    private var syncedEndOffset: Int64 = 0
     private var failure: LedgerError?
-    /// Whether ``failure`` came from a file operation that failed (a write, an fsync, a cut),
-    /// rather than from frames cut on purpose (``revertAppends(from:)``).
-    private(set) var failedOnFileOperation = false
 
     /// The last sequence number written (0 when the log is empty). Counts appended frames,
     /// whether or not they have been synced.
@@ -101,13 +101,13 @@ final class EventLog {
         activeHandle = outcome.activeHandle
         activeEndOffset = outcome.segments[outcome.segments.count - 1].byteCount
         acknowledgedEndOffset = activeEndOffset
+        syncedEndOffset = activeEndOffset
         activeFileBytes = outcome.activeFileBytes
         lastSequence = outcome.lastSequence
         head = outcome.head
         hasUnsyncedWrites = false
-        lastFrameStart = nil
+        lastAppend = nil
         preallocationFailed = false
-        failedOnFileOperation = false
     }
 
     deinit {
@@ -211,38 +211,58 @@ final class EventLog {
     /// back, a torn tail is cut, and the log takes writes again from the end it finds. Nothing
     /// when the log has not failed.
     ///
-    /// A failed fsync is not retried: the frames it covered were cut (or, if that failed too,
-    /// recovery judges them as any reopen would), and only what recovery reads back counts.
+    /// A failed fsync is not retried, and pages whose writeback failed may read back from the
+    /// page cache though the disk never got them, so that a later fsync would not write them
+    /// and frames synced after them would sit behind a hole. So recovery also:
+    /// - cuts again, and syncs, whatever follows the end the callers were told about, when the
+    ///   cut after the failure did not happen (their callers got an error);
+    /// - writes again, and syncs, the frames acknowledged before an fsync (durability
+    ///   `interval` or `none`) that no successful fsync covered.
     ///
     /// - Parameter acknowledged: the last sequence number a caller was told is written; a log
-    ///   that recovers to less has lost acknowledged frames, and stays failed.
+    ///   that recovers to another has lost acknowledged frames (or kept others), and stays
+    ///   failed.
     /// - Returns: what recovery found and repaired.
     /// - Throws: whatever recovery throws (``LedgerError/Code/corruptLog`` with the location,
-    ///   `io`), or `corruptLog` when acknowledged frames are missing; the log stays failed and
-    ///   may be tried again.
+    ///   `io`), or `corruptLog` when the events do not end at `acknowledged`; the log stays
+    ///   failed and may be tried again.
     @discardableResult
     func recoverAfterFailure(keeping acknowledged: UInt64) throws -> RecoveryReport {
         guard let failure else {
             return RecoveryReport()
         }
+        let knownSegment = segments[segments.count - 1].name
+        let knownEnd = acknowledgedEndOffset
+        let syncedEnd = min(syncedEndOffset, knownEnd)
         if let handle = activeHandle {
             activeHandle = nil
             fileSystem.closeFile(handle)
         }
-        let outcome = try Self.recover(
-            logDirectory: logDirectory,
-            createdStore: false,
-            options: options,
-            fileSystem: fileSystem,
-            logger: logger
-        )
-        guard outcome.lastSequence >= acknowledged else {
+        var outcome = try recoverFiles()
+        if outcome.segments[outcome.segments.count - 1].name == knownSegment {
+            if outcome.segments[outcome.segments.count - 1].byteCount > knownEnd {
+                try closing(outcome.activeHandle) { handle in
+                    try fileSystem.truncate(handle, toSize: knownEnd)
+                    try fileSystem.syncData(handle)
+                }
+                logger.warning(
+                    "cut frames from the log on recovery: the cut after the failure had failed",
+                    metadata: ["segment": "\(knownSegment)", "offset": "\(knownEnd)"]
+                )
+                fileSystem.closeFile(outcome.activeHandle)
+                outcome = try recoverFiles()
+            }
+            if syncedEnd < knownEnd {
+                try closing(outcome.activeHandle) { try rewrite($0, from: syncedEnd, to: knownEnd) }
+            }
+        }
+        guard outcome.lastSequence == acknowledged else {
             fileSystem.closeFile(outcome.activeHandle)
             throw LedgerError(
                 .corruptLog,
                 "the log at \(directory) ends at sequence \(outcome.lastSequence) after the failure "
-                    + "(\(failure.message)), but \(acknowledged) events were acknowledged: the disk lost "
-                    + "acknowledged frames"
+                    + "(\(failure.message)), but the last acknowledged event is \(acknowledged)"
+                    + (outcome.lastSequence < acknowledged ? ": the disk lost acknowledged frames" : "")
             )
         }
         adopt(outcome)
@@ -252,6 +272,43 @@ final class EventLog {
             metadata: ["directory": "\(directory)", "last": "\(outcome.lastSequence)"]
         )
         return outcome.report
+    }
+
+    /// Recovery of the files, as at open, for ``recoverAfterFailure(keeping:)``.
+    private func recoverFiles() throws -> LogRecovery.Outcome {
+        try Self.recover(
+            logDirectory: logDirectory,
+            createdStore: false,
+            options: options,
+            fileSystem: fileSystem,
+            logger: logger
+        )
+    }
+
+    /// Runs `body` on `handle`, closing it when `body` throws.
+    private func closing(_ handle: LogFileHandle, _ body: (LogFileHandle) throws -> Void) throws {
+        do {
+            try body(handle)
+        } catch {
+            fileSystem.closeFile(handle)
+            throw error
+        }
+    }
+
+    /// Reads bytes `[start, end)` of `handle` and writes them again, then syncs: their pages
+    /// are dirty again, so the sync writes them whatever became of an earlier writeback.
+    private func rewrite(_ handle: LogFileHandle, from start: Int64, to end: Int64) throws {
+        var bytes = [UInt8](repeating: 0, count: Int(end - start))
+        let count = try bytes.withUnsafeMutableBytes { try fileSystem.read(handle, into: $0, at: start) }
+        guard count == bytes.count else {
+            throw LedgerError(.io, "could not read back \(bytes.count) bytes of the log at offset \(start)")
+        }
+        try bytes.withUnsafeBytes { try fileSystem.write(handle, $0, at: start) }
+        try fileSystem.syncData(handle)
+        logger.notice(
+            "wrote acknowledged frames again that no fsync had covered",
+            metadata: ["offset": "\(start)", "bytes": "\(bytes.count)"]
+        )
     }
 
     /// Compresses `payload`, frames it, and writes it to the active segment with one write,
@@ -282,7 +339,7 @@ final class EventLog {
             target = try failing { try rollOver(from: handle, nextBase: firstSequence) }
         }
         let offset = activeEndOffset
-        lastFrameStart = offset
+        lastAppend = (offset, head, lastSequence)
         do {
             try failing {
                 try encoder.withEncodedFrame { try fileSystem.write(target, $0, at: offset) }
@@ -326,31 +383,46 @@ final class EventLog {
         }
         hasUnsyncedWrites = false
         acknowledgedEndOffset = activeEndOffset
+        syncedEndOffset = activeEndOffset
     }
 
-    /// Cuts the active segment back to `frameStart` (where an appended frame starts) and syncs,
-    /// after a failure later in the same group commit (the read model's commit) made the
-    /// callers of that frame, and of every frame after it, see an error: the log must not keep
-    /// events nobody was told were written. The log then refuses writes until it recovers
-    /// (``recoverAfterFailure(keeping:)``, or the next open). Best effort, like
-    /// ``discardUnsynced(_:)``.
-    func revertAppends(from frameStart: Int64) {
-        if let handle = activeHandle {
-            do {
-                try fileSystem.truncate(handle, toSize: frameStart)
-                try fileSystem.syncData(handle)
-                logger.warning(
-                    "cut frames from the log: their group commit failed after they were written",
-                    metadata: ["bytes": "\(activeEndOffset - frameStart)"]
-                )
-            } catch {
-                logger.error("could not cut frames from the log", metadata: ["error": "\(error)"])
-                failedOnFileOperation = true
+    /// Cuts the last appended frame from the active segment and syncs, after a failure later
+    /// in its group commit (the read model's commit) made its callers see an error: the log
+    /// must not keep events nobody was told were written. The log then ends where it did
+    /// before that append and takes writes again. When the cut or its sync fails, the log
+    /// refuses writes until it recovers (``recoverAfterFailure(keeping:)``, which cuts again,
+    /// or the next open). Nothing when no frame was appended since the last recovery or open.
+    func revertLastAppend() {
+        guard let handle = activeHandle, let last = lastAppend else {
+            return
+        }
+        lastAppend = nil
+        // What callers were told ends before this frame, whether or not the cut succeeds.
+        acknowledgedEndOffset = min(acknowledgedEndOffset, last.start)
+        syncedEndOffset = min(syncedEndOffset, last.start)
+        do {
+            try fileSystem.truncate(handle, toSize: last.start)
+            try fileSystem.syncData(handle)
+        } catch {
+            logger.error("could not cut a frame from the log", metadata: ["error": "\(error)"])
+            if failure == nil {
+                failure = LedgerError(.io, "cutting a frame whose group commit failed failed: \(error)")
             }
+            return
         }
-        if failure == nil {
-            failure = LedgerError(.writerFailed, "a group commit failed after its frame was written")
-        }
+        logger.warning(
+            "cut a frame from the log: its group commit failed after it was written",
+            metadata: ["bytes": "\(activeEndOffset - last.start)"]
+        )
+        activeEndOffset = last.start
+        activeFileBytes = last.start
+        hasUnsyncedWrites = false
+        syncedEndOffset = last.start
+        head = last.previousHead
+        lastSequence = last.previousLastSequence
+        segments[segments.count - 1].lastSequence = last.previousLastSequence
+        segments[segments.count - 1].frameCount -= 1
+        segments[segments.count - 1].byteCount = last.start
     }
 
     /// Records that every frame written so far was acknowledged to its callers (durability
@@ -361,9 +433,9 @@ final class EventLog {
 
     /// After a failed write or sync, cuts the active segment back to its end at the last
     /// acknowledgement, so that frames nobody was told are durable do not reappear when the
-    /// log recovers (they may sit in the page cache even though fsync failed). Best
-    /// effort: if the cut fails too, recovery still refuses nothing valid and truncates a torn
-    /// tail, and the writer has already refused every caller of the batch.
+    /// log recovers (they may sit in the page cache even though fsync failed). Best effort: if
+    /// the cut fails too, ``recoverAfterFailure(keeping:)`` cuts again (a reopen would keep
+    /// them), and the writer has already refused every caller of the batch.
     private func discardUnsynced(_ handle: LogFileHandle) {
         guard activeEndOffset > acknowledgedEndOffset || hasUnsyncedWrites else {
             return
@@ -457,7 +529,6 @@ final class EventLog {
             let ledgerError =
                 error as? LedgerError ?? LedgerError(.io, "log write failed: \(error)", underlying: nil)
             failure = ledgerError
-            failedOnFileOperation = true
             logger.error(
                 "log write failed; refusing further writes until the log recovers",
                 metadata: ["directory": "\(directory)", "error": "\(ledgerError)"]
@@ -483,6 +554,7 @@ final class EventLog {
         activeEndOffset = Int64(SegmentHeader.byteCount)
         activeFileBytes = activeEndOffset
         acknowledgedEndOffset = activeEndOffset
+        syncedEndOffset = activeEndOffset
         segments.append(
             LogSegmentInfo(
                 name: name,

@@ -60,11 +60,6 @@ final class LedgerWriter: Sendable {
     /// How long after a failed recovery (``recover()``) the next one may start; calls in
     /// between get the same error.
     static let recoveryRetryDelay: Duration = .milliseconds(50)
-    /// How long after recovering the log in place (``recover()``) it may be recovered again when
-    /// a file operation failed again: a disk that stays full fails the first write after each
-    /// recovery, and recovery reads every segment's frame headers. Calls in between are refused
-    /// at once. Frames cut on purpose (a batch the read model refused) wait for nothing.
-    static let logRecoveryInterval: Duration = .seconds(1)
 
     /// Rows indexed per idle step: bounds how long a new command can wait behind indexing.
     static let indexRowsPerIdleStep = 2000
@@ -926,10 +921,10 @@ final class LedgerWriter: Sendable {
     private func abandon(_ batch: [Request], error: any Error, derived: [LedgerEvent], frameWritten: Bool) {
         let failure = Self.ledgerError(error, context: "group commit of \(batch.count) calls")
         let log = threadState.log
-        if frameWritten, !log.hasFailed, let frameStart = log.lastFrameStart {
+        if frameWritten, !log.hasFailed {
             // The frame is in the log but the batch failed (the read model's transaction):
             // nobody will be told it was written, so it must not stay there.
-            log.revertAppends(from: frameStart)
+            log.revertLastAppend()
         }
         // The rolled-back transaction may have changed what the writer keeps.
         threadState.forgetKeptState()
@@ -1066,7 +1061,12 @@ final class LedgerWriter: Sendable {
         do {
             try recoverLog(log)
         } catch {
-            throw recoveryFailed(after: failure, in: "recovering the log", error, advice: "the next call tries again")
+            throw recoveryFailed(
+                after: failure,
+                in: "recovering the log",
+                error,
+                outlook: "writes are refused until a later one recovers it, or the store is reopened"
+            )
         }
         let last = log.lastSequence
         do {
@@ -1093,7 +1093,7 @@ final class LedgerWriter: Sendable {
                 after: failure,
                 in: "catching the read model up from the log",
                 error,
-                advice: "reopen the store"
+                outlook: "the acknowledged writes are safe in the log: reopen the store"
             )
         }
         threadState.failedRecovery = nil
@@ -1109,52 +1109,45 @@ final class LedgerWriter: Sendable {
     }
 
     /// The refusal for a recovery whose `step` failed with `error` after `failure` stopped the
-    /// store; calls within ``recoveryRetryDelay`` get it without another attempt.
+    /// store; calls within ``recoveryRetryDelay`` get it without another attempt. `outlook`
+    /// ends the message: what the caller can expect.
     private func recoveryFailed(
         after failure: LedgerError,
         in step: String,
         _ error: any Error,
-        advice: String
+        outlook: String
     ) -> LedgerError {
         let reason = Self.ledgerError(error, context: step)
         let refusal = LedgerError(
             .writerFailed,
             "an earlier write failed (\(failure.message)) and \(step) failed too (\(reason.message)); "
-                + "the acknowledged writes are safe in the log: \(advice)",
+                + outlook,
             underlying: reason
         )
         threadState.failedRecovery = (ContinuousClock.now, refusal)
         return refusal
     }
 
-    /// Recovers the log in place when a failed write or fsync stopped it: what the writer kept
-    /// from before goes, and frames whose cut failed, which recovery keeps as a reopen would,
-    /// count as written from now on.
+    /// Recovers the log in place when a failed write, fsync or cut stopped it
+    /// (``EventLog/recoverAfterFailure(keeping:)``); what the writer kept from before goes.
     private func recoverLog(_ log: EventLog) throws {
         guard log.hasFailed else {
             return
         }
-        if log.failedOnFileOperation, let at = threadState.logRecoveredAt,
-            ContinuousClock.now < at + Self.logRecoveryInterval
-        {
+        // A disk that stays full would otherwise cost a recovery per call
+        // (LedgerOptions.logRecoveryInterval).
+        if let at = threadState.logRecoveredAt, ContinuousClock.now < at + options.logRecoveryInterval {
             throw LedgerError(
                 .writerFailed,
-                "the log failed again less than \(Self.logRecoveryInterval) after it recovered from a failure; "
+                "the log failed again less than \(options.logRecoveryInterval) after it recovered from a failure; "
                     + "it recovers again after that much time"
             )
         }
-        let acknowledged = lastSequence
-        try log.recoverAfterFailure(keeping: acknowledged)
+        try log.recoverAfterFailure(keeping: lastSequence)
         threadState.logRecoveredAt = ContinuousClock.now
         threadState.forgetKeptState()
+        // The recovery synced every acknowledged frame.
         threadState.unsyncedSince = nil
-        if log.lastSequence > acknowledged {
-            options.logger.warning(
-                "the log kept events whose calls failed: cutting them failed too",
-                metadata: ["from": "\(acknowledged + 1)", "through": "\(log.lastSequence)"]
-            )
-            headSequence.store(log.lastSequence, ordering: .releasing)
-        }
     }
 
     /// Checkpoints the read model's WAL once it has grown past the threshold (see
