@@ -215,18 +215,23 @@ struct LogFaultTests {
         #expect(LogReader.verify(directory: directory.path).isIntact)
     }
 
-    @Test("a failed cut of the last frame stops the log, and the recovery in place cuts it again")
-    func revertLastAppendWhoseCutFails() throws {
+    @Test(
+        "a failed cut of the last frame, or a failed sync of the cut, stops the log, and the recovery in place cuts it again and syncs",
+        arguments: [FaultyFileSystem.Operation.truncate, .sync]
+    )
+    func revertLastAppendWhoseCutFails(failing operation: FaultyFileSystem.Operation) throws {
         let (directory, fileSystem, log) = try openFaultyLog()
         var random = LogTestRandom(seed: 46)
         let good = try acknowledged(log, count: 2, random: &random)
         let lastGood = log.lastSequence
         _ = try acknowledged(log, count: 1, random: &random)
-        fileSystem.inject(.fail(errno: EIO), on: .truncate, number: 1)
+        fileSystem.inject(.fail(errno: EIO), on: operation, number: 1)
         log.revertLastAppend()
         #expect(fileSystem.statistics.faultsInjected == 1)
         #expect(log.hasFailed)
+        let syncs = fileSystem.statistics.syncs
         try log.recoverAfterFailure(keeping: lastGood)
+        #expect(fileSystem.statistics.syncs > syncs, "the cut is synced")
         #expect(log.lastSequence == lastGood)
         log.close()
         #expect(LogTestHelpers.appended(try LogTestHelpers.readAll(directory.path)) == good)

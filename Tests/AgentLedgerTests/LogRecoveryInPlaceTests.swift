@@ -110,4 +110,32 @@ struct LogRecoveryInPlaceTests {
         try await reopened.close()
         #expect(try await Ledger.verifyLog(at: store.path).isIntact)
     }
+
+    @Test(
+        "a failed fsync whose cut fails too, then a rebuild of the read model and a close with no write between: the rebuild stops at the acknowledged end, and the close cuts the frame, so the reopened store never shows it"
+    )
+    func rebuildAndCloseAfterAFailedCut() async throws {
+        let store = try TemporaryStore(prefix: "recovery-close")
+        defer { store.remove() }
+        let fileSystem = FaultyFileSystem()
+        let ledger = try await store.open(durability: .fsync) { options in
+            options.fileSystem = fileSystem
+        }
+        let session = ledger.session("s")
+        let one = ItemFactory.user("one")
+        try await session.addItems([one])
+        fileSystem.failSync(1, errno: EIO, pathSuffix: ".seg")
+        fileSystem.inject(.fail(errno: EIO), on: .truncate, number: 1, pathSuffix: ".seg")
+        let failed = await ReliabilityHelpers.error { try await session.addItems([ItemFactory.user("two")]) }
+        #expect(failed?.code == .io, "\(String(describing: failed))")
+        #expect(fileSystem.statistics.faultsInjected == 2)
+        try await ledger.rebuildViews()
+        #expect(try await session.items() == [one])
+        try await ledger.close()
+        let reopened = try await store.open(durability: .fsync)
+        #expect(try await reopened.session("s").items() == [one])
+        #expect(try await reopened.headSequence() == 1)
+        try await reopened.close()
+        #expect(try await Ledger.verifyLog(at: store.path).isIntact)
+    }
 }

@@ -56,15 +56,18 @@ extension Ledger {
         let directory = directory
         let options = options
         let model = readModel
-        try await writer.exclusive { log in
+        try await writer.exclusive { _ in
+            // The acknowledged end: after a failed write the log may still count a frame that
+            // its recovery will cut.
+            let last = writer.lastSequence
             try ReadModelBuilder.rebuildLive(
                 model,
                 directory: directory,
-                through: log.lastSequence,
+                through: last,
                 options: options,
                 progress: progress
             )
-            options.logger.info("read model rebuilt", metadata: ["events": "\(log.lastSequence)"])
+            options.logger.info("read model rebuilt", metadata: ["events": "\(last)"])
         }
     }
 

@@ -214,10 +214,11 @@ final class EventLog {
     /// A failed fsync is not retried, and pages whose writeback failed may read back from the
     /// page cache though the disk never got them, so that a later fsync would not write them
     /// and frames synced after them would sit behind a hole. So recovery also:
-    /// - cuts again, and syncs, whatever follows the end the callers were told about, when the
-    ///   cut after the failure did not happen (their callers got an error);
-    /// - writes again, and syncs, the frames acknowledged before an fsync (durability
-    ///   `interval` or `none`) that no successful fsync covered.
+    /// - cuts again whatever follows the end the callers were told about, when the cut after
+    ///   the failure did not happen (their callers got an error);
+    /// - writes again the frames acknowledged before an fsync (durability `interval` or
+    ///   `none`) that no successful fsync covered;
+    /// - syncs the active segment, so that a cut made before, whose sync failed, is durable.
     ///
     /// - Parameter acknowledged: the last sequence number a caller was told is written; a log
     ///   that recovers to another has lost acknowledged frames (or kept others), and stays
@@ -239,22 +240,15 @@ final class EventLog {
             fileSystem.closeFile(handle)
         }
         var outcome = try recoverFiles()
-        if outcome.segments[outcome.segments.count - 1].name == knownSegment {
-            if outcome.segments[outcome.segments.count - 1].byteCount > knownEnd {
-                try closing(outcome.activeHandle) { handle in
-                    try fileSystem.truncate(handle, toSize: knownEnd)
-                    try fileSystem.syncData(handle)
-                }
-                logger.warning(
-                    "cut frames from the log on recovery: the cut after the failure had failed",
-                    metadata: ["segment": "\(knownSegment)", "offset": "\(knownEnd)"]
-                )
-                fileSystem.closeFile(outcome.activeHandle)
-                outcome = try recoverFiles()
-            }
-            if syncedEnd < knownEnd {
-                try closing(outcome.activeHandle) { try rewrite($0, from: syncedEnd, to: knownEnd) }
-            }
+        let sameSegment = outcome.segments[outcome.segments.count - 1].name == knownSegment
+        if sameSegment, outcome.segments[outcome.segments.count - 1].byteCount > knownEnd {
+            try closing(outcome.activeHandle) { try fileSystem.truncate($0, toSize: knownEnd) }
+            logger.warning(
+                "cut frames from the log on recovery: the cut after the failure had failed",
+                metadata: ["segment": "\(knownSegment)", "offset": "\(knownEnd)"]
+            )
+            fileSystem.closeFile(outcome.activeHandle)
+            outcome = try recoverFiles()
         }
         guard outcome.lastSequence == acknowledged else {
             fileSystem.closeFile(outcome.activeHandle)
@@ -264,6 +258,12 @@ final class EventLog {
                     + "(\(failure.message)), but the last acknowledged event is \(acknowledged)"
                     + (outcome.lastSequence < acknowledged ? ": the disk lost acknowledged frames" : "")
             )
+        }
+        try closing(outcome.activeHandle) { handle in
+            if sameSegment, syncedEnd < knownEnd {
+                try rewrite(handle, from: syncedEnd, to: knownEnd)
+            }
+            try fileSystem.syncData(handle)
         }
         adopt(outcome)
         self.failure = nil
@@ -295,19 +295,26 @@ final class EventLog {
         }
     }
 
-    /// Reads bytes `[start, end)` of `handle` and writes them again, then syncs: their pages
-    /// are dirty again, so the sync writes them whatever became of an earlier writeback.
+    /// Reads bytes `[start, end)` of `handle` and writes them again, 1 MiB at a time, for the
+    /// caller to sync: their pages are dirty again, so the sync writes them whatever became of
+    /// an earlier writeback.
     private func rewrite(_ handle: LogFileHandle, from start: Int64, to end: Int64) throws {
-        var bytes = [UInt8](repeating: 0, count: Int(end - start))
-        let count = try bytes.withUnsafeMutableBytes { try fileSystem.read(handle, into: $0, at: start) }
-        guard count == bytes.count else {
-            throw LedgerError(.io, "could not read back \(bytes.count) bytes of the log at offset \(start)")
+        var buffer = [UInt8](repeating: 0, count: Int(min(end - start, 1 << 20)))
+        var offset = start
+        while offset < end {
+            let length = Int(min(end - offset, Int64(buffer.count)))
+            try buffer.withUnsafeMutableBytes { whole in
+                let chunk = UnsafeMutableRawBufferPointer(rebasing: whole[..<length])
+                guard try fileSystem.read(handle, into: chunk, at: offset) == length else {
+                    throw LedgerError(.io, "could not read back \(length) bytes of the log at offset \(offset)")
+                }
+                try fileSystem.write(handle, UnsafeRawBufferPointer(chunk), at: offset)
+            }
+            offset += Int64(length)
         }
-        try bytes.withUnsafeBytes { try fileSystem.write(handle, $0, at: start) }
-        try fileSystem.syncData(handle)
         logger.notice(
             "wrote acknowledged frames again that no fsync had covered",
-            metadata: ["offset": "\(start)", "bytes": "\(bytes.count)"]
+            metadata: ["offset": "\(start)", "bytes": "\(end - start)"]
         )
     }
 

@@ -1143,8 +1143,9 @@ final class LedgerWriter: Sendable {
                     + "it recovers again after that much time"
             )
         }
-        try log.recoverAfterFailure(keeping: lastSequence)
+        // Also after a failed attempt: a log refused as damaged would cost a recovery per call.
         threadState.logRecoveredAt = ContinuousClock.now
+        try log.recoverAfterFailure(keeping: lastSequence)
         threadState.forgetKeptState()
         // The recovery synced every acknowledged frame.
         threadState.unsyncedSince = nil
@@ -1169,6 +1170,18 @@ final class LedgerWriter: Sendable {
         syncer.stop()
         if threadState.unsyncedSince != nil {
             syncForInterval()
+        }
+        if threadState.log.hasFailed {
+            // So that the reopen does not find a frame whose caller got an error, when its cut
+            // failed; what the recovery does (cuts, syncs) is worth one more try at close.
+            do {
+                try threadState.log.recoverAfterFailure(keeping: lastSequence)
+            } catch {
+                options.logger.error(
+                    "could not recover the log at close; the next open recovers it",
+                    metadata: ["error": "\(error)"]
+                )
+            }
         }
         // A store whose log was empty when it was opened records its log's identity here, so
         // that a log put in its place before the next open is told apart (ReadModelBuilder);
