@@ -60,11 +60,16 @@ struct WALCheckpointTests {
         let shm = try Data(contentsOf: URL(fileURLWithPath: store.path + "/views.sqlite-shm"))
         let frames = shm.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 16, as: UInt32.self) }
         let backfilled = shm.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 96, as: UInt32.self) }
-        // The backup wrote every page of the model (about 1 MB) to the WAL. A write after it
-        // (full-text indexing once the writer has been idle 50 ms, on a slow machine) may have
-        // started the checkpointed WAL over with fewer frames: they must all be backfilled too.
+        // The backup wrote every page of the model (about 1 MB, some 250 pages) to the WAL. A
+        // write after it (full-text indexing once the writer has been idle 50 ms) may have
+        // started the WAL over, which SQLite does only once every frame was copied; the
+        // checkpoint of that write's few frames may not have run yet when this reads the index
+        // (seen once under the full suite: 0 of 14).
         #expect(frames > 0, "\(frames) frames in the WAL")
-        #expect(backfilled == frames, "\(backfilled) of \(frames) WAL frames copied into the database")
+        #expect(
+            backfilled == frames || frames < 100,
+            "\(backfilled) of \(frames) WAL frames copied into the database"
+        )
         try await ledger.close()
     }
 
