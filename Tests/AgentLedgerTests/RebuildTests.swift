@@ -452,6 +452,21 @@ struct RebuildTests {
         try await reader.close()
     }
 
+    @Test("a read model dropped without close() no longer counts as open in this process")
+    func droppedReadModelUnregisters() async throws {
+        let store = try TemporaryStore()
+        defer { store.remove() }
+        try await store.open().close()
+        let path = store.path + "/" + ReadModel.fileName
+        do {
+            let model = try ReadModel.open(path: path, readOnly: true, readerCount: 1)
+            withExtendedLifetime(model) {
+                #expect(ReadModelUsers.anyOtherUser(ofDatabaseAt: path) == getpid())
+            }
+        }
+        #expect(ReadModelUsers.anyOtherUser(ofDatabaseAt: path) == nil)
+    }
+
     @Test("rebuildViews swaps in a new read model while readers read: they never fail nor see a partial view")
     func liveRebuild() async throws {
         let store = try TemporaryStore()

@@ -20,6 +20,13 @@ final class ReadModel: Sendable {
         self.path = path
     }
 
+    deinit {
+        // Dropped without close(): the pool closes its connections as it goes, after this.
+        if !closed.withLock({ $0 }) {
+            ReadModelUsers.closed(path)
+        }
+    }
+
     /// The migrations in the order they apply: the embedded ones, then the options' extra ones.
     static func migrations(_ options: LedgerOptions) -> [(name: String, sql: String)] {
         EmbeddedMigrations.all + options.extraMigrations
