@@ -413,7 +413,7 @@ final class EventLog {
         } catch {
             logger.error("could not cut a frame from the log", metadata: ["error": "\(error)"])
             if failure == nil {
-                failure = LedgerError(.io, "cutting a frame whose group commit failed failed: \(error)")
+                failure = LedgerError(.io, "could not cut a frame whose group commit failed: \(error)")
             }
             return
         }
