@@ -238,6 +238,34 @@ struct LogFaultTests {
         #expect(LogReader.verify(directory: directory.path).isIntact)
     }
 
+    @Test(
+        "a roll-over whose fsync of log/ failed: the recovery in place syncs log/ before frames go into the new segment"
+    )
+    func recoverInPlaceSyncsTheDirectory() throws {
+        let directory = try TemporaryDirectory()
+        let fileSystem = FaultyFileSystem()
+        let log = try EventLog.openForWriting(
+            directory: directory.path,
+            options: LogTestHelpers.smallSegments,
+            fileSystem: fileSystem
+        )
+        var random = LogTestRandom(seed: 47)
+        fileSystem.inject(.fail(errno: EIO), on: .syncDirectory, number: 1)
+        var failure: LedgerError?
+        while failure == nil {
+            failure = LogTestHelpers.ledgerError { _ = try acknowledged(log, count: 1, random: &random) }
+        }
+        #expect(fileSystem.statistics.faultsInjected == 1, "\(String(describing: failure))")
+        #expect(log.hasFailed)
+        let lastGood = log.lastSequence
+        let directorySyncs = fileSystem.statistics.directorySyncs
+        try log.recoverAfterFailure(keeping: lastGood)
+        #expect(fileSystem.statistics.directorySyncs > directorySyncs)
+        _ = try acknowledged(log, count: 1, random: &random)
+        log.close()
+        #expect(LogReader.verify(directory: directory.path).isIntact)
+    }
+
     @Test("a failed fdatasync throws once, is never retried, and the log refuses writes after it")
     func failedSync() throws {
         let (directory, fileSystem, log) = try openFaultyLog()

@@ -218,7 +218,9 @@ final class EventLog {
     ///   the failure did not happen (their callers got an error);
     /// - writes again the frames acknowledged before an fsync (durability `interval` or
     ///   `none`) that no successful fsync covered;
-    /// - syncs the active segment, so that a cut made before, whose sync failed, is durable.
+    /// - syncs the active segment, so that a cut made before, whose sync failed, is durable,
+    ///   and the `log/` directory, so that a segment created by a roll-over whose directory
+    ///   sync failed is durable before frames go into it.
     ///
     /// - Parameter acknowledged: the last sequence number a caller was told is written; a log
     ///   that recovers to another has lost acknowledged frames (or kept others), and stays
@@ -264,6 +266,7 @@ final class EventLog {
                 try rewrite(handle, from: syncedEnd, to: knownEnd)
             }
             try fileSystem.syncData(handle)
+            try fileSystem.syncDirectory(atPath: logDirectory)
         }
         adopt(outcome)
         self.failure = nil

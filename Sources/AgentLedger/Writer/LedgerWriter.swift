@@ -1139,8 +1139,8 @@ final class LedgerWriter: Sendable {
         if let at = threadState.logRecoveredAt, ContinuousClock.now < at + options.logRecoveryInterval {
             throw LedgerError(
                 .writerFailed,
-                "the log failed again less than \(options.logRecoveryInterval) after it recovered from a failure; "
-                    + "it recovers again after that much time"
+                "the log failed again less than \(options.logRecoveryInterval) after its last recovery "
+                    + "(or attempt); it is recovered again once that much time has passed"
             )
         }
         // Also after a failed attempt: a log refused as damaged would cost a recovery per call.
