@@ -46,11 +46,11 @@ public struct LedgerError: Error, CustomStringConvertible, Sendable {
         public static let notFound = Code("notFound")
         /// The operation conflicts with the session's state: a name already used, deleting `main`.
         public static let conflict = Code("conflict")
-        /// An earlier write failed. When it left the log intact (the read model failed before
-        /// the batch's frame was written, or after the batch was acknowledged), every query and
-        /// write first catches the read model up from the log, and this says that failed too;
-        /// otherwise (the log's write or fsync failed, or a frame was cut from it) the store
-        /// refuses writes until it is reopened.
+        /// An earlier write failed, and recovering from it failed too (the message says why).
+        /// When the read model failed, every query and write first catches it up from the log;
+        /// when the log's write or fsync failed, the next write first recovers the log in place
+        /// (at most once per ``LedgerOptions/logRecoveryInterval``, refusing writes at once in
+        /// between); either way the store goes on once that succeeds, without a reopen.
         public static let writerFailed = Code("writerFailed")
         /// The store was opened read-only and the operation would write.
         public static let readOnly = Code("readOnly")

@@ -14,7 +14,7 @@ import Darwin
 ///
 /// ```swift
 /// catch let error as LedgerError where (error.underlying as? SystemCallError)?.errno == ENOSPC {
-///     // free some space, then reopen the store
+///     // free some space: the next write recovers the store (LedgerOptions.logRecoveryInterval)
 /// }
 /// ```
 public struct SystemCallError: Error, Hashable, Sendable, CustomStringConvertible {
