@@ -138,4 +138,48 @@ struct LogRecoveryInPlaceTests {
         try await reopened.close()
         #expect(try await Ledger.verifyLog(at: store.path).isIntact)
     }
+
+    @Test(
+        "with interval durability, a failed fsync at a roll-over fails its add; the next add recovers the log, writing the acknowledged but unsynced adds again, and every acknowledged add survives"
+    )
+    func intervalSyncFailure() async throws {
+        let store = try TemporaryStore(prefix: "recovery-interval-sync")
+        defer { store.remove() }
+        let fileSystem = FaultyFileSystem()
+        let capture = ReliabilityLogCapture()
+        // No timed fsync within the test: the first add syncs, the next ones only at a roll-over.
+        let ledger = try await store.open(durability: .interval(milliseconds: 600_000)) { options in
+            options.fileSystem = fileSystem
+            options.logger = capture.logger
+            options.segmentSizeBytes = 4096  // the minimum
+        }
+        let session = ledger.session("s")
+        var acknowledged = [ItemFactory.user("first")]
+        try await session.addItems(acknowledged)
+        fileSystem.failSync(1, errno: EIO, pathSuffix: ".seg")
+        var failure: LedgerError?
+        for call in 0..<100 where failure == nil {
+            let item = ItemFactory.user("acknowledged \(call) " + String(repeating: "x", count: 200))
+            failure = await ReliabilityHelpers.error { try await session.addItems([item]) }
+            if failure == nil {
+                acknowledged.append(item)
+            }
+        }
+        #expect(failure?.code == .io, "\(String(describing: failure))")
+        #expect(fileSystem.statistics.faultsInjected == 1)
+        #expect(acknowledged.count > 2, "some adds were acknowledged before an fsync")
+        let next = ItemFactory.user("after the failure")
+        try await session.addItems([next])
+        #expect(
+            capture.messages.contains { $0.contains("wrote acknowledged frames again") },
+            "\(capture.messages)"
+        )
+        #expect(try await session.items() == acknowledged + [next])
+        try await ledger.close()
+        let reopened = try await store.open(durability: .fsync)
+        #expect(try await reopened.session("s").items() == acknowledged + [next])
+        #expect(try await reopened.verifyReadModel() == [])
+        try await reopened.close()
+        #expect(try await Ledger.verifyLog(at: store.path).isIntact)
+    }
 }
