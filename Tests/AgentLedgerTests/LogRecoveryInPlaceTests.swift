@@ -11,6 +11,51 @@ import Glibc
 /// that fires once: one that fires again right after the recovery, and a cut that fails too.
 @Suite("The log recovers in place after a failed write")
 struct LogRecoveryInPlaceTests {
+    /// Opens `store` on `fileSystem`, logging to `capture`, with `configure` applied last.
+    private func open(
+        _ store: TemporaryStore,
+        on fileSystem: FaultyFileSystem,
+        logging capture: ReliabilityLogCapture,
+        durability: Durability = .fsync,
+        configure: (inout LedgerOptions) -> Void = { _ in }
+    ) async throws -> Ledger {
+        try await store.open(durability: durability) { options in
+            options.fileSystem = fileSystem
+            options.logger = capture.logger
+            configure(&options)
+        }
+    }
+
+    /// Adds "one" to `session`, then "two" with its fsync failing and the cut after it failing
+    /// too, so that its frame stays in the file though its caller gets `io`; returns "one".
+    private func failSyncAndCut(_ session: LedgerSession, on fileSystem: FaultyFileSystem) async throws -> SessionItem {
+        let one = ItemFactory.user("one")
+        try await session.addItems([one])
+        fileSystem.failSync(1, errno: EIO, pathSuffix: ".seg")
+        fileSystem.inject(.fail(errno: EIO), on: .truncate, number: 1, pathSuffix: ".seg")
+        let failed = await ReliabilityHelpers.error { try await session.addItems([ItemFactory.user("two")]) }
+        #expect(failed?.code == .io, "\(String(describing: failed))")
+        #expect(fileSystem.statistics.faultsInjected == 2)
+        return one
+    }
+
+    /// Reopens `store` and checks that session "s" holds `items` (and the log ends at `head`,
+    /// when given), the read model equals a rebuild, and the log verifies.
+    private func expectReopened(
+        _ store: TemporaryStore,
+        holding items: [SessionItem],
+        head: UInt64? = nil
+    ) async throws {
+        let reopened = try await store.open(durability: .fsync)
+        #expect(try await reopened.session("s").items() == items)
+        if let head {
+            #expect(try await reopened.headSequence() == head)
+        }
+        #expect(try await reopened.verifyReadModel() == [])
+        try await reopened.close()
+        #expect(try await Ledger.verifyLog(at: store.path).isIntact)
+    }
+
     @Test(
         "a log that fails again right after recovering is refused at once, without another recovery, within logRecoveryInterval; after it, the next write recovers it"
     )
@@ -20,11 +65,9 @@ struct LogRecoveryInPlaceTests {
         let fileSystem = FaultyFileSystem()
         let capture = ReliabilityLogCapture()
         func open(interval: Duration) async throws -> Ledger {
-            try await store.open(durability: .fsync) { options in
-                options.fileSystem = fileSystem
+            try await self.open(store, on: fileSystem, logging: capture) { options in
                 // Without reservation every frame is one write, so the faults hit frames.
                 options.logPreallocationBytes = 0
-                options.logger = capture.logger
                 options.logRecoveryInterval = interval
             }
         }
@@ -67,11 +110,7 @@ struct LogRecoveryInPlaceTests {
         #expect(try await again.append([five]) == 2)
         #expect(try await again.items() == [one, five])
         try await reopened.close()
-        let last = try await store.open(durability: .fsync)
-        #expect(try await last.session("s").items() == [one, five])
-        #expect(try await last.verifyReadModel() == [])
-        try await last.close()
-        #expect(try await Ledger.verifyLog(at: store.path).isIntact)
+        try await expectReopened(store, holding: [one, five])
     }
 
     @Test(
@@ -82,18 +121,9 @@ struct LogRecoveryInPlaceTests {
         defer { store.remove() }
         let fileSystem = FaultyFileSystem()
         let capture = ReliabilityLogCapture()
-        let ledger = try await store.open(durability: .fsync) { options in
-            options.fileSystem = fileSystem
-            options.logger = capture.logger
-        }
+        let ledger = try await open(store, on: fileSystem, logging: capture)
         let session = ledger.session("s")
-        let one = ItemFactory.user("one")
-        try await session.addItems([one])
-        fileSystem.failSync(1, errno: EIO, pathSuffix: ".seg")
-        fileSystem.inject(.fail(errno: EIO), on: .truncate, number: 1, pathSuffix: ".seg")
-        let failed = await ReliabilityHelpers.error { try await session.addItems([ItemFactory.user("two")]) }
-        #expect(failed?.code == .io, "\(String(describing: failed))")
-        #expect(fileSystem.statistics.faultsInjected == 2)
+        let one = try await failSyncAndCut(session, on: fileSystem)
         #expect(try await session.search("two").isEmpty)
         #expect(
             capture.messages.contains { $0.contains("cut frames from the log on recovery") },
@@ -104,11 +134,7 @@ struct LogRecoveryInPlaceTests {
         let three = ItemFactory.user("three")
         #expect(try await session.append([three]) == 2)
         try await ledger.close()
-        let reopened = try await store.open(durability: .fsync)
-        #expect(try await reopened.session("s").items() == [one, three])
-        #expect(try await reopened.verifyReadModel() == [])
-        try await reopened.close()
-        #expect(try await Ledger.verifyLog(at: store.path).isIntact)
+        try await expectReopened(store, holding: [one, three])
     }
 
     @Test(
@@ -118,25 +144,13 @@ struct LogRecoveryInPlaceTests {
         let store = try TemporaryStore(prefix: "recovery-close")
         defer { store.remove() }
         let fileSystem = FaultyFileSystem()
-        let ledger = try await store.open(durability: .fsync) { options in
-            options.fileSystem = fileSystem
-        }
+        let ledger = try await open(store, on: fileSystem, logging: ReliabilityLogCapture())
         let session = ledger.session("s")
-        let one = ItemFactory.user("one")
-        try await session.addItems([one])
-        fileSystem.failSync(1, errno: EIO, pathSuffix: ".seg")
-        fileSystem.inject(.fail(errno: EIO), on: .truncate, number: 1, pathSuffix: ".seg")
-        let failed = await ReliabilityHelpers.error { try await session.addItems([ItemFactory.user("two")]) }
-        #expect(failed?.code == .io, "\(String(describing: failed))")
-        #expect(fileSystem.statistics.faultsInjected == 2)
+        let one = try await failSyncAndCut(session, on: fileSystem)
         try await ledger.rebuildViews()
         #expect(try await session.items() == [one])
         try await ledger.close()
-        let reopened = try await store.open(durability: .fsync)
-        #expect(try await reopened.session("s").items() == [one])
-        #expect(try await reopened.headSequence() == 1)
-        try await reopened.close()
-        #expect(try await Ledger.verifyLog(at: store.path).isIntact)
+        try await expectReopened(store, holding: [one], head: 1)
     }
 
     @Test(
@@ -148,9 +162,12 @@ struct LogRecoveryInPlaceTests {
         let fileSystem = FaultyFileSystem()
         let capture = ReliabilityLogCapture()
         // No timed fsync within the test: the first add syncs, the next ones only at a roll-over.
-        let ledger = try await store.open(durability: .interval(milliseconds: 600_000)) { options in
-            options.fileSystem = fileSystem
-            options.logger = capture.logger
+        let ledger = try await open(
+            store,
+            on: fileSystem,
+            logging: capture,
+            durability: .interval(milliseconds: 600_000)
+        ) { options in
             options.segmentSizeBytes = 4096  // the minimum
         }
         let session = ledger.session("s")
@@ -176,10 +193,6 @@ struct LogRecoveryInPlaceTests {
         )
         #expect(try await session.items() == acknowledged + [next])
         try await ledger.close()
-        let reopened = try await store.open(durability: .fsync)
-        #expect(try await reopened.session("s").items() == acknowledged + [next])
-        #expect(try await reopened.verifyReadModel() == [])
-        try await reopened.close()
-        #expect(try await Ledger.verifyLog(at: store.path).isIntact)
+        try await expectReopened(store, holding: acknowledged + [next])
     }
 }
