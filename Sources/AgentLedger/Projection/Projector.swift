@@ -72,10 +72,17 @@ enum Projector {
         try context.touch(session, sequence: seq, time: event.timestampMicros)
     }
 
-    /// Records that every event up to `sequence` is applied, in the same transaction.
+    /// Records that every event up to `sequence` is applied, in the same transaction. An upsert,
+    /// not `INSERT OR REPLACE`: the replace deletes the row and inserts it again under a new
+    /// rowid, which also rewrites the page of the table's key index in every group commit.
     static func setCheckpoint(_ sequence: UInt64, db: Database) throws {
-        try db.cachedStatement(sql: "INSERT OR REPLACE INTO ledger_meta (key, value) VALUES ('last_applied_seq', ?)")
-            .execute(arguments: [Int64(bitPattern: sequence)])
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO ledger_meta (key, value) VALUES ('last_applied_seq', ?)
+                ON CONFLICT (key) DO UPDATE SET value = excluded.value
+                """
+        )
+        .execute(arguments: [Int64(bitPattern: sequence)])
     }
 
     /// The last sequence number applied to this read model (0 when none).
