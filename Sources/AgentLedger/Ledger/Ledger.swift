@@ -165,6 +165,7 @@ public final class Ledger: Sendable {
             let (model, rebuilt) = try ReadModelBuilder.openForWriting(
                 directory: directory,
                 logLastSequence: log.lastSequence,
+                logHead: log.headHashHex,
                 options: options,
                 rebuild: rebuild
             )

@@ -84,6 +84,8 @@ final class ReadModel: Sendable {
         let checkpoint: UInt64
         /// The ``LogIdentity`` of the log it was built from, once a writer has recorded it.
         var logIdentity: String? = nil
+        /// The log's head recorded at the last clean close: see ``LogDivergence``.
+        var closedHead: String? = nil
     }
 
     func status() throws -> Status {
@@ -98,7 +100,12 @@ final class ReadModel: Sendable {
             return Status(
                 fingerprint: fingerprint,
                 checkpoint: try Projector.checkpoint(db),
-                logIdentity: try String.fetchOne(db, sql: "SELECT value FROM ledger_meta WHERE key = 'log_identity'")
+                logIdentity: try String.fetchOne(db, sql: "SELECT value FROM ledger_meta WHERE key = 'log_identity'"),
+                closedHead: try String.fetchOne(
+                    db,
+                    sql: "SELECT value FROM ledger_meta WHERE key = ?",
+                    arguments: [LogDivergence.closedHeadKey]
+                )
             )
         }
     }

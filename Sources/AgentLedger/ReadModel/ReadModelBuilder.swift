@@ -17,7 +17,9 @@ enum ReadModelBuilder {
 
     /// Opens the read model of `directory`, rebuilding it when it is missing, unreadable, of
     /// another schema, ahead of the log, or built from another log (its recorded
-    /// ``LogIdentity`` differs; it records the log's when it has none), and catching it up
+    /// ``LogIdentity`` differs; it records the log's when it has none) or from a copy of this
+    /// one that diverged from it (``LogDivergence``; `logHead` is the log's head hash, in hex),
+    /// and catching it up
     /// otherwise (rebuilding it when SQLite refuses the catch-up for a fault of the read
     /// model's own, ``rebuildCures(_:)``).
     /// With `rebuild`, it is rebuilt by replacing the file when no other process has it open.
@@ -26,6 +28,7 @@ enum ReadModelBuilder {
     static func openForWriting(
         directory: String,
         logLastSequence: UInt64,
+        logHead: String,
         options: LedgerOptions,
         rebuild requested: Rebuild? = nil
     ) throws -> (model: ReadModel, rebuilt: Bool) {
@@ -34,6 +37,7 @@ enum ReadModelBuilder {
         let opened = try openChecked(
             directory: directory,
             logLastSequence: logLastSequence,
+            logHead: logHead,
             logIdentity: identity,
             options: options,
             rebuild: requested
@@ -79,11 +83,12 @@ enum ReadModelBuilder {
         }
     }
 
-    /// ``openForWriting(directory:logLastSequence:options:rebuild:)`` before the log's identity
-    /// is recorded in the model.
+    /// ``openForWriting(directory:logLastSequence:logHead:options:rebuild:)`` before the log's
+    /// identity is recorded in the model.
     private static func openChecked(
         directory: String,
         logLastSequence: UInt64,
+        logHead: String,
         logIdentity: String?,
         options: LedgerOptions,
         rebuild requested: Rebuild?
@@ -96,6 +101,7 @@ enum ReadModelBuilder {
             return try openCatchingUp(
                 directory: directory,
                 logLastSequence: logLastSequence,
+                logHead: logHead,
                 logIdentity: logIdentity,
                 sharedWith: user,
                 options: options
@@ -105,6 +111,7 @@ enum ReadModelBuilder {
             let opened = try openCatchingUp(
                 directory: directory,
                 logLastSequence: logLastSequence,
+                logHead: logHead,
                 logIdentity: logIdentity,
                 sharedWith: user,
                 options: options,
@@ -123,13 +130,14 @@ enum ReadModelBuilder {
     }
 
     /// Opens the read model of `directory` and catches it up, or rebuilds it when it must (see
-    /// ``openForWriting(directory:logLastSequence:options:rebuild:)``), reporting the progress
+    /// ``openForWriting(directory:logLastSequence:logHead:options:rebuild:)``), reporting the progress
     /// of such a rebuild to `progress`; `rebuilt` says whether it did. `user` is the other
     /// process that had the model open before this one opened it, if any: a rebuild then goes
     /// into the live file.
     private static func openCatchingUp(
         directory: String,
         logLastSequence: UInt64,
+        logHead: String,
         logIdentity: String?,
         sharedWith user: pid_t?,
         options: LedgerOptions,
@@ -157,6 +165,15 @@ enum ReadModelBuilder {
                 } else if let recorded = status.logIdentity, let logIdentity, recorded != logIdentity {
                     reason =
                         "it was built from another log (the first frames differ: \(recorded.prefix(16))… in the model, \(logIdentity.prefix(16))… in the log)"
+                } else if let divergence = LogDivergence.reason(
+                    model: model,
+                    status: status,
+                    logLastSequence: logLastSequence,
+                    logHead: logHead,
+                    directory: directory,
+                    options: options
+                ) {
+                    reason = divergence
                 } else {
                     reason = nil
                 }

@@ -1191,6 +1191,23 @@ final class LedgerWriter: Sendable {
         {
             try? readModel.recordLogIdentity(identity)
         }
+        // The log's head, so that the next open tells this log from a copy of the store that
+        // went on writing on its own without reading the log (LogDivergence).
+        if queue.withLock({ $0.failure == nil }), !threadState.log.hasFailed,
+            applied.value == threadState.log.lastSequence, threadState.log.lastSequence > 0
+        {
+            do {
+                try readModel.recordClosedHead(
+                    sequence: threadState.log.lastSequence,
+                    hash: threadState.log.headHashHex
+                )
+            } catch {
+                options.logger.warning(
+                    "could not record the log's head in the read model",
+                    metadata: ["error": "\(error)"]
+                )
+            }
+        }
         threadState.log.close()
         // Finalize the prepared statements on this thread, before the connection closes.
         threadState.projection = nil
