@@ -9,7 +9,7 @@ noise than throughput does, so it shows a change of a few percent that writes/s 
     swift build -c release && cp .build/release/agentledger /tmp/al-new
     git stash && swift build -c release && cp .build/release/agentledger /tmp/al-old && git stash pop
     python3 Benchmarks/ab.py /tmp/al-old /tmp/al-new [--reps 3] [--duration 3]
-                             [--workloads a,g,b1,b100]
+                             [--workloads a,g,b1,b100,a30,g30]
 
 Prints, per workload and binary, the medians over the repetitions: the rate (writes/s or
 calls/s, with every repetition), events per group commit, the writer's CPU in the apply and
@@ -30,6 +30,9 @@ WORKLOADS = {
     "g": ["--workload", "a", "--advanced"],
     "b1": ["--workload", "b1"],
     "b100": ["--workload", "b100"],
+    # (a) and (g) with 30 sessions instead of 3: one per writer.
+    "a30": ["--workload", "a", "--sessions", "30"],
+    "g30": ["--workload", "a", "--advanced", "--sessions", "30"],
 }
 
 

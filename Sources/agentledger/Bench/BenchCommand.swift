@@ -35,6 +35,9 @@ struct BenchCommand: AsyncParsableCommand {
     @Flag(help: "Workload a with turn, branch and usage bookkeeping (g).")
     var advanced = false
 
+    @Option(help: "Sessions the tasks of (a) and (g) share: task t works on session s{t % sessions}.")
+    var sessions = 3
+
     @Flag(help: "Add the writer thread's time per group commit, by phase, to the figures (a, b1, b100).")
     var profileWriter = false
 
@@ -50,6 +53,12 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "The corpus JSON Lines file (e, f). Default: $AGENTLEDGER_CORPUS, else ../shared/corpus.")
     var corpus: String?
 
+    func validate() throws {
+        guard sessions >= 1 else {
+            throw ValidationError("--sessions must be at least 1, not \(sessions)")
+        }
+    }
+
     func run() async throws {
         let directory = FileManager.default.temporaryDirectory.path + "/agentledger-bench-" + UUID().uuidString
         defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -58,6 +67,7 @@ struct BenchCommand: AsyncParsableCommand {
             seed: seed,
             durability: durability.durability,
             advanced: advanced,
+            sessions: sessions,
             profileWriter: profileWriter,
             logPreallocation: logPreallocation,
             directory: directory,
@@ -78,6 +88,7 @@ struct BenchCommand: AsyncParsableCommand {
         result.strings.insert(("implementation", "AgentLedger"), at: 0)
         result.strings.insert(("workload", workload), at: 1)
         result.set("advanced", advanced ? 1 : 0)
+        result.set("sessions", sessions)
         result.set("seed", Int(seed))
         result.set("duration_s", duration)
         let json = result.json

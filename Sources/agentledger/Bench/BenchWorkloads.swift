@@ -8,6 +8,8 @@ enum BenchWorkloads {
         var seed: UInt64
         var durability: Durability
         var advanced: Bool
+        /// The sessions of (a) and (g): task t works on session `s{t % sessions}`.
+        var sessions: Int
         var profileWriter: Bool
         var logPreallocation: Int
         var directory: String
@@ -24,7 +26,7 @@ enum BenchWorkloads {
     }
 
     /// (a) and (g): 30 writers adding one item per call and 10 readers reading the last 10
-    /// items, over 3 sessions, for a fixed duration. With `advanced`, writers alternate user and
+    /// items, over 3 sessions (`settings.sessions`), for a fixed duration. With `advanced`, writers alternate user and
     /// assistant items (so turns advance), each session works on a branch, and usage is
     /// recorded every 10th call.
     static func concurrent(_ settings: Settings) async throws -> BenchResult {
@@ -32,7 +34,7 @@ enum BenchWorkloads {
             at: settings.directory,
             options: settings.writeOptions
         )
-        let sessions = (0..<3).map { ledger.session("s\($0)") }
+        let sessions = (0..<settings.sessions).map { ledger.session("s\($0)") }
         if settings.advanced {
             for session in sessions {
                 try await session.addItems([userItem(0, 0), assistantItem(0, 0)])
@@ -50,7 +52,7 @@ enum BenchWorkloads {
         let (writes, reads, errors) = try await withThrowingTaskGroup(of: (Bool, LatencySamples, Int).self) { group in
             for task in order {
                 let isWriter = task < 30
-                let session = sessions[task % 3]
+                let session = sessions[task % sessions.count]
                 group.addTask {
                     var samples = LatencySamples()
                     var errors = 0
