@@ -15,7 +15,12 @@ struct LogDivergenceTests {
 
     /// A store with three shared events then two of its own (`mine 0`, `mine 1`), and a copy
     /// of it taken after the shared events that then added `other 0` ... as `otherEvents` events.
-    private static func divergedStores(otherEvents: Int) async throws -> (mine: TemporaryStore, other: TemporaryStore) {
+    /// With `sameClock`, both stamp their own events with one fixed time, so that only the
+    /// hashes tell the two histories apart.
+    private static func divergedStores(
+        otherEvents: Int,
+        sameClock: Bool = false
+    ) async throws -> (mine: TemporaryStore, other: TemporaryStore) {
         let mine = try TemporaryStore()
         let other = try TemporaryStore()
         var ledger = try await mine.open()
@@ -25,8 +30,13 @@ struct LogDivergenceTests {
         try await ledger.close()
         try FileManager.default.removeItem(atPath: other.path)
         try FileManager.default.copyItem(atPath: mine.path, toPath: other.path)
+        let fixed: @Sendable () -> Int64 = { 1_800_000_000_000_000 }
         for (store, name, count) in [(mine, "mine", 2), (other, "other", otherEvents)] {
-            ledger = try await store.open()
+            ledger = try await store.open { options in
+                if sameClock {
+                    options.clock = fixed
+                }
+            }
             for index in 0..<count {
                 try await ledger.session("s").addItems([ItemFactory.user("\(name) \(index)")])
             }
@@ -61,7 +71,9 @@ struct LogDivergenceTests {
         try RebuildTests.replaceLog(of: mine, withLogOf: other)
         let capture = ReliabilityLogCapture()
         let ledger = try await mine.open { $0.logger = capture.logger }
-        let expected = keepClosedHead ? "event 5 has the hash" : "the log's event 5, the last the model applied"
+        let expected =
+            keepClosedHead
+            ? "the frame ending at event 5 has the hash" : "the log's event 5, the last the model applied"
         #expect(capture.messages.contains { $0.contains(expected) }, "\(capture.messages)")
         #expect(
             try await ledger.session("s").items() == Self.shared + [
@@ -72,17 +84,26 @@ struct LogDivergenceTests {
         try await ledger.close()
     }
 
-    @Test("a diverged copy's longer log in place of the store's: the open rebuilds from it instead of catching up")
-    func longer() async throws {
-        let (mine, other) = try await Self.divergedStores(otherEvents: 4)
+    @Test(
+        "a diverged copy's longer log in place of the store's: the open rebuilds from it instead of catching up, through the recorded head (even when both clocks stamped the same times) or the time of the last event",
+        arguments: [(sameClock: false, keepClosedHead: true), (true, true), (false, false)]
+    )
+    func longer(sameClock: Bool, keepClosedHead: Bool) async throws {
+        let (mine, other) = try await Self.divergedStores(otherEvents: 4, sameClock: sameClock)
         defer {
             mine.remove()
             other.remove()
         }
+        if !keepClosedHead {
+            try await Self.forgetClosedHead(mine.path)
+        }
         try RebuildTests.replaceLog(of: mine, withLogOf: other)
         let capture = ReliabilityLogCapture()
         let ledger = try await mine.open { $0.logger = capture.logger }
-        #expect(capture.messages.contains { $0.contains("diverged") }, "\(capture.messages)")
+        let expected =
+            keepClosedHead
+            ? "the frame ending at event 5 has the hash" : "the log's event 5, the last the model applied"
+        #expect(capture.messages.contains { $0.contains(expected) }, "\(capture.messages)")
         #expect(!capture.messages.contains { $0.contains("catching up") }, "\(capture.messages)")
         #expect(try await ledger.session("s").items() == Self.shared + (0..<4).map { ItemFactory.user("other \($0)") })
         #expect(try await ledger.verifyReadModel() == [])
@@ -90,7 +111,7 @@ struct LogDivergenceTests {
     }
 
     @Test(
-        "the store's own log is never taken for a diverged one: after a clean close, without the recorded head, and when the model is behind"
+        "the store's own log is never taken for a diverged one: after a clean close, without the recorded head, and when the model is behind, with or without it"
     )
     func ownLog() async throws {
         let store = try TemporaryStore()
@@ -99,23 +120,26 @@ struct LogDivergenceTests {
         for item in Self.shared {
             try await ledger.session("s").addItems([item])
         }
-        // Several events in one microsecond: the model records the last of them at that time.
-        let sameTime: @Sendable () -> Int64 = { 1_800_000_000_000_000 }
         try await ledger.close()
-        ledger = try await store.open { $0.clock = sameTime }
+        // Several events in one microsecond (the model records the last of them at that time),
+        // later than the real clock's: the events after them go back in time. The last is a pop.
+        ledger = try await store.open { $0.clock = { 1_800_000_000_000_000 } }
         try await ledger.session("t").addItems([ItemFactory.user("t 0")])
         try await ledger.session("t").addItems([ItemFactory.user("t 1")])
+        _ = try await ledger.session("t").popItem()
         try await ledger.close()
         let views = store.path + "/" + ReadModel.fileName
         #expect(
-            try RebuildTests.sqlite(views, "SELECT value FROM ledger_meta WHERE key = 'closed_head'").hasPrefix("5 ")
+            try RebuildTests.sqlite(views, "SELECT value FROM ledger_meta WHERE key = 'closed_head'").hasPrefix("6 ")
         )
 
+        var later = 0
         func reopen() async throws -> [String] {
             let capture = ReliabilityLogCapture()
             let ledger = try await store.open { $0.logger = capture.logger }
-            #expect(try await ledger.session("s").items() == Self.shared)
-            #expect(try await ledger.session("t").items().count == 2)
+            #expect(try await ledger.session("s").items().count == Self.shared.count + later)
+            #expect(try await ledger.session("t").items() == [ItemFactory.user("t 0")])
+            #expect(try await ledger.verifyReadModel() == [])
             try await ledger.close()
             return capture.messages
         }
@@ -126,20 +150,23 @@ struct LogDivergenceTests {
         #expect(!messages.contains { $0.contains("rebuilding") }, "\(messages)")
 
         // A model two events behind its own log (a copy of it from before them) is caught up.
-        try await Self.forgetClosedHead(store.path)
-        let saved = store.path + "/saved.sqlite"
-        try FileManager.default.copyItem(atPath: views, toPath: saved)
-        ledger = try await store.open()
-        try await ledger.session("s").addItems([ItemFactory.user("later 0")])
-        try await ledger.session("s").addItems([ItemFactory.user("later 1")])
-        try await ledger.close()
-        try FileManager.default.removeItem(atPath: views)
-        try FileManager.default.moveItem(atPath: saved, toPath: views)
-        let capture = ReliabilityLogCapture()
-        ledger = try await store.open { $0.logger = capture.logger }
-        #expect(!capture.messages.contains { $0.contains("rebuilding") }, "\(capture.messages)")
-        #expect(try await ledger.session("s").items().count == 5)
-        #expect(try await ledger.verifyReadModel() == [])
-        try await ledger.close()
+        for keepClosedHead in [true, false] {
+            if !keepClosedHead {
+                try await Self.forgetClosedHead(store.path)
+            }
+            let saved = store.path + "/saved.sqlite"
+            try FileManager.default.copyItem(atPath: views, toPath: saved)
+            ledger = try await store.open()
+            for _ in 0..<2 {
+                try await ledger.session("s").addItems([ItemFactory.user("later \(later)")])
+                later += 1
+            }
+            try await ledger.close()
+            try FileManager.default.removeItem(atPath: views)
+            try FileManager.default.moveItem(atPath: saved, toPath: views)
+            messages = try await reopen()
+            #expect(!messages.contains { $0.contains("rebuilding") }, "keep head \(keepClosedHead): \(messages)")
+            #expect(messages.contains { $0.contains("catching up") }, "keep head \(keepClosedHead): \(messages)")
+        }
     }
 }

@@ -8,10 +8,12 @@ import Logging
 ///
 /// Two checks, the cheaper first:
 /// - a writer that closes cleanly records the log's head (its last sequence number and hash) in
-///   the model; when the model and the log both still end at that sequence number, the log's
-///   head must be that hash, and nothing is read;
-/// - otherwise the model's `event_time` row at the time of the log's event at the model's
-///   checkpoint must name that event (the newest event of each microsecond is recorded there).
+///   the model; while the model has applied nothing since, the log's frame ending at that
+///   sequence number must have that hash: the log's head when the log ends there too (nothing
+///   is read), else one frame read;
+/// - otherwise (after a crash) the model's `event_time` row at the time of the log's event at
+///   the model's checkpoint must name that event (the newest event of each microsecond is
+///   recorded there).
 ///   Another history gives that event another time, unless a clock stamped both alike: then
 ///   the divergence goes unseen, as before this check. One frame of the log is read.
 enum LogDivergence {
@@ -33,17 +35,21 @@ enum LogDivergence {
         guard checkpoint > 0, checkpoint <= logLastSequence else {
             return nil
         }
-        if let closed = status.closedHead.flatMap(parseHead), closed.sequence == checkpoint,
-            checkpoint == logLastSequence
-        {
-            guard closed.hash != logHead else {
-                return nil
-            }
-            return "it was built from a log that diverged from this one (event \(checkpoint) has the hash "
-                + "\(closed.hash.prefix(16))… in the model, \(logHead.prefix(16))… in the log)"
+        // The head a clean close recorded, when the model has applied nothing since.
+        let closedHash = status.closedHead.flatMap(parseHead).flatMap { $0.sequence == checkpoint ? $0.hash : nil }
+        if let closedHash, checkpoint == logLastSequence {
+            return closedHash == logHead ? nil : hashesDiffer(at: checkpoint, model: closedHash, log: logHead)
         }
         do {
-            guard let time = try eventTime(checkpoint, directory: directory, options: options) else {
+            guard let frame = try frame(holding: checkpoint, directory: directory, options: options) else {
+                return nil
+            }
+            if let closedHash, frame.lastSequence == checkpoint {
+                return closedHash == frame.hashHex
+                    ? nil : hashesDiffer(at: checkpoint, model: closedHash, log: frame.hashHex)
+            }
+            guard let time = try EventCodec.decode(frame).first(where: { $0.sequence == checkpoint })?.timestampMicros
+            else {
                 return nil
             }
             let recorded = try model.pool.read { db in
@@ -64,17 +70,20 @@ enum LogDivergence {
         }
     }
 
-    /// The time of event `sequence` in the log of `directory`; nil when the log does not hold it.
-    private static func eventTime(_ sequence: UInt64, directory: String, options: LedgerOptions) throws -> Int64? {
+    /// The reason given when the frame ending at `sequence` has another hash in the log.
+    private static func hashesDiffer(at sequence: UInt64, model: String, log: String) -> String {
+        "it was built from a log that diverged from this one (the frame ending at event \(sequence) has the hash "
+            + "\(model.prefix(16))… in the model, \(log.prefix(16))… in the log)"
+    }
+
+    /// The frame of the log of `directory` that holds event `sequence`; nil when there is none.
+    private static func frame(holding sequence: UInt64, directory: String, options: LedgerOptions) throws -> LogFrame? {
         let reader = try LogReader.open(directory: directory, fileSystem: options.fileSystem)
         guard sequence <= reader.lastSequence else {
             return nil
         }
         var frames = reader.frames(from: sequence, through: sequence)
-        guard let frame = try frames.next() else {
-            return nil
-        }
-        return try EventCodec.decode(frame).first { $0.sequence == sequence }?.timestampMicros
+        return try frames.next()
     }
 
     /// "SEQUENCE HASH" as its two parts; nil when it is not that.
@@ -89,13 +98,14 @@ enum LogDivergence {
 
 extension ReadModel {
     /// Records the log's head at a clean close of the writer that applied every event through
-    /// `sequence`, whose hash is `hash` (hex): see ``LogDivergence``.
+    /// `sequence`, whose hash is `hash` (hex): see ``LogDivergence``. A close after no write
+    /// finds that head recorded already and writes nothing.
     func recordClosedHead(sequence: UInt64, hash: String) throws {
         try pool.write { db in
             try db.execute(
                 sql: """
                     INSERT INTO ledger_meta (key, value) VALUES (?, ?)
-                    ON CONFLICT (key) DO UPDATE SET value = excluded.value
+                    ON CONFLICT (key) DO UPDATE SET value = excluded.value WHERE value IS NOT excluded.value
                     """,
                 arguments: [LogDivergence.closedHeadKey, "\(sequence) \(hash)"]
             )
