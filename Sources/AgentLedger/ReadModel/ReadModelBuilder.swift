@@ -248,8 +248,12 @@ enum ReadModelBuilder {
     /// rebuild from the log replaces: a constraint or trigger of its own (a read model changed
     /// behind the ledger's back), a missing table or column, damaged pages. Not a busy or
     /// read-only database, a full disk, an I/O error or a value too big for SQLite, which a
-    /// rebuild would meet again after replaying the whole log.
+    /// rebuild would meet again after replaying the whole log; nor a COMMIT refused by a commit
+    /// hook, which belongs to the connection, not to the file.
     static func rebuildCures(_ error: DatabaseError) -> Bool {
+        if error.extendedResultCode == .SQLITE_CONSTRAINT_COMMITHOOK {
+            return false
+        }
         switch error.resultCode {
         case .SQLITE_CONSTRAINT, .SQLITE_ERROR, .SQLITE_CORRUPT, .SQLITE_NOTADB, .SQLITE_MISMATCH, .SQLITE_SCHEMA:
             return true

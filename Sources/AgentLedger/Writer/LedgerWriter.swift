@@ -305,7 +305,8 @@ final class LedgerWriter: Sendable {
     /// ledger's back), recovers on the writer thread and lets writes and queries go on: a log
     /// whose write or fsync failed is recovered in place, as a reopen would
     /// (``EventLog/recoverAfterFailure(keeping:)``), then the read model is caught up from the
-    /// log. Nothing when no failure stops the writer. Throws `writerFailed`, with why, when
+    /// log, or rebuilt from it when SQLite refuses that for a fault of the read model's own
+    /// (``ReadModelBuilder/rebuildCures(_:)``). Nothing when no failure stops the writer. Throws `writerFailed`, with why, when
     /// either step fails (the disk is still full, say); the store then stays stopped, and the
     /// next call tries again.
     func recover() async throws {
@@ -1088,6 +1089,8 @@ final class LedgerWriter: Sendable {
                     progress: nil
                 )
             }
+        } catch let error as DatabaseError where ReadModelBuilder.rebuildCures(error) {
+            try rebuildAfterRefusedCatchUp(error, through: last, after: failure)
         } catch {
             throw recoveryFailed(
                 after: failure,
@@ -1106,6 +1109,38 @@ final class LedgerWriter: Sendable {
             "the read model caught up from the log after a failed write; the store takes writes again",
             metadata: ["through": "\(last)"]
         )
+    }
+
+    /// Rebuilds the read model from the log through `last` after SQLite refused to catch it up
+    /// with `error`, a fault of the read model's own (``ReadModelBuilder/rebuildCures(_:)``: a
+    /// trigger or constraint added behind the ledger's back, damaged pages), as a reopen would,
+    /// but copied into the live file (``ReadModelBuilder/rebuildLive(_:directory:through:options:progress:)``)
+    /// so that queries, here and in other processes, go on. Writes wait meanwhile.
+    private func rebuildAfterRefusedCatchUp(
+        _ error: DatabaseError,
+        through last: UInt64,
+        after failure: LedgerError
+    ) throws {
+        options.logger.warning(
+            "rebuilding the read model from the log: SQLite refused to catch it up",
+            metadata: ["error": "\(error)", "events": "\(last)"]
+        )
+        do {
+            try ReadModelBuilder.rebuildLive(
+                readModel,
+                directory: threadState.log.directory,
+                through: last,
+                options: options,
+                progress: nil
+            )
+        } catch let rebuildError {
+            throw recoveryFailed(
+                after: failure,
+                in: "rebuilding the read model from the log after SQLite refused to catch it up (\(error))",
+                rebuildError,
+                outlook: "the acknowledged writes are safe in the log: reopen the store"
+            )
+        }
     }
 
     /// The refusal for a recovery whose `step` failed with `error` after `failure` stopped the
