@@ -311,11 +311,70 @@ struct WriterCommitFailureTests {
     }
 
     @Test(
+        "a rebuild that cannot succeed (an older frame damaged) is tried once: later calls get its error without another replay of the log, the live read model is unchanged, and rebuildViews() tries again"
+    )
+    func failedRebuildIsNotRepeated() async throws {
+        let store = try TemporaryStore(prefix: "foreign-trigger-damaged")
+        defer { store.remove() }
+        let capture = ReliabilityLogCapture()
+        let ledger = try await store.open(durability: .fsync) { $0.logger = capture.logger }
+        let session = ledger.session("s")
+        let kept = (0..<5).map { ItemFactory.user("kept \($0)") }
+        for item in kept {
+            try await session.addItems([item])
+        }
+        try await Self.installForeignRefusal(in: ledger)
+        let refused = [ItemFactory.user("refused by the read model, safe in the log")]
+        #expect(try await session.append(refused) == 6)
+        // The first frame's payload damaged: the catch-up (from event 6) does not read it, the
+        // rebuild that replaces it does.
+        let segment = store.path + "/log/" + SegmentFileName.name(forBase: 1)
+        let intact = try LogFileBytes.read(segment)
+        var damaged = intact
+        damaged[SegmentHeader.byteCount + FrameHeader.byteCount + 4] ^= 0xFF
+        try LogFileBytes.write(damaged, to: segment)
+
+        let first = await ReliabilityHelpers.error { _ = try await session.items() }
+        #expect(first?.code == .writerFailed, "\(String(describing: first))")
+        #expect(
+            first?.message.contains("the rebuild is not tried again on its own") == true,
+            "\(String(describing: first))"
+        )
+        try await Task.sleep(for: LedgerWriter.recoveryRetryDelay * 2)
+        let second = await ReliabilityHelpers.error { try await session.addItems([ItemFactory.user("later")]) }
+        #expect(
+            second?.message.contains("rebuilding it from the log failed already") == true,
+            "\(String(describing: second))"
+        )
+        #expect(
+            capture.messages.filter { $0.contains("SQLite refused to catch it up") }.count == 1,
+            "\(capture.messages)"
+        )
+        #expect(
+            try RebuildTests.sqlite(
+                store.path + "/views.sqlite",
+                "SELECT value FROM ledger_meta WHERE key = 'last_applied_seq'"
+            )
+                == "5"
+        )
+
+        // Once the frame is whole again, rebuildViews() rebuilds, and the store goes on.
+        try LogFileBytes.write(intact, to: segment)
+        try await ledger.rebuildViews()
+        #expect(try await session.items() == kept + refused)
+        try await session.addItems([ItemFactory.user("and on")])
+        #expect(try await session.items().count == 7)
+        #expect(try await ledger.verifyReadModel() == [])
+        try await ledger.close()
+    }
+
+    @Test(
         "a catch-up SQLite refuses is rebuilt only for the read model's own faults, not for a busy database, a full disk or I/O"
     )
     func refusedCatchUpClassification() {
         let cured: [ResultCode] = [
             .SQLITE_CONSTRAINT, .SQLITE_CONSTRAINT_TRIGGER, .SQLITE_ERROR, .SQLITE_CORRUPT, .SQLITE_NOTADB,
+            .SQLITE_MISMATCH, .SQLITE_SCHEMA,
         ]
         for code in cured {
             #expect(ReadModelBuilder.rebuildCures(DatabaseError(resultCode: code)), "\(code)")

@@ -67,6 +67,7 @@ extension Ledger {
                 options: options,
                 progress: progress
             )
+            writer.forgetFailedRecovery()
             options.logger.info("read model rebuilt", metadata: ["events": "\(last)"])
         }
     }

@@ -140,6 +140,9 @@ final class LedgerWriter: Sendable {
         var phaseClock: WriterPhaseClock?
         /// When the last catch-up of the read model after a failure failed, and its error.
         var failedRecovery: (at: ContinuousClock.Instant, error: LedgerError)?
+        /// Why the rebuild of the read model that replaced a refused catch-up failed, until a
+        /// recovery succeeds: it is not tried again on its own (see `rebuildAfterRefusedCatchUp`).
+        var failedRebuild: LedgerError?
         /// When the log was last recovered in place after a failure.
         var logRecoveredAt: ContinuousClock.Instant?
         /// Checkpoints the read model's WAL between group commits instead of in their COMMIT.
@@ -1100,6 +1103,7 @@ final class LedgerWriter: Sendable {
             )
         }
         threadState.failedRecovery = nil
+        threadState.failedRebuild = nil
         threadState.searchIndexBehind = true
         queue.withLock { queue in
             queue.failure = nil
@@ -1115,12 +1119,24 @@ final class LedgerWriter: Sendable {
     /// with `error`, a fault of the read model's own (``ReadModelBuilder/rebuildCures(_:)``: a
     /// trigger or constraint added behind the ledger's back, damaged pages), as a reopen would,
     /// but copied into the live file (``ReadModelBuilder/rebuildLive(_:directory:through:options:progress:)``)
-    /// so that queries, here and in other processes, go on. Writes wait meanwhile.
+    /// so that other processes' queries go on; this one's wait for it, as its writes do.
+    /// Tried once: a rebuild that failed (a damaged frame, no room for the new file) would fail
+    /// again, replaying the whole log on every call with every query waiting behind it, so later
+    /// calls get its error until ``Ledger/rebuildViews(progress:)`` or a reopen tries again.
     private func rebuildAfterRefusedCatchUp(
         _ error: DatabaseError,
         through last: UInt64,
         after failure: LedgerError
     ) throws {
+        if let earlier = threadState.failedRebuild {
+            throw recoveryFailed(
+                after: failure,
+                in: "catching the read model up from the log",
+                error,
+                outlook: "rebuilding it from the log failed already (\(earlier.message)) and is not tried again on its "
+                    + "own: the acknowledged writes are safe in the log; rebuildViews() or a reopen tries again"
+            )
+        }
         options.logger.warning(
             "rebuilding the read model from the log: SQLite refused to catch it up",
             metadata: ["error": "\(error)", "events": "\(last)"]
@@ -1134,13 +1150,25 @@ final class LedgerWriter: Sendable {
                 progress: nil
             )
         } catch let rebuildError {
-            throw recoveryFailed(
+            let refusal = recoveryFailed(
                 after: failure,
                 in: "rebuilding the read model from the log after SQLite refused to catch it up (\(error))",
                 rebuildError,
-                outlook: "the acknowledged writes are safe in the log: reopen the store"
+                outlook: "the acknowledged writes are safe in the log; the rebuild is not tried again on its own: "
+                    + "rebuildViews() or a reopen tries again"
             )
+            threadState.failedRebuild = Self.ledgerError(rebuildError, context: "rebuilding the read model")
+            throw refusal
         }
+    }
+
+    /// Forgets a failed recovery, and a failed automatic rebuild, once the read model was rebuilt
+    /// from the log on purpose (``Ledger/rebuildViews(progress:)``), so that the next call
+    /// recovers at once instead of getting the old error. On the writer thread, in an
+    /// ``exclusive(_:)`` task.
+    func forgetFailedRecovery() {
+        threadState.failedRecovery = nil
+        threadState.failedRebuild = nil
     }
 
     /// The refusal for a recovery whose `step` failed with `error` after `failure` stopped the
