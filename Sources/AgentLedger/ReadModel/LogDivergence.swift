@@ -13,9 +13,8 @@ import Logging
 ///   is read), else one frame read;
 /// - otherwise (after a crash) the model's `event_time` row at the time of the log's event at
 ///   the model's checkpoint must name that event (the newest event of each microsecond is
-///   recorded there).
-///   Another history gives that event another time, unless a clock stamped both alike: then
-///   the divergence goes unseen, as before this check. One frame of the log is read.
+///   recorded there). Another history gives that event another time, unless a clock stamped
+///   both alike: then the divergence goes unseen, as before this check. One frame is read.
 enum LogDivergence {
     /// The `ledger_meta` key of the head recorded at a clean close: "SEQUENCE HASH".
     static let closedHeadKey = "closed_head"

@@ -309,9 +309,9 @@ final class LedgerWriter: Sendable {
     /// whose write or fsync failed is recovered in place, as a reopen would
     /// (``EventLog/recoverAfterFailure(keeping:)``), then the read model is caught up from the
     /// log, or rebuilt from it when SQLite refuses that for a fault of the read model's own
-    /// (``ReadModelBuilder/rebuildCures(_:)``). Nothing when no failure stops the writer. Throws `writerFailed`, with why, when
-    /// either step fails (the disk is still full, say); the store then stays stopped, and the
-    /// next call tries again.
+    /// (``ReadModelBuilder/rebuildCures(_:)``). Nothing when no failure stops the writer.
+    /// Throws `writerFailed`, with why, when either step fails (the disk is still full, say);
+    /// the store then stays stopped, and the next call tries again.
     func recover() async throws {
         try await exclusive { [self] _ in try recoverOnWriterThread() }
     }
