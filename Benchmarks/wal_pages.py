@@ -44,37 +44,12 @@ def busiest_thread(pid: int) -> int:
     return busiest
 
 
-def store_directory(pid: int) -> str:
-    """The store the bench opened: the directory of its LOCK file."""
+def open_files(pid: int) -> dict[str, str]:
+    """The bench's descriptors and the paths they name."""
+    found = {}
     for descriptor in os.listdir(f"/proc/{pid}/fd"):
         try:
-            target = os.readlink(f"/proc/{pid}/fd/{descriptor}")
-        except OSError:
-            continue
-        if target.endswith("/LOCK"):
-            return os.path.dirname(target)
-    sys.exit("the bench has no store open")
-
-
-def wal_descriptors(pid: int) -> set[str]:
-    """The descriptors the bench holds on the read model's WAL."""
-    found = set()
-    for descriptor in os.listdir(f"/proc/{pid}/fd"):
-        try:
-            if os.readlink(f"/proc/{pid}/fd/{descriptor}").endswith("views.sqlite-wal"):
-                found.add(descriptor)
-        except OSError:
-            continue
-    return found
-
-
-def log_descriptors(pid: int) -> set[str]:
-    """The descriptors the bench holds on log segments."""
-    found = set()
-    for descriptor in os.listdir(f"/proc/{pid}/fd"):
-        try:
-            if os.readlink(f"/proc/{pid}/fd/{descriptor}").endswith(".seg"):
-                found.add(descriptor)
+            found[descriptor] = os.readlink(f"/proc/{pid}/fd/{descriptor}")
         except OSError:
             continue
     return found
@@ -108,8 +83,14 @@ def main() -> None:
         if bench.poll() is not None:
             sys.exit(f"{' '.join(command)} exited {bench.returncode} before the trace")
         writer = busiest_thread(bench.pid)
-        store = store_directory(bench.pid)
-        wal, log = wal_descriptors(bench.pid), log_descriptors(bench.pid)
+        files = open_files(bench.pid)
+        locks = [path for path in files.values() if path.endswith("/LOCK")]
+        if not locks:
+            sys.exit("the bench has no store open")
+        store = os.path.dirname(locks[0])
+        # The descriptors on the read model's WAL, and on log segments.
+        wal = {fd for fd, path in files.items() if path.endswith("views.sqlite-wal")}
+        log = {fd for fd, path in files.items() if path.endswith(".seg")}
         trace = os.path.join(work, "trace.txt")
         subprocess.run(
             ["timeout", str(arguments.trace_seconds), "strace", "-e", "trace=pwrite64", "-xx", "-s", "8",

@@ -55,57 +55,54 @@ struct LogDivergenceTests {
         try model.close()
     }
 
-    @Test(
-        "a diverged copy's log of the same length in place of the store's: the open rebuilds from it, through the recorded head or the time of the last event",
-        arguments: [true, false]
-    )
-    func sameLength(keepClosedHead: Bool) async throws {
-        let (mine, other) = try await Self.divergedStores(otherEvents: 2)
-        defer {
-            mine.remove()
-            other.remove()
+    /// One case of ``divergedLog(_:)``: how many events the copy wrote after the shared ones
+    /// (the store wrote 2), whether both stamped them with the same fixed time, and whether the
+    /// store's read model keeps the head its clean close recorded.
+    struct DivergedCase: Sendable, CustomTestStringConvertible {
+        let otherEvents: Int
+        let sameClock: Bool
+        let keepClosedHead: Bool
+
+        var testDescription: String {
+            "\(otherEvents) events in the copy\(sameClock ? ", same clock" : "")"
+                + (keepClosedHead ? ", head recorded" : ", no head")
         }
-        if !keepClosedHead {
-            try await Self.forgetClosedHead(mine.path)
-        }
-        try RebuildTests.replaceLog(of: mine, withLogOf: other)
-        let capture = ReliabilityLogCapture()
-        let ledger = try await mine.open { $0.logger = capture.logger }
-        let expected =
-            keepClosedHead
-            ? "the frame ending at event 5 has the hash" : "the log's event 5, the last the model applied"
-        #expect(capture.messages.contains { $0.contains(expected) }, "\(capture.messages)")
-        #expect(
-            try await ledger.session("s").items() == Self.shared + [
-                ItemFactory.user("other 0"), ItemFactory.user("other 1"),
-            ]
-        )
-        #expect(try await ledger.verifyReadModel() == [])
-        try await ledger.close()
     }
 
     @Test(
-        "a diverged copy's longer log in place of the store's: the open rebuilds from it instead of catching up, through the recorded head (even when both clocks stamped the same times) or the time of the last event",
-        arguments: [(sameClock: false, keepClosedHead: true), (true, true), (false, false)]
+        "a diverged copy's log, of the same length or longer, in place of the store's: the open rebuilds from it instead of catching up, through the recorded head (even when both clocks stamped the same times) or the time of the last event",
+        arguments: [
+            DivergedCase(otherEvents: 2, sameClock: false, keepClosedHead: true),
+            DivergedCase(otherEvents: 2, sameClock: false, keepClosedHead: false),
+            DivergedCase(otherEvents: 4, sameClock: false, keepClosedHead: true),
+            DivergedCase(otherEvents: 4, sameClock: true, keepClosedHead: true),
+            DivergedCase(otherEvents: 4, sameClock: false, keepClosedHead: false),
+        ]
     )
-    func longer(sameClock: Bool, keepClosedHead: Bool) async throws {
-        let (mine, other) = try await Self.divergedStores(otherEvents: 4, sameClock: sameClock)
+    func divergedLog(_ diverged: DivergedCase) async throws {
+        let (mine, other) = try await Self.divergedStores(
+            otherEvents: diverged.otherEvents,
+            sameClock: diverged.sameClock
+        )
         defer {
             mine.remove()
             other.remove()
         }
-        if !keepClosedHead {
+        if !diverged.keepClosedHead {
             try await Self.forgetClosedHead(mine.path)
         }
         try RebuildTests.replaceLog(of: mine, withLogOf: other)
         let capture = ReliabilityLogCapture()
         let ledger = try await mine.open { $0.logger = capture.logger }
         let expected =
-            keepClosedHead
+            diverged.keepClosedHead
             ? "the frame ending at event 5 has the hash" : "the log's event 5, the last the model applied"
         #expect(capture.messages.contains { $0.contains(expected) }, "\(capture.messages)")
         #expect(!capture.messages.contains { $0.contains("catching up") }, "\(capture.messages)")
-        #expect(try await ledger.session("s").items() == Self.shared + (0..<4).map { ItemFactory.user("other \($0)") })
+        #expect(
+            try await ledger.session("s").items()
+                == Self.shared + (0..<diverged.otherEvents).map { ItemFactory.user("other \($0)") }
+        )
         #expect(try await ledger.verifyReadModel() == [])
         try await ledger.close()
     }
