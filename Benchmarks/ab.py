@@ -24,6 +24,8 @@ import statistics
 import subprocess
 import sys
 
+from bench_cli import one_repetition
+
 PHASES = ["derive", "write", "begin", "apply", "waitForSync", "commit", "resume"]
 WORKLOADS = {
     "a": ["--workload", "a"],
@@ -37,7 +39,8 @@ WORKLOADS = {
 
 
 def run(binary: str, workload: str, duration: float) -> dict:
-    command = [binary, "bench", "--duration", str(duration), "--profile-writer"] + WORKLOADS[workload]
+    command = [binary, "bench", "--duration", str(duration), "--profile-writer", *one_repetition(binary)]
+    command += WORKLOADS[workload]
     finished = subprocess.run(command, capture_output=True, text=True, timeout=duration * 10 + 60)
     if finished.returncode != 0:
         sys.exit(f"{' '.join(command)} exited {finished.returncode}: {finished.stderr.strip()}")

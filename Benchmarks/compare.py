@@ -35,6 +35,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bench_cli import one_repetition
+
 REPO = Path(__file__).resolve().parent.parent
 SDK_HARNESS = REPO / "Benchmarks" / "sdk_bench.py"
 SIDES = ("sdk", "agentledger")
@@ -132,7 +134,7 @@ def harness_command(side: str, workload: Workload, args: argparse.Namespace, see
         common.append("--advanced")
     if side == "sdk":
         return [args.python, str(SDK_HARNESS), *common]
-    return [str(args.binary), "bench", *common]
+    return [str(args.binary), "bench", *common, *one_repetition(args.binary)]
 
 
 def run_harness(side: str, workload: Workload, args: argparse.Namespace, seed: int,

@@ -28,6 +28,8 @@ import sys
 import tempfile
 import time
 
+from bench_cli import one_repetition
+
 WAL_FRAME_HEADER_BYTES = 24
 CALL = re.compile(r'pwrite64\((\d+), "([^"]*)"(?:\.\.\.)?, (\d+), (\d+)\)')
 
@@ -74,6 +76,7 @@ def main() -> None:
         sys.exit("strace is not installed (apt-get install strace)")
 
     command = [arguments.binary, "bench", "--workload", "a", "--duration", str(arguments.trace_seconds + 5)]
+    command += one_repetition(arguments.binary)
     if arguments.advanced:
         command.append("--advanced")
     bench = subprocess.Popen(command, stdout=subprocess.DEVNULL)

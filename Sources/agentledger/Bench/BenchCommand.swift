@@ -2,14 +2,15 @@ import AgentLedger
 import ArgumentParser
 import Foundation
 
-/// `agentledger bench`: one repetition of one benchmark workload, printed as a JSON object.
+/// `agentledger bench`: repetitions of one benchmark workload, each on a fresh store, printed
+/// as one JSON object of medians.
 ///
-/// `make bench-compare` runs it alternately with the OpenAI Agents SDK's harness
-/// (Benchmarks/compare.py) and prints the medians and ratios.
+/// `make bench-compare` runs it one repetition at a time (`--repetitions 1`), alternately with
+/// the OpenAI Agents SDK's harness (Benchmarks/compare.py), and prints the medians and ratios.
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Run one benchmark workload on a fresh temporary store and print its figures as JSON.",
+        abstract: "Run a benchmark workload on fresh temporary stores and print the median figures as JSON.",
         discussion: """
             Workloads: a = 30 writers (1 item per call) + 10 readers (last 10 items) for --duration \
             seconds (--advanced: with turns, a branch and usage, workload g); b1, b100 = one writer \
@@ -17,6 +18,10 @@ struct BenchCommand: AsyncParsableCommand {
             now and as of a past sequence number (d); e = rebuild of --items corpus items across \
             --items/1000 sessions; f = log bytes against raw item JSON; log = 1, 8 and 30 appenders in each \
             durability mode (events/s, events per group commit, bytes). Build in release mode.
+
+            Each repetition runs on a fresh store, repetition k with seed --seed + k - 1; the object \
+            printed holds the median of every figure, "repetitions", and, for more than one, each \
+            repetition's own object under "runs".
             """
     )
 
@@ -25,6 +30,9 @@ struct BenchCommand: AsyncParsableCommand {
 
     @Option(help: "Seconds to run (a, b, c).")
     var duration: Double = 5
+
+    @Option(help: "Repetitions whose medians are printed. Default: 3 for a, b1, b100 and c; 1 for e, f and log.")
+    var repetitions: Int?
 
     @Option(help: "Seed for the start order of the tasks in (a).")
     var seed: UInt64 = 1
@@ -53,13 +61,53 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "The corpus JSON Lines file (e, f). Default: $AGENTLEDGER_CORPUS, else ../shared/corpus.")
     var corpus: String?
 
+    /// The workloads `--workload` accepts.
+    static let workloads = ["a", "b1", "b100", "c", "e", "f", "log"]
+
     func validate() throws {
         guard sessions >= 1 else {
             throw ValidationError("--sessions must be at least 1, not \(sessions)")
         }
+        guard Self.workloads.contains(workload) else {
+            throw ValidationError("unknown workload \(workload): use \(Self.workloads.joined(separator: ", "))")
+        }
+        if let repetitions, repetitions < 1 {
+            throw ValidationError("--repetitions must be at least 1, not \(repetitions)")
+        }
     }
 
     func run() async throws {
+        let count = repetitions ?? (["e", "f", "log"].contains(workload) ? 1 : 3)
+        var repeated = BenchRepetitions()
+        var runs: [String] = []
+        for index in 0..<count {
+            let seed = seed &+ UInt64(index)
+            var result = try await runOnce(seed: seed)
+            repeated.append(result)
+            identify(&result, seed: seed)
+            runs.append(result.json)
+            if count > 1 {
+                let line = "bench \(workload): repetition \(index + 1) of \(count) done\n"
+                try? OutputBuffer.write(Array(line.utf8), to: STDERR_FILENO)
+            }
+        }
+        var summary = repeated.medians
+        identify(&summary, seed: seed)
+        summary.set("repetitions", count)
+        if count > 1 {
+            summary.objects.append(("runs", "[" + runs.joined(separator: ", ") + "]"))
+        }
+        let json = summary.json
+        var output = OutputBuffer()
+        output.line(json)
+        try output.flush()
+        if let out {
+            try (json + "\n").write(toFile: out, atomically: true, encoding: .utf8)
+        }
+    }
+
+    /// One repetition on a fresh temporary store, removed afterwards.
+    private func runOnce(seed: UInt64) async throws -> BenchResult {
         let directory = FileManager.default.temporaryDirectory.path + "/agentledger-bench-" + UUID().uuidString
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let settings = BenchWorkloads.Settings(
@@ -74,29 +122,25 @@ struct BenchCommand: AsyncParsableCommand {
             items: items,
             corpus: corpus
         )
-        var result: BenchResult
         switch workload {
-        case "a": result = try await BenchWorkloads.concurrent(settings)
-        case "b1": result = try await BenchWorkloads.singleWriter(settings, itemsPerCall: 1)
-        case "b100": result = try await BenchWorkloads.singleWriter(settings, itemsPerCall: 100)
-        case "c": result = try await BenchWorkloads.reads(settings)
-        case "e": result = try await BenchWorkloads.rebuild(settings)
-        case "f": result = try await BenchWorkloads.bytes(settings)
-        case "log": result = try await BenchWorkloads.appenders(settings)
-        default: throw CLIFailure.usage("unknown workload \(workload): use a, b1, b100, c, e, f or log")
+        case "a": return try await BenchWorkloads.concurrent(settings)
+        case "b1": return try await BenchWorkloads.singleWriter(settings, itemsPerCall: 1)
+        case "b100": return try await BenchWorkloads.singleWriter(settings, itemsPerCall: 100)
+        case "c": return try await BenchWorkloads.reads(settings)
+        case "e": return try await BenchWorkloads.rebuild(settings)
+        case "f": return try await BenchWorkloads.bytes(settings)
+        case "log": return try await BenchWorkloads.appenders(settings)
+        default: throw CLIFailure.usage("unknown workload \(workload): use \(Self.workloads.joined(separator: ", "))")
         }
+    }
+
+    /// Names the workload and its settings at the head of `result`.
+    private func identify(_ result: inout BenchResult, seed: UInt64) {
         result.strings.insert(("implementation", "AgentLedger"), at: 0)
         result.strings.insert(("workload", workload), at: 1)
         result.set("advanced", advanced ? 1 : 0)
         result.set("sessions", sessions)
         result.set("seed", Int(seed))
         result.set("duration_s", duration)
-        let json = result.json
-        var output = OutputBuffer()
-        output.line(json)
-        try output.flush()
-        if let out {
-            try (json + "\n").write(toFile: out, atomically: true, encoding: .utf8)
-        }
     }
 }

@@ -5,6 +5,8 @@ import AgentLedger
 struct BenchResult {
     var values: [(String, Double)] = []
     var strings: [(String, String)] = []
+    /// Fields whose values are JSON already (the per-repetition objects), written last.
+    var objects: [(String, String)] = []
 
     mutating func set(_ key: String, _ value: Double) {
         values.append((key, value))
@@ -32,7 +34,7 @@ struct BenchResult {
         }
     }
 
-    /// A flat JSON object: strings first, then numbers in the order they were set.
+    /// A JSON object: strings first, then numbers in the order they were set, then ``objects``.
     var json: String {
         var fields: [String] = []
         for (key, value) in strings {
@@ -41,6 +43,9 @@ struct BenchResult {
         for (key, value) in values {
             let text = value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(value)
             fields.append("\"\(key)\": \(text)")
+        }
+        for (key, json) in objects {
+            fields.append("\"\(key)\": \(json)")
         }
         return "{" + fields.joined(separator: ", ") + "}"
     }

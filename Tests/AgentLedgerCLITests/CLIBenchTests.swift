@@ -1,0 +1,62 @@
+import AgentLedger
+import AgentLedgerTestSupport
+import Testing
+
+@Suite("CLI bench: repetitions and their medians")
+struct CLIBenchTests {
+    /// Runs `agentledger bench` with `arguments` (one writer, 0.1 s per repetition, no fsync).
+    static func bench(_ arguments: [String]) async throws -> CLIRunner.Result {
+        try await CLIRunner().run(
+            ["bench", "--workload", "b1", "--duration", "0.1", "--durability", "none"] + arguments
+        )
+    }
+
+    @Test("three repetitions by default: each its own seed and object, the figures their medians")
+    func defaultRepetitions() async throws {
+        let result = try await Self.bench(["--seed", "7"])
+        #expect(result.status == 0, "\(result.standardError)")
+        let summary = try CLIStore.json(result.standardOutput)
+        #expect(summary["repetitions"]?.intValue == 3)
+        #expect(summary["seed"]?.intValue == 7)
+        #expect(summary["workload"]?.stringValue == "b1")
+        let runs = try #require(summary["runs"]?.arrayValue)
+        #expect(runs.compactMap { $0["seed"]?.intValue } == [7, 8, 9])
+        let rates = runs.compactMap { $0["calls_per_s"]?.doubleValue }.sorted()
+        #expect(rates.count == 3 && rates[0] > 0)
+        #expect(summary["calls_per_s"]?.doubleValue == rates[1])
+        #expect(result.standardError.contains("repetition 3 of 3 done"))
+    }
+
+    @Test("an even count takes the mean of the two middle runs; one repetition prints no runs")
+    func evenAndSingle() async throws {
+        let two = try await Self.bench(["--repetitions", "2"])
+        #expect(two.status == 0, "\(two.standardError)")
+        let summary = try CLIStore.json(two.standardOutput)
+        let runs = try #require(summary["runs"]?.arrayValue)
+        let rates = runs.compactMap { $0["calls_per_s"]?.doubleValue }
+        #expect(rates.count == 2)
+        #expect(summary["calls_per_s"]?.doubleValue == (rates[0] + rates[1]) / 2)
+
+        let one = try await Self.bench(["--repetitions", "1"])
+        #expect(one.status == 0, "\(one.standardError)")
+        let single = try CLIStore.json(one.standardOutput)
+        #expect(single["repetitions"]?.intValue == 1)
+        #expect(single["runs"] == nil)
+        #expect((single["calls_per_s"]?.doubleValue ?? 0) > 0)
+        #expect(!one.standardError.contains("repetition"))
+    }
+
+    @Test(
+        "bad options are refused before any run",
+        arguments: [
+            (["--repetitions", "0"], "--repetitions must be at least 1, not 0"),
+            (["--workload", "z"], "unknown workload z: use a, b1, b100, c, e, f, log"),
+        ]
+    )
+    func refused(arguments: [String], message: String) async throws {
+        let result = try await CLIRunner().run(["bench"] + arguments)
+        #expect(result.status == 64, "\(result.standardError)")
+        #expect(result.standardError.contains(message))
+        #expect(result.standardOutput.isEmpty)
+    }
+}
