@@ -35,6 +35,9 @@ WORKLOADS = {
     # (a) and (g) with 30 sessions instead of 3: one per writer.
     "a30": ["--workload", "a", "--sessions", "30"],
     "g30": ["--workload", "a", "--advanced", "--sessions", "30"],
+    # (a) with session ids as long as a UUID (36 characters) instead of "s0".."s2", and over 30 sessions.
+    "a-uuid": ["--workload", "a", "--session-prefix", "3f2a9c4e-1b7d-4e8a-9c3f-0000000000"],
+    "a30-uuid": ["--workload", "a", "--sessions", "30", "--session-prefix", "3f2a9c4e-1b7d-4e8a-9c3f-0000000000"],
 }
 
 

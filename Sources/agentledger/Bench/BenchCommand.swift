@@ -46,6 +46,9 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Sessions the tasks of (a) and (g) share: task t works on session s{t % sessions}.")
     var sessions = 3
 
+    @Option(help: "The start of the session ids of (a) and (g), in place of s (a UUID-like prefix, say).")
+    var sessionPrefix = "s"
+
     @Flag(help: "Add the writer thread's time per group commit, by phase, to the figures (a, b1, b100).")
     var profileWriter = false
 
@@ -116,6 +119,7 @@ struct BenchCommand: AsyncParsableCommand {
             durability: durability.durability,
             advanced: advanced,
             sessions: sessions,
+            sessionPrefix: sessionPrefix,
             profileWriter: profileWriter,
             logPreallocation: logPreallocation,
             directory: directory,
@@ -140,6 +144,9 @@ struct BenchCommand: AsyncParsableCommand {
         result.strings.insert(("workload", workload), at: 1)
         result.set("advanced", advanced ? 1 : 0)
         result.set("sessions", sessions)
+        if sessionPrefix != "s" {
+            result.set("session_prefix", sessionPrefix)
+        }
         result.set("seed", Int(seed))
         result.set("duration_s", duration)
     }

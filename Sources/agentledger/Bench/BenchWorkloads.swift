@@ -8,8 +8,9 @@ enum BenchWorkloads {
         var seed: UInt64
         var durability: Durability
         var advanced: Bool
-        /// The sessions of (a) and (g): task t works on session `s{t % sessions}`.
+        /// The sessions of (a) and (g): task t works on session `{sessionPrefix}{t % sessions}`.
         var sessions: Int
+        var sessionPrefix: String
         var profileWriter: Bool
         var logPreallocation: Int
         var directory: String
@@ -34,7 +35,7 @@ enum BenchWorkloads {
             at: settings.directory,
             options: settings.writeOptions
         )
-        let sessions = (0..<settings.sessions).map { ledger.session("s\($0)") }
+        let sessions = (0..<settings.sessions).map { ledger.session(settings.sessionPrefix + "\($0)") }
         if settings.advanced {
             for session in sessions {
                 try await session.addItems([userItem(0, 0), assistantItem(0, 0)])
