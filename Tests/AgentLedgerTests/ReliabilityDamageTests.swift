@@ -50,6 +50,14 @@ struct ReliabilityDamageTests {
             return path
         }
 
+        /// A fresh copy whose read model proves nothing about the log's tail, as after a crash
+        /// with durability `none`: it has no head recorded by a clean close (``DurableThrough``).
+        func copyAfterCrash(_ name: String) async throws -> String {
+            let path = try copy(name)
+            try await LogDivergenceTests.forgetClosedHead(path)
+            return path
+        }
+
         var lastSegmentPath: String {
             store + "/log/" + segments[segments.count - 1]
         }
@@ -89,7 +97,27 @@ struct ReliabilityDamageTests {
         try await ledger.close()
     }
 
-    @Test("a cut inside the last two frames (every header byte, seeded payload offsets) is repaired and reported")
+    /// Opens `store`, expecting a refusal because its read model shows the lost events durable,
+    /// and checks that the open changed no file of the log and not the read model.
+    private func expectRefused(_ store: String, context: String) async throws {
+        let log = try ReliabilityHelpers.logFiles(store)
+        let model = try LogFileBytes.read(store + "/views.sqlite")
+        let error = await ReliabilityHelpers.error {
+            _ = try await Ledger.open(at: store, options: LedgerOptions(durability: .none))
+        }
+        #expect(error?.code == .corruptLog, "\(context): \(String(describing: error))")
+        #expect(error?.message.contains("read model shows that") == true, "\(context): \(String(describing: error))")
+        let message = error?.message ?? ""
+        let unchanged = message.contains("nothing was cut") || message.contains("Nothing was changed")
+        #expect(unchanged, "\(context): \(message)")
+        #expect(try ReliabilityHelpers.logFiles(store) == log, "\(context): the refused open changed the log")
+        let modelAfter = try LogFileBytes.read(store + "/views.sqlite")
+        #expect(modelAfter == model, "\(context): the refused open changed the read model")
+    }
+
+    @Test(
+        "a cut inside the last two frames (every header byte, seeded payload offsets) is repaired and reported after a crash, refused after a clean close"
+    )
     func truncatedTail() async throws {
         let pristine = try await Pristine()
         defer { pristine.directory.remove() }
@@ -111,12 +139,24 @@ struct ReliabilityDamageTests {
             offsets.insert(frame.end - 1)
         }
         var tried = 0
+        var refused = 0
         for offset in offsets.sorted() {
-            let store = try pristine.copy("cut", keepReadModel: offset % 2 == 0)
+            // Without a read model, with one a crash left, and with one a clean close left: the
+            // last proves every event durable, so a cut below the head is damage.
+            let closedCleanly = tried % 3 == 2
+            let store =
+                tried % 3 == 1
+                ? try await pristine.copyAfterCrash("cut") : try pristine.copy("cut", keepReadModel: closedCleanly)
             let segment = store + "/log/" + pristine.segments[pristine.segments.count - 1]
             try LogFileBytes.truncate(segment, to: Int(offset))
             let keep = (offset < last.start ? previous.firstSequence : last.firstSequence) - 1
             let torn = offset != previous.start && offset != last.start
+            if closedCleanly {
+                try await expectRefused(store, context: "cut at \(offset)")
+                tried += 1
+                refused += 1
+                continue
+            }
             try await expectRepaired(
                 store,
                 pristine: pristine,
@@ -127,7 +167,7 @@ struct ReliabilityDamageTests {
             )
             tried += 1
         }
-        print("RELIABILITY torn tails: \(tried) cut offsets in the last two frames repaired")
+        print("RELIABILITY torn tails: \(tried) cut offsets in the last two frames, \(refused) of them refused")
     }
 
     @Test("garbage tails and zeroed frames are cut and reported, zeros are unused space; nothing before is lost")
@@ -160,13 +200,17 @@ struct ReliabilityDamageTests {
         // Zeros over the end of the last frame (torn), and over all of it (a write that never
         // reached the disk: nothing but zeros after the frame before, so unused space).
         for zeroed in [Int64(10), last.end - last.start] {
-            let store = try pristine.copy("zeroed-\(zeroed)")
-            let path = store + "/log/" + pristine.segments.last!
-            var bytes = try LogFileBytes.read(path)
-            for index in Int(last.end - zeroed)..<Int(last.end) {
-                bytes[index] = 0
+            let store = try await pristine.copyAfterCrash("zeroed-\(zeroed)")
+            let clean = try pristine.copy("zeroed-clean-\(zeroed)")
+            for copy in [store, clean] {
+                let path = copy + "/log/" + pristine.segments.last!
+                var bytes = try LogFileBytes.read(path)
+                for index in Int(last.end - zeroed)..<Int(last.end) {
+                    bytes[index] = 0
+                }
+                try LogFileBytes.write(bytes, to: path)
             }
-            try LogFileBytes.write(bytes, to: path)
+            try await expectRefused(clean, context: "last \(zeroed) bytes zeroed after a clean close")
             try await expectRepaired(
                 store,
                 pristine: pristine,
@@ -265,14 +309,20 @@ struct ReliabilityDamageTests {
         )
     }
 
-    @Test("a flipped bit in the very last frame is a torn tail: cut and reported, the events before it kept")
+    @Test(
+        "a flipped bit in the very last frame: a torn tail after a crash (cut, the events before it kept), damage after a clean close (refused)"
+    )
     func flipInLastFrame() async throws {
         let pristine = try await Pristine()
         defer { pristine.directory.remove() }
         let frames = pristine.lastFrames
         let last = frames[frames.count - 1]
-        let store = try pristine.copy("flip-last")
-        try LogFileBytes.flipBit(store + "/log/" + pristine.segments.last!, at: Int(last.end - 1), bit: 3)
+        let store = try await pristine.copyAfterCrash("flip-last")
+        let clean = try pristine.copy("flip-last-clean")
+        for copy in [store, clean] {
+            try LogFileBytes.flipBit(copy + "/log/" + pristine.segments.last!, at: Int(last.end - 1), bit: 3)
+        }
+        try await expectRefused(clean, context: "flip in the last frame after a clean close")
         try await expectRepaired(
             store,
             pristine: pristine,

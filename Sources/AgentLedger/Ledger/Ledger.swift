@@ -44,8 +44,12 @@ public final class Ledger: Sendable {
     /// trigger or constraint of its own; copied into the live file when another process has
     /// it open).
     ///
+    /// A log that lost events its read model shows were durable (its last frame damaged after a
+    /// clean close, a deleted last segment) is refused, not cut: see ``DurableThrough``.
+    ///
     /// - Throws: `storeLocked` when another process writes to the store (the message names its
-    ///   pid), `corruptLog` for damage before the log's tail (with its location), `io`;
+    ///   pid), `corruptLog` for damage before the log's tail, or to events the read model shows
+    ///   were durable (with its location), `io`;
     ///   `invalidArgument` for options out of range (`maxItemBytes`, `segmentSizeBytes`).
     public static func open(at path: String, options: LedgerOptions = LedgerOptions()) async throws -> Ledger {
         let directory = URL(fileURLWithPath: path).standardizedFileURL.path
@@ -159,7 +163,8 @@ public final class Ledger: Sendable {
                 preallocationBytes: options.durability == .fsync ? options.logPreallocationBytes : 0
             ),
             fileSystem: options.fileSystem,
-            logger: options.logger
+            logger: options.logger,
+            durableThrough: { DurableThrough.sequence(directory: directory, options: options) }
         )
         do {
             let (model, rebuilt) = try ReadModelBuilder.openForWriting(
@@ -169,6 +174,12 @@ public final class Ledger: Sendable {
                 options: options,
                 rebuild: rebuild
             )
+            do {
+                try model.recordWriterDurability(options.durability)
+            } catch {
+                try? model.close()
+                throw error
+            }
             let writer = LedgerWriter(log: log, readModel: model, options: options)
             writer.start()
             return (Ledger(directory: directory, options: options, readModel: model, writer: writer), rebuilt)

@@ -122,11 +122,17 @@ final class EventLog {
     /// ``LedgerError/Code/storeLocked``. Damage before the tail throws
     /// ``LedgerError/Code/corruptLog`` with its location; a torn tail is truncated and reported
     /// in ``recovery`` and through `logger`.
+    ///
+    /// - Parameter durableThrough: called once the lock is held: the last sequence number known
+    ///   to have been durable in this log (``DurableThrough``). A log that ends before it, or
+    ///   whose tail from a frame at or before it fails its checks, was damaged, not torn by a
+    ///   crash: that is refused with `corruptLog` and nothing is cut.
     static func openForWriting(
         directory: String,
         options: LogOptions = LogOptions(),
         fileSystem: any LogFileSystem = SystemFileSystem(),
-        logger: Logger = Logger(label: "AgentLedger.log")
+        logger: Logger = Logger(label: "AgentLedger.log"),
+        durableThrough: () -> UInt64 = { 0 }
     ) throws -> EventLog {
         guard options.segmentSizeBytes >= LogOptions.minimumSegmentSizeBytes else {
             throw LedgerError(
@@ -162,8 +168,20 @@ final class EventLog {
                 createdStore: created,
                 options: options,
                 fileSystem: fileSystem,
-                logger: logger
+                logger: logger,
+                durableThrough: durableThrough()
             )
+            if outcome.lastSequence > 0, outcome.report.truncatedTail == nil {
+                // What this open found is durable before anything builds on it: a read model
+                // caught up from frames a crashed writer left unsynced would otherwise claim
+                // events a power loss can still take (DurableThrough). A cut tail was synced.
+                do {
+                    try fileSystem.syncData(outcome.activeHandle)
+                } catch {
+                    fileSystem.closeFile(outcome.activeHandle)
+                    throw error
+                }
+            }
             return EventLog(
                 directory: directory,
                 options: options,
@@ -186,10 +204,11 @@ final class EventLog {
         createdStore: Bool,
         options: LogOptions,
         fileSystem: any LogFileSystem,
-        logger: Logger
+        logger: Logger,
+        durableThrough: UInt64 = 0
     ) throws -> LogRecovery.Outcome {
         let recovery = LogRecovery(fileSystem: fileSystem, logDirectory: logDirectory, logger: logger)
-        var outcome = try recovery.run(createdStore: createdStore)
+        var outcome = try recovery.run(createdStore: createdStore, durableThrough: durableThrough)
         let end = outcome.segments[outcome.segments.count - 1].byteCount
         if options.preallocationBytes == 0, outcome.activeFileBytes > end {
             // Zeros an earlier writer reserved: without reservation this log only appends,

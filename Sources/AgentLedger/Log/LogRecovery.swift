@@ -41,7 +41,11 @@ struct LogRecovery {
     let logger: Logger
 
     /// Runs recovery; see the type's description.
-    func run(createdStore: Bool) throws -> Outcome {
+    ///
+    /// - Parameter durableThrough: the last sequence number known to have been durable in this
+    ///   log; a log ending before it, or a "torn" tail starting at or before it, is damage and
+    ///   throws `corruptLog` without cutting anything.
+    func run(createdStore: Bool, durableThrough: UInt64 = 0) throws -> Outcome {
         var report = RecoveryReport()
         report.createdStore = createdStore
         var names: [(name: String, base: UInt64)] = []
@@ -94,8 +98,20 @@ struct LogRecovery {
             name: last.name,
             base: last.base,
             previous: head,
+            durableThrough: durableThrough,
             report: &report
         )
+        guard info.lastSequence >= durableThrough else {
+            fileSystem.closeFile(handle)
+            throw LedgerError(
+                .corruptLog,
+                "the log at \(logDirectory) ends at sequence \(info.lastSequence), but its read model shows "
+                    + "that it held events through \(durableThrough) durably: segment files are missing or were "
+                    + "cut. Nothing was changed. "
+                    + Self.salvageAdvice(intactThrough: info.lastSequence, durableThrough: durableThrough),
+                location: LogLocation(segment: last.name, offset: info.byteCount, sequence: info.lastSequence + 1)
+            )
+        }
         segments.append(info)
         report.frameCount += info.frameCount
         report.segmentCount = segments.count
@@ -168,6 +184,7 @@ struct LogRecovery {
         name: String,
         base: UInt64,
         previous: FrameHash,
+        durableThrough: UInt64,
         report: inout RecoveryReport
     ) throws -> (LogSegmentInfo, LogFileHandle, FrameHash, allocated: Int64) {
         let path = logDirectory + "/" + name
@@ -193,6 +210,16 @@ struct LogRecovery {
                 tolerateTail: true
             )
             if case .tornTail(let offset, let reason) = walk.stop {
+                guard walk.nextSequence > durableThrough else {
+                    throw LedgerError(
+                        .corruptLog,
+                        "the log's last frame is damaged (\(reason)), but the read model shows that the log held "
+                            + "events through \(durableThrough) durably: this is damage, not the incomplete write "
+                            + "of a crash, and nothing was cut. "
+                            + Self.salvageAdvice(intactThrough: walk.nextSequence - 1, durableThrough: durableThrough),
+                        location: file.location(offset, walk.nextSequence)
+                    )
+                }
                 let cut = file.size - offset
                 try fileSystem.truncate(handle, toSize: offset)
                 try fileSystem.sync(handle)
@@ -234,6 +261,16 @@ struct LogRecovery {
             fileSystem.closeFile(handle)
             throw error
         }
+    }
+
+    /// What to do about a log that lost events its read model shows were durable.
+    static func salvageAdvice(intactThrough: UInt64, durableThrough: UInt64) -> String {
+        let single = intactThrough + 1 == durableThrough
+        let lost = single ? "event \(durableThrough)" : "events \(intactThrough + 1) to \(durableThrough)"
+        return "`agentledger verify` shows the damage; `agentledger checkout --as-of-seq \(intactThrough) --into DIR` "
+            + "copies the intact events to a new store. Restore the log from a backup, or, to go on without \(lost) "
+            + "(the read model holds the only other copy of \(single ? "it" : "them")), delete views.sqlite: the next "
+            + "open then cuts the damage off and rebuilds the read model from the log."
     }
 
     private func checkHeader(_ file: SegmentFile, base: UInt64) throws {

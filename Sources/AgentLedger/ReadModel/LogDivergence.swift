@@ -86,7 +86,7 @@ enum LogDivergence {
     }
 
     /// "SEQUENCE HASH" as its two parts; nil when it is not that.
-    private static func parseHead(_ text: String) -> (sequence: UInt64, hash: String)? {
+    static func parseHead(_ text: String) -> (sequence: UInt64, hash: String)? {
         let parts = text.split(separator: " ")
         guard parts.count == 2, let sequence = UInt64(parts[0]) else {
             return nil

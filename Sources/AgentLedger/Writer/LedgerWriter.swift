@@ -1260,6 +1260,11 @@ final class LedgerWriter: Sendable {
             applied.value == threadState.log.lastSequence, threadState.log.lastSequence > 0
         {
             do {
+                // The head recorded proves these events durable (DurableThrough): with
+                // `interval` or `none` they may not be yet.
+                if options.durability != .fsync {
+                    try threadState.log.sync()
+                }
                 try readModel.recordClosedHead(
                     sequence: threadState.log.lastSequence,
                     hash: threadState.log.headHashHex

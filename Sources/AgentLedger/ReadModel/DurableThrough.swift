@@ -1,0 +1,82 @@
+import Foundation
+import GRDB
+
+/// What a read model proves about its log: events it shows were durable in the log, so that a
+/// log which no longer holds them was damaged (a flipped or cut last frame, a deleted last
+/// segment) rather than torn by a crash, and opening it refuses instead of cutting it.
+///
+/// Two proofs, read before the log's recovery runs (which would otherwise cut the damaged
+/// frames as an incomplete write, and the catch-up then rebuild away the only other copy):
+/// - the head a writer recorded at a clean close (``LogDivergence``): a close makes the log
+///   durable first, whatever the durability option;
+/// - the model's checkpoint, when the last writer to open the store acknowledged only durable
+///   writes (durability `fsync`): its COMMITs follow the fsync of their frames, and an open
+///   makes the log's tail durable before a catch-up applies it.
+///
+/// Both hold only for the log the model was built from (``LogIdentity``); a model that cannot
+/// be read proves nothing. With durability `interval` or `none` a power loss may keep model
+/// rows whose frames the disk never got: then the checkpoint proves nothing and such a model,
+/// ahead of the log, is rebuilt from it as before.
+enum DurableThrough {
+    /// The `ledger_meta` key of the durability option of the last writer that opened the store.
+    static let writerDurabilityKey = "writer_durability"
+
+    /// The last sequence number the read model of the store at `directory` shows its log held
+    /// durably; 0 when it shows none (no model, another log's, one that cannot be read).
+    static func sequence(directory: String, options: LedgerOptions) -> UInt64 {
+        let path = directory + "/" + ReadModel.fileName
+        guard FileManager.default.fileExists(atPath: path),
+            let identity = ReadModelBuilder.readLogIdentity(directory: directory, options: options)
+        else {
+            return 0
+        }
+        do {
+            let model = try ReadModel.open(path: path, readOnly: true, readerCount: 1)
+            defer { try? model.close() }
+            let status = try model.status()
+            guard status.logIdentity == identity else {
+                return 0
+            }
+            let closed = status.closedHead.flatMap(LogDivergence.parseHead)?.sequence ?? 0
+            let durability = try model.pool.read { db in
+                try String.fetchOne(
+                    db,
+                    sql: "SELECT value FROM ledger_meta WHERE key = ?",
+                    arguments: [writerDurabilityKey]
+                )
+            }
+            return durability == name(of: .fsync) ? max(closed, status.checkpoint) : closed
+        } catch {
+            options.logger.debug(
+                "the read model tells nothing about the log's durable events",
+                metadata: ["error": "\(error)"]
+            )
+            return 0
+        }
+    }
+
+    /// The name recorded for `durability`: `fsync`, `interval` or `none`.
+    static func name(of durability: Durability) -> String {
+        switch durability {
+        case .fsync: "fsync"
+        case .interval: "interval"
+        case .none: "none"
+        }
+    }
+}
+
+extension ReadModel {
+    /// Records the durability option of the writer that opened the store, before it writes a
+    /// frame (see ``DurableThrough``); nothing is written when it is the one recorded already.
+    func recordWriterDurability(_ durability: Durability) throws {
+        try pool.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO ledger_meta (key, value) VALUES (?, ?)
+                    ON CONFLICT (key) DO UPDATE SET value = excluded.value WHERE value IS NOT excluded.value
+                    """,
+                arguments: [DurableThrough.writerDurabilityKey, DurableThrough.name(of: durability)]
+            )
+        }
+    }
+}

@@ -1,0 +1,123 @@
+import AgentLedgerTestSupport
+import Foundation
+import Synchronization
+import Testing
+
+@testable import AgentLedger
+
+/// A read model that shows events durable makes their loss from the log damage, refused at
+/// open, instead of a torn tail cut and rebuilt away (``DurableThrough``).
+@Suite("Durable events the read model proves")
+struct DurableThroughTests {
+    /// The real file system, counting the log's `fdatasync` calls.
+    final class CountingFileSystem: ForwardingFileSystem, @unchecked Sendable {  // an atomic
+        private let syncs = Atomic<Int>(0)
+
+        var syncCount: Int { syncs.load(ordering: .acquiring) }
+
+        override func syncData(_ file: LogFileHandle) throws {
+            syncs.add(1, ordering: .releasing)
+            try super.syncData(file)
+        }
+    }
+
+    /// A store of three one-item events written with `durability` and closed; then, as after
+    /// a crash, without the head the close recorded; then its last frame cut short.
+    private static func crashedStoreWithCutTail(durability: Durability) async throws -> TemporaryStore {
+        let store = try TemporaryStore()
+        let ledger = try await store.open(durability: durability)
+        for index in 0..<3 {
+            try await ledger.session("s").addItems([ItemFactory.user("item \(index)")])
+        }
+        try await ledger.close()
+        try await LogDivergenceTests.forgetClosedHead(store.path)
+        let segment = store.path + "/log/" + SegmentFileName.name(forBase: 1)
+        try LogFileBytes.truncate(segment, to: try LogFileBytes.size(segment) - 5)
+        return store
+    }
+
+    @Test("after a crash with durability fsync, the checkpoint proves the events: a cut last frame is refused")
+    func fsyncCheckpoint() async throws {
+        let store = try await Self.crashedStoreWithCutTail(durability: .fsync)
+        defer { store.remove() }
+        let segment = store.path + "/log/" + SegmentFileName.name(forBase: 1)
+        let before = try LogFileBytes.read(segment)
+        await #expect {
+            _ = try await store.open()
+        } throws: { error in
+            let error = error as? LedgerError
+            return error?.code == .corruptLog && error?.message.contains("events through 3 durably") == true
+                && error?.location?.sequence == 3 && error?.message.contains("--as-of-seq 2 --into") == true
+        }
+        #expect(try LogFileBytes.read(segment) == before, "the refused open cut the log")
+    }
+
+    @Test(
+        "after a crash with durability none, the checkpoint proves nothing: the cut is a torn tail, the model rebuilt"
+    )
+    func noneCheckpoint() async throws {
+        let store = try await Self.crashedStoreWithCutTail(durability: .none)
+        defer { store.remove() }
+        let ledger = try await store.open()
+        #expect(try await ledger.headSequence() == 2)
+        #expect(try await ledger.session("s").items() == (0..<2).map { ItemFactory.user("item \($0)") })
+        #expect(try await ledger.verifyReadModel() == [])
+        try await ledger.close()
+    }
+
+    @Test("a clean close with durability none makes the log durable before it records the head")
+    func closeSyncsTheLog() async throws {
+        let store = try TemporaryStore()
+        defer { store.remove() }
+        let fileSystem = CountingFileSystem()
+        let ledger = try await store.open(durability: .none) { $0.fileSystem = fileSystem }
+        try await ledger.session("s").addItems([ItemFactory.user("one")])
+        try await ledger.session("s").addItems([ItemFactory.user("two")])
+        let beforeClose = fileSystem.syncCount
+        try await ledger.close()
+        #expect(fileSystem.syncCount == beforeClose + 1)
+        #expect(DurableThrough.sequence(directory: store.path, options: LedgerOptions()) == 2)
+    }
+
+    @Test("an open makes the log's frames durable before anything builds on them; an empty log needs no fsync")
+    func openSyncsTheTail() async throws {
+        let store = try TemporaryStore()
+        defer { store.remove() }
+        let empty = CountingFileSystem()
+        var ledger = try await store.open { $0.fileSystem = empty }
+        #expect(empty.syncCount == 0)
+        try await ledger.session("s").addItems([ItemFactory.user("one")])
+        try await ledger.close()
+        let fileSystem = CountingFileSystem()
+        ledger = try await store.open { $0.fileSystem = fileSystem }
+        #expect(fileSystem.syncCount == 1)
+        try await ledger.close()
+    }
+
+    @Test("a deleted last segment is refused after a clean close; without a read model the log ends before it")
+    func deletedLastSegment() async throws {
+        let store = try TemporaryStore()
+        defer { store.remove() }
+        let ledger = try await store.open { $0.segmentSizeBytes = 4096 }
+        for index in 0..<40 {
+            let padding = String(repeating: "x", count: 200)
+            try await ledger.session("s").addItems([ItemFactory.user("item \(index) " + padding)])
+        }
+        try await ledger.close()
+        let names = try LogFileBytes.list(store.path + "/log").sorted()
+        try #require(names.count >= 2)
+        try LogFileBytes.remove(store.path + "/log/" + names[names.count - 1])
+        let previousLast = try #require(SegmentFileName.baseSequence(of: names[names.count - 1])) - 1
+        await #expect {
+            _ = try await store.open()
+        } throws: { error in
+            let error = error as? LedgerError
+            return error?.code == .corruptLog && error?.message.contains("ends at sequence \(previousLast)") == true
+                && error?.message.contains("events through 40 durably") == true
+        }
+        ReliabilityHelpers.removeReadModel(store.path)
+        let reopened = try await store.open()
+        #expect(try await reopened.headSequence() == previousLast)
+        try await reopened.close()
+    }
+}
