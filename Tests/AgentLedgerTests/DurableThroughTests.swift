@@ -50,6 +50,10 @@ struct DurableThroughTests {
                 && error?.location?.sequence == 3 && error?.message.contains("--as-of-seq 2 --into") == true
         }
         #expect(try LogFileBytes.read(segment) == before, "the refused open cut the log")
+        let verification = try await Ledger.verifyLog(at: store.path)
+        #expect(verification.problems.map(\.code) == [.corruptLog], "\(verification.problems)")
+        #expect(verification.problems.first?.message.contains("damage, not a torn tail") == true)
+        #expect(verification.problems.first?.location?.sequence == 3)
     }
 
     @Test(
@@ -58,6 +62,8 @@ struct DurableThroughTests {
     func noneCheckpoint() async throws {
         let store = try await Self.crashedStoreWithCutTail(durability: .none)
         defer { store.remove() }
+        let verification = try await Ledger.verifyLog(at: store.path)
+        #expect(verification.problems.map(\.code) == [.truncatedTail], "\(verification.problems)")
         let ledger = try await store.open()
         #expect(try await ledger.headSequence() == 2)
         #expect(try await ledger.session("s").items() == (0..<2).map { ItemFactory.user("item \($0)") })
@@ -115,7 +121,11 @@ struct DurableThroughTests {
             return error?.code == .corruptLog && error?.message.contains("ends at sequence \(previousLast)") == true
                 && error?.message.contains("events through 40 durably") == true
         }
+        let verification = try await Ledger.verifyLog(at: store.path)
+        #expect(verification.problems.map(\.code) == [.corruptLog], "\(verification.problems)")
+        #expect(verification.problems.first?.message.contains("ends at sequence \(previousLast)") == true)
         ReliabilityHelpers.removeReadModel(store.path)
+        #expect(try await Ledger.verifyLog(at: store.path).isIntact)
         let reopened = try await store.open()
         #expect(try await reopened.headSequence() == previousLast)
         try await reopened.close()

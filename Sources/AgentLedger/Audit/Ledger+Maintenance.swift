@@ -3,14 +3,50 @@ import GRDB
 
 extension Ledger {
     /// Checks the log of the store at `path` without opening the store (no lock, no change):
-    /// every frame's checksum, sequence continuity, segment headers and the hash chain.
+    /// every frame's checksum, sequence continuity, segment headers and the hash chain. A tail
+    /// or a last segment that lost events the read model shows were durable (``DurableThrough``)
+    /// is reported as damage (`corruptLog`), not as a torn tail, since opening refuses it.
     ///
     /// - Parameter expectedHead: a head recorded earlier (`sequence:hash`); the result says
     ///   whether the log still extends it, proving nothing up to it was rewritten.
     public static func verifyLog(at path: String, expectedHead: LogHead? = nil) async throws -> LogVerification {
         let directory = URL(fileURLWithPath: path).standardizedFileURL.path
         return try await BlockingWork.run(name: "agentledger-verify") {
-            LogReader.verify(directory: directory, expectedHead: expectedHead)
+            // Read first: the log only grows, so what the model proves now the log held then.
+            let durable = DurableThrough.sequence(directory: directory, options: LedgerOptions())
+            var verification = LogReader.verify(directory: directory, expectedHead: expectedHead)
+            Self.checkDurable(&verification, through: durable)
+            return verification
+        }
+    }
+
+    /// Reports what the read model shows was durable and the log no longer holds
+    /// (``DurableThrough``): a "torn" tail starting at or before it becomes damage, and a log
+    /// ending before it without a problem gets one.
+    static func checkDurable(_ verification: inout LogVerification, through durable: UInt64) {
+        guard durable > verification.lastSequence else {
+            return
+        }
+        let proof = "the read model shows that the log held events through \(durable) durably"
+        if let index = verification.problems.firstIndex(where: { $0.code == .truncatedTail }) {
+            let torn = verification.problems[index]
+            verification.problems[index] = LogProblem(
+                code: .corruptLog,
+                message: torn.message.replacingOccurrences(
+                    of: "a torn tail from a crash, or a write in progress; opening the store for writing truncates it",
+                    with: "damage, not a torn tail: \(proof); opening the store refuses it"
+                ),
+                location: torn.location
+            )
+        } else if verification.problems.isEmpty {
+            verification.problems.append(
+                LogProblem(
+                    code: .corruptLog,
+                    message: "the log ends at sequence \(verification.lastSequence), but \(proof): segment files "
+                        + "are missing or were cut; opening the store refuses it",
+                    location: nil
+                )
+            )
         }
     }
 
