@@ -45,6 +45,11 @@ enum EventFormatter {
     /// `items` (items_added); `item`, `item_seq`, `item_index` (item_popped); `source_branch`,
     /// `from_turn` (branch_created); `previous_branch` (branch_switched); `switched_to_main`
     /// (branch_deleted); `turn`, `usage` (usage_recorded).
+    ///
+    /// One line per event: JSON text stored with line breaks between its tokens (an item added
+    /// pretty-printed) is written with spaces in their place, the same JSON value, and its exact
+    /// text follows as a string in `items_exact` (`null` for the items without), `item_exact` or
+    /// the usage's `details_exact`, which `import` restores byte for byte.
     static func json(_ event: LedgerEvent) -> String {
         var object = JSONText()
         object.number("seq", event.sequence)
@@ -54,9 +59,16 @@ enum EventFormatter {
         object.string("kind", event.kind.name)
         switch event.payload {
         case .itemsAdded(let items):
-            object.raw("items", JSONText.array(items.map(\.json)))
+            object.raw("items", JSONText.array(items.map { JSONText.oneLine($0.json) }))
+            if items.contains(where: { JSONText.hasLineBreak($0.json) }) {
+                let exact = items.map { JSONText.hasLineBreak($0.json) ? JSONText.string($0.json) : "null" }
+                object.raw("items_exact", JSONText.array(exact))
+            }
         case .itemPopped(let item, let itemSequence, let itemIndex):
-            object.raw("item", item.json)
+            object.raw("item", JSONText.oneLine(item.json))
+            if JSONText.hasLineBreak(item.json) {
+                object.string("item_exact", item.json)
+            }
             object.number("item_seq", itemSequence)
             object.number("item_index", itemIndex)
         case .sessionCleared:
@@ -75,7 +87,10 @@ enum EventFormatter {
             fields.number("input_tokens", usage.inputTokens)
             fields.number("output_tokens", usage.outputTokens)
             fields.number("total_tokens", usage.totalTokens)
-            fields.raw("details", usage.detailsJSON ?? "null")
+            fields.raw("details", JSONText.oneLine(usage.detailsJSON ?? "null"))
+            if let details = usage.detailsJSON, JSONText.hasLineBreak(details) {
+                fields.string("details_exact", details)
+            }
             object.raw("usage", fields.object)
         }
         return object.object

@@ -30,6 +30,20 @@ struct JSONText {
         text.map { string($0) } ?? "null"
     }
 
+    /// Whether `json` holds a line break (outside strings, the only place JSON allows one).
+    static func hasLineBreak(_ json: String) -> Bool {
+        json.utf8.contains { $0 == 0x0A || $0 == 0x0D }
+    }
+
+    /// `json` on one line: its line breaks, which valid JSON holds only between tokens, become
+    /// spaces, which leaves the same value.
+    static func oneLine(_ json: String) -> String {
+        guard hasLineBreak(json) else {
+            return json
+        }
+        return String(decoding: json.utf8.map { $0 == 0x0A || $0 == 0x0D ? 0x20 : $0 }, as: UTF8.self)
+    }
+
     /// A JSON array of values that are already JSON text.
     static func array(_ elements: [String]) -> String {
         "[" + elements.joined(separator: ",") + "]"

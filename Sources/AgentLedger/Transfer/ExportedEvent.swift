@@ -1,5 +1,6 @@
 /// Reads one line of `agentledger export` (the JSON Lines of `agentledger log --json`) back into
-/// an event, taking item JSON verbatim from the line.
+/// an event, taking item JSON verbatim from the line, or from its `items_exact`, `item_exact` or
+/// `details_exact` string when the export wrote the value on one line in place of line breaks.
 enum ExportedEvent {
     /// Decodes a line; `line` names it in errors (a line number).
     static func decode(_ bytes: [UInt8], line: Int) throws -> LedgerEvent {
@@ -22,12 +23,22 @@ enum ExportedEvent {
             throw fail("missing \"session\" or \"branch\"")
         }
         let sequence = UInt64(value["seq"]?.intValue ?? 0)
-        func item(_ range: Range<Int>) throws -> SessionItem {
+        func item(_ json: [UInt8]) throws -> SessionItem {
             do {
-                return try SessionItem(jsonBytes: Array(bytes[range]))
+                return try SessionItem(jsonBytes: json)
             } catch let error as LedgerError {
                 throw fail(error.message)
             }
+        }
+        /// The exact text a string member gives, when the export wrote one.
+        func exact(_ member: JSONValue?) throws -> [UInt8]? {
+            guard let member, member != .null else {
+                return nil
+            }
+            guard let text = member.stringValue else {
+                throw fail("an \"_exact\" member must be a string or null")
+            }
+            return Array(text.utf8)
         }
         func int(_ key: String) throws -> Int {
             guard let number = value[key]?.intValue else {
@@ -41,13 +52,22 @@ enum ExportedEvent {
             guard let range = RawJSONSpans.member("items", in: bytes) else {
                 throw fail("missing \"items\"")
             }
-            payload = .itemsAdded(try RawJSONSpans.elements(of: range, in: bytes).map(item))
+            let spans = RawJSONSpans.elements(of: range, in: bytes)
+            let exacts = value["items_exact"]?.arrayValue ?? []
+            guard exacts.isEmpty || exacts.count == spans.count else {
+                throw fail("\"items_exact\" has \(exacts.count) entries for \(spans.count) items")
+            }
+            payload = .itemsAdded(
+                try spans.enumerated().map { index, span in
+                    try item(exacts.isEmpty ? Array(bytes[span]) : try exact(exacts[index]) ?? Array(bytes[span]))
+                }
+            )
         case .itemPopped:
             guard let range = RawJSONSpans.member("item", in: bytes) else {
                 throw fail("missing \"item\"")
             }
             payload = .itemPopped(
-                item: try item(range),
+                item: try item(try exact(value["item_exact"]) ?? Array(bytes[range])),
                 itemSequence: UInt64(try int("item_seq")),
                 itemIndex: try int("item_index")
             )
@@ -70,7 +90,11 @@ enum ExportedEvent {
                 RawJSONSpans.member("details", in: Array(bytes[$0]))
             }
             let usageBytes = RawJSONSpans.member("usage", in: bytes).map { Array(bytes[$0]) } ?? []
-            let detailsText = details.map { String(decoding: usageBytes[$0], as: UTF8.self) }
+            let detailsExact = try exact(usage["details_exact"]).map { String(decoding: $0, as: UTF8.self) }
+            if let detailsExact, (try? JSONValue(parsing: Array(detailsExact.utf8))) == nil {
+                throw fail("\"details_exact\" is not valid JSON")
+            }
+            let detailsText = detailsExact ?? details.map { String(decoding: usageBytes[$0], as: UTF8.self) }
             payload = .usageRecorded(
                 turn: try int("turn"),
                 usage: RunUsage(
