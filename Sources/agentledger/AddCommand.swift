@@ -1,6 +1,5 @@
 import AgentLedger
 import ArgumentParser
-import Foundation
 
 /// `agentledger add SESSION [--file F] [--branch B] [--json]`: appends items.
 struct AddCommand: AsyncParsableCommand, StoreCommand {
@@ -44,7 +43,7 @@ struct AddCommand: AsyncParsableCommand, StoreCommand {
     }
 
     func run() async throws {
-        let input = try readInput()
+        let input = try InputFile.read(file)
         let items = try ItemInput.parse(input, maxItemBytes: store.ledgerOptions().maxItemBytes)
         let sequence = try await store.withLedger(.write) { ledger in
             let session = ledger.session(session)
@@ -69,15 +68,5 @@ struct AddCommand: AsyncParsableCommand, StoreCommand {
             output.line("\(sequence)")
         }
         try output.flush()
-    }
-
-    private func readInput() throws -> [UInt8] {
-        guard let file else {
-            return Array(FileHandle.standardInput.readDataToEndOfFile())
-        }
-        guard let data = FileManager.default.contents(atPath: file) else {
-            throw CLIFailure(ExitCodes.noInput, "cannot read the file \(file)")
-        }
-        return Array(data)
     }
 }

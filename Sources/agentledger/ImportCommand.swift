@@ -1,6 +1,5 @@
 import AgentLedger
 import ArgumentParser
-import Foundation
 
 /// `agentledger import`: replays exported events into this store.
 struct ImportCommand: AsyncParsableCommand, StoreCommand {
@@ -20,15 +19,7 @@ struct ImportCommand: AsyncParsableCommand, StoreCommand {
     var file: String?
 
     func run() async throws {
-        let data: Data
-        if let file {
-            guard let contents = FileManager.default.contents(atPath: file) else {
-                throw CLIFailure(ExitCodes.noInput, "cannot read \(file)")
-            }
-            data = contents
-        } else {
-            data = FileHandle.standardInput.readDataToEndOfFile()
-        }
+        let data = try InputFile.read(file)
         var events: [LedgerEvent] = []
         var lineNumber = 0
         for line in data.split(separator: 0x0A, omittingEmptySubsequences: false) {

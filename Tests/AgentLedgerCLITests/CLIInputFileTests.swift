@@ -1,0 +1,70 @@
+import AgentLedger
+import AgentLedgerTestSupport
+import Foundation
+import Testing
+
+@Suite("CLI --file: pipes and devices read to the end, unreadable files named with the reason")
+struct CLIInputFileTests {
+    /// Items enough to take several reads (over 64 KiB), each line its own item.
+    static let manyItems = (0..<1500).map {
+        #"{"role":"user","content":"item \#($0) "# + String(repeating: "x", count: 60) + #""}"#
+    }
+
+    /// Runs `arguments` (plus the store options) with `--file` a FIFO, writes `input` into the
+    /// FIFO once the command opened it, and waits for the command.
+    static func runReadingFIFO(_ store: CLIStore, _ arguments: [String], input: String) async throws -> CLIRunner.Result
+    {
+        let fifo = try NamedPipe(path: store.root + "/input-\(UUID().uuidString).fifo")
+        let running = try store.runner.start(
+            arguments + ["--file", fifo.path, "--store", store.path, "--durability", "none"]
+        )
+        try await fifo.write(Array(input.utf8))
+        return await running.wait()
+    }
+
+    @Test("add --file reads a FIFO to its end, over many reads")
+    func addFromFIFO() async throws {
+        let store = try CLIStore()
+        let input = Self.manyItems.joined(separator: "\n") + "\n"
+        let added = try await Self.runReadingFIFO(store, ["add", "chat", "--json"], input: input)
+        #expect(added.status == 0, "\(added.standardError)")
+        #expect(try CLIStore.json(added.standardOutput)["items"]?.intValue == Self.manyItems.count)
+        let items = try await store.ok("items", "chat")
+        #expect(items == "[" + Self.manyItems.joined(separator: ",\n") + "]\n")
+    }
+
+    @Test("add --file /dev/null adds nothing")
+    func addFromDevice() async throws {
+        let store = try CLIStore()
+        #expect(try await store.ok("add", "chat", "--file", "/dev/null") == "")
+    }
+
+    @Test("import --file reads a FIFO to its end")
+    func importFromFIFO() async throws {
+        let source = try CLIStore()
+        try await source.ok("add", "s", input: Self.manyItems[0..<3].joined(separator: "\n"))
+        try await source.ok("add", "s", input: Self.manyItems[3])
+        let exported = try await source.ok("export")
+        let target = try CLIStore()
+        let imported = try await Self.runReadingFIFO(target, ["import"], input: exported)
+        #expect(imported.status == 0, "\(imported.standardError)")
+        #expect(imported.standardOutput.hasPrefix("imported 2 events (4 items, 1 sessions)"))
+        #expect(try await target.ok("items", "s") == (try await source.ok("items", "s")))
+    }
+
+    @Test("a missing file or a directory exits 66 and says why", arguments: ["add", "import"])
+    func unreadable(command: String) async throws {
+        let store = try CLIStore()
+        let arguments = command == "add" ? ["add", "chat"] : ["import"]
+        let missingPath = store.root + "/nope.jsonl"
+        let missing = try await store.run(arguments + ["--file", missingPath])
+        #expect(missing.status == 66)
+        #expect(
+            missing.standardError
+                == "agentledger: cannot read the file \(missingPath): No such file or directory\n"
+        )
+        let directory = try await store.run(arguments + ["--file", store.root])
+        #expect(directory.status == 66)
+        #expect(directory.standardError == "agentledger: cannot read the file \(store.root): it is a directory\n")
+    }
+}
