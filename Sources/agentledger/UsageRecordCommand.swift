@@ -8,7 +8,9 @@ struct UsageRecordCommand: AsyncParsableCommand, StoreCommand {
         abstract: "Record the usage of a run for the current turn of the current branch.",
         discussion: """
             The last record of a turn wins. Prints the sequence number of the event. A session \
-            whose current branch has no user turn yet exits 65 and records nothing.
+            whose current branch has no user turn yet exits 65 and records nothing. Each count \
+            must be at most 10^12 (1000000000000, the library's RunUsage.maxFieldValue, which keeps \
+            the sums of `usage show` far from overflow): a larger one exits 65 and records nothing.
             """
     )
 

@@ -238,4 +238,48 @@ struct CLIBranchTests {
         #expect(none["totals"]?.isNull == true)
         #expect(none["turns"]?.arrayValue?.isEmpty == true)
     }
+
+    @Test("usage record over the cap of 10^12 exits 65 naming the field; import refuses it too; show keeps working")
+    func usageCap() async throws {
+        let store = try await Self.store()
+        func record(requests: String) async throws -> CLIRunner.Result {
+            try await store.run(
+                "usage",
+                "record",
+                "chat",
+                "--requests",
+                requests,
+                "--input-tokens",
+                "1",
+                "--output-tokens",
+                "1",
+                "--total-tokens",
+                "2"
+            )
+        }
+        let huge = try await record(requests: "9223372036854775807")
+        #expect(huge.status == 65)
+        #expect(
+            huge.standardError.contains("requests is 9223372036854775807, over the cap of 1000000000000 per record")
+        )
+        #expect(try await record(requests: "1000000000000").status == 0)
+        try await store.ok("branch", "create", "chat", "--from-turn", "3", "--name", "alt")
+        #expect(try await record(requests: "1000000000000").status == 0)
+        #expect(try await record(requests: "1000000000001").status == 65)
+        let shown = try CLIStore.json(try await store.ok("usage", "show", "chat", "--json"))
+        #expect(shown["totals"]?["requests"]?.intValue == 2_000_000_000_000)
+
+        // An export edited to carry a count over the cap: import refuses that event.
+        let exported = try await store.ok("export")
+        let edited = exported.replacingOccurrences(
+            of: #""requests":1000000000000"#,
+            with: #""requests":2000000000000"#
+        )
+        #expect(edited != exported)
+        let other = try CLIStore()
+        let imported = try await other.run(["import"], input: edited)
+        #expect(imported.status == 65)
+        #expect(imported.standardOutput.contains("refused: the usage's requests is 2000000000000"))
+        #expect(try await other.run("usage", "show", "chat").status == 0)
+    }
 }

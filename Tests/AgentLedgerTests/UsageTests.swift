@@ -63,6 +63,38 @@ struct UsageTests {
         }
     }
 
+    @Test("a count below 0 or over RunUsage.maxFieldValue is refused, naming the field; sums at the cap are exact")
+    func countLimits() async throws {
+        try await withLedger { ledger in
+            let session = ledger.session("s")
+            try await session.addItems([ItemFactory.user("one"), ItemFactory.user("two")])
+            let cap = RunUsage.maxFieldValue
+            let refused: [(field: String, value: Int, usage: RunUsage)] = [
+                ("requests", Int.max, RunUsage(requests: Int.max)),
+                ("inputTokens", cap + 1, RunUsage(inputTokens: cap + 1)),
+                ("outputTokens", -1, RunUsage(outputTokens: -1)),
+                ("totalTokens", Int.min, RunUsage(totalTokens: Int.min)),
+            ]
+            for (field, value, usage) in refused {
+                let error = try await #require(throws: LedgerError.self) { try await session.recordUsage(usage) }
+                #expect(error.code == .invalidArgument)
+                #expect(error.message.contains("usage's \(field) is \(value)"))
+                #expect(error.message.contains("RunUsage.maxFieldValue"))
+                await session.storeRunUsage(usage)
+            }
+            #expect(try await session.sessionUsage() == nil)
+            #expect(try await ledger.headSequence() == 1)
+            // Two records at the cap, on two branches: the sums are exact.
+            let full = RunUsage(requests: cap, inputTokens: cap, outputTokens: cap, totalTokens: cap)
+            try await session.recordUsage(full)
+            try await session.createBranch(fromTurn: 2, named: "b")
+            try await session.addItems([ItemFactory.user("two again")])
+            try await session.recordUsage(full)
+            let totals = try #require(try await session.sessionUsage())
+            #expect(totals.requests == 2 * cap && totals.inputTokens == 2 * cap && totals.totalTokens == 2 * cap)
+        }
+    }
+
     @Test("storeRunUsage never throws, even on a closed store")
     func neverThrows() async throws {
         let store = try TemporaryStore()

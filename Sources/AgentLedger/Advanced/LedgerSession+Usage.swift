@@ -2,8 +2,9 @@ extension LedgerSession {
     /// Records `usage` for the current turn of the current branch; the last record of a turn
     /// wins. With no turn yet, nothing is recorded.
     ///
-    /// Like the SDK's `store_run_usage`, this never throws: a closed store, a failed writer or
-    /// invalid details are reported through the ledger's logger.
+    /// Like the SDK's `store_run_usage`, this never throws: a closed store, a failed writer,
+    /// invalid details or a count below 0 or over ``RunUsage/maxFieldValue`` are reported
+    /// through the ledger's logger.
     public func storeRunUsage(_ usage: RunUsage) async {
         do {
             if try await recordUsage(usage) == nil {

@@ -5,8 +5,9 @@ extension LedgerSession {
     ///
     /// - Returns: the sequence number of the event that recorded the usage, or `nil` when the
     ///   current branch has no user turn yet (nothing is recorded then).
-    /// - Throws: `invalidArgument` when `usage.detailsJSON` is not valid JSON (nothing is
-    ///   recorded), and what any write throws (`closed`, `readOnly`, `writerFailed`).
+    /// - Throws: `invalidArgument` when `usage.detailsJSON` is not valid JSON, or when a count is
+    ///   below 0 or over ``RunUsage/maxFieldValue`` (nothing is recorded then), and what any
+    ///   write throws (`closed`, `readOnly`, `writerFailed`).
     @discardableResult
     public func recordUsage(_ usage: RunUsage) async throws -> UInt64? {
         if let details = usage.detailsJSON {

@@ -1,4 +1,4 @@
-/// The limits on names that the ledger enforces, shared by writes and reads.
+/// The limits on names and usage counts that the ledger enforces, shared by writes and reads.
 ///
 /// Session ids and branch names are stored as SQLite text, which ends at a NUL character, so a
 /// NUL in a name is refused rather than silently cut (which could make two names collide).
@@ -37,6 +37,22 @@ enum Validation {
         }
         if name.utf8.contains(0) {
             throw LedgerError(.invalidArgument, "the branch name contains a NUL character")
+        }
+    }
+
+    /// Every count of `usage` is 0 through ``RunUsage/maxFieldValue``, so that summing a
+    /// session's records can neither overflow nor go negative.
+    static func checkUsage(_ usage: RunUsage) throws(LedgerError) {
+        let fields = [
+            ("requests", usage.requests), ("inputTokens", usage.inputTokens), ("outputTokens", usage.outputTokens),
+            ("totalTokens", usage.totalTokens),
+        ]
+        for (name, value) in fields where !(0...RunUsage.maxFieldValue).contains(value) {
+            let problem = value < 0 ? "below 0" : "over the cap of \(RunUsage.maxFieldValue) per record"
+            throw LedgerError(
+                .invalidArgument,
+                "the usage's \(name) is \(value), \(problem) (RunUsage.maxFieldValue); nothing was recorded"
+            )
         }
     }
 }

@@ -133,6 +133,7 @@ struct CommandDeriver {
 
         case .recordUsage(let session, let usage):
             try Self.checkSessionID(session)
+            try Self.checkUsage(usage)
             guard let branch = try context.currentBranch(session) else {
                 return (nil, .nothing)
             }
@@ -194,6 +195,7 @@ struct CommandDeriver {
             return (event, .written(sequence: sequence))
         case .recordUsage(let session, let usage):
             try Self.checkSessionID(session)
+            try Self.checkUsage(usage)
             guard let head, head.turns > 0 else {
                 return (nil, .nothing)
             }
@@ -226,6 +228,14 @@ struct CommandDeriver {
     static func checkSessionID(_ session: String) throws {
         do {
             try Validation.checkSessionID(session)
+        } catch {
+            throw Rejection(error: error)
+        }
+    }
+
+    static func checkUsage(_ usage: RunUsage) throws {
+        do {
+            try Validation.checkUsage(usage)
         } catch {
             throw Rejection(error: error)
         }
