@@ -160,6 +160,15 @@ public struct CLIRunner: Sendable {
         self.environment = environment
     }
 
+    /// Runs the executable at `executablePath` instead of `agentledger`: `/bin/sh`, say, to give
+    /// `agentledger` arguments that are not valid UTF-8, which `Process` cannot pass.
+    ///
+    /// - Parameter environment: variables set for every run, over the test process's own.
+    public init(executablePath: String, environment: [String: String] = [:]) {
+        self.executablePath = executablePath
+        self.environment = environment
+    }
+
     /// `$AGENTLEDGER_CLI`, else `agentledger` in the directory of the running test binary or
     /// bundle (the build's products directory).
     public static func locateExecutable(named name: String = "agentledger") -> String? {

@@ -47,9 +47,10 @@ struct AgentLedgerCommand: AsyncParsableCommand {
         ]
     )
 
-    /// Parses the command line, sets up logging, runs the command, and exits with the code of
-    /// its outcome (see ``ExitCodes``).
+    /// Refuses an argument that is not valid UTF-8, parses the command line, sets up logging,
+    /// runs the command, and exits with the code of its outcome (see ``ExitCodes``).
     nonisolated static func main() async {
+        RawArguments.refuseNonUTF8()
         let command: any ParsableCommand
         do {
             command = try parseAsRoot()

@@ -168,6 +168,41 @@ struct CLIItemsTests {
         #expect(try await store.run("items", "").status == 64)
     }
 
+    @Test(
+        "an argument that is not valid UTF-8 exits 64 naming its position, rather than being repaired",
+        arguments: [
+            (#"add "$(printf 'a\377b')""#, 2), (#"add "$(printf 'a\376b')""#, 2), (#"add "$(printf '\300\257')""#, 2),
+            (#"add chat --branch "$(printf 'main\377')""#, 4),
+        ]
+    )
+    func nonUTF8Argument(arguments: String, position: Int) async throws {
+        let store = try CLIStore()
+        // Process passes only Strings, so the shell's printf makes the bytes.
+        let shell = CLIRunner(executablePath: "/bin/sh")
+        let script = #"exec "$0" \#(arguments) --store "$1" --durability none"#
+        let result = try await shell.run(
+            ["-c", script, store.runner.executablePath, store.path],
+            input: Self.trickyItems[0]
+        )
+        #expect(result.status == 64)
+        #expect(
+            result.standardError
+                == "agentledger: argument \(position) is not valid UTF-8 "
+                + "(session ids, branch names and other text must be UTF-8)\n"
+        )
+        #expect(!FileManager.default.fileExists(atPath: store.path))
+        // The same bytes, valid UTF-8 (é), work.
+        let valid = try await shell.run(
+            [
+                "-c", #"exec "$0" add "$(printf 'caf\303\251')" --store "$1" --durability none"#,
+                store.runner.executablePath, store.path,
+            ],
+            input: Self.trickyItems[0]
+        )
+        #expect(valid.status == 0, "\(valid.standardError)")
+        #expect(try await store.ok("items", "café") == Self.expectedItems([Self.trickyItems[0]]))
+    }
+
     @Test("time travel: --as-of-seq and --as-of-time; both at once exit 64")
     func asOf() async throws {
         let store = try CLIStore()
