@@ -118,6 +118,13 @@ struct CLIMaintenanceTests {
         }
         let bad = try await other.run(["import"], input: "{\"kind\":\"nope\"}\n")
         #expect(bad.status == 65 && bad.standardError.contains("line 1"))
+        let notJSON = try await other.run(["import"], input: "\n{nope\n")
+        #expect(notJSON.status == 65)
+        #expect(
+            notJSON.standardError
+                == "agentledger: line 2: not valid JSON: unexpected character 'n' "
+                + "(expected a member name in double quotes) at byte 1\n"
+        )
     }
 
     @Test("import-sdk-sqlite moves an Agents SDK database in; a missing file exits 66")

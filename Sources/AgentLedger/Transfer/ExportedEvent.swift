@@ -11,7 +11,7 @@ enum ExportedEvent {
         do {
             value = try JSONValue(parsing: bytes)
         } catch let error as LedgerError {
-            throw fail("not valid JSON: \(error.message)")
+            throw fail(error.message)  // it begins "not valid JSON: "
         }
         guard case .object = value else {
             throw fail("an event must be a JSON object")
