@@ -9,7 +9,7 @@ struct SearchCommand: AsyncParsableCommand, StoreCommand {
         discussion: """
             With one argument it is the query and the whole store is searched; with two, the \
             session and the query. The query uses SQLite FTS5 syntax: words, "exact phrases", \
-            prefix*, AND/OR/NOT; a query FTS5 cannot parse exits 65. Best match first. Columns: \
+            prefix*, AND/OR/NOT; an empty query, or one FTS5 cannot parse, exits 65. Best match first. Columns: \
             SESSION, BRANCH, TURN, SEQ, ITEM (a preview). With --json, an array of \
             {"session","branch","turn","seq","rank","item"} where "item" is the item, verbatim.
             """

@@ -30,6 +30,11 @@ struct CLISearchLogTests {
         let bad = try await store.run("search", "\"unterminated")
         #expect(bad.status == 65)
         #expect(bad.standardError.contains("invalid search query"))
+        for arguments in [["search", "a", ""], ["search", " \t"]] {
+            let blank = try await store.run(arguments)
+            #expect(blank.status == 65)
+            #expect(blank.standardError == "agentledger: the search query is empty\n")
+        }
         #expect(try await store.run("search", "paris", "--limit", "0").status == 64)
         #expect(try await store.run("search").status == 64)
         #expect(try await store.run("search", "a", "b", "c").status == 64)

@@ -44,6 +44,19 @@ struct SearchTests {
         }
     }
 
+    @Test("an empty or blank query is refused as empty, not passed to FTS5", arguments: ["", " ", "\t\n "])
+    func blankQuery(query: String) async throws {
+        try await withLedger { ledger in
+            let session = ledger.session("s")
+            try await session.addItems([ItemFactory.user("zebra")])
+            for search in [{ try await session.search(query) }, { try await ledger.search(query) }] {
+                let error = try await #require(throws: LedgerError.self) { try await search() }
+                #expect(error.code == .invalidArgument)
+                #expect(error.message == "the search query is empty")
+            }
+        }
+    }
+
     @Test("a session's search matches through its scope token, and a query cannot reach other sessions")
     func scopedSearch() async throws {
         try await withLedger { ledger in

@@ -2,8 +2,10 @@ extension LedgerSession {
     /// Full-text search over the session's items (every branch, or one), best match first.
     ///
     /// `query` uses SQLite FTS5 syntax: words, `"exact phrases"`, `prefix*`, `AND`/`OR`/`NOT`.
-    /// - Throws: `invalidArgument` for a query FTS5 cannot parse, or a limit below 1.
+    /// - Throws: `invalidArgument` for an empty or blank query, a query FTS5 cannot parse, or a
+    ///   limit below 1.
     public func search(_ query: String, limit: Int = 20, branch: String? = nil) async throws -> [SearchHit] {
+        try Validation.checkSearchQuery(query)
         guard limit > 0 else {
             throw LedgerError(.invalidArgument, "the search limit must be 1 or more, not \(limit)")
         }
@@ -24,8 +26,9 @@ extension Ledger {
     }
 
     /// Full-text search across every session of the store, best match first (see
-    /// ``LedgerSession/search(_:limit:branch:)`` for the query syntax).
+    /// ``LedgerSession/search(_:limit:branch:)`` for the query syntax and what it throws).
     public func search(_ query: String, limit: Int = 20) async throws -> [SearchHit] {
+        try Validation.checkSearchQuery(query)
         guard limit > 0 else {
             throw LedgerError(.invalidArgument, "the search limit must be 1 or more, not \(limit)")
         }

@@ -1,4 +1,4 @@
-/// The limits on names and usage counts that the ledger enforces, shared by writes and reads.
+/// The limits on names, usage counts and search queries that the ledger enforces.
 ///
 /// Session ids and branch names are stored as SQLite text, which ends at a NUL character, so a
 /// NUL in a name is refused rather than silently cut (which could make two names collide).
@@ -53,6 +53,14 @@ enum Validation {
                 .invalidArgument,
                 "the usage's \(name) is \(value), \(problem) (RunUsage.maxFieldValue); nothing was recorded"
             )
+        }
+    }
+
+    /// A search query has a word in it: FTS5 answers an empty or blank one with an internal
+    /// "syntax error near \")\"" that says nothing to the person who typed it.
+    static func checkSearchQuery(_ query: String) throws(LedgerError) {
+        if query.allSatisfy(\.isWhitespace) {
+            throw LedgerError(.invalidArgument, "the search query is empty")
         }
     }
 }
