@@ -11,7 +11,7 @@ import AgentLedger
 /// | 66 | no store at the given directory, or an input file that cannot be read |
 /// | 70 | an internal error |
 /// | 74 | a damaged store or an I/O failure |
-/// | 75 | the store is locked by another writer (the message names its pid) |
+/// | 75 | the store is locked by another process: a writer, or a reading command repairing it or catching up its read model (the message names its pid) |
 enum ExitCodes {
     /// The command did what was asked.
     static let success: Int32 = 0
@@ -27,7 +27,8 @@ enum ExitCodes {
     static let software: Int32 = 70
     /// A damaged store or a failed read or write (EX_IOERR).
     static let ioError: Int32 = 74
-    /// Try again later: another process holds the store's writer lock (EX_TEMPFAIL).
+    /// Try again later: another process (a writer, or a reader catching up the read model) holds
+    /// the store's writer lock (EX_TEMPFAIL).
     static let temporaryFailure: Int32 = 75
 
     /// The exit code for a library error.

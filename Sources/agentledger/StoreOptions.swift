@@ -61,8 +61,9 @@ struct StoreOptions: ParsableArguments {
     /// succeeds or not.
     ///
     /// - Throws: ``CLIFailure`` (exit 66) when a read finds no store at ``directory``;
-    ///   `LedgerError` `storeLocked` (exit 75, the message names the writer's pid) when a write
-    ///   finds another writer; the other errors of `Ledger.open` and of `body`.
+    ///   `LedgerError` `storeLocked` (exit 75, the message names the holder's pid) when a write
+    ///   finds the lock held, by a writer or by a reading command catching up the read model;
+    ///   the other errors of `Ledger.open` and of `body`.
     func withLedger<T>(_ access: StoreAccess, _ body: (Ledger) async throws -> T) async throws -> T {
         let ledger = try await open(access)
         let result: T

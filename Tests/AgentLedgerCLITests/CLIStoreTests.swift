@@ -109,7 +109,11 @@ struct CLIStoreTests {
             let add = try await store.run("add", "chat", "--lock-wait", "0", input: #"{"a":1}"#)
             #expect(add.status == 75)
             #expect(add.standardError.hasPrefix("agentledger: "))
-            #expect(add.standardError.contains("pid \(getpid())"))
+            #expect(
+                add.standardError.contains(
+                    "locked by another process (pid \(getpid())) that writes to it or rebuilds its read model"
+                )
+            )
             let start = Date()
             #expect(try await store.run("pop", "chat", "--lock-wait", "300").status == 75)
             #expect(Date().timeIntervalSince(start) >= 0.3)
@@ -193,7 +197,7 @@ struct CLIStoreTests {
             #expect(help.standardOutput.contains("  \(command)"), "\(command)")
         }
         let words = help.standardOutput.split(whereSeparator: \.isWhitespace).joined(separator: " ")
-        #expect(words.contains("75 the store is locked by another writer"))
+        #expect(words.contains("75 the store is locked by another process (a writer, or a reading command"))
         #expect(try await store.runner.run(["frobnicate"]).status == 64)
         let version = try await store.runner.run(["--version"])
         #expect(version.status == 0 && version.standardOutput.hasPrefix("agentledger 0.1.0 (log format 1)"))

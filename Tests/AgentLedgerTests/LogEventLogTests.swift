@@ -128,7 +128,11 @@ struct LogEventLogTests {
         let first = try EventLog.openForWriting(directory: directory.path)
         let error = LogTestHelpers.ledgerError { _ = try EventLog.openForWriting(directory: directory.path) }
         #expect(error?.code == .storeLocked)
-        #expect(error?.message.contains("locked by another writer (pid \(getpid())") == true)
+        #expect(
+            error?.message.contains(
+                "locked by another Ledger of this process (pid \(getpid())) that writes to it or rebuilds its read model"
+            ) == true
+        )
         first.close()
         first.close()  // idempotent
         let second = try EventLog.openForWriting(directory: directory.path)

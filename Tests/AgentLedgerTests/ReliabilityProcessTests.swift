@@ -42,7 +42,7 @@ struct ReliabilityProcessTests {
             let loser = children[losers[0]]
             #expect(winner.lines.first == "won \(winner.processID)", "round \(round): \(winner.lines)")
             let message = loser.lines.first { $0.hasPrefix("locked ") } ?? ""
-            #expect(message.contains("locked by another writer"), "round \(round): \(loser.lines)")
+            #expect(message.contains("locked by another process (pid "), "round \(round): \(loser.lines)")
             if message.contains("pid \(winner.processID))") {
                 namedWinner += 1
             } else {

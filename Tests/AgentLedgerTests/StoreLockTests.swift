@@ -25,7 +25,7 @@ struct StoreLockTests {
             } catch let error as LedgerError {
                 #expect(error.code == .storeLocked)
                 #expect(
-                    error.message.contains("(pid \(getpid()), this process)"),
+                    error.message.contains("another Ledger of this process (pid \(getpid()))"),
                     "\(error.message); /proc/locks: \((try? String(contentsOfFile: "/proc/locks", encoding: .utf8)) ?? "unreadable")"
                 )
                 throw error

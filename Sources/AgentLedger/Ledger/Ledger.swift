@@ -47,9 +47,9 @@ public final class Ledger: Sendable {
     /// A log that lost events its read model shows were durable (its last frame damaged after a
     /// clean close, a deleted last segment) is refused, not cut: see ``DurableThrough``.
     ///
-    /// - Throws: `storeLocked` when another process writes to the store (the message names its
-    ///   pid), `corruptLog` for damage before the log's tail, or to events the read model shows
-    ///   were durable (with its location), `io`;
+    /// - Throws: `storeLocked` when another `Ledger` has the store open for writing, in another
+    ///   process or this one (the message names its pid), `corruptLog` for damage before the
+    ///   log's tail, or to events the read model shows were durable (with its location), `io`;
     ///   `invalidArgument` for options out of range (`maxItemBytes`, `segmentSizeBytes`).
     public static func open(at path: String, options: LedgerOptions = LedgerOptions()) async throws -> Ledger {
         let directory = URL(fileURLWithPath: path).standardizedFileURL.path

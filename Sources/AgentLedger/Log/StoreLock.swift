@@ -1,7 +1,7 @@
 import Glibc
 
 /// The writer's exclusive lock on a store: an `flock` on `<store>/LOCK`, held for as long as the
-/// file stays open. The file holds the owner's process id, for the message another writer gets.
+/// file stays open. The file holds the owner's process id, for the message a refused opener gets.
 ///
 /// `flock` locks belong to an open file description, so a second open in the same process is
 /// refused just like one in another process. The lock ends when the file is closed, including
@@ -24,21 +24,25 @@ final class StoreLock {
     }
 
     /// Takes the lock of the store at `directory`, or throws ``LedgerError/Code/storeLocked``
-    /// at once when another writer holds it.
+    /// at once when another opener (a writer, or a reader catching up the read model) holds it.
     static func acquire(directory: String, fileSystem: any LogFileSystem) throws -> StoreLock {
         let path = directory + "/" + fileName
         let handle = try fileSystem.openFile(atPath: path, mode: .readWriteCreate)
         do {
             guard try lockAllowingForks(handle, fileSystem: fileSystem) else {
+                // The holder is a writer, or a reader that opened the store to repair it or
+                // catch up its read model (the command line's reading commands do): say both.
+                let holder = lockHolder(ofFileAt: path) ?? ownerPID(handle, fileSystem: fileSystem)
                 let owner =
-                    lockHolder(ofFileAt: path).map {
-                        $0 == Syscalls.processID() ? "pid \($0), this process" : "pid \($0)"
+                    switch holder {
+                    case .some(let pid) where pid == Syscalls.processID(): "another Ledger of this process (pid \(pid))"
+                    case .some(let pid): "another process (pid \(pid))"
+                    case .none: "another process (pid unknown)"
                     }
-                    ?? ownerDescription(handle, fileSystem: fileSystem)
                 throw LedgerError(
                     .storeLocked,
-                    "the store at \(directory) is locked by another writer (\(owner)); "
-                        + "close the other writer, or open the store read-only"
+                    "the store at \(directory) is locked by \(owner) that writes to it or rebuilds its read model; "
+                        + "wait for it to finish, or open the store read-only"
                 )
             }
             // One write of a fixed width, never an empty file: a writer refused meanwhile reads
@@ -144,9 +148,10 @@ final class StoreLock {
     /// The width of the pid record in `LOCK`, newline included.
     static let pidFieldBytes = 21
 
-    /// `pid 1234`, `pid 1234, this process`, or `pid unknown`. The holder writes its pid just
-    /// after taking the lock, so this reads again for up to 200 ms until it finds a live process.
-    private static func ownerDescription(_ handle: LogFileHandle, fileSystem: any LogFileSystem) -> String {
+    /// The process id recorded in the lock file when it names a live process (or this one),
+    /// else `nil`. The holder writes its pid just after taking the lock, so this reads again for
+    /// up to 200 ms until it finds a live process.
+    private static func ownerPID(_ handle: LogFileHandle, fileSystem: any LogFileSystem) -> Int32? {
         for attempt in 0..<40 {
             var bytes = [UInt8](repeating: 0, count: 32)
             let count = (try? bytes.withUnsafeMutableBytes { try fileSystem.read(handle, into: $0, at: 0) }) ?? 0
@@ -154,12 +159,12 @@ final class StoreLock {
             if let word = text.split(whereSeparator: \.isWhitespace).first, let pid = Int32(word),
                 pid == Syscalls.processID() || kill(pid, 0) == 0 || errno == EPERM
             {
-                return pid == Syscalls.processID() ? "pid \(pid), this process" : "pid \(pid)"
+                return pid
             }
             if attempt < 39 {
                 usleep(5000)
             }
         }
-        return "pid unknown"
+        return nil
     }
 }
