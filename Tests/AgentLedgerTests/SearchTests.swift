@@ -71,9 +71,17 @@ struct SearchTests {
             let otherToken = SearchIndexer.scopeToken("s8")
             #expect(try await ledger.search(otherToken).isEmpty)
             #expect(try await ledger.search("scope : \(otherToken)").isEmpty)
-            // A query that closes the text filter early still only finds the session's own items.
-            let escaped = try await mine.search("common) OR (scope : \(otherToken)")
-            #expect(escaped.map(\.sessionID) == ["s7"])
+            // A query that closes the text filter early is refused, in a session or store-wide,
+            // where it would otherwise match every item through its scope token.
+            for query in ["common) OR (scope : \(otherToken)", "x) OR (s*", "(common", "common) (x"] {
+                for search in [{ try await mine.search(query) }, { try await ledger.search(query) }] {
+                    let error = try await #require(throws: LedgerError.self, "\(query)") { try await search() }
+                    #expect(error.message.contains("parentheses do not pair up"), "\(query): \(error)")
+                }
+            }
+            // Parentheses inside a quoted string are text, and paired ones group.
+            #expect(try await mine.search("\"common)\"").map(\.sessionID) == ["s7"])
+            #expect(try await ledger.search("(common AND (term OR nothing))").count == 20)
         }
     }
 

@@ -17,6 +17,14 @@ extension ReadModel {
         // The user's expression applies to the text only; within a session, FTS5 intersects
         // it with the session's scope token rather than matching the whole store. The session
         // is still compared below: tokens may collide, and the expression is the user's.
+        // A parenthesis of the user's closing ours would let the rest match every column.
+        guard parenthesesPair(query) else {
+            throw LedgerError(
+                .invalidArgument,
+                "invalid search query \"\(query)\": its parentheses do not pair up. Quote words with special "
+                    + "characters (\"like this\"); see the SQLite FTS5 query syntax"
+            )
+        }
         var match = "text : (" + query + ")"
         if let session {
             match = "scope : " + SearchIndexer.scopeToken(session) + " AND " + match
@@ -52,5 +60,25 @@ extension ReadModel {
                     + "characters (\"like this\"); see the SQLite FTS5 query syntax"
             )
         }
+    }
+
+    /// Whether every parenthesis of `query` outside its double-quoted strings closes one opened
+    /// before it, and every one opened is closed (a `""` inside a string is a quote character).
+    static func parenthesesPair(_ query: String) -> Bool {
+        var depth = 0
+        var quoted = false
+        for character in query.unicodeScalars {
+            switch character {
+            case "\"": quoted.toggle()
+            case "(" where !quoted: depth += 1
+            case ")" where !quoted:
+                depth -= 1
+                if depth < 0 {
+                    return false
+                }
+            default: break
+            }
+        }
+        return depth == 0
     }
 }
