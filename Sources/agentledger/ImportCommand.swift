@@ -9,7 +9,10 @@ struct ImportCommand: AsyncParsableCommand, StoreCommand {
         discussion: """
             Each event is replayed as the command that produced it (add, pop, clear, branch, usage), \
             so sequence numbers and times are this store's and item JSON stays verbatim. Every line \
-            is checked before anything is written: a bad line exits 65 naming it.
+            is parsed and checked before anything is written: a bad line exits 65 naming it. A \
+            command this store refuses when it is replayed (a branch name it already used, say) is \
+            reported with its line and skipped, the lines after it are still written, and the exit \
+            status is then 65.
             """
     )
 
@@ -21,6 +24,7 @@ struct ImportCommand: AsyncParsableCommand, StoreCommand {
     func run() async throws {
         let data = try InputFile.read(file)
         var events: [LedgerEvent] = []
+        var lineNumbers: [Int] = []
         var lineNumber = 0
         for line in data.split(separator: 0x0A, omittingEmptySubsequences: false) {
             lineNumber += 1
@@ -29,6 +33,7 @@ struct ImportCommand: AsyncParsableCommand, StoreCommand {
             }
             do {
                 events.append(try LedgerEvent(exportLine: Array(line), lineNumber: lineNumber))
+                lineNumbers.append(lineNumber)
             } catch let error as LedgerError {
                 throw CLIFailure.data(error.message)
             }
@@ -36,8 +41,11 @@ struct ImportCommand: AsyncParsableCommand, StoreCommand {
         let summary = try await store.withLedger(.write) { ledger in try await ledger.importEvents(events) }
         var output = OutputBuffer()
         output.line("imported \(summary.eventsWritten) events (\(summary.items) items, \(summary.sessions) sessions)")
-        for refusal in summary.refused {
-            output.line("refused: \(refusal)")
+        for (position, refusal) in summary.refused.enumerated() {
+            let line =
+                summary.refusedEventIndexes.count == summary.refused.count
+                ? "line \(lineNumbers[summary.refusedEventIndexes[position]]): " : ""
+            output.line("refused: " + line + refusal)
         }
         try output.flush()
         if !summary.refused.isEmpty {

@@ -8,12 +8,16 @@ extension Ledger {
     /// Replays events exported from a store (`agentledger export`) into this one, as the
     /// commands that produced them: adds, pops, clears, branch changes and usage, session by
     /// session in log order. Sequence numbers and times are this store's; item JSON is kept
-    /// verbatim. Into empty sessions this reproduces the source sessions exactly.
+    /// verbatim. Into empty sessions this reproduces the source sessions exactly. A command
+    /// this store refuses (a branch name it already used, say) is reported in the summary with
+    /// its event, and the ones after it are still written.
     public func importEvents(_ events: [LedgerEvent]) async throws -> ImportSummary {
         var current: [[UInt8]: String] = [:]  // by the id's bytes, as the store compares them
         var commands: [WriteCommand] = []
+        var origins: [Int] = []  // for each command, the index of its event
         var items = 0
-        for event in events {
+        for (index, event) in events.enumerated() {
+            defer { origins += Array(repeating: index, count: commands.count - origins.count) }
             let session = event.sessionID
             let key = Array(session.utf8)
             if current[key] == nil {
@@ -54,7 +58,7 @@ extension Ledger {
                 commands.append(.recordUsage(session: session, usage: usage))
             }
         }
-        return try await submitImport(commands, sessions: current.count, items: items)
+        return try await submitImport(commands, origins: origins, sessions: current.count, items: items)
     }
 
     /// Imports an OpenAI Agents SDK `SQLiteSession` database: every session of `sessionsTable`
@@ -131,9 +135,15 @@ extension Ledger {
         return try await submitImport(commands, sessions: sessions.count, items: items)
     }
 
-    private func submitImport(_ commands: [WriteCommand], sessions: Int, items: Int) async throws -> ImportSummary {
+    private func submitImport(
+        _ commands: [WriteCommand],
+        origins: [Int]? = nil,
+        sessions: Int,
+        items: Int
+    ) async throws -> ImportSummary {
         var written = 0
         var refused: [String] = []
+        var refusedEventIndexes: [Int] = []
         var start = 0
         while start < commands.count {
             let chunk = Array(commands[start..<min(start + Self.importCommandsPerCommit, commands.count)])
@@ -141,7 +151,7 @@ extension Ledger {
             guard case .sequence(let outcomes) = try await write(.sequence(chunk)) else {
                 continue
             }
-            for outcome in outcomes {
+            for (offset, outcome) in outcomes.enumerated() {
                 switch outcome {
                 case .success(.nothing):
                     break
@@ -149,9 +159,14 @@ extension Ledger {
                     written += 1
                 case .failure(let error):
                     refused.append(error.message)
+                    if let origins {
+                        refusedEventIndexes.append(origins[start - chunk.count + offset])
+                    }
                 }
             }
         }
-        return ImportSummary(eventsWritten: written, sessions: sessions, items: items, refused: refused)
+        var summary = ImportSummary(eventsWritten: written, sessions: sessions, items: items, refused: refused)
+        summary.refusedEventIndexes = refusedEventIndexes
+        return summary
     }
 }
