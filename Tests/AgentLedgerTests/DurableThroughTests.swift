@@ -100,6 +100,20 @@ struct DurableThroughTests {
         try await ledger.close()
     }
 
+    @Test("a read model rebuilt online keeps the writer's durability, and so its proof after a crash")
+    func onlineRebuildKeepsTheProof() async throws {
+        let store = try TemporaryStore()
+        defer { store.remove() }
+        let ledger = try await store.open(durability: .fsync)
+        for index in 0..<3 {
+            try await ledger.session("s").addItems([ItemFactory.user("item \(index)")])
+        }
+        try await ledger.rebuildViews()
+        try await ledger.close()
+        try await LogDivergenceTests.forgetClosedHead(store.path)
+        #expect(DurableThrough.sequence(directory: store.path, options: LedgerOptions()) == 3)
+    }
+
     @Test("a deleted last segment is refused after a clean close; without a read model the log ends before it")
     func deletedLastSegment() async throws {
         let store = try TemporaryStore()

@@ -107,7 +107,7 @@ struct LogRecovery {
                 .corruptLog,
                 "the log at \(logDirectory) ends at sequence \(info.lastSequence), but its read model shows "
                     + "that it held events through \(durableThrough) durably: segment files are missing or were "
-                    + "cut. Nothing was changed. "
+                    + "cut, or this is an older or diverged copy of the store's log; no frame was cut. "
                     + Self.salvageAdvice(intactThrough: info.lastSequence, durableThrough: durableThrough),
                 location: LogLocation(segment: last.name, offset: info.byteCount, sequence: info.lastSequence + 1)
             )
@@ -268,9 +268,10 @@ struct LogRecovery {
         let single = intactThrough + 1 == durableThrough
         let lost = single ? "event \(durableThrough)" : "events \(intactThrough + 1) to \(durableThrough)"
         return "`agentledger verify` shows the damage; `agentledger checkout --as-of-seq \(intactThrough) --into DIR` "
-            + "copies the intact events to a new store. Restore the log from a backup, or, to go on without \(lost) "
-            + "(the read model holds the only other copy of \(single ? "it" : "them")), delete views.sqlite: the next "
-            + "open then cuts the damage off and rebuilds the read model from the log."
+            + "copies the intact events to a new store. Restore a copy of the log that holds \(lost), or, to go on "
+            + "without \(single ? "it" : "them") (the read model may hold the only other copy), or if this log was "
+            + "put in place on purpose, delete views.sqlite: the next open then cuts any damage off and rebuilds the "
+            + "read model from the log."
     }
 
     private func checkHeader(_ file: SegmentFile, base: UInt64) throws {

@@ -69,7 +69,13 @@ extension ReadModel {
     /// Records the durability option of the writer that opened the store, before it writes a
     /// frame (see ``DurableThrough``); nothing is written when it is the one recorded already.
     func recordWriterDurability(_ durability: Durability) throws {
-        try pool.write { db in
+        try Self.recordWriterDurability(durability, in: pool)
+    }
+
+    /// Records `durability` as the writer's in the read model in `writer` (a rebuilt model
+    /// copied into the live one, which would otherwise lose the record until the next open).
+    static func recordWriterDurability(_ durability: Durability, in writer: some DatabaseWriter) throws {
+        try writer.write { db in
             try db.execute(
                 sql: """
                     INSERT INTO ledger_meta (key, value) VALUES (?, ?)

@@ -343,6 +343,8 @@ enum ReadModelBuilder {
         defer { removeDatabaseFiles(temporary) }
         let queue = try build(at: temporary, directory: directory, through: last, options: options, progress: progress)
         recordLogIdentity(in: queue, directory: directory, options: options)
+        // The copy replaces every row of the live model: keep what the writer recorded there.
+        try ReadModel.recordWriterDurability(options.durability, in: queue)
         try queue.backup(to: model.pool)
         try queue.close()
     }
