@@ -17,7 +17,9 @@ import Logging
 ///   (``EventLog/openForWriting(directory:options:fileSystem:logger:)``).
 /// - An incomplete last segment header (a crash right after the file was created; the file is
 ///   at most 32 bytes, so no frame follows) is rewritten.
-/// - Everything else throws ``LedgerError/Code/corruptLog`` with the location.
+/// - Everything else throws ``LedgerError/Code/corruptLog`` with the location; so does a torn
+///   tail starting at or before the `durableThrough` sequence given to ``run(createdStore:durableThrough:)``,
+///   or a log ending before it (``DurableThrough``): damage, not a crash, and nothing is cut.
 struct LogRecovery {
     /// The recovered state.
     struct Outcome {
