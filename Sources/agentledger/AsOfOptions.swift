@@ -5,6 +5,7 @@ import ArgumentParser
 struct AsOfOptions: ParsableArguments {
     @Option(
         name: .customLong("as-of-seq"),
+        parsing: .unconditional,
         help: ArgumentHelp("Read the state right after the event with this sequence number.", valueName: "n")
     )
     var sequence: UInt64?

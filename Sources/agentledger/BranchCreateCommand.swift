@@ -17,7 +17,11 @@ struct BranchCreateCommand: AsyncParsableCommand, StoreCommand {
     @Argument(help: "The session id.")
     var session: String
 
-    @Option(name: .long, help: ArgumentHelp("Branch from this user turn (1, 2, ...).", valueName: "n"))
+    @Option(
+        name: .long,
+        parsing: .unconditional,
+        help: ArgumentHelp("Branch from this user turn (1, 2, ...).", valueName: "n")
+    )
     var fromTurn: Int?
 
     @Option(

@@ -11,7 +11,7 @@ struct CheckoutCommand: AsyncParsableCommand, StoreCommand {
 
     @OptionGroup var store: StoreOptions
 
-    @Option(help: "The last sequence number to copy.")
+    @Option(parsing: .unconditional, help: "The last sequence number to copy.")
     var asOfSeq: UInt64
 
     @Option(help: ArgumentHelp("The new store's directory (must not hold a store).", valueName: "dir"))

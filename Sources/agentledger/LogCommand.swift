@@ -40,10 +40,18 @@ struct LogCommand: AsyncParsableCommand, StoreCommand {
     @Option(name: .long, help: ArgumentHelp("Only events of this kind (repeatable).", valueName: "kind"))
     var kind: [String] = []
 
-    @Option(name: .long, help: ArgumentHelp("Only events from this sequence number on.", valueName: "n"))
+    @Option(
+        name: .long,
+        parsing: .unconditional,
+        help: ArgumentHelp("Only events from this sequence number on.", valueName: "n")
+    )
     var fromSeq: UInt64?
 
-    @Option(name: .long, help: ArgumentHelp("Only events up to this sequence number.", valueName: "n"))
+    @Option(
+        name: .long,
+        parsing: .unconditional,
+        help: ArgumentHelp("Only events up to this sequence number.", valueName: "n")
+    )
     var toSeq: UInt64?
 
     @Option(name: .long, help: ArgumentHelp("Only events at or after this time (ISO 8601).", valueName: "time"))

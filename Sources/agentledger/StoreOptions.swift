@@ -26,6 +26,7 @@ struct StoreOptions: ParsableArguments {
 
     @Option(
         name: .long,
+        parsing: .unconditional,
         help: ArgumentHelp(
             "How long a writing command waits for another process to release the store's writer lock "
                 + "(reading commands hold it briefly when nobody writes) before exiting 75.",

@@ -19,16 +19,16 @@ struct UsageRecordCommand: AsyncParsableCommand, StoreCommand {
     @Argument(help: "The session id.")
     var session: String
 
-    @Option(name: .long, help: ArgumentHelp("Model requests.", valueName: "n"))
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Model requests.", valueName: "n"))
     var requests: Int
 
-    @Option(name: .long, help: ArgumentHelp("Input tokens.", valueName: "n"))
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Input tokens.", valueName: "n"))
     var inputTokens: Int
 
-    @Option(name: .long, help: ArgumentHelp("Output tokens.", valueName: "n"))
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Output tokens.", valueName: "n"))
     var outputTokens: Int
 
-    @Option(name: .long, help: ArgumentHelp("Total tokens.", valueName: "n"))
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Total tokens.", valueName: "n"))
     var totalTokens: Int
 
     @Option(name: .long, help: ArgumentHelp("Opaque JSON details, kept verbatim.", valueName: "json"))

@@ -20,7 +20,7 @@ struct UsageShowCommand: AsyncParsableCommand, StoreCommand {
 
     @OptionGroup var target: BranchReadOptions
 
-    @Option(name: .long, help: ArgumentHelp("Only this turn.", valueName: "n"))
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Only this turn.", valueName: "n"))
     var turn: Int?
 
     @Flag(name: .long, help: "Print JSON.")
