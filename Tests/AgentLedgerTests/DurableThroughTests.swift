@@ -52,7 +52,7 @@ struct DurableThroughTests {
         #expect(try LogFileBytes.read(segment) == before, "the refused open cut the log")
         let verification = try await Ledger.verifyLog(at: store.path)
         #expect(verification.problems.map(\.code) == [.corruptLog], "\(verification.problems)")
-        #expect(verification.problems.first?.message.contains("damage, not a torn tail") == true)
+        #expect(verification.problems.first?.message.contains("damage, not the incomplete write of a crash") == true)
         #expect(verification.problems.first?.location?.sequence == 3)
     }
 
@@ -112,6 +112,31 @@ struct DurableThroughTests {
         try await ledger.close()
         try await LogDivergenceTests.forgetClosedHead(store.path)
         #expect(DurableThrough.sequence(directory: store.path, options: LedgerOptions()) == 3)
+    }
+
+    @Test("a log of one frame, damaged, and a log whose segments are all gone are refused after a clean close")
+    func noLogIdentity() async throws {
+        for deleteAll in [false, true] {
+            let store = try TemporaryStore()
+            defer { store.remove() }
+            let ledger = try await store.open()
+            try await ledger.session("s").addItems([ItemFactory.user("one"), ItemFactory.user("two")])
+            try await ledger.close()
+            let segment = store.path + "/log/" + SegmentFileName.name(forBase: 1)
+            if deleteAll {
+                try LogFileBytes.remove(segment)
+            } else {
+                try LogFileBytes.flipBit(segment, at: try LogFileBytes.size(segment) - 1, bit: 2)
+            }
+            await #expect {
+                _ = try await store.open()
+            } throws: { error in
+                let error = error as? LedgerError
+                return error?.code == .corruptLog && error?.message.contains("events through 1 durably") == true
+            }
+            let verification = try await Ledger.verifyLog(at: store.path)
+            #expect(verification.problems.map(\.code) == [.corruptLog], "\(deleteAll): \(verification.problems)")
+        }
     }
 
     @Test("a deleted last segment is refused after a clean close; without a read model the log ends before it")

@@ -30,12 +30,13 @@ extension Ledger {
         let proof = "the read model shows that the log held events through \(durable) durably"
         if let index = verification.problems.firstIndex(where: { $0.code == .truncatedTail }) {
             let torn = verification.problems[index]
+            // What verify says of a torn tail (a crash's incomplete write, which opening
+            // repairs) is not so here: keep what it found, not what it concluded.
+            let found = torn.message.components(separatedBy: ": a ").first ?? torn.message
             verification.problems[index] = LogProblem(
                 code: .corruptLog,
-                message: torn.message.replacingOccurrences(
-                    of: "a torn tail from a crash, or a write in progress; opening the store for writing truncates it",
-                    with: "damage, not a torn tail: \(proof); opening the store refuses it"
-                ),
+                message: "\(found): damage, not the incomplete write of a crash, since \(proof); "
+                    + "opening the store refuses it",
                 location: torn.location
             )
         } else if verification.problems.isEmpty {

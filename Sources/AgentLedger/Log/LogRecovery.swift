@@ -65,6 +65,14 @@ struct LogRecovery {
         report.ignoredFiles.sort()
         names.sort { $0.base < $1.base }
         if names.isEmpty {
+            guard durableThrough == 0 else {
+                throw LedgerError(
+                    .corruptLog,
+                    "the log at \(logDirectory) holds no segment, but its read model shows that it held events "
+                        + "through \(durableThrough) durably: its segment files are missing. No file was created. "
+                        + Self.salvageAdvice(intactThrough: 0, durableThrough: durableThrough)
+                )
+            }
             let name = SegmentFileName.name(forBase: 1)
             let handle = try createSegment(name: name, base: 1)
             report.segmentCount = 1
@@ -269,11 +277,12 @@ struct LogRecovery {
     static func salvageAdvice(intactThrough: UInt64, durableThrough: UInt64) -> String {
         let single = intactThrough + 1 == durableThrough
         let lost = single ? "event \(durableThrough)" : "events \(intactThrough + 1) to \(durableThrough)"
-        return "`agentledger verify` shows the damage; `agentledger checkout --as-of-seq \(intactThrough) --into DIR` "
-            + "copies the intact events to a new store. Restore a copy of the log that holds \(lost), or, to go on "
-            + "without \(single ? "it" : "them") (the read model may hold the only other copy), or if this log was "
-            + "put in place on purpose, delete views.sqlite: the next open then cuts any damage off and rebuilds the "
-            + "read model from the log."
+        let command = "`agentledger checkout --as-of-seq \(intactThrough) --into DIR`"
+        let checkout = intactThrough == 0 ? "" : command + " copies the intact events to a new store. "
+        return "`agentledger verify` shows the damage; " + checkout
+            + "Restore a copy of the log that holds \(lost), or, to go on without \(single ? "it" : "them") (the "
+            + "read model may hold the only other copy), or if this log was put in place on purpose, delete "
+            + "views.sqlite: the next open then cuts any damage off and rebuilds the read model from the log."
     }
 
     private func checkHeader(_ file: SegmentFile, base: UInt64) throws {

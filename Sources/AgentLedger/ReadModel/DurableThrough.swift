@@ -22,19 +22,23 @@ enum DurableThrough {
     static let writerDurabilityKey = "writer_durability"
 
     /// The last sequence number the read model of the store at `directory` shows its log held
-    /// durably; 0 when it shows none (no model, another log's, one that cannot be read).
+    /// durably; 0 when it shows none (no model, one of another log, one that cannot be read, one
+    /// that recorded no log identity).
+    ///
+    /// A log whose identity cannot be read (its first segment is gone, or its only frame is
+    /// damaged) is taken for the model's own: another log put in its place would show its own
+    /// identity, and a log that lost its first frame has lost what the model proves.
     static func sequence(directory: String, options: LedgerOptions) -> UInt64 {
         let path = directory + "/" + ReadModel.fileName
-        guard FileManager.default.fileExists(atPath: path),
-            let identity = ReadModelBuilder.readLogIdentity(directory: directory, options: options)
-        else {
+        guard FileManager.default.fileExists(atPath: path) else {
             return 0
         }
+        let identity = ReadModelBuilder.readLogIdentity(directory: directory, options: options)
         do {
             let model = try ReadModel.open(path: path, readOnly: true, readerCount: 1)
             defer { try? model.close() }
             let status = try model.status()
-            guard status.logIdentity == identity else {
+            guard let recorded = status.logIdentity, identity == nil || identity == recorded else {
                 return 0
             }
             let closed = status.closedHead.flatMap(LogDivergence.parseHead)?.sequence ?? 0
