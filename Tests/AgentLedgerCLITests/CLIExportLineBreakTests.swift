@@ -41,6 +41,18 @@ struct CLIExportLineBreakTests {
         }
         #expect(item.json == "{\"b\":\n2}")
 
+        // An exact text must hold the value on the line: an edit of the line (a redaction) is
+        // not undone by it, and a crafted one cannot smuggle in another item.
+        let redacted = String(lines[0]).replacingOccurrences(of: #""content":"hi""#, with: #""content":"XX""#)
+        #expect(redacted != String(lines[0]))
+        for line in [
+            redacted, String(lines[0]).replacingOccurrences(of: "\"items_exact\":[", with: "\"items_exact\":[null,"),
+        ] {
+            #expect(throws: LedgerError.self, "\(line)") {
+                _ = try LedgerEvent(exportLine: Array(line.utf8), lineNumber: 1)
+            }
+        }
+
         let copy = try CLIStore()
         try await copy.ok("import", input: export)
         #expect(try await copy.ok("items", "s") == (try await source.ok("items", "s")))

@@ -30,15 +30,21 @@ enum ExportedEvent {
                 throw fail(error.message)
             }
         }
-        /// The exact text a string member gives, when the export wrote one.
-        func exact(_ member: JSONValue?) throws -> [UInt8]? {
+        /// The exact text the `_exact` member `name` gives for the value written on the line as
+        /// `line`, or `line` when there is none. It must hold the same JSON value: an edit of the
+        /// line (a redaction, say) must not be undone by a stale exact text.
+        func exact(_ member: JSONValue?, named name: String, line: [UInt8]) throws -> [UInt8] {
             guard let member, member != .null else {
-                return nil
+                return line
             }
             guard let text = member.stringValue else {
-                throw fail("an \"_exact\" member must be a string or null")
+                throw fail("\"\(name)\" must be a string or null")
             }
-            return Array(text.utf8)
+            let exact = Array(text.utf8)
+            guard let exactValue = try? JSONValue(parsing: exact), exactValue == (try? JSONValue(parsing: line)) else {
+                throw fail("\"\(name)\" does not hold the JSON value written on the line")
+            }
+            return exact
         }
         func int(_ key: String) throws -> Int {
             guard let number = value[key]?.intValue else {
@@ -53,13 +59,16 @@ enum ExportedEvent {
                 throw fail("missing \"items\"")
             }
             let spans = RawJSONSpans.elements(of: range, in: bytes)
-            let exacts = value["items_exact"]?.arrayValue ?? []
-            guard exacts.isEmpty || exacts.count == spans.count else {
-                throw fail("\"items_exact\" has \(exacts.count) entries for \(spans.count) items")
+            var exacts: [JSONValue?] = Array(repeating: nil, count: spans.count)
+            if let member = value["items_exact"] {
+                guard let array = member.arrayValue, array.count == spans.count else {
+                    throw fail("\"items_exact\" must be an array with one entry per item (\(spans.count))")
+                }
+                exacts = array
             }
             payload = .itemsAdded(
                 try spans.enumerated().map { index, span in
-                    try item(exacts.isEmpty ? Array(bytes[span]) : try exact(exacts[index]) ?? Array(bytes[span]))
+                    try item(exact(exacts[index], named: "items_exact", line: Array(bytes[span])))
                 }
             )
         case .itemPopped:
@@ -67,7 +76,7 @@ enum ExportedEvent {
                 throw fail("missing \"item\"")
             }
             payload = .itemPopped(
-                item: try item(try exact(value["item_exact"]) ?? Array(bytes[range])),
+                item: try item(exact(value["item_exact"], named: "item_exact", line: Array(bytes[range]))),
                 itemSequence: UInt64(try int("item_seq")),
                 itemIndex: try int("item_index")
             )
@@ -90,11 +99,10 @@ enum ExportedEvent {
                 RawJSONSpans.member("details", in: Array(bytes[$0]))
             }
             let usageBytes = RawJSONSpans.member("usage", in: bytes).map { Array(bytes[$0]) } ?? []
-            let detailsExact = try exact(usage["details_exact"]).map { String(decoding: $0, as: UTF8.self) }
-            if let detailsExact, (try? JSONValue(parsing: Array(detailsExact.utf8))) == nil {
-                throw fail("\"details_exact\" is not valid JSON")
+            let detailsLine = details.map { Array(usageBytes[$0]) }
+            let detailsText = try detailsLine.map { line in
+                String(decoding: try exact(usage["details_exact"], named: "details_exact", line: line), as: UTF8.self)
             }
-            let detailsText = detailsExact ?? details.map { String(decoding: usageBytes[$0], as: UTF8.self) }
             payload = .usageRecorded(
                 turn: try int("turn"),
                 usage: RunUsage(
