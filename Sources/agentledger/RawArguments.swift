@@ -25,7 +25,7 @@ enum RawArguments {
     static func refuseNonUTF8() {
         if let position = firstNonUTF8Position() {
             OutputBuffer.printError(
-                "argument \(position) is not valid UTF-8 (session ids, branch names and other text must be UTF-8)"
+                "argument \(position) is not valid UTF-8 (session ids, branch names, paths and other text must be UTF-8)"
             )
             AgentLedgerCommand.exit(withError: ExitCode(ExitCodes.usage))
         }

@@ -188,7 +188,7 @@ struct CLIItemsTests {
         #expect(
             result.standardError
                 == "agentledger: argument \(position) is not valid UTF-8 "
-                + "(session ids, branch names and other text must be UTF-8)\n"
+                + "(session ids, branch names, paths and other text must be UTF-8)\n"
         )
         #expect(!FileManager.default.fileExists(atPath: store.path))
         // The same bytes, valid UTF-8 (é), work.

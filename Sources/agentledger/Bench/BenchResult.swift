@@ -38,7 +38,7 @@ struct BenchResult {
     var json: String {
         var fields: [String] = []
         for (key, value) in strings {
-            fields.append("\"\(key)\": \"\(value)\"")
+            fields.append(JSONText.string(key) + ": " + JSONText.string(value))
         }
         for (key, value) in values {
             let text = value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(value)
