@@ -152,6 +152,32 @@ struct LogFaultTests {
         #expect(LogReader.verify(directory: directory.path).isIntact)
     }
 
+    @Test("recovery in place refuses, and cuts nothing, when an acknowledged frame reads back damaged at the tail")
+    func recoverInPlaceKeepsADamagedAcknowledgedFrame() throws {
+        let (directory, fileSystem, log) = try openFaultyLog()
+        var random = LogTestRandom(seed: 45)
+        _ = try acknowledged(log, count: 2, random: &random)
+        let lastGood = log.lastSequence
+        try LogTestHelpers.appendFrames(log, count: 1, random: &random)
+        fileSystem.failSync(1, errno: EIO)
+        #expect(LogTestHelpers.ledgerError { try log.sync() }?.code == .io)
+        // The failure cut the unacknowledged frame; now the last acknowledged one reads back damaged.
+        var frames = try LogReader.open(directory: directory.path).frames(from: 1)
+        var lastStart: Int64 = 0
+        while let frame = try frames.next() {
+            lastStart = frame.location.offset
+        }
+        let segment = directory.path + "/log/" + SegmentFileName.name(forBase: 1)
+        try LogFileBytes.flipBit(segment, at: Int(lastStart) + 70, bit: 1)
+        let before = try LogFileBytes.read(segment)
+        let error = LogTestHelpers.ledgerError { try log.recoverAfterFailure(keeping: lastGood) }
+        #expect(error?.code == .corruptLog, "\(String(describing: error))")
+        #expect(error?.message.contains("this writer acknowledged events through \(lastGood)") == true)
+        #expect(try LogFileBytes.read(segment) == before, "the recovery cut an acknowledged frame")
+        #expect(log.hasFailed)
+        log.close()
+    }
+
     @Test(
         "frames acknowledged before an fsync (interval, none) that a failed fsync left unsynced are written again and synced by the recovery in place, and kept; the unacknowledged one is cut"
     )

@@ -205,9 +205,11 @@ final class EventLog {
         options: LogOptions,
         fileSystem: any LogFileSystem,
         logger: Logger,
-        durableThrough: UInt64 = 0
+        durableThrough: UInt64 = 0,
+        proof: LogRecovery.DurableProof = .readModel
     ) throws -> LogRecovery.Outcome {
-        let recovery = LogRecovery(fileSystem: fileSystem, logDirectory: logDirectory, logger: logger)
+        var recovery = LogRecovery(fileSystem: fileSystem, logDirectory: logDirectory, logger: logger)
+        recovery.proof = proof
         var outcome = try recovery.run(createdStore: createdStore, durableThrough: durableThrough)
         let end = outcome.segments[outcome.segments.count - 1].byteCount
         if options.preallocationBytes == 0, outcome.activeFileBytes > end {
@@ -260,7 +262,7 @@ final class EventLog {
             activeHandle = nil
             fileSystem.closeFile(handle)
         }
-        var outcome = try recoverFiles()
+        var outcome = try recoverFiles(keeping: acknowledged)
         let sameSegment = outcome.segments[outcome.segments.count - 1].name == knownSegment
         if sameSegment, outcome.segments[outcome.segments.count - 1].byteCount > knownEnd {
             try closing(outcome.activeHandle) { try fileSystem.truncate($0, toSize: knownEnd) }
@@ -269,7 +271,7 @@ final class EventLog {
                 metadata: ["segment": "\(knownSegment)", "offset": "\(knownEnd)"]
             )
             fileSystem.closeFile(outcome.activeHandle)
-            outcome = try recoverFiles()
+            outcome = try recoverFiles(keeping: acknowledged)
         }
         guard outcome.lastSequence == acknowledged else {
             fileSystem.closeFile(outcome.activeHandle)
@@ -296,14 +298,18 @@ final class EventLog {
         return outcome.report
     }
 
-    /// Recovery of the files, as at open, for ``recoverAfterFailure(keeping:)``.
-    private func recoverFiles() throws -> LogRecovery.Outcome {
+    /// Recovery of the files, as at open, for ``recoverAfterFailure(keeping:)``; it refuses,
+    /// cutting nothing, a damaged frame at or before `acknowledged` (the disk lost what the
+    /// callers were told is written), as an open does for what the read model proves.
+    private func recoverFiles(keeping acknowledged: UInt64) throws -> LogRecovery.Outcome {
         try Self.recover(
             logDirectory: logDirectory,
             createdStore: false,
             options: options,
             fileSystem: fileSystem,
-            logger: logger
+            logger: logger,
+            durableThrough: acknowledged,
+            proof: .acknowledged
         )
     }
 

@@ -38,9 +38,38 @@ struct LogRecovery {
         var report: RecoveryReport
     }
 
+    /// What tells recovery that events up to `durableThrough` were durable, for its refusals.
+    enum DurableProof {
+        /// The read model shows them (``DurableThrough``), read before an open.
+        case readModel
+        /// This writer acknowledged them: a recovery in place after a failed write.
+        case acknowledged
+
+        /// The claim, for events through `sequence`.
+        func claim(_ sequence: UInt64) -> String {
+            switch self {
+            case .readModel: "the read model shows that the log held events through \(sequence) durably"
+            case .acknowledged: "this writer acknowledged events through \(sequence)"
+            }
+        }
+
+        /// What to do, for a log intact through `intact` that lost events through `durable`.
+        func advice(intact: UInt64, durable: UInt64) -> String {
+            switch self {
+            case .readModel: LogRecovery.salvageAdvice(intactThrough: intact, durableThrough: durable)
+            case .acknowledged:
+                "The store refuses writes; a reopen runs the recovery again with what the read model shows."
+            }
+        }
+    }
+
     let fileSystem: any LogFileSystem
     let logDirectory: String
     let logger: Logger
+    /// Where ``run(createdStore:durableThrough:)``'s `durableThrough` comes from. With
+    /// `acknowledged`, only a damaged tail at or before it is refused: the caller compares the
+    /// end it finds with what it acknowledged.
+    var proof = DurableProof.readModel
 
     /// Runs recovery; see the type's description.
     ///
@@ -65,12 +94,12 @@ struct LogRecovery {
         report.ignoredFiles.sort()
         names.sort { $0.base < $1.base }
         if names.isEmpty {
-            guard durableThrough == 0 else {
+            // A recovery in place (``DurableProof/acknowledged``) checks the end it finds itself.
+            guard durableThrough == 0 || proof == .acknowledged else {
                 throw LedgerError(
                     .corruptLog,
-                    "the log at \(logDirectory) holds no segment, but its read model shows that it held events "
-                        + "through \(durableThrough) durably: its segment files are missing. No file was created. "
-                        + Self.salvageAdvice(intactThrough: 0, durableThrough: durableThrough)
+                    "the log at \(logDirectory) holds no segment, but \(proof.claim(durableThrough)): its segment "
+                        + "files are missing. No file was created. " + proof.advice(intact: 0, durable: durableThrough)
                 )
             }
             let name = SegmentFileName.name(forBase: 1)
@@ -111,14 +140,13 @@ struct LogRecovery {
             durableThrough: durableThrough,
             report: &report
         )
-        guard info.lastSequence >= durableThrough else {
+        guard info.lastSequence >= durableThrough || proof == .acknowledged else {
             fileSystem.closeFile(handle)
             throw LedgerError(
                 .corruptLog,
-                "the log at \(logDirectory) ends at sequence \(info.lastSequence), but its read model shows "
-                    + "that it held events through \(durableThrough) durably: segment files are missing or were "
-                    + "cut, or this is an older or diverged copy of the store's log; no frame was cut. "
-                    + Self.salvageAdvice(intactThrough: info.lastSequence, durableThrough: durableThrough),
+                "the log at \(logDirectory) ends at sequence \(info.lastSequence), but \(proof.claim(durableThrough)): "
+                    + "segment files are missing or were cut, or this is an older or diverged copy of the store's "
+                    + "log; no frame was cut. " + proof.advice(intact: info.lastSequence, durable: durableThrough),
                 location: LogLocation(segment: last.name, offset: info.byteCount, sequence: info.lastSequence + 1)
             )
         }
@@ -223,10 +251,9 @@ struct LogRecovery {
                 guard walk.nextSequence > durableThrough else {
                     throw LedgerError(
                         .corruptLog,
-                        "the log's last frame is damaged (\(reason)), but the read model shows that the log held "
-                            + "events through \(durableThrough) durably: this is damage, not the incomplete write "
-                            + "of a crash, and nothing was cut. "
-                            + Self.salvageAdvice(intactThrough: walk.nextSequence - 1, durableThrough: durableThrough),
+                        "the log's last frame is damaged (\(reason)), but \(proof.claim(durableThrough)): this is "
+                            + "damage, not the incomplete write of a crash, and nothing was cut. "
+                            + proof.advice(intact: walk.nextSequence - 1, durable: durableThrough),
                         location: file.location(offset, walk.nextSequence)
                     )
                 }
