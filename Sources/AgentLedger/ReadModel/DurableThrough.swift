@@ -42,14 +42,7 @@ enum DurableThrough {
                 return 0
             }
             let closed = status.closedHead.flatMap(LogDivergence.parseHead)?.sequence ?? 0
-            let durability = try model.pool.read { db in
-                try String.fetchOne(
-                    db,
-                    sql: "SELECT value FROM ledger_meta WHERE key = ?",
-                    arguments: [writerDurabilityKey]
-                )
-            }
-            return durability == name(of: .fsync) ? max(closed, status.checkpoint) : closed
+            return status.writerDurability == name(of: .fsync) ? max(closed, status.checkpoint) : closed
         } catch {
             options.logger.debug(
                 "the read model tells nothing about the log's durable events",
@@ -79,14 +72,6 @@ extension ReadModel {
     /// Records `durability` as the writer's in the read model in `writer` (a rebuilt model
     /// copied into the live one, which would otherwise lose the record until the next open).
     static func recordWriterDurability(_ durability: Durability, in writer: some DatabaseWriter) throws {
-        try writer.write { db in
-            try db.execute(
-                sql: """
-                    INSERT INTO ledger_meta (key, value) VALUES (?, ?)
-                    ON CONFLICT (key) DO UPDATE SET value = excluded.value WHERE value IS NOT excluded.value
-                    """,
-                arguments: [DurableThrough.writerDurabilityKey, DurableThrough.name(of: durability)]
-            )
-        }
+        try setMeta(DurableThrough.writerDurabilityKey, DurableThrough.name(of: durability), in: writer)
     }
 }

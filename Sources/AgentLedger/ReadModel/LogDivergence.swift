@@ -100,14 +100,6 @@ extension ReadModel {
     /// `sequence`, whose hash is `hash` (hex): see ``LogDivergence``. A close after no write
     /// finds that head recorded already and writes nothing.
     func recordClosedHead(sequence: UInt64, hash: String) throws {
-        try pool.write { db in
-            try db.execute(
-                sql: """
-                    INSERT INTO ledger_meta (key, value) VALUES (?, ?)
-                    ON CONFLICT (key) DO UPDATE SET value = excluded.value WHERE value IS NOT excluded.value
-                    """,
-                arguments: [LogDivergence.closedHeadKey, "\(sequence) \(hash)"]
-            )
-        }
+        try Self.setMeta(LogDivergence.closedHeadKey, "\(sequence) \(hash)", in: pool)
     }
 }

@@ -86,6 +86,8 @@ final class ReadModel: Sendable {
         var logIdentity: String? = nil
         /// The log's head recorded at the last clean close: see ``LogDivergence``.
         var closedHead: String? = nil
+        /// The durability option of the last writer that opened the store: see ``DurableThrough``.
+        var writerDurability: String? = nil
     }
 
     func status() throws -> Status {
@@ -101,11 +103,27 @@ final class ReadModel: Sendable {
                 fingerprint: fingerprint,
                 checkpoint: try Projector.checkpoint(db),
                 logIdentity: try String.fetchOne(db, sql: "SELECT value FROM ledger_meta WHERE key = 'log_identity'"),
-                closedHead: try String.fetchOne(
-                    db,
-                    sql: "SELECT value FROM ledger_meta WHERE key = ?",
-                    arguments: [LogDivergence.closedHeadKey]
-                )
+                closedHead: try Self.meta(LogDivergence.closedHeadKey, db),
+                writerDurability: try Self.meta(DurableThrough.writerDurabilityKey, db)
+            )
+        }
+    }
+
+    /// The text value of `ledger_meta`'s `key`, or nil.
+    private static func meta(_ key: String, _ db: Database) throws -> String? {
+        try String.fetchOne(db, sql: "SELECT value FROM ledger_meta WHERE key = ?", arguments: [key])
+    }
+
+    /// Sets `ledger_meta`'s `key` to `value` in the read model in `writer`; nothing is written
+    /// when it holds that value already.
+    static func setMeta(_ key: String, _ value: String, in writer: some DatabaseWriter) throws {
+        try writer.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO ledger_meta (key, value) VALUES (?, ?)
+                    ON CONFLICT (key) DO UPDATE SET value = excluded.value WHERE value IS NOT excluded.value
+                    """,
+                arguments: [key, value]
             )
         }
     }

@@ -1261,10 +1261,8 @@ final class LedgerWriter: Sendable {
         {
             do {
                 // The head recorded proves these events durable (DurableThrough): with
-                // `interval` or `none` they may not be yet.
-                if options.durability != .fsync {
-                    try threadState.log.sync()
-                }
+                // `interval` or `none` they may not be yet (a no-op when nothing is unsynced).
+                try threadState.log.sync()
                 try readModel.recordClosedHead(
                     sequence: threadState.log.lastSequence,
                     hash: threadState.log.headHashHex
