@@ -5,8 +5,17 @@ import ArgumentParser
 struct ImportSDKCommand: AsyncParsableCommand, StoreCommand {
     static let configuration = CommandConfiguration(
         commandName: "import-sdk-sqlite",
-        abstract: "Import every session of an OpenAI Agents SDK SQLiteSession database.",
-        discussion: "Reads the tables agent_sessions and agent_messages (message_data in id order), read-only."
+        abstract: "Import every session of an OpenAI Agents SDK SQLiteSession or AdvancedSQLiteSession database.",
+        discussion: """
+            Reads the tables agent_sessions and agent_messages (message_data in id order), read-only. From an \
+            AdvancedSQLiteSession database (one with message_structure) every branch is imported with the items \
+            the SDK reads on it, and main is current afterwards; usage records (turn_usage) are not imported.
+
+            Nothing is written when a row cannot be stored here (message_data that is not a JSON object, an \
+            empty session id, ...) unless --skip-invalid, nor when a session already exists in this store \
+            unless --append. What was left out is printed as "skipped: ..."; a command the store refused as \
+            "refused: ..." (exit 65).
+            """
     )
 
     @OptionGroup var store: StoreOptions
@@ -20,6 +29,12 @@ struct ImportSDKCommand: AsyncParsableCommand, StoreCommand {
     @Option(help: "The messages table, if the SDK was given another name.")
     var messagesTable = "agent_messages"
 
+    @Flag(help: "Leave out the rows and sessions this store cannot hold, and list them, instead of importing nothing.")
+    var skipInvalid = false
+
+    @Flag(help: "Import into sessions that already exist in this store, after their items.")
+    var append = false
+
     func run() async throws {
         let summary: ImportSummary
         do {
@@ -27,14 +42,32 @@ struct ImportSDKCommand: AsyncParsableCommand, StoreCommand {
                 try await ledger.importSDKSQLite(
                     at: file,
                     sessionsTable: sessionsTable,
-                    messagesTable: messagesTable
+                    messagesTable: messagesTable,
+                    skippingInvalid: skipInvalid,
+                    appending: append
                 )
             }
         } catch let error as LedgerError where error.code == .notFound {
             throw CLIFailure(ExitCodes.noInput, error.message)
+        } catch let error as LedgerError where error.code == .invalidItem || error.code == .invalidArgument {
+            let isRow = error.message.contains("is not importable")
+            throw CLIFailure.data(
+                error.message + (isRow ? "; nothing was imported (--skip-invalid imports the rest)" : "")
+            )
+        } catch let error as LedgerError where error.code == .conflict {
+            throw CLIFailure.data(error.message + (append ? "" : " (--append)"))
         }
         var output = OutputBuffer()
         output.line("imported \(summary.items) items of \(summary.sessions) sessions")
+        for skipped in summary.skipped {
+            output.line("skipped: " + skipped)
+        }
+        for refusal in summary.refused {
+            output.line("refused: " + refusal)
+        }
         try output.flush()
+        if !summary.refused.isEmpty {
+            throw ExitCode(ExitCodes.dataError)
+        }
     }
 }

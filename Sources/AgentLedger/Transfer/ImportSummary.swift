@@ -2,9 +2,9 @@
 public struct ImportSummary: Sendable, Hashable {
     /// Events written to this store.
     public let eventsWritten: Int
-    /// Sessions touched.
+    /// Sessions written to.
     public let sessions: Int
-    /// Items added.
+    /// Items added (by the commands that were written).
     public let items: Int
     /// Commands the store refused (with the reason), in order; empty when everything applied.
     /// The commands after a refused one are still written: an import is not one transaction.
@@ -13,4 +13,8 @@ public struct ImportSummary: Sendable, Hashable {
     /// ``Ledger/importEvents(_:)`` of the event whose command was refused; empty for an import
     /// of an SDK database.
     public var refusedEventIndexes: [Int] = []
+    /// What an import of an SDK database left out, with the reason: rows skipped as invalid (see
+    /// ``Ledger/importSDKSQLite(at:sessionsTable:messagesTable:skippingInvalid:appending:)``),
+    /// usage records, messages on no branch, branches it could not place. Empty for events.
+    public var skipped: [String] = []
 }

@@ -15,7 +15,6 @@ extension Ledger {
         var current: [[UInt8]: String] = [:]  // by the id's bytes, as the store compares them
         var commands: [WriteCommand] = []
         var origins: [Int] = []  // for each command, the index of its event
-        var items = 0
         for (index, event) in events.enumerated() {
             defer { origins += Array(repeating: index, count: commands.count - origins.count) }
             let session = event.sessionID
@@ -32,7 +31,6 @@ extension Ledger {
             switch event.payload {
             case .itemsAdded(let added):
                 onBranch()
-                items += added.count
                 commands.append(.addItems(session: session, items: added))
             case .itemPopped:
                 onBranch()
@@ -58,90 +56,16 @@ extension Ledger {
                 commands.append(.recordUsage(session: session, usage: usage))
             }
         }
-        return try await submitImport(commands, origins: origins, sessions: current.count, items: items)
+        return try await submitImport(commands, origins: origins)
     }
 
-    /// Imports an OpenAI Agents SDK `SQLiteSession` database: every session of `sessionsTable`
-    /// (and any session that only appears in `messagesTable`), its items from `message_data`
-    /// in `id` order, appended as events. The file is opened read-only.
-    ///
-    /// - Throws: `notFound` when the file or its tables do not exist; `invalidItem` naming the
-    ///   message id of an item that is not a JSON object (nothing is imported then).
-    public func importSDKSQLite(
-        at path: String,
-        sessionsTable: String = "agent_sessions",
-        messagesTable: String = "agent_messages"
-    ) async throws -> ImportSummary {
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw LedgerError(.notFound, "no SQLite database at \(path)")
-        }
-        let sessions: [(String, [SessionItem])] = try await BlockingWork.run(name: "agentledger-import-sdk") {
-            var configuration = Configuration()
-            configuration.readonly = true
-            let queue = try DatabaseQueue(path: path, configuration: configuration)
-            defer { try? queue.close() }
-            return try queue.read { db in
-                for table in [sessionsTable, messagesTable] where try !db.tableExists(table) {
-                    throw LedgerError(
-                        .notFound,
-                        "\(path) has no table \(table): is it an Agents SDK SQLiteSession database?"
-                    )
-                }
-                let ids = try String.fetchAll(
-                    db,
-                    sql: """
-                        SELECT session_id FROM (
-                            SELECT session_id, min(created_at) AS first FROM \(sessionsTable) GROUP BY session_id
-                            UNION ALL
-                            SELECT session_id, NULL FROM \(messagesTable)
-                            WHERE session_id NOT IN (SELECT session_id FROM \(sessionsTable))
-                            GROUP BY session_id
-                        ) ORDER BY first IS NULL, first, session_id
-                        """
-                )
-                return try ids.map { id in
-                    let rows = try Row.fetchAll(
-                        db,
-                        sql: "SELECT id, message_data FROM \(messagesTable) WHERE session_id = ? ORDER BY id",
-                        arguments: [id]
-                    )
-                    let items = try rows.map { row in
-                        let messageID: Int64 = row[0]
-                        let text: String = row[1]
-                        do {
-                            return try SessionItem(json: text)
-                        } catch let error as LedgerError {
-                            throw LedgerError(
-                                .invalidItem,
-                                "message \(messageID) of session '\(id)' is not importable: \(error.message)"
-                            )
-                        }
-                    }
-                    return (id, items)
-                }
-            }
-        }
-        var commands: [WriteCommand] = []
-        var items = 0
-        for (id, sessionItems) in sessions {
-            var start = 0
-            while start < sessionItems.count {
-                let chunk = Array(sessionItems[start..<min(start + 1000, sessionItems.count)])
-                commands.append(.addItems(session: id, items: chunk))
-                items += chunk.count
-                start += chunk.count
-            }
-        }
-        return try await submitImport(commands, sessions: sessions.count, items: items)
-    }
-
-    private func submitImport(
-        _ commands: [WriteCommand],
-        origins: [Int]? = nil,
-        sessions: Int,
-        items: Int
-    ) async throws -> ImportSummary {
+    /// Writes `commands` in group commits of ``importCommandsPerCommit`` and sums up what they
+    /// wrote: the items and sessions of the commands that succeeded, and each refusal with the
+    /// position in `origins` (when given) of the event it came from.
+    func submitImport(_ commands: [WriteCommand], origins: [Int]? = nil) async throws -> ImportSummary {
         var written = 0
+        var items = 0
+        var sessions = Set<[UInt8]>()  // by the id's bytes, as the store compares them
         var refused: [String] = []
         var refusedEventIndexes: [Int] = []
         var start = 0
@@ -152,11 +76,16 @@ extension Ledger {
                 continue
             }
             for (offset, outcome) in outcomes.enumerated() {
+                let command = chunk[offset]
                 switch outcome {
                 case .success(.nothing):
                     break
                 case .success:
                     written += 1
+                    sessions.insert(Array(command.sessionID.utf8))
+                    if case .addItems(_, let added) = command {
+                        items += added.count
+                    }
                 case .failure(let error):
                     refused.append(error.message)
                     if let origins {
@@ -165,7 +94,7 @@ extension Ledger {
                 }
             }
         }
-        var summary = ImportSummary(eventsWritten: written, sessions: sessions, items: items, refused: refused)
+        var summary = ImportSummary(eventsWritten: written, sessions: sessions.count, items: items, refused: refused)
         summary.refusedEventIndexes = refusedEventIndexes
         return summary
     }

@@ -1,0 +1,260 @@
+import Foundation
+import GRDB
+
+/// The sessions of an OpenAI Agents SDK session database, read for an import.
+///
+/// A `SQLiteSession` database has `agent_sessions` and `agent_messages`; each session's items
+/// are its messages in `id` order. An `AdvancedSQLiteSession` database adds `message_structure`,
+/// which puts messages on branches: a branch's items are the messages it references, in
+/// `sequence_number` order (what the SDK's `get_items` reads on that branch), and a branch
+/// created from a turn references the same message rows as its parent before that turn.
+struct SDKDatabase {
+    /// One SDK session: `main` first, then its other branches in the order they were created.
+    struct Session {
+        var id: String
+        var branches: [Branch]
+    }
+
+    /// One branch of a session: its items with the SDK's message ids (shared with the branch it
+    /// was created from).
+    struct Branch {
+        var name: String
+        var messageIDs: [Int64]
+        var items: [SessionItem]
+    }
+
+    var sessions: [Session] = []
+    /// What the import leaves out, with the reason: rows or sessions that this store cannot hold
+    /// (when skipping them was asked for), usage records, messages on no branch.
+    var skipped: [String] = []
+
+    /// Reads the database at `path`, read-only.
+    ///
+    /// - Throws: `notFound` for a missing file, a directory or missing tables; `invalidArgument`
+    ///   for a file that is not an SQLite database or whose tables lack the SDK's columns;
+    ///   `invalidItem` (or `invalidArgument` for a session id) naming the first row this store
+    ///   cannot hold, unless `skippingInvalid`, which leaves such rows out and lists them in
+    ///   ``skipped``.
+    static func read(
+        at path: String,
+        sessionsTable: String,
+        messagesTable: String,
+        skippingInvalid: Bool
+    ) throws -> SDKDatabase {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw LedgerError(.notFound, "no SQLite database at \(path)")
+        }
+        if isDirectory.boolValue {
+            throw LedgerError(.notFound, "\(path) is a directory, not an SQLite database")
+        }
+        do {
+            var configuration = Configuration()
+            configuration.readonly = true
+            let queue = try DatabaseQueue(path: path, configuration: configuration)
+            defer { try? queue.close() }
+            return try queue.read { db in
+                var reader = Reader(
+                    db: db,
+                    sessionsTable: sessionsTable,
+                    messagesTable: messagesTable,
+                    skippingInvalid: skippingInvalid
+                )
+                return try reader.read(path: path)
+            }
+        } catch let error as DatabaseError {
+            if error.resultCode == .SQLITE_NOTADB {
+                throw LedgerError(.invalidArgument, "\(path) is not an SQLite database")
+            }
+            if error.resultCode == .SQLITE_ERROR {
+                throw LedgerError(
+                    .invalidArgument,
+                    "\(path) is not an Agents SDK session database: \(error.message ?? "\(error)")"
+                )
+            }
+            throw LedgerError(.sqlite, "cannot read \(path): \(error.message ?? "\(error)")", underlying: error)
+        }
+    }
+
+    /// The queries of one read, on one connection.
+    private struct Reader {
+        let db: Database
+        let sessionsTable: String
+        let messagesTable: String
+        let skippingInvalid: Bool
+        var result = SDKDatabase()
+
+        mutating func read(path: String) throws -> SDKDatabase {
+            for table in [sessionsTable, messagesTable] where try !db.tableExists(table) {
+                throw LedgerError(
+                    .notFound,
+                    "\(path) has no table \(table): is it an Agents SDK SQLiteSession database?"
+                )
+            }
+            let advanced = try db.tableExists("message_structure")
+            // Ids as bytes: SQLite text may hold a NUL or invalid UTF-8, which a String would cut or
+            // repair into another session's id.
+            let ids = try Data.fetchAll(
+                db,
+                sql: """
+                    SELECT CAST(session_id AS BLOB) FROM (
+                        SELECT session_id, min(created_at) AS first FROM \(sessionsTable) GROUP BY session_id
+                        UNION ALL
+                        SELECT session_id, NULL FROM \(messagesTable)
+                        WHERE session_id NOT IN (SELECT session_id FROM \(sessionsTable))
+                        GROUP BY session_id
+                    ) ORDER BY first IS NULL, first, session_id
+                    """
+            )
+            for idBytes in ids {
+                guard let id = try sessionID(idBytes) else {
+                    continue
+                }
+                let main = Branch(name: "main", messageIDs: [], items: [])
+                var session = Session(id: id, branches: [])
+                if advanced, let found = try branches(of: id, key: idBytes) {
+                    session.branches = found
+                } else {
+                    session.branches = [try messages(of: id, key: idBytes, into: main)]
+                }
+                if session.branches.first?.name != "main" {
+                    session.branches.insert(main, at: 0)
+                }
+                result.sessions.append(session)
+                if advanced {
+                    try noteUnimported(id, key: idBytes)
+                }
+            }
+            return result
+        }
+
+        /// The session id, or nil when it is left out (skipping invalid input).
+        private mutating func sessionID(_ bytes: Data) throws -> String? {
+            let shown = String(decoding: bytes, as: UTF8.self)
+            do {
+                guard let id = String(validating: bytes, as: UTF8.self) else {
+                    throw LedgerError(.invalidArgument, "the session id is not valid UTF-8")
+                }
+                try Validation.checkSessionID(id)
+                return id
+            } catch let error as LedgerError {
+                let message = "session '\(shown)' is not importable: \(error.message)"
+                guard skippingInvalid else {
+                    throw LedgerError(.invalidArgument, message)
+                }
+                result.skipped.append(message)
+                return nil
+            }
+        }
+
+        /// Every message of a session, in id order, as one branch (a `SQLiteSession` database).
+        private mutating func messages(of id: String, key: Data, into branch: Branch) throws -> Branch {
+            var branch = branch
+            let rows = try Row.fetchAll(
+                db,
+                sql: "SELECT id, message_data FROM \(messagesTable) WHERE CAST(session_id AS BLOB) = ? ORDER BY id",
+                arguments: [key]
+            )
+            for row in rows {
+                try add(row, of: id, to: &branch)
+            }
+            return branch
+        }
+
+        /// The session's branches from `message_structure`, `main` first; nil when the session
+        /// has no structure rows (written by a plain `SQLiteSession` into this file).
+        private mutating func branches(of id: String, key: Data) throws -> [Branch]? {
+            let names = try String.fetchAll(
+                db,
+                sql: """
+                    SELECT branch_id FROM message_structure WHERE CAST(session_id AS BLOB) = ?
+                    GROUP BY branch_id ORDER BY branch_id != 'main', min(id)
+                    """,
+                arguments: [key]
+            )
+            if names.isEmpty {
+                return nil
+            }
+            var branches: [Branch] = []
+            for name in names {
+                do {
+                    try Validation.checkBranchName(name)
+                } catch {
+                    let message = "branch '\(name)' of session '\(id)' is not importable: \(error.message)"
+                    guard skippingInvalid else {
+                        throw LedgerError(.invalidArgument, message)
+                    }
+                    result.skipped.append(message)
+                    continue
+                }
+                var branch = Branch(name: name, messageIDs: [], items: [])
+                let rows = try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT m.id, m.message_data FROM \(messagesTable) m
+                        JOIN message_structure s ON m.id = s.message_id
+                        WHERE CAST(s.session_id AS BLOB) = ? AND s.branch_id = ?
+                        ORDER BY s.sequence_number, s.id
+                        """,
+                    arguments: [key, name]
+                )
+                for row in rows {
+                    try add(row, of: id, to: &branch)
+                }
+                branches.append(branch)
+            }
+            return branches
+        }
+
+        /// Appends one message row to `branch`, or leaves it out (skipping invalid input).
+        private mutating func add(_ row: Row, of session: String, to branch: inout Branch) throws {
+            let messageID: Int64 = row[0]
+            do {
+                guard let text = row[1] as String? else {
+                    throw LedgerError(.invalidItem, "its message_data is NULL")
+                }
+                branch.items.append(try SessionItem(json: text))
+                branch.messageIDs.append(messageID)
+            } catch let error as LedgerError {
+                let message = "message \(messageID) of session '\(session)' is not importable: \(error.message)"
+                guard skippingInvalid else {
+                    throw LedgerError(.invalidItem, message)
+                }
+                result.skipped.append(message)
+            }
+        }
+
+        /// Lists what an `AdvancedSQLiteSession` database holds for a session that an import
+        /// does not carry over: usage records, and messages that no branch references.
+        private mutating func noteUnimported(_ id: String, key: Data) throws {
+            if try db.tableExists("turn_usage") {
+                let usage =
+                    try Int.fetchOne(
+                        db,
+                        sql: "SELECT count(*) FROM turn_usage WHERE CAST(session_id AS BLOB) = ?",
+                        arguments: [key]
+                    ) ?? 0
+                if usage > 0 {
+                    result.skipped.append(
+                        "session '\(id)': \(usage) usage record\(usage == 1 ? "" : "s") (turn_usage) not imported"
+                    )
+                }
+            }
+            let orphans =
+                try Int.fetchOne(
+                    db,
+                    sql: """
+                        SELECT count(*) FROM \(messagesTable) m WHERE CAST(m.session_id AS BLOB) = ?1
+                        AND EXISTS (SELECT 1 FROM message_structure WHERE CAST(session_id AS BLOB) = ?1)
+                        AND NOT EXISTS (SELECT 1 FROM message_structure s WHERE s.message_id = m.id)
+                        """,
+                    arguments: [key]
+                ) ?? 0
+            if orphans > 0 {
+                result.skipped.append(
+                    "session '\(id)': \(orphans) message\(orphans == 1 ? "" : "s") on no branch not imported"
+                )
+            }
+        }
+    }
+}

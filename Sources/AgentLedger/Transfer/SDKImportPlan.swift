@@ -1,0 +1,89 @@
+/// The write commands that reproduce one SDK session, branches included.
+///
+/// The SDK's `create_branch_from_turn(N)` gives the new branch the rows of the turns before N
+/// of the branch it was on, the same message rows, then the branch's own. So each branch after
+/// `main` is created here from the turn of an already imported branch whose items it starts
+/// with, the longest such prefix, and gets the rest of its items added. A branch that starts
+/// with no imported branch's turns (its parent was deleted or popped since) is created from
+/// turn 1 of a branch that has one, emptied by pops, and filled: its items come out exact
+/// either way.
+enum SDKImportPlan {
+    /// The most items per add command.
+    static let itemsPerAdd = 1000
+
+    /// An imported branch, as the plan matches later branches against it.
+    private struct Imported {
+        var name: String
+        var messageIDs: [Int64]
+        /// The position of each user item: turn `k` starts at `userStarts[k - 1]`.
+        var userStarts: [Int]
+
+        init(_ branch: SDKDatabase.Branch) {
+            name = branch.name
+            messageIDs = branch.messageIDs
+            userStarts = branch.items.indices.filter { branch.items[$0].classification.isUser }
+        }
+    }
+
+    static func commands(for session: SDKDatabase.Session, skipped: inout [String]) -> [WriteCommand] {
+        let id = session.id
+        var commands: [WriteCommand] = []
+        func add(_ items: ArraySlice<SessionItem>) {
+            var start = items.startIndex
+            while start < items.endIndex {
+                let end = min(start + itemsPerAdd, items.endIndex)
+                commands.append(.addItems(session: id, items: Array(items[start..<end])))
+                start = end
+            }
+        }
+        guard let main = session.branches.first else {
+            return []
+        }
+        add(main.items[...])
+        var imported = [Imported(main)]
+        var current = main.name
+        for branch in session.branches.dropFirst() {
+            guard let (parent, turn, shared) = origin(of: branch, among: imported) else {
+                skipped.append(
+                    "branch '\(branch.name)' of session '\(id)' not imported: no branch of the session has a user "
+                        + "turn to create it from"
+                )
+                continue
+            }
+            if current != parent.name {
+                commands.append(.switchBranch(session: id, name: parent.name))
+            }
+            commands.append(.createBranch(session: id, source: .turn(turn), name: branch.name))
+            current = branch.name
+            let copied = parent.userStarts[turn - 1]
+            for _ in shared..<copied {
+                commands.append(.popItem(session: id))
+            }
+            add(branch.items[shared...])
+            imported.append(Imported(branch))
+        }
+        if current != main.name {
+            commands.append(.switchBranch(session: id, name: main.name))
+        }
+        return commands
+    }
+
+    /// The branch and turn to create `branch` from, and how many of its first items that copies
+    /// as they are (the rest of the copy, when `branch` does not start with it, is popped).
+    private static func origin(
+        of branch: SDKDatabase.Branch,
+        among imported: [Imported]
+    ) -> (parent: Imported, turn: Int, shared: Int)? {
+        var best: (parent: Imported, turn: Int, shared: Int)?
+        for parent in imported {
+            for (index, start) in parent.userStarts.enumerated()
+            where start > (best?.shared ?? -1) && branch.messageIDs.starts(with: parent.messageIDs[..<start]) {
+                best = (parent, index + 1, start)
+            }
+        }
+        if best == nil, let parent = imported.first(where: { !$0.userStarts.isEmpty }) {
+            best = (parent, 1, 0)
+        }
+        return best
+    }
+}

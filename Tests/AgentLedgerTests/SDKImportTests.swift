@@ -1,0 +1,206 @@
+import AgentLedger
+import AgentLedgerTestSupport
+import Foundation
+import Testing
+
+@Suite("Import of Agents SDK databases")
+struct SDKImportTests {
+    /// Builds an SQLite database from SQL with the sqlite3 shell, inside the store's directory
+    /// (removed with it).
+    static func database(_ sql: String, in store: TemporaryStore, named name: String = "sdk.db") throws -> String {
+        let path = store.path + "/" + name
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
+        process.arguments = [path, sql]
+        try process.run()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        return path
+    }
+
+    /// SQL for the tables of a `SQLiteSession` database.
+    static let plainTables = """
+        CREATE TABLE agent_sessions (session_id TEXT PRIMARY KEY, created_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP);
+        CREATE TABLE agent_messages (id INTEGER PRIMARY KEY, session_id TEXT, message_data TEXT);
+
+        """
+
+    /// SQL for the tables of an `AdvancedSQLiteSession` database that an import reads, with
+    /// `messages` as (id, session, data) and `structure` as (message id, session, branch,
+    /// sequence number).
+    static func advancedSchema(messages: [(Int, String, String)], structure: [(Int, String, String, Int)]) -> String {
+        var sql =
+            plainTables + """
+                CREATE TABLE message_structure (id INTEGER PRIMARY KEY AUTOINCREMENT, session_id TEXT, message_id INTEGER,
+                    branch_id TEXT, message_type TEXT, sequence_number INTEGER);
+                INSERT INTO agent_sessions (session_id) VALUES ('s');
+
+                """
+        for (id, session, data) in messages {
+            sql += "INSERT INTO agent_messages VALUES (\(id), '\(session)', '\(data)');\n"
+        }
+        for (message, session, branch, sequence) in structure {
+            sql += """
+                INSERT INTO message_structure (session_id, message_id, branch_id, message_type, sequence_number)
+                VALUES ('\(session)', \(message), '\(branch)', 'x', \(sequence));
+
+                """
+        }
+        return sql
+    }
+
+    static func contents(_ items: [SessionItem]) -> [String] {
+        items.map { item in
+            if case .string(let text) = item.value["content"] {
+                return text
+            }
+            if case .string(let type) = item.value["type"] {
+                return type
+            }
+            return "?"
+        }
+    }
+
+    @Test("an AdvancedSQLiteSession database keeps each branch's items, as the SDK reads them, and main current")
+    func advancedBranches() async throws {
+        let store = try TemporaryStore()
+        defer { store.remove() }
+        // Written by openai-agents 0.24.0's AdvancedSQLiteSession (Fixtures/README.md).
+        let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../../Fixtures/sdk-advanced-session.sql").standardized.path
+        let path = try Self.database(".read \(fixture)", in: store)
+        let ledger = try await store.open()
+        let summary = try await ledger.importSDKSQLite(at: path)
+        #expect(summary.refused == [])
+        #expect(summary.items == 13 && summary.sessions == 2)
+        let trip = ledger.session("trip")
+        // What the SDK's get_items returned on each branch.
+        let expected = [
+            "main": [
+                "You plan trips.", "Plan a weekend in Lisbon", "message", "Make it cheaper", "function_call",
+                "function_call_output", "message", "Thanks",
+            ],
+            "budget-retry": [
+                "You plan trips.", "Plan a weekend in Lisbon", "message", "Make it cheaper, no hostels", "message",
+            ],
+            "retry-of-retry": ["You plan trips.", "Plan a weekend in Lisbon", "message", "Make it cheaper, camping"],
+        ]
+        for (branch, contents) in expected {
+            #expect(Self.contents(try await trip.items(branch: branch)) == contents, "branch \(branch)")
+        }
+        let branches = try await trip.listBranches()
+        #expect(branches.map(\.name) == ["main", "budget-retry", "retry-of-retry"])
+        // Created from the turn the SDK branched from, sharing the rows before it: no pops.
+        #expect(branches.map(\.fromTurn) == [nil, 2, 2])
+        #expect(
+            try await ledger.events().reduce(0) { count, event in
+                if case .itemPopped = event.payload { count + 1 } else { count }
+            } == 0
+        )
+        #expect(try await trip.currentBranch() == "main")
+        #expect(Self.contents(try await ledger.session("other").items()) == ["hi é", "hello"])
+        try await ledger.close()
+    }
+
+    @Test("a branch that starts with no imported branch's turns is still imported exactly")
+    func orphanBranch() async throws {
+        let store = try TemporaryStore()
+        defer { store.remove() }
+        let messages = [
+            (1, "s", #"{"role":"system","content":"sys"}"#),
+            (2, "s", #"{"role":"user","content":"q1"}"#),
+            (3, "s", #"{"role":"user","content":"q2"}"#),
+            (4, "s", #"{"role":"user","content":"other start"}"#),
+            (5, "s", #"{"role":"assistant","content":"a"}"#),
+        ]
+        // "lone" shares no rows with main (its parent was deleted): created from main's turn 1,
+        // which copies "sys", then emptied and filled.
+        let structure = [
+            (1, "s", "main", 1), (2, "s", "main", 2), (3, "s", "main", 3), (4, "s", "lone", 1), (5, "s", "lone", 2),
+        ]
+        let path = try Self.database(Self.advancedSchema(messages: messages, structure: structure), in: store)
+        let ledger = try await store.open()
+        let summary = try await ledger.importSDKSQLite(at: path)
+        #expect(summary.refused == [] && summary.skipped == [])
+        let session = ledger.session("s")
+        #expect(Self.contents(try await session.items(branch: "main")) == ["sys", "q1", "q2"])
+        #expect(Self.contents(try await session.items(branch: "lone")) == ["other start", "a"])
+        #expect(try await session.currentBranch() == "main")
+        try await ledger.close()
+    }
+
+    @Test("a row this store cannot hold refuses the whole import, unless skipped and listed")
+    func invalidRows() async throws {
+        let store = try TemporaryStore()
+        defer { store.remove() }
+        let path = try Self.database(
+            Self.plainTables + """
+                INSERT INTO agent_sessions (session_id) VALUES ('a'), ('b'), ('');
+                INSERT INTO agent_messages VALUES (1, 'a', '{"content":"ok"}'), (2, 'a', '["not an object"]'),
+                    (3, 'b', '{"content":"fine"}'), (4, '', '{"content":"no id"}');
+                """,
+            in: store
+        )
+        let ledger = try await store.open()
+        let refused = try await #require(throws: LedgerError.self) { try await ledger.importSDKSQLite(at: path) }
+        #expect(refused.code == .invalidArgument || refused.code == .invalidItem)
+        #expect(try await ledger.sessions().isEmpty)
+        let summary = try await ledger.importSDKSQLite(at: path, skippingInvalid: true)
+        #expect(summary.items == 2 && summary.sessions == 2)
+        #expect(summary.skipped.count == 2)
+        #expect(summary.skipped.contains { $0.hasPrefix("message 2 of session 'a' is not importable") })
+        #expect(summary.skipped.contains { $0.hasPrefix("session '' is not importable: the session id is empty") })
+        #expect(Self.contents(try await ledger.session("a").items()) == ["ok"])
+        #expect(Self.contents(try await ledger.session("b").items()) == ["fine"])
+        try await ledger.close()
+    }
+
+    @Test("importing into a session that exists is refused before anything is written, unless appending")
+    func existingSessions() async throws {
+        let store = try TemporaryStore()
+        defer { store.remove() }
+        let path = try Self.database(
+            Self.plainTables + """
+                INSERT INTO agent_sessions (session_id) VALUES ('new'), ('t');
+                INSERT INTO agent_messages VALUES (1, 't', '{"content":"x"}'), (2, 'new', '{"content":"y"}');
+                """,
+            in: store
+        )
+        let ledger = try await store.open()
+        try await ledger.session("t").addItems([ItemFactory.user("mine")])
+        let clash = try await #require(throws: LedgerError.self) { try await ledger.importSDKSQLite(at: path) }
+        #expect(clash.code == .conflict && clash.message.hasPrefix("session 't' already exists"))
+        #expect(try await ledger.session("new").items().isEmpty)
+        _ = try await ledger.importSDKSQLite(at: path, appending: true)
+        #expect(Self.contents(try await ledger.session("t").items()) == ["mine", "x"])
+        #expect(Self.contents(try await ledger.session("new").items()) == ["y"])
+        try await ledger.close()
+    }
+
+    @Test("a file that is not an SQLite database, or a directory, gets a clear error")
+    func notADatabase() async throws {
+        let store = try TemporaryStore()
+        defer { store.remove() }
+        let ledger = try await store.open()
+        let text = store.path + "/text.db"
+        try Data("just text, not SQLite".utf8).write(to: URL(fileURLWithPath: text))
+        let notSQLite = try await #require(throws: LedgerError.self) { try await ledger.importSDKSQLite(at: text) }
+        #expect(notSQLite.code == .invalidArgument && notSQLite.message == "\(text) is not an SQLite database")
+        let directory = try await #require(throws: LedgerError.self) {
+            try await ledger.importSDKSQLite(at: store.path)
+        }
+        #expect(directory.code == .notFound && directory.message.contains("is a directory"))
+        let columns = try Self.database(
+            "CREATE TABLE agent_sessions (session_id TEXT); CREATE TABLE agent_messages (id INTEGER PRIMARY KEY);",
+            in: store,
+            named: "columns.db"
+        )
+        let wrongColumns = try await #require(throws: LedgerError.self) {
+            try await ledger.importSDKSQLite(at: columns)
+        }
+        #expect(
+            wrongColumns.code == .invalidArgument && wrongColumns.message.contains("not an Agents SDK session database")
+        )
+        try await ledger.close()
+    }
+}
