@@ -14,10 +14,35 @@ extension Ledger {
         return try await BlockingWork.run(name: "agentledger-verify") {
             // Read first: the log only grows, so what the model proves now the log held then.
             let durable = DurableThrough.sequence(directory: directory, options: LedgerOptions())
-            var verification = LogReader.verify(directory: directory, expectedHead: expectedHead)
+            var verification = Self.settledVerification {
+                LogReader.verify(directory: directory, expectedHead: expectedHead)
+            }
             Self.checkDurable(&verification, through: durable)
             return verification
         }
+    }
+
+    /// How many times ``settledVerification(_:)`` reads the log again while its problems change.
+    static let verificationRereads = 5
+
+    /// Runs `verify` until it finds no problem, or the same problems twice in a row (at most
+    /// ``verificationRereads`` more times), and returns that result.
+    ///
+    /// Another process may be writing the log meanwhile: a frame it is appending can be read half
+    /// written, and on close it cuts the reserved zeros of its last segment, so a read can end
+    /// short of where the file size said it would. Such a problem is gone, or has moved, when the
+    /// log is read again; damage is where it was.
+    static func settledVerification(_ verify: () -> LogVerification) -> LogVerification {
+        var verification = verify()
+        for _ in 0..<verificationRereads where !verification.problems.isEmpty {
+            usleep(10_000)
+            let again = verify()
+            if again.problems == verification.problems {
+                break
+            }
+            verification = again
+        }
+        return verification
     }
 
     /// Reports what the read model shows was durable and the log no longer holds
