@@ -17,11 +17,12 @@ struct ItemContentTests {
         #expect(facts.preview == facts.turnContent)
     }
 
-    @Test("a missing or null content is empty")
+    @Test("a missing or null content is empty; its preview is \"\" or \"null\", as the SDK's")
     func missingContent() throws {
         #expect(try Self.facts(#"{"role":"user"}"#).turnContent == "")
+        #expect(try Self.facts(#"{"role":"user"}"#).preview == "")
         #expect(try Self.facts(#"{"role":"user","content":null}"#).turnContent == "")
-        #expect(try Self.facts(#"{"role":"user","content":null}"#).preview == "")
+        #expect(try Self.facts(#"{"role":"user","content":null}"#).preview == "null")
         #expect(try Self.facts(#"{"role":"assistant","content":"x"}"#).turnContent == nil)
         #expect(try Self.facts(#"{"role":"assistant","content":"x"}"#).preview == nil)
     }
@@ -63,8 +64,40 @@ struct ItemContentTests {
             #"[{"type": "input_text", "text": "h\u00e9llo \"q\" \\ \ud83d\ude00\u0000\u007f\t"}, "#
             + #"{"type": "input_image", "image_url": "data:..", "detail": "auto"}]"#
         #expect(facts.turnContent == expected)
-        #expect(facts.preview == String(expected.prefix(100)) + "...")
+        // The preview is json.dumps(content, ensure_ascii=False): only control characters escaped.
+        let unescaped =
+            #"[{"type": "input_text", "text": "héllo \"q\" \\ 😀\u0000"# + "\u{7F}" + #"\t"}, "#
+            + #"{"type": "input_image", "image_url": "data:..", "detail": "auto"}]"#
+        #expect(facts.preview == String(unescaped.unicodeScalars.prefix(100)) + "...")
         #expect(facts.findTexts == ["héllo \"q\" \\ 😀\u{0}\u{7F}\t"])
+    }
+
+    /// `_content_preview(json.loads(item).get("content", ""), 100)` from openai-agents 0.24.0
+    /// (CPython 3.11): `json.dumps(content, ensure_ascii=False)` for anything but a string.
+    static let sdkPreviews: [(item: String, preview: String)] = [
+        (
+            #"{"role":"user","content":[{"type":"input_text","text":"été"}]}"#,
+            #"[{"type": "input_text", "text": "été"}]"#
+        ),
+        (
+            #"{"role":"user","content":[{"type":"input_text","text":"e\u0301 \u2028 😀\u0000\u007f\t"}]}"#,
+            #"[{"type": "input_text", "text": "e"# + "\u{301} \u{2028} 😀" + #"\u0000"# + "\u{7F}" + #"\t"}]"#
+        ),
+        (
+            #"{"role":"user","content":[{"type":"input_text","text":"\#(String(repeating: "é", count: 120))"}]}"#,
+            #"[{"type": "input_text", "text": ""# + String(repeating: "é", count: 67) + "..."
+        ),
+        (#"{"role":"user","content":null}"#, "null"),
+        (#"{"role":"user"}"#, ""),
+        (#"{"role":"user","content":42}"#, "42"),
+        (#"{"role":"user","content":true}"#, "true"),
+        (#"{"role":"user","content":{"b":1,"a":[2.50,1e400,-0]}}"#, #"{"b": 1, "a": [2.5, Infinity, 0]}"#),
+        (#"{"role":"user","content":"plain \u00e9"}"#, "plain é"),
+    ]
+
+    @Test("a preview is the SDK's: non-string content JSON-encoded without ensure_ascii", arguments: sdkPreviews)
+    func sdkPreview(item: String, preview: String) throws {
+        #expect(try Self.facts(item).preview == preview)
     }
 
     /// Expected outputs produced by CPython 3.11's `json.dumps(json.loads(text))`.

@@ -43,6 +43,26 @@ struct TurnTests {
         }
     }
 
+    @Test("previews of list and null content are the SDK's: JSON without ensure_ascii, null as \"null\"")
+    func sdkPreviews() async throws {
+        try await withLedger { ledger in
+            let session = ledger.session("s")
+            let text = "été " + String(repeating: "ü", count: 80)
+            try await session.addItems([
+                SessionItem(json: #"{"role":"user","content":[{"type":"input_text","text":""# + text + #""}]}"#),
+                SessionItem(json: #"{"role":"user","content":null}"#),
+            ])
+            let turns = try await session.conversationTurns()
+            let unescaped = #"[{"type": "input_text", "text": ""# + text + #""}]"#
+            #expect(turns[0].preview == String(unescaped.unicodeScalars.prefix(100)) + "...")
+            // The full content stays Python's default json.dumps (ensure_ascii), as documented.
+            let escaped = #"\u00e9t\u00e9 "# + String(repeating: #"\u00fc"#, count: 80)
+            #expect(turns[0].content == #"[{"type": "input_text", "text": ""# + escaped + #""}]"#)
+            #expect(turns[1].preview == "null")
+            #expect(turns[1].content == "")
+        }
+    }
+
     @Test(
         "findTurns matches literal, case-insensitive substrings of content, never JSON keys",
         arguments: [

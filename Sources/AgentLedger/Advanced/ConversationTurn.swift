@@ -4,9 +4,14 @@ public import Foundation
 public struct ConversationTurn: Sendable, Hashable {
     /// The turn number, from 1, per branch.
     public let turn: Int
-    /// The content cut to 100 characters, with "..." when cut.
+    /// The content as the SDK previews it, cut to 100 characters (Unicode code points), with "..."
+    /// when cut: a string content as it is, any other content JSON-encoded as Python's
+    /// `json.dumps(content, ensure_ascii=False)` writes it (`null` is `"null"`, characters beyond
+    /// ASCII stay as they are); a missing content is `""`.
     public let preview: String
-    /// The full content (list content is JSON-encoded).
+    /// The full content: a string as it is; list (or other) content JSON-encoded as Python's
+    /// `json.dumps(content)` writes it with its defaults (characters beyond ASCII as `\u` escapes);
+    /// `""` for a missing or `null` content.
     public let content: String
     /// When the user item was added.
     public let timestamp: Date

@@ -31,6 +31,11 @@ struct ItemFacts: Sendable, Equatable {
     /// other content (a list of parts) JSON-encoded as Python's `json.dumps` does by default (see
     /// ``PythonJSONEncoder``); a missing or `null` content is `""`. `nil` for other items.
     var turnContent: String?
+    /// For a user item, the text its preview cuts, as the SDK's `_content_preview` makes it: a
+    /// string content as it is, any other content as `json.dumps(content, ensure_ascii=False)`
+    /// (so `null` is `"null"`, and characters beyond ASCII stay as they are); a missing content
+    /// is `""`. `nil` for other items.
+    var previewText: String?
     /// For a user item, the texts a content search looks in: the content string, or the `text`
     /// of each of its parts (a part that is a plain string counts as its own text). Empty for
     /// other items. JSON member names are never part of it.
@@ -40,13 +45,13 @@ struct ItemFacts: Sendable, Equatable {
     /// texts of its parts), `error`, `code`, reasoning `summary` texts, file search `queries`, and
     /// an `action`'s `query` and `commands`; one per line. Never JSON member names, ids or types.
     var searchText: String
-    /// Whether ``turnContent``, ``findTexts`` and ``searchText`` were derived; a classification
-    /// made only for the projector (``SessionItem/classification``) leaves them empty.
+    /// Whether ``turnContent``, ``previewText``, ``findTexts`` and ``searchText`` were derived; a
+    /// classification made only for the projector (``SessionItem/classification``) leaves them empty.
     var includesTexts: Bool
 
-    /// The 100-character preview of ``turnContent`` (see ``preview(of:)``); `nil` for other items.
+    /// The 100-character preview of ``previewText`` (see ``preview(of:)``); `nil` for other items.
     var preview: String? {
-        turnContent.map(Self.preview(of:))
+        previewText.map(Self.preview(of:))
     }
 
     /// The text a content search matches, for a user item: ``findTexts`` one per line.

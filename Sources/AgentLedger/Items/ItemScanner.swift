@@ -396,11 +396,9 @@ struct ItemScanner {
         let typeOfItem = role == nil ? knownType : nil
         let toolName = self.toolName()
 
-        var turnContent: String?
-        var findTexts: [String] = []
-        var searchText = ""
+        var texts = Texts()
         if includesTexts {
-            (turnContent, findTexts, searchText) = try makeTexts(&parser, isUser: isUser, toolName: toolName)
+            texts = try makeTexts(&parser, isUser: isUser, toolName: toolName)
         }
         return ItemFacts(
             isUser: isUser,
@@ -408,40 +406,54 @@ struct ItemScanner {
             toolName: toolName,
             isToolCall: typeOfItem?.isToolCall ?? false,
             isToolSearchOutput: typeOfItem == .toolSearchOutput,
-            turnContent: turnContent,
-            findTexts: findTexts,
-            searchText: searchText,
+            turnContent: texts.turnContent,
+            previewText: texts.previewText,
+            findTexts: texts.findTexts,
+            searchText: texts.searchText,
             includesTexts: includesTexts
         )
     }
 
-    /// The texts of ``ItemFacts``: the turn content and find texts of a user item, and the
-    /// search text of any item.
+    /// The texts of ``ItemFacts`` (empty for a classification without texts).
+    private struct Texts {
+        var turnContent: String?
+        var previewText: String?
+        var findTexts: [String] = []
+        var searchText = ""
+    }
+
+    /// The texts of ``ItemFacts``: the turn content, preview text and find texts of a user item,
+    /// and the search text of any item.
     private func makeTexts(
         _ parser: inout JSONParser,
         isUser: Bool,
         toolName: String?
-    ) throws(JSONParseError) -> (turnContent: String?, findTexts: [String], searchText: String) {
-        var turnContent: String?
-        var findTexts: [String] = []
+    ) throws(JSONParseError) -> Texts {
+        var texts = Texts()
         if isUser {
             switch content {
-            case .missing, .null:
-                turnContent = ""
+            case .missing:
+                texts.turnContent = ""
+                texts.previewText = ""
+            case .null:
+                texts.turnContent = ""
+                texts.previewText = "null"
             case .string(let text):
-                turnContent = text
-                findTexts = [text]
+                texts.turnContent = text
+                texts.previewText = text
+                texts.findTexts = [text]
             case .other(let start):
                 parser.position = start
-                turnContent = try PythonJSONEncoder.encode(&parser)
-                findTexts = contentTexts
+                texts.turnContent = try PythonJSONEncoder.encode(&parser)
+                parser.position = start
+                texts.previewText = try PythonJSONEncoder.encode(&parser, ensureASCII: false)
+                texts.findTexts = contentTexts
             }
         }
 
-        let searchText: String
         let hasToolName = toolName?.isEmpty == false
         if case .string(let text) = content, !hasToolName, pieces.isEmpty {
-            searchText = text
+            texts.searchText = text
         } else {
             var searchPieces: [String] = []
             if let toolName, hasToolName {
@@ -453,10 +465,9 @@ struct ItemScanner {
                 searchPieces.append(contentsOf: contentTexts)
             }
             searchPieces.append(contentsOf: pieces.map(\.text))
-            searchText = searchPieces.count == 1 ? searchPieces[0] : searchPieces.joined(separator: "\n")
+            texts.searchText = searchPieces.count == 1 ? searchPieces[0] : searchPieces.joined(separator: "\n")
         }
-
-        return (turnContent, findTexts, searchText)
+        return texts
     }
 
     /// SEMANTICS.md's tool name rules, in the SDK's order (they read the item's `type` member,

@@ -1,23 +1,33 @@
 /// Re-encodes JSON text exactly as Python's `json.dumps(json.loads(text))` would, with its
-/// defaults: separators `", "` and `": "`, `ensure_ascii=True`, members in their original order.
+/// defaults: separators `", "` and `": "`, `ensure_ascii=True`, members in their original order;
+/// or, with `ensureASCII` false, as `json.dumps(json.loads(text), ensure_ascii=False)`.
 ///
 /// This is how a user turn's list content becomes text (``ItemFacts/turnContent``): the same
-/// string a Python developer gets from `json.dumps(turn["full_content"])` with the Agents SDK.
-/// The details that make it exact:
+/// string a Python developer gets from `json.dumps(turn["full_content"])` with the Agents SDK;
+/// and, without `ensure_ascii`, the text its preview cuts (``ItemFacts/previewText``), as the
+/// SDK's `_content_preview` encodes it. The details that make it exact:
 /// - a repeated member name keeps its first position and its last value (a Python `dict`);
 ///   names are compared by code points, not by Swift's canonical equivalence;
 /// - strings escape `"` `\` `\n` `\r` `\t` `\b` `\f`, and every other character outside
 ///   U+0020...U+007E as `\u` with four lowercase hex digits (a surrogate pair above U+FFFF);
+///   without `ensureASCII`, only the other characters below U+0020 are escaped so (as Python's
+///   `ensure_ascii=False` does: U+007F and everything above U+007F stay as they are);
 /// - an integer keeps its digits (Python's `int` is unbounded), except that `-0` becomes `0`;
 /// - any other number is a `float` written with Python's `repr` (`1e+16`, `1e-05`, `100000.0`),
 ///   and one beyond `Double`'s range is `Infinity` or `-Infinity`.
 struct PythonJSONEncoder {
     private(set) var output: [UInt8] = []
+    /// Python's `ensure_ascii`: escape every character outside U+0020...U+007E.
+    private let ensureASCII: Bool
+
+    private init(ensureASCII: Bool) {
+        self.ensureASCII = ensureASCII
+    }
 
     /// The Python encoding of the validated value that starts at the parser's cursor; the cursor
-    /// ends just past the value.
-    static func encode(_ parser: inout JSONParser) throws(JSONParseError) -> String {
-        var encoder = PythonJSONEncoder()
+    /// ends just past the value. `ensureASCII` is Python's `ensure_ascii` (true by default).
+    static func encode(_ parser: inout JSONParser, ensureASCII: Bool = true) throws(JSONParseError) -> String {
+        var encoder = PythonJSONEncoder(ensureASCII: ensureASCII)
         encoder.output.reserveCapacity(256)
         try encoder.encodeValue(&parser)
         return String(decoding: encoder.output, as: UTF8.self)
@@ -142,7 +152,8 @@ struct PythonJSONEncoder {
 
     private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
-    /// Writes a validated string token, quoted and escaped as Python's `ensure_ascii` does.
+    /// Writes a validated string token, quoted and escaped as Python does (with or without
+    /// `ensure_ascii`).
     private mutating func writeString(_ token: JSONParser.StringToken, of parser: JSONParser) {
         if token.hasEscapes {
             var decoded = parser.string(of: token)
@@ -152,14 +163,17 @@ struct PythonJSONEncoder {
         }
     }
 
-    /// Writes valid UTF-8 text, quoted: printable ASCII runs as they are, the rest escaped.
+    /// Writes valid UTF-8 text, quoted: printable ASCII runs as they are (without `ensureASCII`,
+    /// every character from U+0020 on), the rest escaped.
     private mutating func writeString(utf8 bytes: UnsafeBufferPointer<UInt8>) {
         output.append(UInt8(ascii: "\""))
         var runStart = 0
         var index = 0
         while index < bytes.count {
             let byte = bytes[index]
-            if byte >= 0x20 && byte < 0x7F && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "\\") {
+            if byte >= 0x20 && (byte < 0x7F || !ensureASCII) && byte != UInt8(ascii: "\"")
+                && byte != UInt8(ascii: "\\")
+            {
                 index += 1
                 continue
             }

@@ -43,12 +43,11 @@ extension ReadModel {
             if let term, !facts.userContentContains(term) {
                 continue
             }
-            let content = facts.turnContent ?? ""
             turns.append(
                 ConversationTurn(
                     turn: row[0],
-                    preview: ItemFacts.preview(of: content),
-                    content: content,
+                    preview: facts.preview ?? "",
+                    content: facts.turnContent ?? "",
                     timestamp: Date(timeIntervalSince1970: Double(row[2] as Int64) / 1_000_000),
                     sequence: UInt64(row[3] as Int64)
                 )
