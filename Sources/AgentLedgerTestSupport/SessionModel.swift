@@ -615,21 +615,21 @@ public struct SessionModel: Sendable {
         return groups
     }
 
-    /// `toolUsage(branch:)`: calls per tool and turn, by turn, then by the tool's first call.
+    /// `toolUsage(branch:)`: calls per tool and turn, by turn, then by the tool's first call;
+    /// calls without a tool name count together under `nil`.
     public func toolUsage(branch: String? = nil) -> [ToolUse] {
         let entries = entries(branch)
         var result: [ToolUse] = []
         for turn in Array(Set(entries.map(\.turn))).sorted() {
             let inTurn = entries.filter { $0.turn == turn }
             let hasToolSearchCall = inTurn.contains { $0.isToolCall && $0.kind.type == "tool_search_call" }
-            var order: [String] = []
-            var counts: [String: Int] = [:]
+            var order: [String?] = []
+            var counts: [String?: Int] = [:]
             for entry in inTurn {
-                guard let tool = entry.kind.toolName,
-                    entry.isToolCall || (entry.isToolSearchOutput && !hasToolSearchCall)
-                else {
+                guard entry.isToolCall || (entry.isToolSearchOutput && !hasToolSearchCall) else {
                     continue
                 }
+                let tool = entry.kind.toolName
                 if counts[tool] == nil {
                     order.append(tool)
                 }

@@ -7,8 +7,10 @@ struct ToolsCommand: AsyncParsableCommand, StoreCommand {
         commandName: "tools",
         abstract: "Count tool calls per tool and turn on a branch (default: the current one).",
         discussion: """
-            Columns: TURN, TOOL, CALLS, ordered by turn. Outputs are not counted. With --json, an \
-            array of {"turn","tool","calls"}. An unknown branch exits 65.
+            Columns: TURN, TOOL, CALLS, ordered by turn. Outputs are not counted. Calls without a \
+            tool name (a function_call without a name, ...) count together under TOOL "(none)". \
+            With --json, an array of {"turn","tool","calls"}, "tool" null for those. An unknown \
+            branch exits 65.
             """
     )
 
@@ -39,7 +41,7 @@ struct ToolsCommand: AsyncParsableCommand, StoreCommand {
         } else {
             var table = TextTable(["TURN", "TOOL", "CALLS"])
             for use in uses {
-                table.add(["\(use.turn)", use.toolName, "\(use.callCount)"])
+                table.add(["\(use.turn)", use.toolName ?? "(none)", "\(use.callCount)"])
             }
             for line in table.lines {
                 output.line(line)

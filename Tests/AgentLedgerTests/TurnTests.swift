@@ -125,6 +125,32 @@ struct TurnTests {
         }
     }
 
+    @Test("tool usage counts calls without a tool name together, under nil (the SDK's None)")
+    func namelessToolUsage() async throws {
+        try await withLedger { ledger in
+            let session = ledger.session("s")
+            try await session.addItems([
+                ItemFactory.user("t1"),
+                try SessionItem(json: #"{"type":"function_call","arguments":"{}","call_id":"c1"}"#),
+                ItemFactory.functionCall("g"),
+                try SessionItem(json: #"{"type":"function_call","name":null}"#),
+                try SessionItem(json: #"{"type":"mcp_call"}"#),
+                try SessionItem(json: #"{"type":"mcp_call","server_label":"","name":null}"#),
+                try SessionItem(json: #"{"type":"function_call_output","call_id":"c1","output":"x"}"#),
+                ItemFactory.user("t2"),
+                try SessionItem(json: #"{"type":"custom_tool_call","input":"x"}"#),
+            ])
+            let usage = try await session.toolUsage()
+            #expect(
+                usage == [
+                    ToolUse(toolName: nil, callCount: 4, turn: 1),
+                    ToolUse(toolName: "g", callCount: 1, turn: 1),
+                    ToolUse(toolName: nil, callCount: 1, turn: 2),
+                ]
+            )
+        }
+    }
+
     @Test("tool usage counts calls, not outputs; tool_search_output only without a tool_search_call")
     func toolUsage() async throws {
         try await withLedger { ledger in

@@ -42,7 +42,8 @@ extension LedgerSession {
     }
 
     /// Tool calls per tool and turn, ordered by turn. Outputs are not counted, except a
-    /// `tool_search_output` in a turn without a `tool_search_call`.
+    /// `tool_search_output` in a turn without a `tool_search_call`. Calls without a tool name
+    /// (a `function_call` without a `name`, ...) are counted together under a `nil` tool name.
     public func toolUsage(branch: String? = nil, asOf: AsOf? = nil) async throws -> [ToolUse] {
         let sessionID = sessionID
         return try await read(branch: branch, asOf: asOf) { db in

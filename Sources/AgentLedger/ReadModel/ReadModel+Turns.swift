@@ -99,7 +99,8 @@ extension ReadModel {
         return result
     }
 
-    /// Tool calls per tool and turn, ordered by turn (then by the tool's first call in it).
+    /// Tool calls per tool and turn, ordered by turn (then by the tool's first call in it); the
+    /// calls without a tool name count together, under a `nil` name, as the SDK's `None`.
     static func toolUsage(_ db: Database, session: String, branch: String?, at position: UInt64?) throws -> [ToolUse] {
         guard let branch = try self.branch(db, session: session, named: branch, at: position) else {
             return []
@@ -113,7 +114,7 @@ extension ReadModel {
             db.cachedStatement(
                 sql: """
                     SELECT i.tool_name, count(*), i.turn FROM item i INDEXED BY item_position
-                    WHERE i.session = ?1 AND i.branch = ?2 AND \(live.sql) AND i.tool_name IS NOT NULL
+                    WHERE i.session = ?1 AND i.branch = ?2 AND \(live.sql)
                       AND (i.is_tool_call = 1
                            OR (i.is_tool_call = 2 AND NOT EXISTS (
                                SELECT 1 FROM item j INDEXED BY item_position
@@ -125,6 +126,6 @@ extension ReadModel {
             ),
             arguments: arguments
         )
-        return rows.map { ToolUse(toolName: $0[0], callCount: $0[1], turn: $0[2]) }
+        return rows.map { ToolUse(toolName: $0[0] as String?, callCount: $0[1], turn: $0[2]) }
     }
 }
