@@ -125,6 +125,40 @@ struct TurnTests {
         }
     }
 
+    /// `AdvancedSQLiteSession._extract_tool_name` of these items, from openai-agents 0.24.0.
+    static let sdkToolNames: [(item: String, toolName: String?)] = [
+        (#"{"type":"function_call"}"#, nil),
+        (#"{"type":"function_call","name":null}"#, nil),
+        (#"{"type":"mcp_call"}"#, nil),
+        (#"{"type":"mcp_call","server_label":null,"name":null}"#, nil),
+        (#"{"type":"mcp_call","server_label":"","name":""}"#, nil),
+        (#"{"type":"function_call","name":7}"#, "7"),
+        (#"{"type":"function_call","name":"f","namespace":5}"#, "5.f"),
+        (#"{"type":"function_call","name":true,"namespace":false}"#, "False.True"),
+        (#"{"type":"function_call","name":1.5e300,"namespace":1e400}"#, "inf.1.5e+300"),
+        (#"{"type":"function_call","name":"","namespace":"ns"}"#, ""),
+        (
+            #"{"type":"function_call","name":["a","it's",null,{"k":"\u00e9\u2028\u0007"}]}"#,
+            #"['a', "it's", None, {'k': 'é\u2028\x07'}]"#
+        ),
+        (#"{"type":"mcp_call","server_label":0,"name":"q"}"#, "q"),
+        (#"{"type":"mcp_call","server_label":7,"name":[]}"#, "7"),
+        (#"{"type":"mcp_call","server_label":{"a":1},"name":2.0}"#, "{'a': 1}.2.0"),
+        (#"{"type":"custom_tool_call","name":{"x":[1,2]},"namespace":"n"}"#, "n.{'x': [1, 2]}"),
+        (#"{"type":"mcp_approval_request","server_label":false,"name":"\"q\""}"#, #""q""#),
+    ]
+
+    @Test("tool names take str() of non-string members and Python's truthiness, as the SDK does")
+    func sdkToolNameCoercion() async throws {
+        try await withLedger { ledger in
+            let session = ledger.session("s")
+            let items = try Self.sdkToolNames.map { try SessionItem(json: $0.item) }
+            try await session.addItems([ItemFactory.user("go")] + items)
+            let named = try #require(try await session.conversationByTurns().first?.items)
+            #expect(named.dropFirst().map(\.toolName) == Self.sdkToolNames.map(\.toolName))
+        }
+    }
+
     @Test("tool usage counts calls without a tool name together, under nil (the SDK's None)")
     func namelessToolUsage() async throws {
         try await withLedger { ledger in

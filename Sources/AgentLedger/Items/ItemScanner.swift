@@ -2,9 +2,10 @@
 /// rules as the full parser) and materializes only the top-level members classification needs,
 /// skipping everything else without allocating.
 ///
-/// A repeated member name counts with its last value, as in Python's `json.loads`. Members that
-/// the rules read as strings (`role`, `type`, `name`, `namespace`, `server_label`) count as absent
-/// when they hold something else (the SDK would take `str()` of them; no real item does that).
+/// A repeated member name counts with its last value, as in Python's `json.loads`. The `role` and
+/// `type` members count as absent when they hold something else than a string. The tool-name
+/// members (`name`, `namespace`, `server_label`) are taken as the SDK takes them: `str()` of any
+/// value but `null` (`7` is `"7"`), with Python's truthiness where the SDK tests it.
 struct ItemScanner {
     /// The top-level members the scan reads. The members from `content` on only carry texts,
     /// which a scan without texts skips: keep them last.
@@ -73,9 +74,11 @@ struct ItemScanner {
     private var role: Role?
     private var type: String?
     private var knownType: KnownType?
-    private var name: String?
-    private var namespace: String?
-    private var serverLabel: String?
+    /// The tool-name members as Python's `str()` of them with their truthiness; `nil` when
+    /// missing or `null`.
+    private var name: (text: String, isTruthy: Bool)?
+    private var namespace: (text: String, isTruthy: Bool)?
+    private var serverLabel: (text: String, isTruthy: Bool)?
     private var hasServerLabel = false
     private var content = Content.missing
     /// The texts of the content's parts (the `text` of object parts, plain string parts).
@@ -183,12 +186,12 @@ struct ItemScanner {
                     try parser.skipValue()
                 }
             case .name:
-                name = try readOptionalString(&parser)
+                name = try PythonJSONEncoder.pythonStr(&parser)
             case .namespace:
-                namespace = try readOptionalString(&parser)
+                namespace = try PythonJSONEncoder.pythonStr(&parser)
             case .serverLabel:
                 hasServerLabel = true
-                serverLabel = try readOptionalString(&parser)
+                serverLabel = try PythonJSONEncoder.pythonStr(&parser)
             case .content:
                 try readContent(&parser)
             case .arguments, .input, .error, .code:
@@ -475,8 +478,9 @@ struct ItemScanner {
     private func toolName() -> String? {
         switch knownType {
         case .mcpCall? where hasServerLabel, .mcpApprovalRequest? where hasServerLabel:
-            let label = serverLabel?.isEmpty == false ? serverLabel : nil
-            let tool = name?.isEmpty == false ? name : nil
+            // `if tool_name and server_label:`: Python's truthiness of the members' values.
+            let label = serverLabel?.isTruthy == true ? serverLabel?.text : nil
+            let tool = name?.isTruthy == true ? name?.text : nil
             switch (label, tool) {
             case (let label?, let tool?):
                 return label + "." + tool
@@ -494,9 +498,10 @@ struct ItemScanner {
         default:
             break
         }
-        guard let name else {
+        guard let name = name?.text else {
             return nil
         }
+        let namespace = namespace?.text
         // "namespace.name", except for the SDK's reserved shape namespace == name (a deferred
         // top-level tool), and for an empty name or namespace.
         if let namespace, !namespace.isEmpty, !name.isEmpty, namespace != name {

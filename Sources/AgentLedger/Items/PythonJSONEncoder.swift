@@ -15,28 +15,59 @@
 /// - an integer keeps its digits (Python's `int` is unbounded), except that `-0` becomes `0`;
 /// - any other number is a `float` written with Python's `repr` (`1e+16`, `1e-05`, `100000.0`),
 ///   and one beyond `Double`'s range is `Infinity` or `-Infinity`.
+///
+/// It also writes Python's `str(json.loads(text))` (see `PythonJSONEncoder+Str.swift`), which
+/// has the same layout with Python's own literals and string quoting.
 struct PythonJSONEncoder {
-    private(set) var output: [UInt8] = []
-    /// Python's `ensure_ascii`: escape every character outside U+0020...U+007E.
-    private let ensureASCII: Bool
+    /// What the encoder writes.
+    enum Style {
+        /// `json.dumps`; `ensureASCII` is Python's `ensure_ascii`: escape every character outside
+        /// U+0020...U+007E.
+        case json(ensureASCII: Bool)
+        /// `repr`: `True`, `False`, `None`, `inf`, strings quoted as Python's `repr` quotes them.
+        case repr
+    }
 
-    private init(ensureASCII: Bool) {
-        self.ensureASCII = ensureASCII
+    private(set) var output: [UInt8] = []
+    let style: Style
+
+    init(style: Style) {
+        self.style = style
+    }
+
+    /// Python's `ensure_ascii` (false for `repr`, which keeps printable characters as they are).
+    private var ensureASCII: Bool {
+        if case .json(let ensureASCII) = style {
+            return ensureASCII
+        }
+        return false
     }
 
     /// The Python encoding of the validated value that starts at the parser's cursor; the cursor
     /// ends just past the value. `ensureASCII` is Python's `ensure_ascii` (true by default).
     static func encode(_ parser: inout JSONParser, ensureASCII: Bool = true) throws(JSONParseError) -> String {
-        var encoder = PythonJSONEncoder(ensureASCII: ensureASCII)
+        var encoder = PythonJSONEncoder(style: .json(ensureASCII: ensureASCII))
         encoder.output.reserveCapacity(256)
         try encoder.encodeValue(&parser)
         return String(decoding: encoder.output, as: UTF8.self)
     }
 
-    private mutating func encodeValue(_ parser: inout JSONParser) throws(JSONParseError) {
+    /// The text so far.
+    var text: String {
+        String(decoding: output, as: UTF8.self)
+    }
+
+    /// Writes the validated value that starts at the parser's cursor; the cursor ends just past it.
+    mutating func encodeValue(_ parser: inout JSONParser) throws(JSONParseError) {
+        let isJSON = if case .json = style { true } else { false }
         switch parser.peek() {
         case UInt8(ascii: "\""):
-            writeString(try parser.scanString(), of: parser)
+            let token = try parser.scanString()
+            if isJSON {
+                writeString(token, of: parser)
+            } else {
+                output.append(contentsOf: Self.repr(of: parser.string(of: token)).utf8)
+            }
         case UInt8(ascii: "{"):
             try encodeObject(&parser)
         case UInt8(ascii: "["):
@@ -54,13 +85,13 @@ struct PythonJSONEncoder {
             output.append(UInt8(ascii: "]"))
         case UInt8(ascii: "t"):
             try parser.expectLiteral("true")
-            output.append(contentsOf: "true".utf8)
+            output.append(contentsOf: (isJSON ? "true" : "True").utf8)
         case UInt8(ascii: "f"):
             try parser.expectLiteral("false")
-            output.append(contentsOf: "false".utf8)
+            output.append(contentsOf: (isJSON ? "false" : "False").utf8)
         case UInt8(ascii: "n"):
             try parser.expectLiteral("null")
-            output.append(contentsOf: "null".utf8)
+            output.append(contentsOf: (isJSON ? "null" : "None").utf8)
         default:
             let token = try parser.scanNumber()
             if token.isInteger {
@@ -71,7 +102,12 @@ struct PythonJSONEncoder {
                     output.append(contentsOf: digits)
                 }
             } else {
-                output.append(contentsOf: Self.floatRepr(parser.doubleValue(of: token)).utf8)
+                let value = parser.doubleValue(of: token)
+                if !isJSON && value.isInfinite {
+                    output.append(contentsOf: (value < 0 ? "-inf" : "inf").utf8)
+                } else {
+                    output.append(contentsOf: Self.floatRepr(value).utf8)
+                }
             }
         }
     }
@@ -102,7 +138,11 @@ struct PythonJSONEncoder {
             if index > 0 {
                 output.append(contentsOf: [UInt8(ascii: ","), UInt8(ascii: " ")])
             }
-            writeString(names[index], of: parser)
+            if case .json = style {
+                writeString(names[index], of: parser)
+            } else {
+                output.append(contentsOf: Self.repr(of: parser.string(of: names[index])).utf8)
+            }
             output.append(contentsOf: [UInt8(ascii: ":"), UInt8(ascii: " ")])
             parser.position = valueOffsets[index]
             try encodeValue(&parser)
