@@ -54,6 +54,25 @@ struct CLIBranchTests {
         #expect(toolTable.count == 4)
     }
 
+    @Test("turns previews and tools are the SDK's: unicode kept in list previews, nameless calls under null")
+    func sdkPreviewsAndNamelessTools() async throws {
+        let store = try CLIStore()
+        let items = [
+            #"{"role":"user","content":[{"type":"input_text","text":"été"}]}"#,
+            #"{"type":"function_call","arguments":"{}","call_id":"c1"}"#,
+            #"{"type":"function_call","name":7}"#,
+            #"{"role":"user","content":null}"#,
+        ]
+        try await store.ok("add", "chat", input: items.joined(separator: "\n"))
+        let turns = try #require(try CLIStore.json(try await store.ok("turns", "chat", "--json")).arrayValue)
+        #expect(turns.map { $0["preview"]?.stringValue } == [#"[{"type": "input_text", "text": "été"}]"#, "null"])
+        let tools = try #require(try CLIStore.json(try await store.ok("tools", "chat", "--json")).arrayValue)
+        #expect(tools.map { $0["tool"]?.isNull } == [true, false])
+        #expect(tools.map { $0["tool"]?.stringValue } == [nil, "7"])
+        let table = try await store.ok("tools", "chat").split(separator: "\n").map(String.init)
+        #expect(table == ["TURN  TOOL    CALLS", "1     (none)  1", "1     7       1"])
+    }
+
     @Test("branch create, list, switch, delete, and add on the current branch")
     func branchLifecycle() async throws {
         let store = try await Self.store()
