@@ -68,6 +68,10 @@ public final class Ledger: Sendable {
                         "no store at \(directory) (or its read model is missing): "
                             + "open it for writing once to create or rebuild it"
                     )
+                } catch {
+                    let path = directory + "/" + ReadModel.fileName
+                    throw ReadModelBuilder.environmentFailure(error, path: path)
+                        ?? LedgerWriter.ledgerError(error, context: "opening the read model")
                 }
                 try checkSchema(of: model, directory: directory, options: options)
                 return Ledger(directory: directory, options: options, readModel: model, writer: nil)
@@ -85,7 +89,8 @@ public final class Ledger: Sendable {
             fingerprint = try model.status().fingerprint
         } catch {
             try? model.close()
-            throw LedgerWriter.ledgerError(error, context: "reading the read model's schema")
+            throw ReadModelBuilder.environmentFailure(error, path: directory + "/" + ReadModel.fileName)
+                ?? LedgerWriter.ledgerError(error, context: "reading the read model's schema")
         }
         guard fingerprint == ReadModel.schemaFingerprint(options) else {
             try? model.close()

@@ -149,13 +149,22 @@ enum ReadModelBuilder {
         // empties it): then check the pages too, since a damaged database file next to a valid
         // WAL can still show a readable checkpoint.
         let uncleanShutdown = Ledger.fileSize(path + "-wal") > 0
-        if let model = try? ReadModel.open(path: path, readOnly: false, readerCount: options.readerCount) {
-            let intact =
-                !uncleanShutdown
-                || (try? model.pool.read { db in
-                    try String.fetchOne(db, sql: "PRAGMA quick_check") == "ok"
-                }) == true
-            let status = intact ? try? model.status() : nil
+        if let model = try openedUnlessBroken(path: path, options: options) {
+            let status: ReadModel.Status?
+            do {
+                let intact =
+                    try !uncleanShutdown
+                    || model.pool.read { db in try String.fetchOne(db, sql: "PRAGMA quick_check") == "ok" }
+                status = intact ? try model.status() : nil
+            } catch {
+                // A damaged file answers with SQLITE_CORRUPT and the like, which a rebuild cures;
+                // a lack of descriptors, space or permission does not, and must not cost the model.
+                if let failure = environmentFailure(error, path: path) {
+                    try? model.close()
+                    throw failure
+                }
+                status = nil
+            }
             let reason: String?
             if let status {
                 if status.fingerprint != ReadModel.schemaFingerprint(options) {
@@ -250,6 +259,40 @@ enum ReadModelBuilder {
     /// read-only database, a full disk, an I/O error or a value too big for SQLite, which a
     /// rebuild would meet again after replaying the whole log; nor a COMMIT refused by a commit
     /// hook, which belongs to the connection, not to the file.
+    /// Opens the read model at `path`; nil when it cannot be opened for a reason a rebuild
+    /// cures (a damaged or foreign file). Throws ``environmentFailure(_:path:)``'s error for a
+    /// reason it does not.
+    private static func openedUnlessBroken(path: String, options: LedgerOptions) throws -> ReadModel? {
+        do {
+            return try ReadModel.open(path: path, readOnly: false, readerCount: options.readerCount)
+        } catch {
+            if FileManager.default.fileExists(atPath: path), let failure = environmentFailure(error, path: path) {
+                throw failure
+            }
+            return nil
+        }
+    }
+
+    /// The error to report, instead of rebuilding, when SQLite failed on the read model for a
+    /// reason outside the file: no descriptor, memory, space or permission left, an I/O error.
+    /// A rebuild would fail the same way, or replace a sound model for nothing.
+    static func environmentFailure(_ error: any Error, path: String) -> LedgerError? {
+        guard let error = error as? DatabaseError else {
+            return nil
+        }
+        switch error.resultCode {
+        case .SQLITE_CANTOPEN, .SQLITE_FULL, .SQLITE_NOMEM, .SQLITE_IOERR, .SQLITE_PERM, .SQLITE_READONLY:
+            var message = "cannot use the read model \(path): \(error.message ?? "\(error)")"
+            if error.resultCode == .SQLITE_CANTOPEN, let limit = OpenFileLimit.current(), limit < OpenFileLimit.needed {
+                message +=
+                    " (the limit on open files is \(limit), `ulimit -n`; a store needs about \(OpenFileLimit.needed))"
+            }
+            return LedgerError(.io, message, underlying: error)
+        default:
+            return nil
+        }
+    }
+
     static func rebuildCures(_ error: DatabaseError) -> Bool {
         if error.extendedResultCode == .SQLITE_CONSTRAINT_COMMITHOOK {
             return false

@@ -1297,7 +1297,7 @@ final class LedgerWriter: Sendable {
         if let error = error as? DatabaseError {
             return LedgerError(
                 .sqlite,
-                "\(context) failed in the read model: \(error.message ?? "\(error)")",
+                "\(context) failed (SQLite): \(error.message ?? "\(error)")",
                 underlying: error
             )
         }
