@@ -22,7 +22,7 @@ struct RebuildCommand: AsyncParsableCommand, StoreCommand {
         let interactive = isatty(STDERR_FILENO) != 0
         let started = ContinuousClock.now
         let reporter = ProgressReporter(interactive: interactive, started: started)
-        let ledger = try await store.openForWriting { directory, options in
+        let ledger = try await store.openRetryingWhileLocked { directory, options in
             try await Ledger.openRebuildingViews(at: directory, options: options) { progress in
                 reporter.report(progress)
             }

@@ -81,13 +81,15 @@ struct StoreOptions: ParsableArguments {
     /// Opens the store for writing, retrying for up to `--lock-wait` milliseconds while
     /// another process holds the writer lock.
     private func openForWriting() async throws -> Ledger {
-        try await openForWriting { directory, options in
+        try await openRetryingWhileLocked { directory, options in
             try await Ledger.open(at: directory, options: options)
         }
     }
 
-    /// Opens the store for writing with `opener`, retrying as ``openForWriting()`` does.
-    func openForWriting(
+    /// Opens the store with `opener`, retrying as ``openForWriting()`` does while another
+    /// process holds the writer lock (or, for a read-only opener, while the lock's holder
+    /// rebuilds the missing read model).
+    func openRetryingWhileLocked(
         _ opener: (String, LedgerOptions) async throws -> Ledger
     ) async throws -> Ledger {
         let clock = ContinuousClock()
@@ -126,7 +128,9 @@ struct StoreOptions: ParsableArguments {
             case .readOnly:
                 break
             }
-            return try await Ledger.open(at: directory, options: ledgerOptions(readOnly: true))
+            return try await openRetryingWhileLocked { directory, _ in
+                try await Ledger.open(at: directory, options: ledgerOptions(readOnly: true))
+            }
         } catch let error as LedgerError where error.code == .notFound {
             throw CLIFailure(ExitCodes.noInput, error.message)
         }

@@ -63,6 +63,16 @@ public final class Ledger: Sendable {
                         readerCount: options.readerCount
                     )
                 } catch let error as LedgerError where error.code == .notFound {
+                    let lock = directory + "/" + StoreLock.fileName
+                    if FileManager.default.fileExists(atPath: directory + "/log"),
+                        let holder = StoreLock.lockHolder(ofFileAt: lock)
+                    {
+                        throw LedgerError(
+                            .storeLocked,
+                            "the read model of \(directory) is missing while process \(holder) holds the store's "
+                                + "writer lock: it is rebuilding the read model, or about to"
+                        )
+                    }
                     throw LedgerError(
                         .notFound,
                         "no store at \(directory) (or its read model is missing): "
