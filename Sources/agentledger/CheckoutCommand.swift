@@ -6,7 +6,12 @@ struct CheckoutCommand: AsyncParsableCommand, StoreCommand {
     static let configuration = CommandConfiguration(
         commandName: "checkout",
         abstract: "Copy the log up to a sequence number into a new, independent store.",
-        discussion: "For reproducing exactly what an agent saw at that moment; the read model is rebuilt."
+        discussion: """
+            For reproducing exactly what an agent saw at that moment; the read model is rebuilt. \
+            The copy is built in a hidden directory next to DIR and moved into place once complete: \
+            an interrupted checkout leaves no store at DIR, and the next checkout into DIR removes \
+            what it left.
+            """
     )
 
     @OptionGroup var store: StoreOptions
@@ -14,7 +19,12 @@ struct CheckoutCommand: AsyncParsableCommand, StoreCommand {
     @Option(parsing: .unconditional, help: "The last sequence number to copy.")
     var asOfSeq: UInt64
 
-    @Option(help: ArgumentHelp("The new store's directory (must not hold a store).", valueName: "dir"))
+    @Option(
+        help: ArgumentHelp(
+            "The new store's directory: missing, empty, or holding no store; not inside the source store.",
+            valueName: "dir"
+        )
+    )
     var into: String
 
     func run() async throws {

@@ -138,9 +138,17 @@ extension Ledger {
     /// `source` up to sequence `sequence` (its read model rebuilt), to reproduce exactly what an
     /// agent saw at that moment. The source is only read; it may be open by a writer.
     ///
-    /// - Throws: `invalidArgument` when `destination` already holds a store; `corruptLog` when
-    ///   the part of the log to copy is damaged; `unsupportedVersion` when it holds frames of a
-    ///   newer version.
+    /// The copy is built in a hidden directory next to `destination` (`.<name>.checkout-<pid>-…`)
+    /// and moved into place only once complete (its log synced, its read model built): an
+    /// interrupted checkout leaves no store at `destination`, never one with fewer events. A
+    /// failed checkout removes its hidden directory; one left by a killed checkout is removed by
+    /// the next checkout into the same destination. `destination` may be missing, empty, or a
+    /// directory of other files that holds no store.
+    ///
+    /// - Throws: `invalidArgument` when `destination` already holds a store, is inside the
+    ///   store at `source` (symbolic links and `..` resolved), or is not a directory;
+    ///   `corruptLog` when the part of the log to copy is damaged; `unsupportedVersion` when it
+    ///   holds frames of a newer version; `io` when the hidden directory cannot be created.
     public static func checkout(
         from source: String,
         through sequence: UInt64,
@@ -150,70 +158,62 @@ extension Ledger {
         let sourceDirectory = URL(fileURLWithPath: source).standardizedFileURL.path
         let destinationDirectory = URL(fileURLWithPath: destination).standardizedFileURL.path
         return try await BlockingWork.run(name: "agentledger-checkout") {
-            if FileManager.default.fileExists(atPath: destinationDirectory + "/log") {
-                throw LedgerError(
-                    .invalidArgument,
-                    "\(destinationDirectory) already holds a store; choose a new directory"
-                )
-            }
-            let existing = CheckoutLeftovers.existing(at: destinationDirectory)
-            // Set once this checkout holds the destination's lock and found no log there: only
-            // then is what it leaves behind its own to remove.
-            var ownsDestination = false
+            // The paths as given: symbolic links and `..` are resolved in order, not lexically.
+            let target = try CheckoutTarget(source: source, destination: destination)
+            let reader = try LogReader.open(directory: sourceDirectory)
+            let staging = try CheckoutStaging.create(for: target, options: options)
             do {
-                let reader = try LogReader.open(directory: sourceDirectory)
-                let log = try EventLog.openForWriting(
-                    directory: destinationDirectory,
-                    options: LogOptions(
-                        segmentSizeBytes: options.segmentSizeBytes,
-                        compressionLevel: Int32(options.compressionLevel),
-                        compressionDictionary: options.compressionDictionary,
-                        // Written in bulk and fsynced once at the end: nothing to gain.
-                        preallocationBytes: 0
-                    ),
-                    fileSystem: SystemFileSystem(),
-                    logger: options.logger
-                )
-                defer { log.close() }
-                guard log.lastSequence == 0 else {
-                    // Another checkout got there between the check above and the lock.
-                    throw LedgerError(
-                        .invalidArgument,
-                        "\(destinationDirectory) already holds a store; choose a new directory"
-                    )
-                }
-                ownsDestination = true
-                let last = min(sequence, reader.lastSequence)
-                if last > 0 {
-                    var frames = reader.frames(from: 1, through: last)
-                    while let frame = try frames.next() {
-                        var events = try EventCodec.decode(frame)
-                        events.removeAll { $0.sequence > last }
-                        guard !events.isEmpty else {
-                            break
-                        }
-                        try log.append(
-                            firstSequence: events[0].sequence,
-                            eventCount: events.count,
-                            payload: EventCodec.encode(events)
-                        )
-                    }
-                    try log.sync()
-                }
-                try ReadModelBuilder.rebuild(
-                    directory: destinationDirectory,
-                    through: last,
-                    options: options,
-                    progress: nil
-                )
+                let last = try copyLog(from: reader, through: sequence, into: staging.path, options: options)
+                try ReadModelBuilder.rebuild(directory: staging.path, through: last, options: options, progress: nil)
+                try staging.publish(as: destinationDirectory)
                 return last
             } catch {
-                // A failed checkout leaves no half-made store behind to be mistaken for a copy.
-                if ownsDestination {
-                    existing.removeCreated(at: destinationDirectory)
-                }
+                // A failed checkout leaves nothing behind: the destination was never touched.
+                staging.discard()
                 throw error
             }
         }
+    }
+
+    /// Writes the events of `reader` up to `sequence` into a new log at `directory`, synced;
+    /// returns the last sequence number copied.
+    private static func copyLog(
+        from reader: LogReader,
+        through sequence: UInt64,
+        into directory: String,
+        options: LedgerOptions
+    ) throws -> UInt64 {
+        let log = try EventLog.openForWriting(
+            directory: directory,
+            options: LogOptions(
+                segmentSizeBytes: options.segmentSizeBytes,
+                compressionLevel: Int32(options.compressionLevel),
+                compressionDictionary: options.compressionDictionary,
+                // Written in bulk and fsynced once at the end: nothing to gain.
+                preallocationBytes: 0
+            ),
+            fileSystem: SystemFileSystem(),
+            logger: options.logger
+        )
+        defer { log.close() }
+        let last = min(sequence, reader.lastSequence)
+        guard last > 0 else {
+            return 0
+        }
+        var frames = reader.frames(from: 1, through: last)
+        while let frame = try frames.next() {
+            var events = try EventCodec.decode(frame)
+            events.removeAll { $0.sequence > last }
+            guard !events.isEmpty else {
+                break
+            }
+            try log.append(
+                firstSequence: events[0].sequence,
+                eventCount: events.count,
+                payload: EventCodec.encode(events)
+            )
+        }
+        try log.sync()
+        return last
     }
 }

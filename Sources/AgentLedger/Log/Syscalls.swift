@@ -275,6 +275,36 @@ enum Syscalls {
         }
     }
 
+    /// Renames `source` to `destination`, replacing `destination` when it is a file or an empty
+    /// directory (a directory only over a directory). Returns `false`, changing nothing, when
+    /// `destination` is a directory that is not empty.
+    ///
+    /// The corresponding C function is `rename(2)`.
+    static func renameItem(_ source: String, to destination: String) throws(LedgerError) -> Bool {
+        let result = source.withCString { from in destination.withCString { to in rename(from, to) } }
+        if result == 0 {
+            return true
+        }
+        let code = errno
+        if code == ENOTEMPTY || code == EEXIST {
+            return false
+        }
+        throw failure("rename to \(destination)", source, code)
+    }
+
+    /// Whether no process with identifier `pid` exists: `kill(pid, 0)` fails with `ESRCH`.
+    /// A process that exists but belongs to another user (`EPERM`) counts as alive, and so does
+    /// any other outcome: the answer errs on the side of a live process. (A process of another
+    /// pid namespace is invisible here.)
+    ///
+    /// The corresponding C function is `kill(2)` with signal 0.
+    static func processIsGone(_ pid: Int32) -> Bool {
+        guard pid > 0 else {
+            return false
+        }
+        return kill(pid, 0) == -1 && errno == ESRCH
+    }
+
     /// The identifier of this process.
     ///
     /// The corresponding C function is `getpid(2)`.

@@ -1,0 +1,131 @@
+import AgentLedger
+import AgentLedgerTestSupport
+import Foundation
+import Testing
+
+/// Where a checkout puts its copy: built in a hidden staging directory next to the destination
+/// and moved into place once complete; never inside the source store.
+@Suite("Checkout: staging, destination checks")
+struct CheckoutTests {
+    /// A store with `count` events, in session `s`.
+    static func source(events count: Int) async throws -> TemporaryStore {
+        let store = try TemporaryStore()
+        let ledger = try await store.open()
+        for index in 0..<count {
+            try await ledger.session("s").addItems([ItemFactory.user("item \(index)")])
+        }
+        #expect(try await ledger.headSequence() == UInt64(count))
+        try await ledger.close()
+        return store
+    }
+
+    /// The names in `directory`.
+    static func names(in directory: String) -> Set<String> {
+        Set((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [])
+    }
+
+    @Test("a staging directory left by a killed checkout is removed by the next checkout into that directory")
+    func abandonedStagingIsRemoved() async throws {
+        let source = try await Self.source(events: 5)
+        defer { source.remove() }
+        let parent = try TemporaryDirectory(prefix: "agentledger-checkout")
+        defer { parent.remove() }
+        // What a checkout killed half-way leaves: a store with fewer events, under a hidden name.
+        let dead = parent.path + "/.past.checkout-\(try Self.goneProcessID())-0badc0de"
+        #expect(try await Ledger.checkout(from: source.path, through: 2, into: dead) == 2)
+        // That of a checkout still running (this process's parent is alive) is left alone, as is
+        // the staging directory of another destination.
+        let live = parent.path + "/.past.checkout-\(getppid())-0000live"
+        let other = parent.path + "/.pastime.checkout-\(try Self.goneProcessID())-00000000"
+        for directory in [live, other] {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: false)
+        }
+
+        #expect(try await Ledger.checkout(from: source.path, through: 5, into: parent.path + "/past") == 5)
+        let expected: Set<String> = [
+            "past", (live as NSString).lastPathComponent, (other as NSString).lastPathComponent,
+        ]
+        #expect(Self.names(in: parent.path) == expected)
+        #expect(!FileManager.default.fileExists(atPath: dead))
+        #expect(FileManager.default.fileExists(atPath: live))
+        #expect(FileManager.default.fileExists(atPath: other))
+        let copy = try await Ledger.verifyLog(at: parent.path + "/past")
+        #expect(copy.isIntact && copy.lastSequence == 5)
+    }
+
+    @Test("a checkout leaves no staging directory behind, and fails without touching the destination")
+    func noStagingLeft() async throws {
+        let source = try await Self.source(events: 3)
+        defer { source.remove() }
+        let parent = try TemporaryDirectory(prefix: "agentledger-checkout")
+        defer { parent.remove() }
+        // Missing, empty, and a directory of other files with a stale journal of its own.
+        let empty = parent.path + "/empty"
+        let notes = parent.path + "/notes"
+        for directory in [empty, notes] {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: false)
+        }
+        try Data("notes".utf8).write(to: URL(fileURLWithPath: notes + "/notes.txt"))
+        try Data("stale".utf8).write(to: URL(fileURLWithPath: notes + "/views.sqlite-wal"))
+        for destination in [parent.path + "/missing", empty, notes] {
+            #expect(try await Ledger.checkout(from: source.path, through: 2, into: destination) == 2)
+            let copy = try await Ledger.open(at: destination, options: LedgerOptions(durability: .none))
+            #expect(try await copy.headSequence() == 2)
+            #expect(try await copy.verifyReadModel() == [])
+            try await copy.close()
+        }
+        #expect(FileManager.default.contents(atPath: notes + "/notes.txt") == Data("notes".utf8))
+        #expect(Self.names(in: parent.path) == ["missing", "empty", "notes"])
+
+        // A failed checkout (a damaged frame in the part to copy) removes its staging directory.
+        let segment = source.path + "/log/00000000000000000001.seg"
+        var bytes = try #require(FileManager.default.contents(atPath: segment))
+        bytes[32 + 64 + 3] ^= 0x40
+        try bytes.write(to: URL(fileURLWithPath: segment))
+        let error = try await #require(throws: LedgerError.self) {
+            try await Ledger.checkout(from: source.path, through: 3, into: parent.path + "/failed")
+        }
+        #expect(error.code == .corruptLog)
+        #expect(Self.names(in: parent.path) == ["missing", "empty", "notes"])
+    }
+
+    @Test("a destination inside the source store is refused, symbolic links and .. resolved")
+    func destinationInsideSource() async throws {
+        let source = try await Self.source(events: 3)
+        defer { source.remove() }
+        let outside = try TemporaryDirectory(prefix: "agentledger-checkout")
+        defer { outside.remove() }
+        try FileManager.default.createSymbolicLink(atPath: outside.path + "/link", withDestinationPath: source.path)
+        let before = Self.names(in: source.path + "/log")
+        let storeBefore = Self.names(in: source.path)
+        for destination in [
+            source.path + "/log",
+            source.path + "/log/x",
+            source.path + "/new",
+            source.path + "/new/../log/y",
+            outside.path + "/link/log",
+            outside.path + "/link/z",
+            outside.path + "/link",
+        ] {
+            let error = try await #require(throws: LedgerError.self, "\(destination)") {
+                try await Ledger.checkout(from: source.path, through: 3, into: destination)
+            }
+            #expect(error.code == .invalidArgument, "\(destination)")
+            #expect(error.message.contains("inside the store being checked out"), "\(destination): \(error.message)")
+        }
+        #expect(Self.names(in: source.path + "/log") == before)
+        #expect(Self.names(in: source.path) == storeBefore)
+        // Next to it is fine, also when named through the link.
+        #expect(try await Ledger.checkout(from: outside.path + "/link", through: 3, into: outside.path + "/copy") == 3)
+    }
+
+    /// The pid of a process that existed and is gone: a `/bin/true` that has exited and been
+    /// reaped.
+    static func goneProcessID() throws -> Int32 {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/true")
+        try process.run()
+        process.waitUntilExit()
+        return process.processIdentifier
+    }
+}
