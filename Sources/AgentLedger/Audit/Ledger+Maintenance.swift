@@ -91,7 +91,9 @@ extension Ledger {
             let (checkpoint, live) = try model.pool.read { db in
                 (try Projector.checkpoint(db), try ReadModelDigest(db))
             }
-            let temporary = directory + "/" + ReadModel.fileName + ".verify-\(getpid())"
+            // A verification killed before it removed its temporary model leaves it behind.
+            ReadModelLeftovers.removeStaleVerifications(in: directory, options: options)
+            let temporary = ReadModelLeftovers.verifyPath(directory: directory, pid: Syscalls.processID())
             defer { ReadModelBuilder.removeDatabaseFiles(temporary) }
             let queue = try ReadModelBuilder.build(
                 at: temporary,

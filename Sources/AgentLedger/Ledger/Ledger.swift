@@ -181,6 +181,8 @@ public final class Ledger: Sendable {
             logger: options.logger,
             durableThrough: { DurableThrough.sequence(directory: directory, options: options) }
         )
+        // The lock is held: remove what killed processes left (temporary read models).
+        ReadModelLeftovers.removeAfterLocking(directory, options: options)
         do {
             let (model, rebuilt) = try ReadModelBuilder.openForWriting(
                 directory: directory,

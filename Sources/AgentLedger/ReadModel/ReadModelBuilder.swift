@@ -10,6 +10,9 @@ enum ReadModelBuilder {
     /// How often a replay reports progress and commits, in events.
     static let eventsPerTransaction = 20_000
 
+    /// The name of the new read model a rebuild replays the log into, next to the live one.
+    static let rebuildFileName = ReadModel.fileName + ".rebuild"
+
     /// A rebuild asked for when opening (``Ledger/openRebuildingViews(at:options:progress:)``).
     struct Rebuild {
         let progress: (@Sendable (RebuildProgress) -> Void)?
@@ -382,7 +385,7 @@ enum ReadModelBuilder {
         options: LedgerOptions,
         progress: (@Sendable (RebuildProgress) -> Void)?
     ) throws {
-        let temporary = directory + "/" + ReadModel.fileName + ".rebuild"
+        let temporary = directory + "/" + rebuildFileName
         defer { removeDatabaseFiles(temporary) }
         let queue = try build(at: temporary, directory: directory, through: last, options: options, progress: progress)
         recordLogIdentity(in: queue, directory: directory, options: options)
@@ -401,7 +404,7 @@ enum ReadModelBuilder {
         progress: (@Sendable (RebuildProgress) -> Void)?
     ) throws {
         let path = directory + "/" + ReadModel.fileName
-        let temporary = path + ".rebuild"
+        let temporary = directory + "/" + rebuildFileName
         do {
             let queue = try build(
                 at: temporary,
