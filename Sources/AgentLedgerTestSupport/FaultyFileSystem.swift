@@ -48,6 +48,8 @@ public final class FaultyFileSystem: LogFileSystem {
         case syncDirectory
         /// ``LogFileSystem/truncate(_:toSize:)``.
         case truncate
+        /// ``LogFileSystem/openFile(atPath:mode:)``.
+        case open
     }
 
     /// Counts of what went through this file system.
@@ -149,7 +151,7 @@ public final class FaultyFileSystem: LogFileSystem {
                 state.statistics.syncs += 1
             case .syncDirectory:
                 state.statistics.directorySyncs += 1
-            case .truncate:
+            case .truncate, .open:
                 break
             }
             for index in state.rules.indices {
@@ -177,8 +179,11 @@ public final class FaultyFileSystem: LogFileSystem {
         SystemCallError(operation: operation, path: path, errno: errno).ledgerError
     }
 
-    /// Opens through the wrapped file system and remembers the path.
+    /// Opens through the wrapped file system and remembers the path, unless an `open` fault fires.
     public func openFile(atPath path: String, mode: LogFileOpenMode) throws -> LogFileHandle {
+        if case .fail(let errno) = fault(for: .open, path: path) {
+            throw failure("open", path, errno)
+        }
         let handle = try base.openFile(atPath: path, mode: mode)
         state.withLock { $0.paths[handle] = path }
         return handle

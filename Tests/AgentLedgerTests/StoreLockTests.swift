@@ -124,4 +124,26 @@ struct StoreLockTests {
         )
         #expect(ProcLocks.LockedFile(procLocksField: "fe:00") == nil)
     }
+
+    @Test("a store that cannot be written (read-only file system, no permission) says how to copy it out")
+    func unwritableStore() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        for code in [EROFS, EACCES] {
+            let fileSystem = FaultyFileSystem()
+            fileSystem.inject(.fail(errno: code), on: .open, number: 1, pathSuffix: "/" + StoreLock.fileName)
+            let error = try #require(throws: LedgerError.self) {
+                _ = try StoreLock.acquire(directory: directory.path, fileSystem: fileSystem)
+            }
+            #expect(error.code == .io)
+            #expect(error.message.contains("Opening a store writes to its directory, even to read it"))
+            #expect(error.message.contains("agentledger checkout"))
+        }
+        let fileSystem = FaultyFileSystem()
+        fileSystem.inject(.fail(errno: EIO), on: .open, number: 1, pathSuffix: "/" + StoreLock.fileName)
+        let other = try #require(throws: LedgerError.self) {
+            _ = try StoreLock.acquire(directory: directory.path, fileSystem: fileSystem)
+        }
+        #expect(!other.message.contains("checkout"), "only a store that cannot be written gets the advice")
+    }
 }

@@ -27,7 +27,21 @@ final class StoreLock {
     /// at once when another opener (a writer, or a reader catching up the read model) holds it.
     static func acquire(directory: String, fileSystem: any LogFileSystem) throws -> StoreLock {
         let path = directory + "/" + fileName
-        let handle = try fileSystem.openFile(atPath: path, mode: .readWriteCreate)
+        let handle: LogFileHandle
+        do {
+            handle = try fileSystem.openFile(atPath: path, mode: .readWriteCreate)
+        } catch let error as LedgerError {
+            guard let cause = error.underlying as? SystemCallError, [EROFS, EACCES, EPERM].contains(cause.errno) else {
+                throw error
+            }
+            throw LedgerError(
+                error.code,
+                error.message + ". Opening a store writes to its directory, even to read it (the lock, and the read "
+                    + "model's shared memory); `agentledger checkout --as-of-seq N --into DIR` only reads the store, "
+                    + "to copy it somewhere writable",
+                underlying: cause
+            )
+        }
         do {
             guard try lockAllowingForks(handle, fileSystem: fileSystem) else {
                 // The holder is a writer, or a reader that opened the store to repair it or
