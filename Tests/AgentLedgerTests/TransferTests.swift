@@ -76,4 +76,40 @@ struct TransferTests {
         #expect(missing.code == .notFound)
         try await ledger.close()
     }
+
+    @Test("an import that fails part way says where it stopped and what it wrote")
+    func stoppedPartWay() async throws {
+        let source = try TemporaryStore()
+        defer { source.remove() }
+        let ledger = try await source.open()
+        for index in 0..<1500 {
+            try await ledger.session("s").addItems([ItemFactory.user("message \(index)")])
+        }
+        var events: [LedgerEvent] = []
+        for try await event in try ledger.events() {
+            events.append(event)
+        }
+        try await ledger.close()
+        // How many log writes the first group commit of an import (1,000 events) takes.
+        let probe = try TemporaryStore()
+        defer { probe.remove() }
+        let counting = FaultyFileSystem()
+        let probed = try await probe.open { $0.fileSystem = counting }
+        counting.resetStatistics()
+        _ = try await probed.importEvents(Array(events.prefix(1000)))
+        let writesPerCommit = counting.statistics.writes
+        try await probed.close()
+        let target = try TemporaryStore()
+        defer { target.remove() }
+        let failing = FaultyFileSystem()
+        let copy = try await target.open { $0.fileSystem = failing }
+        failing.failWrite(writesPerCommit + 1, errno: ENOSPC)
+        let error = try await #require(throws: LedgerError.self) { try await copy.importEvents(events) }
+        #expect(error.message.contains("No space left on device"), "\(error.message)")
+        #expect(
+            error.message.contains("The import stopped at event 1001 of the input: the 1000 events it wrote before"),
+            "\(error.message)"
+        )
+        try? await copy.close()
+    }
 }

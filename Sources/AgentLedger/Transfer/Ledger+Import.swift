@@ -72,7 +72,13 @@ extension Ledger {
         while start < commands.count {
             let chunk = Array(commands[start..<min(start + Self.importCommandsPerCommit, commands.count)])
             start += chunk.count
-            guard case .sequence(let outcomes) = try await write(.sequence(chunk)) else {
+            let outcome: WriteOutcome
+            do {
+                outcome = try await write(.sequence(chunk))
+            } catch let error as LedgerError {
+                throw Self.importStopped(error, written: written, at: origins?[start - chunk.count])
+            }
+            guard case .sequence(let outcomes) = outcome else {
                 continue
             }
             for (offset, outcome) in outcomes.enumerated() {
@@ -97,5 +103,19 @@ extension Ledger {
         var summary = ImportSummary(eventsWritten: written, sessions: sessions.count, items: items, refused: refused)
         summary.refusedEventIndexes = refusedEventIndexes
         return summary
+    }
+
+    /// `error` with where the import stopped: an import is not one transaction, and the events
+    /// written before the failure stay (running the same import again would add them twice).
+    private static func importStopped(_ error: LedgerError, written: Int, at event: Int?) -> LedgerError {
+        let place = event.map { " at event \($0 + 1) of the input" } ?? ""
+        return LedgerError(
+            error.code,
+            error.message + ". The import stopped\(place): the \(written) events it wrote before are in the store, "
+                + "and the group of commands that failed may be too (see `agentledger log`); importing the same "
+                + "input again would add them twice",
+            location: error.location,
+            underlying: error
+        )
     }
 }
