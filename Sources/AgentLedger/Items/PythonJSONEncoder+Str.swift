@@ -16,6 +16,10 @@ extension PythonJSONEncoder {
             try parser.skipValue()
             return nil
         default:
+            // Checked first as every other value is, so that a malformed one fails with the
+            // parser's own error ("expected a value"), not with the encoder's view of it.
+            var check = parser
+            try check.skipValue()
             var encoder = PythonJSONEncoder(style: .repr)
             try encoder.encodeValue(&parser)
             let text = encoder.text
