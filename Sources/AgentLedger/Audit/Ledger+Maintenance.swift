@@ -162,7 +162,7 @@ extension Ledger {
         return try await BlockingWork.run(name: "agentledger-checkout") {
             // The paths as given: symbolic links and `..` are resolved in order, not lexically.
             let target = try CheckoutTarget(source: source, destination: destination)
-            let reader = try LogReader.open(directory: sourceDirectory)
+            let reader = try checkoutReader(sourceDirectory, through: sequence)
             let staging = try CheckoutStaging.create(for: target, options: options)
             do {
                 let last = try copyLog(from: reader, through: sequence, into: staging.path, options: options)
@@ -174,6 +174,22 @@ extension Ledger {
                 staging.discard()
                 throw error
             }
+        }
+    }
+
+    /// The log at `directory` to copy through `sequence`: read to its end, or, when its last
+    /// segment holds damage with valid frames after it and `sequence` lies before the damage,
+    /// read up to the damage, so that the intact events can still be copied out of a damaged
+    /// log (as its error message advises).
+    private static func checkoutReader(_ directory: String, through sequence: UInt64) throws -> LogReader {
+        do {
+            return try LogReader.open(directory: directory)
+        } catch let error as LedgerError where error.code == .corruptLog {
+            let intact = try LogReader.open(directory: directory, endingBeforeDamage: true)
+            guard intact.damagedAfter != nil, sequence <= intact.lastSequence else {
+                throw error
+            }
+            return intact
         }
     }
 

@@ -143,7 +143,8 @@ public struct FrameIterator {
             else {
                 throw LedgerError(
                     .corruptLog,
-                    "damaged or incomplete frame in \(current.name) before the end of the log",
+                    "damaged or incomplete frame in \(current.name) before the end of the log"
+                        + LogReader.salvageHint(intactThrough: expected - 1),
                     location: current.location(offset, expected)
                 )
             }
@@ -163,7 +164,8 @@ public struct FrameIterator {
                 guard check.payloadIntact else {
                     throw LedgerError(
                         .corruptLog,
-                        "frame payload checksum mismatch in \(location.segment)",
+                        "frame payload checksum mismatch in \(location.segment)"
+                            + LogReader.salvageHint(intactThrough: header.firstSequence - 1),
                         location: location
                     )
                 }

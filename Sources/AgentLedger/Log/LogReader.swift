@@ -42,6 +42,9 @@ public final class LogReader {
     private(set) var segments: [Segment]
     /// The hash of the last frame of the snapshot.
     private(set) var head: FrameHash
+    /// The damage that ended a snapshot opened ``open(directory:fileSystem:endingBeforeDamage:)``
+    /// before it (valid frames follow it); nil when the log was read to its end.
+    private(set) var damagedAfter: LogProblem?
     /// The decompressor shared by this reader's iterators.
     let codec: ZstdCodec
     /// Frames read whole (checked, hashed, decompressed) by this reader's iterators, including
@@ -88,6 +91,28 @@ public final class LogReader {
     /// last frame whole. Throws ``LedgerError/Code/io`` when the `log/` directory cannot be read,
     /// and ``LedgerError/Code/corruptLog`` for damage found on the way.
     public static func open(directory: String, fileSystem: any LogFileSystem = SystemFileSystem()) throws -> LogReader {
+        try open(directory: directory, fileSystem: fileSystem, endingBeforeDamage: false)
+    }
+
+    /// What a message about damage at the frame after sequence `intactThrough` adds: how to copy
+    /// the intact events before it out (empty when there are none).
+    static func salvageHint(intactThrough: UInt64) -> String {
+        guard intactThrough > 0 else {
+            return ""
+        }
+        return ". The events through \(intactThrough) are intact: `agentledger checkout --as-of-seq \(intactThrough) "
+            + "--into DIR` copies them to a new store"
+    }
+
+    /// Opens a snapshot of the log like ``open(directory:fileSystem:)``; with
+    /// `endingBeforeDamage`, a damaged frame of the last segment with valid frames after it ends
+    /// the snapshot there (``damagedAfter`` says so) instead of throwing, so that the intact
+    /// events before it can be copied out.
+    static func open(
+        directory: String,
+        fileSystem: any LogFileSystem = SystemFileSystem(),
+        endingBeforeDamage: Bool
+    ) throws -> LogReader {
         let logDirectory = directory + "/" + EventLog.logDirectoryName
         var segments: [Segment] = []
         for entry in try fileSystem.contentsOfDirectory(atPath: logDirectory) {
@@ -106,18 +131,29 @@ public final class LogReader {
             )
         }
         do {
-            return try openSnapshot(directory: directory, fileSystem: fileSystem, segments: segments)
+            return try openSnapshot(
+                directory: directory,
+                fileSystem: fileSystem,
+                segments: segments,
+                endingBeforeDamage: endingBeforeDamage
+            )
         } catch let error as LedgerError where error.code == .corruptLog {
             // A frame being written while we read it can look damaged with a valid frame after
             // it (ours was read before the write finished); look once more before reporting.
-            return try openSnapshot(directory: directory, fileSystem: fileSystem, segments: segments)
+            return try openSnapshot(
+                directory: directory,
+                fileSystem: fileSystem,
+                segments: segments,
+                endingBeforeDamage: endingBeforeDamage
+            )
         }
     }
 
     private static func openSnapshot(
         directory: String,
         fileSystem: any LogFileSystem,
-        segments: [Segment]
+        segments: [Segment],
+        endingBeforeDamage: Bool
     ) throws -> LogReader {
         var segments = segments
         let logDirectory = directory + "/" + EventLog.logDirectoryName
@@ -150,7 +186,13 @@ public final class LogReader {
         }
         var lastHash: FrameHash?
         if hasHeader {
-            walk = try file.walk(baseSequence: base, previousHash: nil, verifyPayloads: false, tolerateTail: true)
+            walk = try file.walk(
+                baseSequence: base,
+                previousHash: nil,
+                verifyPayloads: false,
+                tolerateTail: true,
+                stopAtDamage: endingBeforeDamage
+            )
             if let offset = walk.index.lastFrameOffset {
                 guard case .header(let header) = try file.frameHeader(at: offset) else {
                     preconditionFailure("the walk accepted this frame header")
@@ -163,7 +205,8 @@ public final class LogReader {
                         baseSequence: base,
                         previousHash: nil,
                         verifyPayloads: true,
-                        tolerateTail: true
+                        tolerateTail: true,
+                        stopAtDamage: endingBeforeDamage
                     )
                     lastHash = walk.lastHash
                 }
@@ -177,6 +220,13 @@ public final class LogReader {
             lastSequence: walk.nextSequence - 1,
             head: .zero
         )
+        if case .damage(let offset, let reason) = walk.stop {
+            reader.damagedAfter = LogProblem(
+                code: .corruptLog,
+                message: "damaged frame in \(file.name): \(reason); valid frames follow it",
+                location: file.location(offset, walk.nextSequence)
+            )
+        }
         if let lastHash {
             reader.head = lastHash
         } else if last > 0 {

@@ -13,12 +13,15 @@ extension SegmentFile {
     /// ``SegmentWalk/Stop/unusedSpace(offset:)``), where the walk stops too. Any
     /// other problem, and every problem when `tolerateTail` is not set, throws
     /// ``LedgerError/Code/corruptLog`` (or ``LedgerError/Code/unsupportedVersion``) naming the
-    /// segment, the offset and the sequence number.
+    /// segment, the offset and the sequence number. With `stopAtDamage` (and `tolerateTail`), a
+    /// damaged frame with a valid one after it ends the walk instead (``SegmentWalk/Stop/damage(offset:reason:)``),
+    /// so that the intact frames before it can still be read.
     func walk(
         baseSequence: UInt64,
         previousHash: FrameHash?,
         verifyPayloads: Bool,
-        tolerateTail: Bool
+        tolerateTail: Bool,
+        stopAtDamage: Bool = false
     ) throws -> SegmentWalk {
         var result = SegmentWalk(nextSequence: baseSequence)
         var offset = Int64(SegmentHeader.byteCount)
@@ -93,7 +96,8 @@ extension SegmentFile {
             guard tolerateTail else {
                 throw LedgerError(
                     .corruptLog,
-                    "damaged frame in \(name) (not at the end of the log): \(problem)",
+                    "damaged frame in \(name) (not at the end of the log): \(problem)"
+                        + LogReader.salvageHint(intactThrough: expected - 1),
                     location: location(offset, expected)
                 )
             }
@@ -102,10 +106,15 @@ extension SegmentFile {
                     rereads += 1
                     continue
                 }
+                if stopAtDamage {
+                    result.stop = .damage(offset: offset, reason: problem)
+                    return result
+                }
                 throw LedgerError(
                     .corruptLog,
                     "damaged frame in \(name): \(problem); a valid frame follows at offset \(valid), "
-                        + "so this is damage inside the log, not a torn tail",
+                        + "so this is damage inside the log, not a torn tail"
+                        + LogReader.salvageHint(intactThrough: expected - 1),
                     location: location(offset, expected)
                 )
             }

@@ -10,6 +10,9 @@ struct SegmentWalk {
         /// the writer reserved ahead of its frames (see ``LogOptions/preallocationBytes``), or a
         /// write that never reached the disk. It holds no frame, so nothing in it was acknowledged.
         case unusedSpace(offset: Int64)
+        /// A damaged frame at `offset` with a valid frame after it, where a walk asked to stop
+        /// at damage stopped (see ``SegmentFile/walk(baseSequence:previousHash:verifyPayloads:tolerateTail:stopAtDamage:)``).
+        case damage(offset: Int64, reason: String)
     }
 
     /// Where the accepted frames are, sparsely.
