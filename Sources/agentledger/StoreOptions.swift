@@ -29,7 +29,8 @@ struct StoreOptions: ParsableArguments {
         parsing: .unconditional,
         help: ArgumentHelp(
             "How long a writing command waits for another process to release the store's writer lock "
-                + "(reading commands hold it briefly when nobody writes) before exiting 75.",
+                + "(reading commands hold it briefly when nobody writes), and a reading command for another "
+                + "process to rebuild a missing read model, before exiting 75.",
             valueName: "ms"
         )
     )

@@ -203,4 +203,92 @@ struct SDKImportTests {
         )
         try await ledger.close()
     }
+
+    @Test("a branch when no imported branch has a user turn (main empty or only turn 0) is imported exactly")
+    func emptyMain() async throws {
+        for mainRows in [0, 1] {
+            let store = try TemporaryStore()
+            defer { store.remove() }
+            let messages = [
+                (1, "s", #"{"role":"system","content":"sys"}"#),
+                (2, "s", #"{"role":"assistant","content":"b-intro"}"#),
+                (3, "s", #"{"role":"user","content":"b-q1"}"#),
+                (4, "s", #"{"role":"assistant","content":"b-r1"}"#),
+            ]
+            let structure = [(1, "s", "main", 1), (2, "s", "b", 1), (3, "s", "b", 2), (4, "s", "b", 3)]
+            let path = try Self.database(
+                Self.advancedSchema(messages: messages, structure: Array(structure.dropFirst(1 - mainRows))),
+                in: store
+            )
+            let ledger = try await store.open()
+            let summary = try await ledger.importSDKSQLite(at: path)
+            // Without main's row, "sys" is on no branch: listed, not imported.
+            #expect(summary.refused == [] && summary.skipped.count == 1 - mainRows)
+            let session = ledger.session("s")
+            #expect(Self.contents(try await session.items(branch: "main")) == (mainRows == 1 ? ["sys"] : []))
+            #expect(Self.contents(try await session.items(branch: "b")) == ["b-intro", "b-q1", "b-r1"])
+            #expect(try await session.currentBranch() == "main")
+            try await ledger.close()
+        }
+    }
+
+    @Test("an item over maxItemBytes refuses the import before anything is written, unless skipped")
+    func oversizedItem() async throws {
+        let store = try TemporaryStore()
+        defer { store.remove() }
+        let big = String(repeating: "x", count: 200)
+        let messages = [
+            (1, "s", #"{"role":"user","content":"q1"}"#),
+            (2, "s", #"{"role":"assistant","content":"\#(big)"}"#),
+            (3, "s", #"{"role":"user","content":"q2"}"#),
+            (4, "s", #"{"role":"user","content":"alt-q2"}"#),
+        ]
+        let structure = [
+            (1, "s", "main", 1), (2, "s", "main", 2), (3, "s", "main", 3), (1, "s", "alt", 1), (4, "s", "alt", 2),
+        ]
+        let path = try Self.database(Self.advancedSchema(messages: messages, structure: structure), in: store)
+        let ledger = try await store.open { $0.maxItemBytes = 100 }
+        let refused = try await #require(throws: LedgerError.self) { try await ledger.importSDKSQLite(at: path) }
+        #expect(refused.code == .invalidItem && refused.message.contains("over this store's limit of 100"))
+        #expect(try await ledger.sessions().isEmpty)
+        let summary = try await ledger.importSDKSQLite(at: path, skippingInvalid: true)
+        #expect(summary.refused == [] && summary.skipped.count == 1)
+        #expect(Self.contents(try await ledger.session("s").items(branch: "main")) == ["q1", "q2"])
+        #expect(Self.contents(try await ledger.session("s").items(branch: "alt")) == ["q1", "alt-q2"])
+        try await ledger.close()
+    }
+
+    @Test("appending goes to main and keeps the current branch; a file with branches cannot append")
+    func appendingToMain() async throws {
+        let store = try TemporaryStore()
+        defer { store.remove() }
+        let plain = try Self.database(
+            Self.plainTables + """
+                INSERT INTO agent_sessions (session_id) VALUES ('s');
+                INSERT INTO agent_messages VALUES (1, 's', '{"role":"user","content":"new"}');
+                """,
+            in: store
+        )
+        let branched = try Self.database(
+            Self.advancedSchema(
+                messages: [(1, "s", #"{"role":"user","content":"q"}"#), (2, "s", #"{"role":"user","content":"r"}"#)],
+                structure: [(1, "s", "main", 1), (2, "s", "alt", 1)]
+            ),
+            in: store,
+            named: "branched.db"
+        )
+        let ledger = try await store.open()
+        let session = ledger.session("s")
+        try await session.addItems([ItemFactory.user("old")])
+        try await session.createBranch(fromTurn: 1, named: "mine")
+        let clash = try await #require(throws: LedgerError.self) {
+            try await ledger.importSDKSQLite(at: branched, appending: true)
+        }
+        #expect(clash.code == .conflict && clash.message.contains("has branches in the file"))
+        _ = try await ledger.importSDKSQLite(at: plain, appending: true)
+        #expect(Self.contents(try await session.items(branch: "main")) == ["old", "new"])
+        #expect(try await session.items(branch: "mine").isEmpty)
+        #expect(try await session.currentBranch() == "mine")
+        try await ledger.close()
+    }
 }

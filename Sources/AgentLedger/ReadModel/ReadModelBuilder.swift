@@ -256,12 +256,6 @@ enum ReadModelBuilder {
         return (try ReadModel.open(path: path, readOnly: false, readerCount: options.readerCount), true)
     }
 
-    /// Whether SQLite's refusal of a catch-up comes from the read model itself, which a
-    /// rebuild from the log replaces: a constraint or trigger of its own (a read model changed
-    /// behind the ledger's back), a missing table or column, damaged pages. Not a busy or
-    /// read-only database, a full disk, an I/O error or a value too big for SQLite, which a
-    /// rebuild would meet again after replaying the whole log; nor a COMMIT refused by a commit
-    /// hook, which belongs to the connection, not to the file.
     /// Opens the read model at `path`; nil when it cannot be opened for a reason a rebuild
     /// cures (a damaged or foreign file). Throws ``environmentFailure(_:path:)``'s error for a
     /// reason it does not.
@@ -296,6 +290,12 @@ enum ReadModelBuilder {
         }
     }
 
+    /// Whether SQLite's refusal of a catch-up comes from the read model itself, which a
+    /// rebuild from the log replaces: a constraint or trigger of its own (a read model changed
+    /// behind the ledger's back), a missing table or column, damaged pages. Not a busy or
+    /// read-only database, a full disk, an I/O error or a value too big for SQLite, which a
+    /// rebuild would meet again after replaying the whole log; nor a COMMIT refused by a commit
+    /// hook, which belongs to the connection, not to the file.
     static func rebuildCures(_ error: DatabaseError) -> Bool {
         if error.extendedResultCode == .SQLITE_CONSTRAINT_COMMITHOOK {
             return false

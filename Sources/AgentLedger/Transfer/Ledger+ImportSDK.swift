@@ -31,19 +31,21 @@ extension Ledger {
         appending: Bool = false
     ) async throws -> ImportSummary {
         try checkOpen()
+        let maxItemBytes = options.maxItemBytes
         let database = try await BlockingWork.run(name: "agentledger-import-sdk") {
             try SDKDatabase.read(
                 at: path,
                 sessionsTable: sessionsTable,
                 messagesTable: messagesTable,
-                skippingInvalid: skippingInvalid
+                skippingInvalid: skippingInvalid,
+                maxItemBytes: maxItemBytes
             )
         }
-        try await checkNoClash(database, appending: appending)
+        let existing = try await checkNoClash(database, appending: appending)
         var commands: [WriteCommand] = []
         var skipped = database.skipped
         for session in database.sessions {
-            commands += SDKImportPlan.commands(for: session, skipped: &skipped)
+            commands += SDKImportPlan.commands(for: session, currentBranch: existing[session.id], skipped: &skipped)
         }
         var summary = try await submitImport(commands)
         summary.skipped = skipped
@@ -51,34 +53,47 @@ extension Ledger {
     }
 
     /// Refuses the import before anything is written when a session it would write already
-    /// exists here (unless `appending`), or, when appending, one of its branches other than
-    /// `main` does: a refused branch would send its items to the branch current before it.
-    private func checkNoClash(_ database: SDKDatabase, appending: Bool) async throws {
-        let sessions = database.sessions.map { ($0.id, $0.branches.dropFirst().map(\.name)) }
-        let clash: String? = try await read { db in
-            for (id, branches) in sessions {
-                let exists =
-                    try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM session WHERE id = ?)", arguments: [id])
-                    ?? false
-                if exists && !appending {
-                    return "session '\(id)' already exists in this store: importing would add the file's items after "
-                        + "the ones it has (importing the same file twice doubles every session). Import into a new "
-                        + "store, or append on purpose"
+    /// exists here (unless `appending`), or, when appending, when such a session has branches
+    /// other than `main` in the file: their turns are numbered from the start of the branch, and
+    /// the items already here would shift them. Returns the current branch of each session that
+    /// exists here (appending), whose items then go to `main`.
+    private func checkNoClash(_ database: SDKDatabase, appending: Bool) async throws -> [String: String] {
+        let sessions = database.sessions.map { ($0.id, $0.branches.count > 1) }
+        let answer: Result<[String: String], LedgerError> = try await read { db in
+            var existing: [String: String] = [:]
+            for (id, hasBranches) in sessions {
+                guard
+                    let current = try String.fetchOne(
+                        db,
+                        sql: "SELECT current_branch FROM session WHERE id = ?",
+                        arguments: [id]
+                    )
+                else {
+                    continue
                 }
-                for name in branches
-                where try Bool.fetchOne(
-                    db,
-                    sql: "SELECT EXISTS (SELECT 1 FROM branch WHERE session = ? AND name = ?)",
-                    arguments: [id, name]
-                ) ?? false {
-                    return "branch '\(name)' of session '\(id)' already exists in this store (branch names are never "
-                        + "reused): nothing was imported"
+                guard appending else {
+                    return .failure(
+                        LedgerError(
+                            .conflict,
+                            "session '\(id)' already exists in this store: importing would add the file's items "
+                                + "after the ones it has (importing the same file twice doubles every session). "
+                                + "Import into a new store, or append on purpose"
+                        )
+                    )
                 }
+                if hasBranches {
+                    return .failure(
+                        LedgerError(
+                            .conflict,
+                            "session '\(id)' already exists in this store, and has branches in the file: appending "
+                                + "cannot place them (the items here would shift their turns), so nothing was imported"
+                        )
+                    )
+                }
+                existing[id] = current
             }
-            return nil
+            return .success(existing)
         }
-        if let clash {
-            throw LedgerError(.conflict, clash)
-        }
+        return try answer.get()
     }
 }

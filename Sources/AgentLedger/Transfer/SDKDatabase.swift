@@ -39,7 +39,8 @@ struct SDKDatabase {
         at path: String,
         sessionsTable: String,
         messagesTable: String,
-        skippingInvalid: Bool
+        skippingInvalid: Bool,
+        maxItemBytes: Int
     ) throws -> SDKDatabase {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
@@ -58,7 +59,8 @@ struct SDKDatabase {
                     db: db,
                     sessionsTable: sessionsTable,
                     messagesTable: messagesTable,
-                    skippingInvalid: skippingInvalid
+                    skippingInvalid: skippingInvalid,
+                    maxItemBytes: maxItemBytes
                 )
                 return try reader.read(path: path)
             }
@@ -82,6 +84,7 @@ struct SDKDatabase {
         let sessionsTable: String
         let messagesTable: String
         let skippingInvalid: Bool
+        let maxItemBytes: Int
         var result = SDKDatabase()
 
         mutating func read(path: String) throws -> SDKDatabase {
@@ -98,31 +101,40 @@ struct SDKDatabase {
                 db,
                 sql: """
                     SELECT CAST(session_id AS BLOB) FROM (
-                        SELECT session_id, min(created_at) AS first FROM \(sessionsTable) GROUP BY session_id
+                        SELECT session_id, min(created_at) AS first FROM \(sessionsTable)
+                        WHERE session_id IS NOT NULL GROUP BY session_id
                         UNION ALL
-                        SELECT session_id, NULL FROM \(messagesTable)
-                        WHERE session_id NOT IN (SELECT session_id FROM \(sessionsTable))
+                        SELECT session_id, NULL FROM \(messagesTable) m
+                        WHERE session_id IS NOT NULL
+                        AND NOT EXISTS (SELECT 1 FROM \(sessionsTable) s WHERE s.session_id = m.session_id)
                         GROUP BY session_id
                     ) ORDER BY first IS NULL, first, session_id
                     """
             )
+            let orphans =
+                try Int.fetchOne(db, sql: "SELECT count(*) FROM \(messagesTable) WHERE session_id IS NULL") ?? 0
+            if orphans > 0 {
+                result.skipped.append("\(orphans) message\(orphans == 1 ? "" : "s") with no session_id not imported")
+            }
             for idBytes in ids {
+                // Validated ids hold no NUL and are valid UTF-8: compared as text, through the
+                // tables' indexes, they match exactly the rows whose bytes are these.
                 guard let id = try sessionID(idBytes) else {
                     continue
                 }
                 let main = Branch(name: "main", messageIDs: [], items: [])
                 var session = Session(id: id, branches: [])
-                if advanced, let found = try branches(of: id, key: idBytes) {
+                if advanced, let found = try branches(of: id) {
                     session.branches = found
                 } else {
-                    session.branches = [try messages(of: id, key: idBytes, into: main)]
+                    session.branches = [try messages(of: id, into: main)]
                 }
                 if session.branches.first?.name != "main" {
                     session.branches.insert(main, at: 0)
                 }
                 result.sessions.append(session)
                 if advanced {
-                    try noteUnimported(id, key: idBytes)
+                    try noteUnimported(id)
                 }
             }
             return result
@@ -148,12 +160,12 @@ struct SDKDatabase {
         }
 
         /// Every message of a session, in id order, as one branch (a `SQLiteSession` database).
-        private mutating func messages(of id: String, key: Data, into branch: Branch) throws -> Branch {
+        private mutating func messages(of id: String, into branch: Branch) throws -> Branch {
             var branch = branch
             let rows = try Row.fetchAll(
                 db,
-                sql: "SELECT id, message_data FROM \(messagesTable) WHERE CAST(session_id AS BLOB) = ? ORDER BY id",
-                arguments: [key]
+                sql: "SELECT id, message_data FROM \(messagesTable) WHERE session_id = ? ORDER BY id",
+                arguments: [id]
             )
             for row in rows {
                 try add(row, of: id, to: &branch)
@@ -163,24 +175,32 @@ struct SDKDatabase {
 
         /// The session's branches from `message_structure`, `main` first; nil when the session
         /// has no structure rows (written by a plain `SQLiteSession` into this file).
-        private mutating func branches(of id: String, key: Data) throws -> [Branch]? {
-            let names = try String.fetchAll(
+        private mutating func branches(of id: String) throws -> [Branch]? {
+            // Names as bytes, as the session ids: a NUL or invalid UTF-8 would otherwise be cut
+            // or repaired into a name that matches no row.
+            let names = try Data.fetchAll(
                 db,
                 sql: """
-                    SELECT branch_id FROM message_structure WHERE CAST(session_id AS BLOB) = ?
+                    SELECT CAST(branch_id AS BLOB) FROM message_structure WHERE session_id = ?
                     GROUP BY branch_id ORDER BY branch_id != 'main', min(id)
                     """,
-                arguments: [key]
+                arguments: [id]
             )
             if names.isEmpty {
                 return nil
             }
             var branches: [Branch] = []
-            for name in names {
+            for nameBytes in names {
+                let shown = String(decoding: nameBytes, as: UTF8.self)
+                let name: String
                 do {
-                    try Validation.checkBranchName(name)
-                } catch {
-                    let message = "branch '\(name)' of session '\(id)' is not importable: \(error.message)"
+                    guard let valid = String(validating: nameBytes, as: UTF8.self) else {
+                        throw LedgerError(.invalidArgument, "the branch name is not valid UTF-8")
+                    }
+                    try Validation.checkBranchName(valid)
+                    name = valid
+                } catch let error as LedgerError {
+                    let message = "branch '\(shown)' of session '\(id)' is not importable: \(error.message)"
                     guard skippingInvalid else {
                         throw LedgerError(.invalidArgument, message)
                     }
@@ -193,10 +213,10 @@ struct SDKDatabase {
                     sql: """
                         SELECT m.id, m.message_data FROM \(messagesTable) m
                         JOIN message_structure s ON m.id = s.message_id
-                        WHERE CAST(s.session_id AS BLOB) = ? AND s.branch_id = ?
+                        WHERE s.session_id = ? AND s.branch_id = ?
                         ORDER BY s.sequence_number, s.id
                         """,
-                    arguments: [key, name]
+                    arguments: [id, name]
                 )
                 for row in rows {
                     try add(row, of: id, to: &branch)
@@ -213,7 +233,14 @@ struct SDKDatabase {
                 guard let text = row[1] as String? else {
                     throw LedgerError(.invalidItem, "its message_data is NULL")
                 }
-                branch.items.append(try SessionItem(json: text))
+                let item = try SessionItem(json: text)
+                guard item.jsonBytes.count <= maxItemBytes else {
+                    throw LedgerError(
+                        .invalidItem,
+                        "it is \(item.jsonBytes.count) bytes, over this store's limit of \(maxItemBytes) (maxItemBytes)"
+                    )
+                }
+                branch.items.append(item)
                 branch.messageIDs.append(messageID)
             } catch let error as LedgerError {
                 let message = "message \(messageID) of session '\(session)' is not importable: \(error.message)"
@@ -226,13 +253,13 @@ struct SDKDatabase {
 
         /// Lists what an `AdvancedSQLiteSession` database holds for a session that an import
         /// does not carry over: usage records, and messages that no branch references.
-        private mutating func noteUnimported(_ id: String, key: Data) throws {
+        private mutating func noteUnimported(_ id: String) throws {
             if try db.tableExists("turn_usage") {
                 let usage =
                     try Int.fetchOne(
                         db,
-                        sql: "SELECT count(*) FROM turn_usage WHERE CAST(session_id AS BLOB) = ?",
-                        arguments: [key]
+                        sql: "SELECT count(*) FROM turn_usage WHERE session_id = ?",
+                        arguments: [id]
                     ) ?? 0
                 if usage > 0 {
                     result.skipped.append(
@@ -244,11 +271,11 @@ struct SDKDatabase {
                 try Int.fetchOne(
                     db,
                     sql: """
-                        SELECT count(*) FROM \(messagesTable) m WHERE CAST(m.session_id AS BLOB) = ?1
-                        AND EXISTS (SELECT 1 FROM message_structure WHERE CAST(session_id AS BLOB) = ?1)
+                        SELECT count(*) FROM \(messagesTable) m WHERE m.session_id = ?1
+                        AND EXISTS (SELECT 1 FROM message_structure WHERE session_id = ?1)
                         AND NOT EXISTS (SELECT 1 FROM message_structure s WHERE s.message_id = m.id)
                         """,
-                    arguments: [key]
+                    arguments: [id]
                 ) ?? 0
             if orphans > 0 {
                 result.skipped.append(

@@ -25,7 +25,14 @@ enum SDKImportPlan {
         }
     }
 
-    static func commands(for session: SDKDatabase.Session, skipped: inout [String]) -> [WriteCommand] {
+    /// The commands for `session`. `currentBranch` is the session's current branch in this
+    /// store when it exists here (an import appending to it, which only a session without other
+    /// branches may do): `main` gets the items, and that branch is current again afterwards.
+    static func commands(
+        for session: SDKDatabase.Session,
+        currentBranch: String? = nil,
+        skipped: inout [String]
+    ) -> [WriteCommand] {
         let id = session.id
         var commands: [WriteCommand] = []
         func add(_ items: ArraySlice<SessionItem>) {
@@ -39,32 +46,52 @@ enum SDKImportPlan {
         guard let main = session.branches.first else {
             return []
         }
+        var current = currentBranch ?? main.name
+        func switchTo(_ name: String) {
+            if current != name {
+                commands.append(.switchBranch(session: id, name: name))
+                current = name
+            }
+        }
+        switchTo(main.name)
         add(main.items[...])
         var imported = [Imported(main)]
-        var current = main.name
         for branch in session.branches.dropFirst() {
-            guard let (parent, turn, shared) = origin(of: branch, among: imported) else {
+            if let (parent, turn, shared) = origin(of: branch, among: imported) {
+                switchTo(parent.name)
+                commands.append(.createBranch(session: id, source: .turn(turn), name: branch.name))
+                current = branch.name
+                for _ in shared..<parent.userStarts[turn - 1] {
+                    commands.append(.popItem(session: id))
+                }
+                add(branch.items[shared...])
+            } else if let first = Imported(branch).userStarts.first {
+                // No imported branch has a user turn (main is empty, say): the branch's own items
+                // go on main for a moment, so that it can be created from their first turn; main
+                // then pops them again.
+                switchTo(main.name)
+                add(branch.items[...])
+                commands.append(.createBranch(session: id, source: .turn(1), name: branch.name))
+                current = branch.name
+                // The copy is main's own items (none a user item) and the branch's before `first`.
+                for _ in 0..<(main.items.count + first) {
+                    commands.append(.popItem(session: id))
+                }
+                add(branch.items[...])
+                switchTo(main.name)
+                for _ in branch.items.indices {
+                    commands.append(.popItem(session: id))
+                }
+            } else {
                 skipped.append(
-                    "branch '\(branch.name)' of session '\(id)' not imported: no branch of the session has a user "
-                        + "turn to create it from"
+                    "branch '\(branch.name)' of session '\(id)' not imported: it has no user item, and no branch of "
+                        + "the session has a user turn to create it from"
                 )
                 continue
             }
-            if current != parent.name {
-                commands.append(.switchBranch(session: id, name: parent.name))
-            }
-            commands.append(.createBranch(session: id, source: .turn(turn), name: branch.name))
-            current = branch.name
-            let copied = parent.userStarts[turn - 1]
-            for _ in shared..<copied {
-                commands.append(.popItem(session: id))
-            }
-            add(branch.items[shared...])
             imported.append(Imported(branch))
         }
-        if current != main.name {
-            commands.append(.switchBranch(session: id, name: main.name))
-        }
+        switchTo(currentBranch ?? main.name)
         return commands
     }
 
