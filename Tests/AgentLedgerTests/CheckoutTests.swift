@@ -128,4 +128,24 @@ struct CheckoutTests {
         process.waitUntilExit()
         return process.processIdentifier
     }
+
+    @Test(
+        "into an existing directory the copy is staged inside it (a mount point's file system), and its leftover removed"
+    )
+    func stagedInsideExistingDirectory() async throws {
+        let source = try await Self.source(events: 4)
+        defer { source.remove() }
+        let parent = try TemporaryDirectory()
+        defer { parent.remove() }
+        let destination = parent.path + "/existing"
+        try FileManager.default.createDirectory(atPath: destination, withIntermediateDirectories: false)
+        let dead = destination + "/.checkout-\(try Self.goneProcessID())-0badc0de"
+        try FileManager.default.createDirectory(atPath: dead + "/log", withIntermediateDirectories: true)
+        #expect(try await Ledger.checkout(from: source.path, through: 3, into: destination) == 3)
+        #expect(!FileManager.default.fileExists(atPath: dead))
+        #expect(Self.names(in: parent.path) == ["existing"], "nothing staged next to it")
+        #expect(!Self.names(in: destination).contains { $0.hasPrefix(".checkout-") })
+        let copy = try await Ledger.verifyLog(at: destination)
+        #expect(copy.isIntact && copy.lastSequence == 3)
+    }
 }

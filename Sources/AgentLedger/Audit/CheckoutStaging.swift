@@ -1,30 +1,36 @@
 import Foundation
 
-/// The hidden directory a checkout builds its copy in, next to the destination (same parent, so
-/// the same file system), and its move into place once complete: the copy appears all at once
-/// or not at all, never as a store with fewer events than were asked for.
+/// The hidden directory a checkout builds its copy in, on the destination's file system, and its
+/// move into place once complete: the copy appears all at once or not at all, never as a store
+/// with fewer events than were asked for.
 ///
-/// The directory is named `.<name>.checkout-<pid>-<random>` after the destination's name and
-/// the checkout's process. One left by a killed checkout is not at the destination, so nothing
-/// takes it for the copy; the next checkout into the same destination removes it once no
-/// process with that pid exists (``Syscalls/processIsGone(_:)``).
+/// For a destination that does not exist yet, the directory is `.<name>.checkout-<pid>-<random>`
+/// next to it, renamed to the destination at the end. For an existing (empty, or holding other
+/// files) destination, possibly a mount point, it is `.checkout-<pid>-<random>` inside it, and
+/// its read model and `log/` are moved up into the destination at the end. One left by a killed
+/// checkout is not a store at the destination, so nothing takes it for the copy; the next
+/// checkout into the same destination removes it once no process with that pid exists
+/// (``Syscalls/processIsGone(_:)``).
 struct CheckoutStaging {
     /// Where the copy goes.
     let target: CheckoutTarget
     /// The hidden directory the copy is built in.
     let path: String
 
-    /// The start of the names of the staging directories of checkouts into `target`.
-    static func prefix(for target: CheckoutTarget) -> String {
-        "." + target.name + ".checkout-"
+    /// The places the staging directories of checkouts into `target` go: the directory that
+    /// holds them, and the start of their names.
+    static func places(for target: CheckoutTarget) -> [(directory: String, prefix: String)] {
+        [(target.parent, "." + target.name + ".checkout-"), (target.path, ".checkout-")]
     }
 
     /// Removes the staging directories of earlier checkouts into `target` whose process is
-    /// gone, and creates a new one for this process.
+    /// gone, and creates a new one for this process: inside the destination when it exists
+    /// (the same file system even for a mount point), else next to it.
     static func create(for target: CheckoutTarget, options: LedgerOptions) throws -> CheckoutStaging {
         removeAbandoned(for: target, options: options)
+        let place = places(for: target)[FileManager.default.fileExists(atPath: target.path) ? 1 : 0]
         let path =
-            target.parent + "/" + prefix(for: target) + "\(Syscalls.processID())-"
+            place.directory + "/" + place.prefix + "\(Syscalls.processID())-"
             + UUID().uuidString.prefix(8).lowercased()
         do {
             guard try Syscalls.makeDirectory(path) else {
@@ -44,8 +50,14 @@ struct CheckoutStaging {
     /// Removes the staging directories of checkouts into `target` killed before they finished.
     /// A safeguard: what cannot be listed or removed is left, and logged.
     private static func removeAbandoned(for target: CheckoutTarget, options: LedgerOptions) {
-        let prefix = prefix(for: target)
-        guard let names = try? Syscalls.listDirectory(target.parent) else {
+        for (directory, prefix) in places(for: target) {
+            removeAbandoned(in: directory, prefix: prefix, options: options)
+        }
+    }
+
+    /// Removes the staging directories named `prefix<pid>-…` in `directory` whose process is gone.
+    private static func removeAbandoned(in directory: String, prefix: String, options: LedgerOptions) {
+        guard let names = try? Syscalls.listDirectory(directory) else {
             return
         }
         for name in names where name.hasPrefix(prefix) {
@@ -54,7 +66,7 @@ struct CheckoutStaging {
                 continue
             }
             do {
-                try FileManager.default.removeItem(atPath: target.parent + "/" + name)
+                try FileManager.default.removeItem(atPath: directory + "/" + name)
                 options.logger.info(
                     "removed the staging directory of an interrupted checkout",
                     metadata: ["directory": "\(name)", "pid": "\(pid)"]
@@ -69,16 +81,17 @@ struct CheckoutStaging {
     }
 
     /// Moves the complete copy (its log synced, its read model built and closed) to the
-    /// destination. A missing or empty destination is replaced by the staging directory in one
-    /// `rename(2)`. Into a directory holding other files, the read model moves first and `log/`
-    /// last, under the destination's lock: the store is there once its log is. Removes the
-    /// staging directory either way.
+    /// destination. A destination that did not exist is the staging directory renamed, in one
+    /// `rename(2)`. Into an existing directory (the staging directory is inside it), the read
+    /// model moves first and `log/` last, under the destination's lock: the store is there once
+    /// its log is. Removes the staging directory either way.
     ///
     /// - Parameter destination: the destination as the caller named it, for messages.
     func publish(as destination: String) throws {
         // The read model was renamed into place in the staging directory: make that durable too.
         try Syscalls.syncDirectory(path)
-        if try Syscalls.renameItem(path, to: target.path) {
+        let inside = (path as NSString).deletingLastPathComponent == target.path
+        if !inside, try Syscalls.renameItem(path, to: target.path) {
             try Syscalls.syncDirectory(target.parent)
             return
         }
