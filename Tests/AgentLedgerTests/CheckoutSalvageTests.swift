@@ -38,6 +38,9 @@ struct CheckoutSalvageTests {
         #expect(refused.code == .corruptLog)
         #expect(refused.message.contains("The events through 3 are intact: `agentledger checkout --as-of-seq 3"))
 
+        let verification = try await Ledger.verifyLog(at: source.path)
+        #expect(verification.problems.first?.message.contains("`agentledger checkout --as-of-seq 3") == true)
+
         let copy = source.path + "-copy"
         defer { try? FileManager.default.removeItem(atPath: copy) }
         #expect(try await Ledger.checkout(from: source.path, through: 3, into: copy) == 3)

@@ -18,8 +18,28 @@ extension Ledger {
                 LogReader.verify(directory: directory, expectedHead: expectedHead)
             }
             Self.checkDurable(&verification, through: durable)
+            Self.addSalvageHint(&verification)
             return verification
         }
+    }
+
+    /// Adds to the first damaged frame that verify found how to copy the intact events before
+    /// it out (``LogReader/salvageHint(intactThrough:)``). Not to a broken hash chain: either of
+    /// its two frames may be the one that changed.
+    static func addSalvageHint(_ verification: inout LogVerification) {
+        guard
+            let index = verification.problems.firstIndex(where: { $0.code == .corruptLog }),
+            case let problem = verification.problems[index],
+            !problem.message.contains("hash chain"),
+            let sequence = problem.location?.sequence, sequence > 1
+        else {
+            return
+        }
+        verification.problems[index] = LogProblem(
+            code: problem.code,
+            message: problem.message + LogReader.salvageHint(intactThrough: sequence - 1),
+            location: problem.location
+        )
     }
 
     /// How many times ``settledVerification(_:)`` reads the log again while its problems change.
