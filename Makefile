@@ -7,7 +7,7 @@ DEMO_STORE ?= $(CURDIR)/.build/demo-store
 BIN_DEBUG := .build/debug/agentledger
 BIN_RELEASE := .build/release/agentledger
 
-.PHONY: all deps build release test demo lint format bench bench-compare stress clean
+.PHONY: all deps build release test demo lint format bench bench-compare sdk-check bench-venv stress clean
 
 all: build
 
@@ -55,13 +55,22 @@ clean:
 ## compare.py refuses to start when the release binary is missing (unless --only sdk).
 BENCH_VENV := .build/bench-venv
 SDK_VERSION := 0.24.0
-bench-compare: release
+## bench-venv: the Python virtual environment with the SDK, created and filled when missing
+bench-venv:
 	@[ -x $(BENCH_VENV)/bin/python ] || python3 -m venv $(BENCH_VENV)
 	@$(BENCH_VENV)/bin/python -c "import importlib.metadata as m, sys; \
 	    sys.exit(m.version('openai-agents') != '$(SDK_VERSION)')" 2>/dev/null || \
 	    $(BENCH_VENV)/bin/python -m pip install --quiet --disable-pip-version-check \
 	        'openai-agents==$(SDK_VERSION)'
+
+bench-compare: release bench-venv
 	$(BENCH_VENV)/bin/python Benchmarks/compare.py --binary $(BIN_RELEASE) $(BENCH_ARGS)
+
+## sdk-check: randomized AdvancedSQLiteSession databases written by the real SDK (the version
+## above), imported with import-sdk-sqlite; every branch must read back as the SDK reads it.
+SDK_CHECK_SEEDS ?= 1 41
+sdk-check: release bench-venv
+	$(BENCH_VENV)/bin/python Benchmarks/sdk_import_check.py $(BIN_RELEASE) $(SDK_CHECK_SEEDS)
 
 ## stress: the long runs of RELIABILITY.md: a 1,000,000-operation soak printing its memory (the
 ## release ledger-torture), 500 kill -9 runs, ten times the seeded fuzzing of `make test`, and
