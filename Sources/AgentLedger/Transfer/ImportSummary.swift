@@ -4,7 +4,8 @@ public struct ImportSummary: Sendable, Hashable {
     public let eventsWritten: Int
     /// Sessions written to.
     public let sessions: Int
-    /// Items added (by the commands that were written).
+    /// Items added (by the commands that were written); for an SDK database without refusals,
+    /// its messages imported, each counted once however many branches share it.
     public let items: Int
     /// Commands the store refused (with the reason), in order; empty when everything applied.
     /// The commands after a refused one are still written: an import is not one transaction.

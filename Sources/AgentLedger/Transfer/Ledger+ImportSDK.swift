@@ -47,7 +47,18 @@ extension Ledger {
         for session in database.sessions {
             commands += SDKImportPlan.commands(for: session, currentBranch: existing[session.id], skipped: &skipped)
         }
-        var summary = try await submitImport(commands)
+        let written = try await submitImport(commands)
+        // Items as the file holds them: each message once, however many branches share it or
+        // went through main on the way (``SDKImportPlan``).
+        let messages = database.sessions.reduce(0) { count, session in
+            count + Set(session.branches.flatMap(\.messageIDs)).count
+        }
+        var summary = ImportSummary(
+            eventsWritten: written.eventsWritten,
+            sessions: written.sessions,
+            items: written.refused.isEmpty ? messages : written.items,
+            refused: written.refused
+        )
         summary.skipped = skipped
         return summary
     }
