@@ -53,7 +53,7 @@ struct CLIMaintenanceTests {
         let target = store.path + "-checkout"
         try FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: target) }
-        try Data("keep".utf8).write(to: URL(fileURLWithPath: target + "/views.sqlite"))
+        try Data("keep".utf8).write(to: URL(fileURLWithPath: target + "/data.sqlite"))
         try Data("notes".utf8).write(to: URL(fileURLWithPath: target + "/notes.txt"))
         for command in [["rebuild"], ["checkout", "--as-of-seq", "2", "--into", target], ["export"]] {
             let result = try await store.run(command)
@@ -68,7 +68,8 @@ struct CLIMaintenanceTests {
         #expect(FileManager.default.contents(atPath: store.path + "/views.sqlite") == viewsBefore)
         #expect(!FileManager.default.fileExists(atPath: target + "/log"))
         #expect(!FileManager.default.fileExists(atPath: target + "/LOCK"))
-        #expect(FileManager.default.contents(atPath: target + "/views.sqlite") == Data("keep".utf8))
+        #expect(FileManager.default.contents(atPath: target + "/data.sqlite") == Data("keep".utf8))
+        #expect(!FileManager.default.fileExists(atPath: target + "/views.sqlite"))
         #expect(FileManager.default.contents(atPath: target + "/notes.txt") == Data("notes".utf8))
     }
 

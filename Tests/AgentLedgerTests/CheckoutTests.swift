@@ -33,9 +33,10 @@ struct CheckoutTests {
         // What a checkout killed half-way leaves: a store with fewer events, under a hidden name.
         let dead = parent.path + "/.past.checkout-\(try Self.goneProcessID())-0badc0de"
         #expect(try await Ledger.checkout(from: source.path, through: 2, into: dead) == 2)
+        #expect(FileManager.default.createFile(atPath: dead + "/.agentledger-checkout", contents: Data()))
         // That of a checkout still running (this process's parent is alive) is left alone, as is
         // the staging directory of another destination.
-        let live = parent.path + "/.past.checkout-\(getppid())-0000live"
+        let live = parent.path + "/.past.checkout-\(getppid())-0000abcd"
         let other = parent.path + "/.pastime.checkout-\(try Self.goneProcessID())-00000000"
         for directory in [live, other] {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: false)
@@ -59,14 +60,14 @@ struct CheckoutTests {
         defer { source.remove() }
         let parent = try TemporaryDirectory(prefix: "agentledger-checkout")
         defer { parent.remove() }
-        // Missing, empty, and a directory of other files with a stale journal of its own.
+        // Missing, empty, and a directory of other files (one a store would use is refused:
+        // `userFilesKept`).
         let empty = parent.path + "/empty"
         let notes = parent.path + "/notes"
         for directory in [empty, notes] {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: false)
         }
         try Data("notes".utf8).write(to: URL(fileURLWithPath: notes + "/notes.txt"))
-        try Data("stale".utf8).write(to: URL(fileURLWithPath: notes + "/views.sqlite-wal"))
         for destination in [parent.path + "/missing", empty, notes] {
             #expect(try await Ledger.checkout(from: source.path, through: 2, into: destination) == 2)
             let copy = try await Ledger.open(at: destination, options: LedgerOptions(durability: .none))
@@ -141,11 +142,49 @@ struct CheckoutTests {
         try FileManager.default.createDirectory(atPath: destination, withIntermediateDirectories: false)
         let dead = destination + "/.checkout-\(try Self.goneProcessID())-0badc0de"
         try FileManager.default.createDirectory(atPath: dead + "/log", withIntermediateDirectories: true)
+        #expect(FileManager.default.createFile(atPath: dead + "/.agentledger-checkout", contents: Data()))
         #expect(try await Ledger.checkout(from: source.path, through: 3, into: destination) == 3)
         #expect(!FileManager.default.fileExists(atPath: dead))
         #expect(Self.names(in: parent.path) == ["existing"], "nothing staged next to it")
         #expect(!Self.names(in: destination).contains { $0.hasPrefix(".checkout-") })
         let copy = try await Ledger.verifyLog(at: destination)
         #expect(copy.isIntact && copy.lastSequence == 3)
+    }
+
+    @Test("files that only look like a staging directory, and a destination's own views.sqlite, are never touched")
+    func userFilesKept() async throws {
+        let source = try await Self.source(events: 2)
+        defer { source.remove() }
+        let parent = try TemporaryDirectory()
+        defer { parent.remove() }
+        let destination = parent.path + "/dst"
+        let gone = try Self.goneProcessID()
+        // Right names without the mark, or names not of the generated form: a user's.
+        let lookalikes = [
+            destination + "/.checkout-\(gone)-photos", destination + "/.checkout-\(gone)-0badc0de",
+            parent.path + "/.dst.checkout-\(gone)-0badc0de",
+        ]
+        for directory in lookalikes {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            #expect(FileManager.default.createFile(atPath: directory + "/precious.txt", contents: Data("x".utf8)))
+        }
+        let marked = destination + "/.checkout-\(gone)-photos2"
+        try FileManager.default.createDirectory(atPath: marked, withIntermediateDirectories: true)
+        #expect(FileManager.default.createFile(atPath: marked + "/.agentledger-checkout", contents: Data()))
+        #expect(try await Ledger.checkout(from: source.path, through: 2, into: destination) == 2)
+        for directory in lookalikes + [marked] {
+            #expect(FileManager.default.fileExists(atPath: directory + "/precious.txt") || directory == marked)
+            #expect(FileManager.default.fileExists(atPath: directory), "\(directory)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: destination + "/.agentledger-checkout"))
+
+        let own = parent.path + "/own"
+        try FileManager.default.createDirectory(atPath: own, withIntermediateDirectories: false)
+        #expect(FileManager.default.createFile(atPath: own + "/views.sqlite", contents: Data("mine".utf8)))
+        let refused = try await #require(throws: LedgerError.self) {
+            try await Ledger.checkout(from: source.path, through: 2, into: own)
+        }
+        #expect(refused.code == .invalidArgument && refused.message.contains("already holds views.sqlite"))
+        #expect(try String(contentsOfFile: own + "/views.sqlite", encoding: .utf8) == "mine")
     }
 }

@@ -33,18 +33,46 @@ struct CheckoutStaging {
             place.directory + "/" + place.prefix + "\(Syscalls.processID())-"
             + UUID().uuidString.prefix(8).lowercased()
         do {
-            guard try Syscalls.makeDirectory(path) else {
-                throw LedgerError(.io, "\(path) exists already: a staging directory must be new")
+            // Made under another name with its mark, the mark that makes it one of ours (nothing
+            // else is ever removed as a leftover), then renamed: a staging directory never
+            // exists without it.
+            let unmarked = path + "~"
+            guard try Syscalls.makeDirectory(unmarked) else {
+                throw LedgerError(.io, "\(unmarked) exists already: a staging directory must be new")
+            }
+            guard FileManager.default.createFile(atPath: unmarked + "/" + markerName, contents: Data()),
+                try Syscalls.renameItem(unmarked, to: path)
+            else {
+                try? FileManager.default.removeItem(atPath: unmarked)
+                throw LedgerError(.io, "cannot mark \(unmarked) as a checkout's staging directory")
             }
         } catch let error as LedgerError {
             throw LedgerError(
                 error.code,
-                "cannot create the checkout's staging directory next to \(target.path) "
+                "cannot create the checkout's staging directory \(path) "
                     + "(the copy is built there, then moved into place): \(error.message)",
                 underlying: error
             )
         }
         return CheckoutStaging(target: target, path: path)
+    }
+
+    /// The empty file every staging directory holds from its creation on.
+    static let markerName = ".agentledger-checkout"
+
+    /// The pid in `name` when it is exactly a staging directory's name after `prefix`:
+    /// `<pid>-<8 lowercase hexadecimal digits>`; nil for anything else.
+    static func stagingPID(_ name: String, prefix: String) -> Int32? {
+        guard name.hasPrefix(prefix) else {
+            return nil
+        }
+        let parts = name.dropFirst(prefix.count).split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count == 2, let pid = Int32(parts[0]), pid > 0, parts[1].count == 8,
+            parts[1].allSatisfy({ $0.isHexDigit && !$0.isUppercase })
+        else {
+            return nil
+        }
+        return pid
     }
 
     /// Removes the staging directories of checkouts into `target` killed before they finished.
@@ -60,14 +88,16 @@ struct CheckoutStaging {
         guard let names = try? Syscalls.listDirectory(directory) else {
             return
         }
-        for name in names where name.hasPrefix(prefix) {
-            guard let pid = Int32(name.dropFirst(prefix.count).prefix { $0 != "-" }), Syscalls.processIsGone(pid)
+        for name in names {
+            let path = directory + "/" + name
+            guard let pid = stagingPID(name, prefix: prefix), Syscalls.processIsGone(pid),
+                FileManager.default.fileExists(atPath: path + "/" + markerName)
             else {
                 continue
             }
             do {
-                try FileManager.default.removeItem(atPath: directory + "/" + name)
-                options.logger.info(
+                try FileManager.default.removeItem(atPath: path)
+                options.logger.notice(
                     "removed the staging directory of an interrupted checkout",
                     metadata: ["directory": "\(name)", "pid": "\(pid)"]
                 )
@@ -93,6 +123,7 @@ struct CheckoutStaging {
         let inside = (path as NSString).deletingLastPathComponent == target.path
         if !inside, try Syscalls.renameItem(path, to: target.path) {
             try Syscalls.syncDirectory(target.parent)
+            try? FileManager.default.removeItem(atPath: target.path + "/" + Self.markerName)
             return
         }
         let lock = try StoreLock.acquire(directory: target.path, fileSystem: SystemFileSystem())

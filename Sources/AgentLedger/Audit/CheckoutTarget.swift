@@ -26,6 +26,14 @@ struct CheckoutTarget {
         if FileManager.default.fileExists(atPath: path + "/" + EventLog.logDirectoryName) {
             throw Self.holdsStore(destination)
         }
+        // A file the copy would put there, which it would replace: the user's, or a store's.
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
+        if let taken = names.sorted().first(where: { $0 == StoreLock.fileName || $0.hasPrefix(ReadModel.fileName) }) {
+            throw LedgerError(
+                .invalidArgument,
+                "\(destination) already holds \(taken), which a store would replace; choose a new directory"
+            )
+        }
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue {
             throw LedgerError(.invalidArgument, "\(destination) is not a directory; choose a new directory")
