@@ -31,7 +31,7 @@ extension ReadModel {
                 name: name,
                 itemCount: row[5],
                 userTurnCount: row[6],
-                isCurrent: name == current,
+                isCurrent: current.map(name.isSameName(as:)) == true,
                 createdAt: Date(timeIntervalSince1970: Double(row[1] as Int64) / 1_000_000),
                 createdSequence: UInt64(row[2] as Int64),
                 parent: row[3],

@@ -23,7 +23,7 @@ extension Ledger {
                 current[key] = try await self.session(session).currentBranch()
             }
             func onBranch() {
-                if current[key] != event.branch {
+                if current[key]?.isSameName(as: event.branch) != true {
                     commands.append(.switchBranch(session: session, name: event.branch))
                     current[key] = event.branch
                 }
@@ -39,7 +39,7 @@ extension Ledger {
                 commands.append(.clearSession(session: session))
                 current[key] = "main"
             case .branchCreated(let source, let turn):
-                if current[key] != source {
+                if current[key]?.isSameName(as: source) != true {
                     commands.append(.switchBranch(session: session, name: source))
                 }
                 commands.append(.createBranch(session: session, source: .turn(turn), name: event.branch))

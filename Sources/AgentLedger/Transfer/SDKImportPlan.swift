@@ -48,7 +48,7 @@ enum SDKImportPlan {
         }
         var current = currentBranch ?? main.name
         func switchTo(_ name: String) {
-            if current != name {
+            if !current.isSameName(as: name) {
                 commands.append(.switchBranch(session: id, name: name))
                 current = name
             }

@@ -104,7 +104,7 @@ struct CommandDeriver {
             try Self.checkBranchName(name)
             let current = try context.currentBranch(session) ?? "main"
             try requireLiveBranch(name, session: session, db: db)
-            guard name != current else {
+            guard !name.isSameName(as: current) else {
                 return (nil, .nothing)
             }
             return (event(session, name, .branchSwitched(previousBranch: current)), .written(sequence: sequence))
@@ -116,7 +116,7 @@ struct CommandDeriver {
                 throw Rejection(error: LedgerError(.conflict, "the branch 'main' cannot be deleted"))
             }
             try requireLiveBranch(name, session: session, db: db)
-            let isCurrent = try context.currentBranch(session) == name
+            let isCurrent = try context.currentBranch(session)?.isSameName(as: name) == true
             if isCurrent && !force {
                 throw Rejection(
                     error: LedgerError(
