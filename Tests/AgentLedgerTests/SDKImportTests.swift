@@ -292,4 +292,23 @@ struct SDKImportTests {
         #expect(try await session.currentBranch() == "mine")
         try await ledger.close()
     }
+
+    @Test("a branch that cannot be placed is listed as skipped, and its items are not counted")
+    func unplacedBranch() async throws {
+        let store = try TemporaryStore()
+        defer { store.remove() }
+        let messages = [
+            (1, "s", #"{"role":"system","content":"sys"}"#), (2, "s", #"{"role":"assistant","content":"lone"}"#),
+        ]
+        let path = try Self.database(
+            Self.advancedSchema(messages: messages, structure: [(1, "s", "main", 1), (2, "s", "b", 1)]),
+            in: store
+        )
+        let ledger = try await store.open()
+        let summary = try await ledger.importSDKSQLite(at: path)
+        #expect(summary.items == 1, "only main's message")
+        #expect(summary.skipped.count == 1 && summary.skipped[0].hasPrefix("branch 'b' of session 's' not imported"))
+        #expect(Self.contents(try await ledger.session("s").items()) == ["sys"])
+        try await ledger.close()
+    }
 }

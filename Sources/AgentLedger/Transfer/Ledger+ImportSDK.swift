@@ -44,15 +44,20 @@ extension Ledger {
         let existing = try await checkNoClash(database, appending: appending)
         var commands: [WriteCommand] = []
         var skipped = database.skipped
+        // Items as the file holds them: each message once, however many branches share it or
+        // went through main on the way (``SDKImportPlan``), of the branches imported.
+        var messages = 0
         for session in database.sessions {
-            commands += SDKImportPlan.commands(for: session, currentBranch: existing[session.id], skipped: &skipped)
+            var imported = Set<Int64>()
+            commands += SDKImportPlan.commands(
+                for: session,
+                currentBranch: existing[session.id],
+                messages: &imported,
+                skipped: &skipped
+            )
+            messages += imported.count
         }
         let written = try await submitImport(commands)
-        // Items as the file holds them: each message once, however many branches share it or
-        // went through main on the way (``SDKImportPlan``).
-        let messages = database.sessions.reduce(0) { count, session in
-            count + Set(session.branches.flatMap(\.messageIDs)).count
-        }
         var summary = ImportSummary(
             eventsWritten: written.eventsWritten,
             sessions: written.sessions,

@@ -28,9 +28,12 @@ enum SDKImportPlan {
     /// The commands for `session`. `currentBranch` is the session's current branch in this
     /// store when it exists here (an import appending to it, which only a session without other
     /// branches may do): `main` gets the items, and that branch is current again afterwards.
+    /// Adds to `messages` the SDK message ids of the branches it imports, and to `skipped` why
+    /// it leaves a branch out.
     static func commands(
         for session: SDKDatabase.Session,
         currentBranch: String? = nil,
+        messages: inout Set<Int64>,
         skipped: inout [String]
     ) -> [WriteCommand] {
         let id = session.id
@@ -56,6 +59,7 @@ enum SDKImportPlan {
         switchTo(main.name)
         add(main.items[...])
         var imported = [Imported(main)]
+        messages.formUnion(main.messageIDs)
         for branch in session.branches.dropFirst() {
             if let (parent, turn, shared) = origin(of: branch, among: imported) {
                 switchTo(parent.name)
@@ -90,6 +94,7 @@ enum SDKImportPlan {
                 continue
             }
             imported.append(Imported(branch))
+            messages.formUnion(branch.messageIDs)
         }
         switchTo(currentBranch ?? main.name)
         return commands
