@@ -95,18 +95,7 @@ struct CheckoutStaging {
             else {
                 continue
             }
-            do {
-                try FileManager.default.removeItem(atPath: path)
-                options.logger.notice(
-                    "removed the staging directory of an interrupted checkout",
-                    metadata: ["directory": "\(name)", "pid": "\(pid)"]
-                )
-            } catch {
-                options.logger.warning(
-                    "could not remove the staging directory of an interrupted checkout",
-                    metadata: ["directory": "\(name)", "error": "\(error)"]
-                )
-            }
+            Leftover.remove(path, "the staging directory of an interrupted checkout", pid: pid, options: options)
         }
     }
 

@@ -42,18 +42,12 @@ enum ReadModelLeftovers {
             guard let pid = verifyOwner(ofFileNamed: name), Syscalls.processIsGone(pid) else {
                 continue
             }
-            do {
-                try FileManager.default.removeItem(atPath: directory + "/" + name)
-                options.logger.info(
-                    "removed the temporary read model of a verification whose process is gone",
-                    metadata: ["file": "\(name)", "pid": "\(pid)"]
-                )
-            } catch {
-                options.logger.warning(
-                    "could not remove the temporary read model of a verification whose process is gone",
-                    metadata: ["file": "\(name)", "error": "\(error)"]
-                )
-            }
+            Leftover.remove(
+                directory + "/" + name,
+                "the temporary read model of a verification whose process is gone",
+                pid: pid,
+                options: options
+            )
         }
     }
 
