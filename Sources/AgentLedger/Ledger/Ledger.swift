@@ -60,7 +60,7 @@ public final class Ledger: Sendable {
                     model = try ReadModel.open(
                         path: directory + "/" + ReadModel.fileName,
                         readOnly: true,
-                        readerCount: options.readerCount
+                        options: options
                     )
                 } catch let error as LedgerError where error.code == .notFound {
                     let lock = directory + "/" + StoreLock.fileName

@@ -1,3 +1,4 @@
+public import Dispatch
 public import Logging
 
 /// How a ledger is opened. The defaults suit a production agent: fsync on every group commit.
@@ -38,6 +39,23 @@ public struct LedgerOptions: Sendable {
     public var compressionDictionary: Bool
     /// How many read-only SQLite connections serve queries. Default 4.
     public var readerCount: Int
+    /// The quality of service of the dispatch queues that run this ledger's queries (GRDB's
+    /// reader queues). Default ``defaultQueryQoS``, below the writer thread's, so that when
+    /// the CPU is short a query waits for a core and the writer does not: a query of the ledger
+    /// waits for every write it has acknowledged anyway, and the writer's commits are what the
+    /// agents awaiting an add wait for. `.userInitiated`, GRDB's own default, puts queries
+    /// ahead of the writer.
+    public var queryQoS: DispatchQoS
+    /// The default ``queryQoS``: `.background` on Linux, where libdispatch runs it on threads
+    /// at nice 10 and nothing else (the writer thread runs at nice 0); `.utility` elsewhere,
+    /// since Darwin also throttles the disk reads of background work.
+    public static var defaultQueryQoS: DispatchQoS {
+        #if os(Linux)
+        .background
+        #else
+        .utility
+        #endif
+    }
     /// How long a read-only handle waits for its read model to reach a sequence number a read
     /// asks for as of: a writer in another process acknowledges a write a moment before its read
     /// model shows it, and may have handed its sequence number over already. Default 20 ms;
@@ -84,6 +102,7 @@ public struct LedgerOptions: Sendable {
         compressionLevel: Int = 3,
         compressionDictionary: Bool = true,
         readerCount: Int = 4,
+        queryQoS: DispatchQoS = LedgerOptions.defaultQueryQoS,
         readOnlyAsOfWait: Duration = .milliseconds(20),
         commitCoalescingWait: Duration = .microseconds(150),
         profilesWriter: Bool = false,
@@ -102,6 +121,7 @@ public struct LedgerOptions: Sendable {
         self.compressionLevel = compressionLevel
         self.compressionDictionary = compressionDictionary
         self.readerCount = readerCount
+        self.queryQoS = queryQoS
         self.readOnlyAsOfWait = readOnlyAsOfWait
         self.commitCoalescingWait = commitCoalescingWait
         self.profilesWriter = profilesWriter

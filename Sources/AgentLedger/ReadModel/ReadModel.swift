@@ -42,10 +42,13 @@ final class ReadModel: Sendable {
         return hasher.finalize().map { String(format: "%02x", $0) }.joined()
     }
 
-    static func configuration(readOnly: Bool, readerCount: Int) -> Configuration {
+    static func configuration(readOnly: Bool, readerCount: Int, queryQoS: DispatchQoS) -> Configuration {
         var configuration = Configuration()
         configuration.readonly = readOnly
         configuration.maximumReaderCount = max(1, readerCount)
+        // The QoS of the reader queues that async reads run on; the writer and the synchronous
+        // reads run on the calling thread, whatever the queues' QoS.
+        configuration.qos = queryQoS
         configuration.busyMode = .timeout(30)
         configuration.label = "agentledger.views"
         if !readOnly {
@@ -57,8 +60,18 @@ final class ReadModel: Sendable {
         return configuration
     }
 
+    /// Opens an existing read model as it is, with the reader count and query QoS of `options`.
+    static func open(path: String, readOnly: Bool, options: LedgerOptions) throws -> ReadModel {
+        try open(path: path, readOnly: readOnly, readerCount: options.readerCount, queryQoS: options.queryQoS)
+    }
+
     /// Opens an existing read model as it is; throws if it is missing or unreadable.
-    static func open(path: String, readOnly: Bool, readerCount: Int) throws -> ReadModel {
+    static func open(
+        path: String,
+        readOnly: Bool,
+        readerCount: Int,
+        queryQoS: DispatchQoS = LedgerOptions.defaultQueryQoS
+    ) throws -> ReadModel {
         guard FileManager.default.fileExists(atPath: path) else {
             throw LedgerError(.notFound, "the read model \(path) does not exist")
         }
@@ -69,7 +82,7 @@ final class ReadModel: Sendable {
         do {
             pool = try DatabasePool(
                 path: path,
-                configuration: configuration(readOnly: readOnly, readerCount: readerCount)
+                configuration: configuration(readOnly: readOnly, readerCount: readerCount, queryQoS: queryQoS)
             )
         } catch {
             ReadModelUsers.closed(path)

@@ -129,7 +129,7 @@ enum ReadModelBuilder {
         }
         options.logger.info("rebuilding the read model from the log into a new file", metadata: ["path": "\(path)"])
         try rebuild(directory: directory, through: logLastSequence, options: options, progress: requested.progress)
-        return (try ReadModel.open(path: path, readOnly: false, readerCount: options.readerCount), true)
+        return (try ReadModel.open(path: path, readOnly: false, options: options), true)
     }
 
     /// Opens the read model of `directory` and catches it up, or rebuilds it when it must (see
@@ -253,7 +253,7 @@ enum ReadModelBuilder {
             logger.warning("rebuilding the read model from the log: it is missing", metadata: ["path": "\(path)"])
         }
         try rebuild(directory: directory, through: logLastSequence, options: options, progress: progress)
-        return (try ReadModel.open(path: path, readOnly: false, readerCount: options.readerCount), true)
+        return (try ReadModel.open(path: path, readOnly: false, options: options), true)
     }
 
     /// Opens the read model at `path`; nil when it cannot be opened for a reason a rebuild
@@ -261,7 +261,7 @@ enum ReadModelBuilder {
     /// reason it does not.
     private static func openedUnlessBroken(path: String, options: LedgerOptions) throws -> ReadModel? {
         do {
-            return try ReadModel.open(path: path, readOnly: false, readerCount: options.readerCount)
+            return try ReadModel.open(path: path, readOnly: false, options: options)
         } catch {
             if FileManager.default.fileExists(atPath: path), let failure = environmentFailure(error, path: path) {
                 throw failure
@@ -339,7 +339,7 @@ enum ReadModelBuilder {
             }
             try model.close()
             try rebuild(directory: directory, through: last, options: options, progress: progress)
-            return try ReadModel.open(path: path, readOnly: false, readerCount: options.readerCount)
+            return try ReadModel.open(path: path, readOnly: false, options: options)
         } catch let rebuildError {
             try? model.close()
             let failure = LedgerWriter.ledgerError(rebuildError, context: "rebuilding the read model")

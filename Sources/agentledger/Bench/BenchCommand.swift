@@ -58,6 +58,11 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Zero bytes reserved ahead of the log's frames (a, b1, b100); 0 turns it off. Default 1 MiB.")
     var logPreallocation = LedgerOptions().logPreallocationBytes
 
+    @Option(
+        help: "The quality of service of the ledger's queries (a, b1, b100); on Linux background runs them at nice 10."
+    )
+    var queryQos = QueryQoSArgument()
+
     @Option(help: "Items for the rebuild workload (e).")
     var items = 1_000_000
 
@@ -122,6 +127,7 @@ struct BenchCommand: AsyncParsableCommand {
             sessionPrefix: sessionPrefix,
             profileWriter: profileWriter,
             logPreallocation: logPreallocation,
+            queryQoS: queryQos.qos,
             directory: directory,
             items: items,
             corpus: corpus

@@ -13,6 +13,7 @@ enum BenchWorkloads {
         var sessionPrefix: String
         var profileWriter: Bool
         var logPreallocation: Int
+        var queryQoS: DispatchQoS
         var directory: String
         var items: Int
         var corpus: String?
@@ -313,6 +314,7 @@ extension BenchWorkloads.Settings {
         LedgerOptions(
             durability: durability,
             logPreallocationBytes: logPreallocation,
+            queryQoS: queryQoS,
             profilesWriter: profileWriter
         )
     }
