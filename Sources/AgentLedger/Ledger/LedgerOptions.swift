@@ -1,4 +1,5 @@
 public import Dispatch
+import Foundation
 public import Logging
 
 /// How a ledger is opened. The defaults suit a production agent: fsync on every group commit.
@@ -37,8 +38,15 @@ public struct LedgerOptions: Sendable {
     /// third fewer log bytes for small frames such as one item per call. Default true; false
     /// writes frames that versions without the dictionary can read.
     public var compressionDictionary: Bool
-    /// How many read-only SQLite connections serve queries. Default 4.
+    /// How many read-only SQLite connections serve queries. Default ``defaultReaderCount``.
     public var readerCount: Int
+    /// The default ``readerCount``: the cores the writer thread leaves (the active processor
+    /// count less one), at least 2, so that one long query (an export, a search) does not hold
+    /// up the others, and at most 4. Connections beyond the free cores only queue for the CPU,
+    /// and while they do they take the CPU from the writer (BENCHMARKS.md, workload (a)).
+    public static var defaultReaderCount: Int {
+        min(4, max(2, ProcessInfo.processInfo.activeProcessorCount - 1))
+    }
     /// The quality of service of the dispatch queues that run this ledger's queries (GRDB's
     /// reader queues). Default ``defaultQueryQoS``, below the writer thread's, so that when
     /// the CPU is short a query waits for a core and the writer does not: a query of the ledger
@@ -101,7 +109,7 @@ public struct LedgerOptions: Sendable {
         groupCommitMaxBytes: Int = 8 << 20,
         compressionLevel: Int = 3,
         compressionDictionary: Bool = true,
-        readerCount: Int = 4,
+        readerCount: Int = LedgerOptions.defaultReaderCount,
         queryQoS: DispatchQoS = LedgerOptions.defaultQueryQoS,
         readOnlyAsOfWait: Duration = .milliseconds(20),
         commitCoalescingWait: Duration = .microseconds(150),

@@ -58,6 +58,9 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Zero bytes reserved ahead of the log's frames (a, b1, b100); 0 turns it off. Default 1 MiB.")
     var logPreallocation = LedgerOptions().logPreallocationBytes
 
+    @Option(help: "Read-only SQLite connections serving queries (a, b1, b100). Default: the library's, by cores.")
+    var readerCount = LedgerOptions.defaultReaderCount
+
     @Option(
         help: "The quality of service of the ledger's queries (a, b1, b100); on Linux background runs them at nice 10."
     )
@@ -73,6 +76,9 @@ struct BenchCommand: AsyncParsableCommand {
     static let workloads = ["a", "b1", "b100", "c", "e", "f", "log"]
 
     func validate() throws {
+        guard readerCount >= 1 else {
+            throw ValidationError("--reader-count must be at least 1, not \(readerCount)")
+        }
         guard sessions >= 1 else {
             throw ValidationError("--sessions must be at least 1, not \(sessions)")
         }
@@ -127,6 +133,7 @@ struct BenchCommand: AsyncParsableCommand {
             sessionPrefix: sessionPrefix,
             profileWriter: profileWriter,
             logPreallocation: logPreallocation,
+            readerCount: readerCount,
             queryQoS: queryQos.qos,
             directory: directory,
             items: items,

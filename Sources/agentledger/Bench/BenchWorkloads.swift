@@ -13,6 +13,7 @@ enum BenchWorkloads {
         var sessionPrefix: String
         var profileWriter: Bool
         var logPreallocation: Int
+        var readerCount: Int
         var queryQoS: DispatchQoS
         var directory: String
         var items: Int
@@ -314,6 +315,7 @@ extension BenchWorkloads.Settings {
         LedgerOptions(
             durability: durability,
             logPreallocationBytes: logPreallocation,
+            readerCount: readerCount,
             queryQoS: queryQoS,
             profilesWriter: profileWriter
         )
