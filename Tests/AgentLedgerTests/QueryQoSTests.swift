@@ -37,6 +37,10 @@ struct QueryQoSTests {
         let ledger = try await store.open()
         try await ledger.session("s").addItems([ItemFactory.user("hello")])
         #expect(try await queryNice(ledger) == background)
+        // The writer thread inherits the nice value of the thread that opened the ledger (this
+        // test's, medium priority): below the queries, unless the process runs at nice 10 or more.
+        let writerNice = try await ledger.writer!.exclusive { _ in Self.threadNice() }
+        #expect(writerNice < background || background == Self.threadNice(), "the writer at nice \(writerNice)")
         #expect(try await ledger.session("s").items().count == 1)
         try await ledger.close()
 

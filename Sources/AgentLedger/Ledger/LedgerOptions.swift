@@ -52,11 +52,18 @@ public struct LedgerOptions: Sendable {
     /// the CPU is short a query waits for a core and the writer does not: a query of the ledger
     /// waits for every write it has acknowledged anyway, and the writer's commits are what the
     /// agents awaiting an add wait for. `.userInitiated`, GRDB's own default, puts queries
-    /// ahead of the writer.
+    /// ahead of the writer (on Linux, for a privileged process; level with it otherwise).
+    ///
+    /// The writer thread takes its priority from the thread that opens the ledger (on Linux,
+    /// a new thread inherits its creator's nice value): nice 0 or less when
+    /// ``Ledger/open(at:options:)`` is awaited in a task of medium priority or above, but nice
+    /// 10 from a `.background` task, level with the default queries. Open a ledger from a task
+    /// of at least medium priority.
     public var queryQoS: DispatchQoS
     /// The default ``queryQoS``: `.background` on Linux, where libdispatch runs it on threads
-    /// at nice 10 and nothing else (the writer thread runs at nice 0); `.utility` elsewhere,
-    /// since Darwin also throttles the disk reads of background work.
+    /// at nice 10 and nothing else (the writer thread, opened from a task of medium priority,
+    /// runs at nice 0); `.utility` elsewhere, since Darwin also throttles the disk reads of
+    /// background work.
     public static var defaultQueryQoS: DispatchQoS {
         #if os(Linux)
         .background
