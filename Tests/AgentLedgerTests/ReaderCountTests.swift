@@ -15,7 +15,10 @@ struct ReaderCountTests {
         let count = LedgerOptions().readerCount
         #expect(count == LedgerOptions.defaultReaderCount)
         #expect((2...4).contains(count))
-        #expect(count == 2 || count == cores - 1 || count == 4)
+        // No more connections than the cores the writer leaves (unless that is under 2), and
+        // no fewer (up to 4): a fixed 4, or a fixed 2, fails on some machine.
+        #expect(count <= max(2, cores - 1), "\(count) connections for \(cores) cores")
+        #expect(count >= min(4, cores - 1), "\(count) connections for \(cores) cores")
     }
 
     @Test("with the default, a query runs while another holds a connection")
@@ -32,8 +35,16 @@ struct ReaderCountTests {
                 release.wait()
             }
         }
-        while !holding.load(ordering: .acquiring) {
+        let started = ContinuousClock.now + .seconds(10)
+        while !holding.load(ordering: .acquiring), ContinuousClock.now < started {
             try await Task.sleep(for: .milliseconds(1))
+        }
+        guard holding.load(ordering: .acquiring) else {
+            // Not an endless wait: the long query failed (its error ends the test) or never ran.
+            release.signal()
+            try await long.value
+            Issue.record("the long query did not start within 10 s")
+            return
         }
         let answered = Atomic(0)
         let short = Task {
