@@ -62,8 +62,8 @@ public struct LedgerOptions: Sendable {
     public var queryQoS: DispatchQoS
     /// The default ``queryQoS``: `.background` on Linux, where libdispatch runs it on threads
     /// at nice 10 and nothing else (the writer thread, opened from a task of medium priority,
-    /// runs at nice 0); `.utility` elsewhere, since Darwin also throttles the disk reads of
-    /// background work.
+    /// runs at nice 0); `.utility` elsewhere, since Darwin throttles the disk reads of
+    /// background work hard (and of utility work less).
     public static var defaultQueryQoS: DispatchQoS {
         #if os(Linux)
         .background
