@@ -42,18 +42,17 @@ public struct CLIRunner: Sendable {
 
     /// A child process started by ``start(_:input:environment:)``.
     public final class Running {
-        private let process: Process
         private let directory: TemporaryDirectory
         private let finished: Finished
 
-        fileprivate init(process: Process, directory: TemporaryDirectory, finished: Finished) {
-            self.process = process
+        fileprivate init(processID: Int32, directory: TemporaryDirectory, finished: Finished) {
+            self.processID = processID
             self.directory = directory
             self.finished = finished
         }
 
         /// The process id.
-        public var processID: Int32 { process.processIdentifier }
+        public let processID: Int32
 
         /// What the process has written to standard output so far.
         public var standardOutput: String {
@@ -65,7 +64,7 @@ public struct CLIRunner: Sendable {
 
         /// Sends `signal` (such as `SIGINT`) to the process.
         public func send(_ signal: Int32) {
-            kill(process.processIdentifier, signal)
+            kill(processID, signal)
         }
 
         /// Waits until standard output contains `text`, checking every 20 ms; `false` after
@@ -86,16 +85,14 @@ public struct CLIRunner: Sendable {
 
         /// Waits for the process to end (killing it after `timeoutSeconds`) and returns its result.
         public func wait(timeoutSeconds: Double = 60) async -> Result {
-            let pid = process.processIdentifier
+            let pid = processID
             let watchdog = Task {
                 try await Task.sleep(for: .seconds(timeoutSeconds))
                 kill(pid, SIGKILL)
             }
             await finished.wait()
             watchdog.cancel()
-            let status =
-                process.terminationReason == .uncaughtSignal
-                ? 128 + process.terminationStatus : process.terminationStatus
+            let status = finished.status
             let output = (try? Data(contentsOf: URL(fileURLWithPath: directory.path + "/stdout"))) ?? Data()
             let error = (try? Data(contentsOf: URL(fileURLWithPath: directory.path + "/stderr"))) ?? Data()
             directory.remove()
@@ -109,13 +106,19 @@ public struct CLIRunner: Sendable {
 
     /// Whether a process has ended, and who waits for it.
     fileprivate final class Finished: Sendable {
-        private let state = Mutex<(done: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
+        private let state = Mutex<(done: Bool, status: Int32, waiters: [CheckedContinuation<Void, Never>])>(
+            (false, -1, [])
+        )
 
         var isDone: Bool { state.withLock { $0.done } }
 
-        func finish() {
+        /// The exit code, or 128 + the signal number; -1 until the process has ended.
+        var status: Int32 { state.withLock { $0.status } }
+
+        func finish(status: Int32) {
             let waiters = state.withLock { state in
                 state.done = true
+                state.status = status
                 defer { state.waiters = [] }
                 return state.waiters
             }
@@ -231,20 +234,22 @@ public struct CLIRunner: Sendable {
                 throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path])
             }
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executablePath)
-        process.arguments = arguments
         var variables = ProcessInfo.processInfo.environment
         variables["AGENTLEDGER_STORE"] = nil
         variables.merge(environment) { $1 }
         variables.merge(extra) { $1 }
-        process.environment = variables
-        process.standardInput = FileHandle(forReadingAtPath: inputPath)
-        process.standardOutput = FileHandle(forWritingAtPath: directory.path + "/stdout")
-        process.standardError = FileHandle(forWritingAtPath: directory.path + "/stderr")
+        let outputPath = directory.path + "/stdout"
+        let errorPath = directory.path + "/stderr"
+        // posix_spawn, not Foundation's Process: see ChildSpawn.
+        let pid = try ChildSpawn.spawn(executablePath, arguments: arguments, environment: variables) {
+            posix_spawn_file_actions_addopen(&$0, 0, inputPath, O_RDONLY, 0)
+            posix_spawn_file_actions_addopen(&$0, 1, outputPath, O_WRONLY, 0)
+            posix_spawn_file_actions_addopen(&$0, 2, errorPath, O_WRONLY, 0)
+        }
         let finished = Finished()
-        process.terminationHandler = { _ in finished.finish() }
-        try process.run()
-        return Running(process: process, directory: directory, finished: finished)
+        let waiter = Thread { finished.finish(status: ChildSpawn.waitForExit(pid)) }
+        waiter.name = "cli-\(pid)-wait"
+        waiter.start()
+        return Running(processID: pid, directory: directory, finished: finished)
     }
 }

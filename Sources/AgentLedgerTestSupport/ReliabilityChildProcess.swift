@@ -7,7 +7,7 @@ import Glibc
 import Musl
 #endif
 
-/// A child process started with `posix_spawn`, its standard output collected line by line and
+/// A child process started with `posix_spawn` (``ChildSpawn``), its standard output collected line by line and
 /// its standard error as text, for the crash and multi-process tests.
 ///
 /// The child inherits no descriptor but its three standard ones (standard input is `/dev/null`):
@@ -82,36 +82,24 @@ public final class ReliabilityChildProcess: Sendable {
             close(outputPipe[1])
             throw LaunchError(description: "pipe2 failed: \(reason)")
         }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_adddup2(&actions, outputPipe[1], 1)
-        posix_spawn_file_actions_adddup2(&actions, errorPipe[1], 2)
-        Self.closeInheritedDescriptors(&actions)
-        let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
-        defer {
-            for pointer in argv {
-                free(pointer)
-            }
-        }
         var variables = ProcessInfo.processInfo.environment
         variables.merge(environment) { _, new in new }
-        let envp: [UnsafeMutablePointer<CChar>?] = variables.map { strdup($0.key + "=" + $0.value) } + [nil]
-        defer {
-            for pointer in envp {
-                free(pointer)
+        let pid: pid_t
+        do {
+            pid = try ChildSpawn.spawn(executable, arguments: arguments, environment: variables) {
+                posix_spawn_file_actions_addopen(&$0, 0, "/dev/null", O_RDONLY, 0)
+                posix_spawn_file_actions_adddup2(&$0, outputPipe[1], 1)
+                posix_spawn_file_actions_adddup2(&$0, errorPipe[1], 2)
             }
+        } catch {
+            close(outputPipe[0])
+            close(outputPipe[1])
+            close(errorPipe[0])
+            close(errorPipe[1])
+            throw LaunchError(description: "\(error)")
         }
-        var pid: pid_t = 0
-        let result = posix_spawn(&pid, executable, &actions, nil, argv, envp)
         close(outputPipe[1])
         close(errorPipe[1])
-        guard result == 0 else {
-            close(outputPipe[0])
-            close(errorPipe[0])
-            throw LaunchError(description: "cannot start \(executable): \(String(cString: strerror(result)))")
-        }
         processID = pid
         launchedAt = .now
         startReading(outputPipe[0], isOutput: true)
@@ -190,7 +178,6 @@ public final class ReliabilityChildProcess: Sendable {
     }
 
     private typealias Pipe2 = @convention(c) (UnsafeMutablePointer<Int32>, Int32) -> Int32
-    private typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
 
     /// `pipe2(O_CLOEXEC)`, looked up at run time (Swift's Glibc module does not declare it), or
     /// `pipe` and `FD_CLOEXEC` where it is missing.
@@ -204,19 +191,6 @@ public final class ReliabilityChildProcess: Sendable {
         _ = fcntl(descriptors[0], F_SETFD, FD_CLOEXEC)
         _ = fcntl(descriptors[1], F_SETFD, FD_CLOEXEC)
         return true
-    }
-
-    /// Makes the child close every descriptor above 2 after the standard ones are set up:
-    /// `posix_spawn_file_actions_addclosefrom_np` (glibc 2.34) when it exists, else one close
-    /// per descriptor open now.
-    private static func closeInheritedDescriptors(_ actions: inout posix_spawn_file_actions_t) {
-        if let symbol = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np") {
-            _ = unsafeBitCast(symbol, to: AddCloseFrom.self)(&actions, 3)
-            return
-        }
-        for descriptor in ReliabilityProcFS.descriptors().keys where descriptor > 2 {
-            posix_spawn_file_actions_addclose(&actions, descriptor)
-        }
     }
 
     /// Collects the child's exit status if it has ended.

@@ -134,11 +134,8 @@ struct CLIMaintenanceTests {
         let database = store.root + "/sdk.db"
         let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             .appendingPathComponent("../../Fixtures/sdk-sqlite-session.sql").standardized.path
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
-        process.arguments = [database, ".read \(fixture)"]
-        try process.run()
-        process.waitUntilExit()
+        let shell = try ChildSpawn.run("/usr/bin/sqlite3", [database, ".read \(fixture)"])
+        #expect(shell.status == 0, "\(shell.output)")
         let output = try await store.ok("import-sdk-sqlite", database)
         #expect(output.contains("imported 5 items of 2 sessions"))
         #expect(try await store.ok("items", "user_123", "--limit", "1").contains(#"What state is it in? \u00e9"#))

@@ -123,11 +123,7 @@ struct CheckoutTests {
     /// The pid of a process that existed and is gone: a `/bin/true` that has exited and been
     /// reaped.
     static func goneProcessID() throws -> Int32 {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/true")
-        try process.run()
-        process.waitUntilExit()
-        return process.processIdentifier
+        try ChildSpawn.run("/bin/true", []).processID
     }
 
     @Test(

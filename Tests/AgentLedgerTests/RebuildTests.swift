@@ -154,16 +154,8 @@ struct RebuildTests {
 
     /// Runs one statement on a read model file with the sqlite3 command line and returns its output.
     static func sqlite(_ path: String, _ sql: String) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["sqlite3", "-readonly", path, sql]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        try ChildSpawn.run("/usr/bin/env", ["sqlite3", "-readonly", path, sql]).output
+            .trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     /// The reads of the live-rebuild test's readers, as text (which tasks can share).

@@ -9,12 +9,8 @@ struct SDKImportTests {
     /// (removed with it).
     static func database(_ sql: String, in store: TemporaryStore, named name: String = "sdk.db") throws -> String {
         let path = store.path + "/" + name
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
-        process.arguments = [path, sql]
-        try process.run()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
+        let shell = try ChildSpawn.run("/usr/bin/sqlite3", [path, sql])
+        #expect(shell.status == 0, "\(shell.output)")
         return path
     }
 

@@ -52,12 +52,8 @@ struct TransferTests {
         defer { try? FileManager.default.removeItem(atPath: database) }
         let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             .appendingPathComponent("../../Fixtures/sdk-sqlite-session.sql").standardized.path
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
-        process.arguments = [database, ".read \(fixture)"]
-        try process.run()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
+        let shell = try ChildSpawn.run("/usr/bin/sqlite3", [database, ".read \(fixture)"])
+        #expect(shell.status == 0, "\(shell.output)")
         let ledger = try await store.open()
         let summary = try await ledger.importSDKSQLite(at: database)
         #expect(summary.sessions == 2 && summary.items == 5 && summary.refused == [])
