@@ -183,4 +183,34 @@ struct CheckoutTests {
         #expect(refused.code == .invalidArgument && refused.message.contains("already holds views.sqlite"))
         #expect(try String(contentsOfFile: own + "/views.sqlite", encoding: .utf8) == "mine")
     }
+
+    @Test("a checkout killed before it marked its staging directory leaves a name~ that the next one removes")
+    func unmarkedLeftoverRemoved() async throws {
+        let source = try await Self.source(events: 2)
+        defer { source.remove() }
+        let parent = try TemporaryDirectory()
+        defer { parent.remove() }
+        let gone = try Self.goneProcessID()
+        let live = getpid()
+        // Killed after mkdir, and after writing the marker: both removed.
+        let empty = parent.path + "/.dst.checkout-\(gone)-0badc0de~"
+        let marked = parent.path + "/.dst.checkout-\(gone)-0badc0df~"
+        // Anything else: a file inside, a live process, a name not generated.
+        let holding = parent.path + "/.dst.checkout-\(gone)-0badc0e0~"
+        let running = parent.path + "/.dst.checkout-\(live)-0badc0e1~"
+        let other = parent.path + "/.dst.checkout-\(gone)-photos~"
+        for directory in [empty, marked, holding, running, other] {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: false)
+        }
+        for directory in [marked, running, other] {
+            #expect(FileManager.default.createFile(atPath: directory + "/.agentledger-checkout", contents: Data()))
+        }
+        #expect(FileManager.default.createFile(atPath: holding + "/precious.txt", contents: Data("x".utf8)))
+        #expect(try await Ledger.checkout(from: source.path, through: 2, into: parent.path + "/dst") == 2)
+        #expect(!FileManager.default.fileExists(atPath: empty))
+        #expect(!FileManager.default.fileExists(atPath: marked))
+        #expect(FileManager.default.fileExists(atPath: holding + "/precious.txt"))
+        #expect(FileManager.default.fileExists(atPath: running + "/.agentledger-checkout"))
+        #expect(FileManager.default.fileExists(atPath: other + "/.agentledger-checkout"))
+    }
 }

@@ -40,9 +40,14 @@ struct CheckoutStaging {
             guard try Syscalls.makeDirectory(unmarked) else {
                 throw LedgerError(.io, "\(unmarked) exists already: a staging directory must be new")
             }
-            guard FileManager.default.createFile(atPath: unmarked + "/" + markerName, contents: Data()),
-                try Syscalls.renameItem(unmarked, to: path)
-            else {
+            // Created in place, not through FileManager (which writes a temporary file and
+            // renames it): a checkout killed here leaves an empty directory or one holding the
+            // marker only, which the next checkout removes (`removeUnmarked`).
+            let marker = unmarked + "/" + markerName
+            let marked = (try? Syscalls.openFile(marker, flags: O_WRONLY | O_CREAT | O_EXCL)).map { descriptor in
+                (try? Syscalls.closeFile(descriptor, path: marker)) != nil
+            }
+            guard marked == true, try Syscalls.renameItem(unmarked, to: path) else {
                 try? FileManager.default.removeItem(atPath: unmarked)
                 throw LedgerError(.io, "cannot mark \(unmarked) as a checkout's staging directory")
             }
@@ -90,12 +95,43 @@ struct CheckoutStaging {
         }
         for name in names {
             let path = directory + "/" + name
+            if name.hasSuffix("~") {
+                removeUnmarked(path, name: String(name.dropLast()), prefix: prefix, options: options)
+                continue
+            }
             guard let pid = stagingPID(name, prefix: prefix), Syscalls.processIsGone(pid),
                 FileManager.default.fileExists(atPath: path + "/" + markerName)
             else {
                 continue
             }
             Leftover.remove(path, "the staging directory of an interrupted checkout", pid: pid, options: options)
+        }
+    }
+
+    /// Removes `path`, a staging directory's name with `~` appended, when a checkout killed
+    /// between making it and renaming it left it: its process is gone and it holds nothing but
+    /// the marker (which is removed, then the directory with `rmdir`, so that nothing else
+    /// inside could be lost).
+    private static func removeUnmarked(_ path: String, name: String, prefix: String, options: LedgerOptions) {
+        guard let pid = stagingPID(name, prefix: prefix), Syscalls.processIsGone(pid),
+            let contents = try? Syscalls.listDirectory(path), contents.allSatisfy({ $0 == markerName })
+        else {
+            return
+        }
+        do {
+            if !contents.isEmpty {
+                try Syscalls.removeFile(path + "/" + markerName)
+            }
+            try Syscalls.removeDirectory(path)
+            options.logger.notice(
+                "removed the unfinished staging directory of an interrupted checkout",
+                metadata: ["path": "\(path)", "pid": "\(pid)"]
+            )
+        } catch {
+            options.logger.warning(
+                "could not remove the unfinished staging directory of an interrupted checkout",
+                metadata: ["path": "\(path)", "error": "\(error)"]
+            )
         }
     }
 

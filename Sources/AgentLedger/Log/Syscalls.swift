@@ -275,6 +275,15 @@ enum Syscalls {
         }
     }
 
+    /// Removes an empty directory; a directory that holds anything is left, with an error.
+    ///
+    /// The corresponding C function is `rmdir(2)`.
+    static func removeDirectory(_ path: String) throws(LedgerError) {
+        if path.withCString({ rmdir($0) }) != 0 {
+            throw failure("rmdir", path, errno)
+        }
+    }
+
     /// Renames `source` to `destination`, replacing `destination` when it is a file or an empty
     /// directory (a directory only over a directory). Returns `false`, changing nothing, when
     /// `destination` is a directory that is not empty.
