@@ -29,6 +29,13 @@ struct CheckoutCommand: AsyncParsableCommand, StoreCommand {
 
     func run() async throws {
         let last = try await Ledger.checkout(from: store.directory, through: asOfSeq, into: into)
+        if last < asOfSeq {
+            // The log (or its intact part, before damage) ends first: the copy holds all of it,
+            // which is the state as of N too, but not the N events that were asked for.
+            OutputBuffer.printError(
+                "note: the log ends at sequence \(last), before \(asOfSeq): the copy holds its \(last) events"
+            )
+        }
         var output = OutputBuffer()
         output.line("checked out \(last) events into \(into)")
         try output.flush()

@@ -75,4 +75,17 @@ struct CLICheckoutTests {
         let stats = try await store.run("stats")
         #expect(stats.status == 0 && stats.standardError.isEmpty, "\(stats.standardError)")
     }
+
+    @Test("checkout past the head copies the whole log and says on standard error that it ends first")
+    func pastTheHead() async throws {
+        let store = try CLIStore()
+        try await store.ok("add", "s", input: #"{"role":"user","content":"one"}"#)
+        try await store.ok("add", "s", input: #"{"role":"user","content":"two"}"#)
+        let past = try await store.run("checkout", "--as-of-seq", "9", "--into", store.root + "/past")
+        #expect(past.status == 0, "\(past.standardError)")
+        #expect(past.standardOutput == "checked out 2 events into \(store.root)/past\n")
+        #expect(past.standardError.contains("the log ends at sequence 2, before 9"), "\(past.standardError)")
+        let exact = try await store.run("checkout", "--as-of-seq", "2", "--into", store.root + "/exact")
+        #expect(exact.status == 0 && exact.standardError.isEmpty, "\(exact.standardError)")
+    }
 }
