@@ -241,10 +241,16 @@ public struct CLIRunner: Sendable {
         let outputPath = directory.path + "/stdout"
         let errorPath = directory.path + "/stderr"
         // posix_spawn, not Foundation's Process: see ChildSpawn.
-        let pid = try ChildSpawn.spawn(executablePath, arguments: arguments, environment: variables) {
-            posix_spawn_file_actions_addopen(&$0, 0, inputPath, O_RDONLY, 0)
-            posix_spawn_file_actions_addopen(&$0, 1, outputPath, O_WRONLY, 0)
-            posix_spawn_file_actions_addopen(&$0, 2, errorPath, O_WRONLY, 0)
+        let pid: Int32
+        do {
+            pid = try ChildSpawn.spawn(executablePath, arguments: arguments, environment: variables) {
+                posix_spawn_file_actions_addopen(&$0, 0, inputPath, O_RDONLY, 0)
+                posix_spawn_file_actions_addopen(&$0, 1, outputPath, O_WRONLY, 0)
+                posix_spawn_file_actions_addopen(&$0, 2, errorPath, O_WRONLY, 0)
+            }
+        } catch {
+            directory.remove()
+            throw error
         }
         let finished = Finished()
         let waiter = Thread { finished.finish(status: ChildSpawn.waitForExit(pid)) }

@@ -16,6 +16,8 @@ import Musl
 ///
 /// The child inherits no descriptor but the three standard ones, which `redirect` sets up: a
 /// test process holds store locks and pipes of other tests, and a child must not keep them.
+/// It blocks no signal and ignores none. It stays in the test process's process group, so
+/// that interrupting the test run from a terminal interrupts its children too.
 public enum ChildSpawn {
     /// Why a child could not be started.
     public struct LaunchError: Error, CustomStringConvertible {
@@ -50,8 +52,24 @@ public enum ChildSpawn {
                 free(pointer)
             }
         }
+        // The child starts as a shell starts a command: no signal blocked (the spawning thread,
+        // one of libdispatch's, blocks SIGINT, SIGTERM and most others, and posix_spawn would
+        // pass its mask on), every signal at its default action (one this process ignores
+        // stays ignored across exec). Foundation's Process did the same.
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var noSignals = sigset_t()
+        sigemptyset(&noSignals)
+        posix_spawnattr_setsigmask(&attributes, &noSignals)
+        var everySignal = sigset_t()
+        sigfillset(&everySignal)
+        sigdelset(&everySignal, SIGKILL)
+        sigdelset(&everySignal, SIGSTOP)
+        posix_spawnattr_setsigdefault(&attributes, &everySignal)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
         var pid: pid_t = 0
-        let result = posix_spawn(&pid, executable, &actions, nil, argv, envp)
+        let result = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
         guard result == 0 else {
             throw LaunchError(description: "cannot start \(executable): \(String(cString: strerror(result)))")
         }
