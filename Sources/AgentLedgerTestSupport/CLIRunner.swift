@@ -164,7 +164,7 @@ public struct CLIRunner: Sendable {
     }
 
     /// Runs the executable at `executablePath` instead of `agentledger`: `/bin/sh`, say, to give
-    /// `agentledger` arguments that are not valid UTF-8, which `Process` cannot pass.
+    /// `agentledger` arguments that are not valid UTF-8, which a list of `String`s cannot carry.
     ///
     /// - Parameter environment: variables set for every run, over the test process's own.
     public init(executablePath: String, environment: [String: String] = [:]) {

@@ -177,7 +177,7 @@ struct CLIItemsTests {
     )
     func nonUTF8Argument(arguments: String, position: Int) async throws {
         let store = try CLIStore()
-        // Process passes only Strings, so the shell's printf makes the bytes.
+        // CLIRunner passes only Strings, so the shell's printf makes the bytes.
         let shell = CLIRunner(executablePath: "/bin/sh")
         let script = #"exec "$0" \#(arguments) --store "$1" --durability none"#
         let result = try await shell.run(
