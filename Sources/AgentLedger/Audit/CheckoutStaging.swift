@@ -44,10 +44,10 @@ struct CheckoutStaging {
             // renames it): a checkout killed here leaves an empty directory or one holding the
             // marker only, which the next checkout removes (`removeUnmarked`).
             let marker = unmarked + "/" + markerName
-            let marked = (try? Syscalls.openFile(marker, flags: O_WRONLY | O_CREAT | O_EXCL)).map { descriptor in
-                (try? Syscalls.closeFile(descriptor, path: marker)) != nil
-            }
-            guard marked == true, try Syscalls.renameItem(unmarked, to: path) else {
+            let marked =
+                (try? Syscalls.closeFile(Syscalls.openFile(marker, flags: O_WRONLY | O_CREAT | O_EXCL), path: marker))
+                != nil
+            guard marked, try Syscalls.renameItem(unmarked, to: path) else {
                 try? FileManager.default.removeItem(atPath: unmarked)
                 throw LedgerError(.io, "cannot mark \(unmarked) as a checkout's staging directory")
             }
@@ -118,21 +118,13 @@ struct CheckoutStaging {
         else {
             return
         }
-        do {
-            if !contents.isEmpty {
-                try Syscalls.removeFile(path + "/" + markerName)
-            }
-            try Syscalls.removeDirectory(path)
-            options.logger.notice(
-                "removed the unfinished staging directory of an interrupted checkout",
-                metadata: ["path": "\(path)", "pid": "\(pid)"]
-            )
-        } catch {
-            options.logger.warning(
-                "could not remove the unfinished staging directory of an interrupted checkout",
-                metadata: ["path": "\(path)", "error": "\(error)"]
-            )
-        }
+        Leftover.remove(
+            path,
+            "the unfinished staging directory of an interrupted checkout",
+            pid: pid,
+            files: contents,
+            options: options
+        )
     }
 
     /// Moves the complete copy (its log synced, its read model built and closed) to the

@@ -223,13 +223,8 @@ extension Ledger {
     ) throws -> UInt64 {
         let log = try EventLog.openForWriting(
             directory: directory,
-            options: LogOptions(
-                segmentSizeBytes: options.segmentSizeBytes,
-                compressionLevel: Int32(options.compressionLevel),
-                compressionDictionary: options.compressionDictionary,
-                // Written in bulk and fsynced once at the end: nothing to gain.
-                preallocationBytes: 0
-            ),
+            // Written in bulk and fsynced once at the end: nothing to gain from reserved space.
+            options: LogOptions(options, preallocationBytes: 0),
             fileSystem: SystemFileSystem(),
             logger: options.logger
         )

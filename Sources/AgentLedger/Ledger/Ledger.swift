@@ -169,9 +169,7 @@ public final class Ledger: Sendable {
         let log = try EventLog.openForWriting(
             directory: directory,
             options: LogOptions(
-                segmentSizeBytes: options.segmentSizeBytes,
-                compressionLevel: Int32(options.compressionLevel),
-                compressionDictionary: options.compressionDictionary,
+                options,
                 // Only when every frame is fsynced before the next is written: with frames
                 // waiting for a later fsync, a power loss could keep a later frame's page and
                 // lose an earlier one inside the reserved space, which recovery must refuse.

@@ -33,4 +33,15 @@ struct LogOptions: Sendable, Equatable {
         self.compressionDictionary = compressionDictionary
         self.preallocationBytes = preallocationBytes
     }
+
+    /// The log settings of a ledger's `options` (segment size, compression), with
+    /// `preallocationBytes` of reserved space: each caller decides when reserving pays off.
+    init(_ options: LedgerOptions, preallocationBytes: Int) {
+        self.init(
+            segmentSizeBytes: options.segmentSizeBytes,
+            compressionLevel: Int32(options.compressionLevel),
+            compressionDictionary: options.compressionDictionary,
+            preallocationBytes: preallocationBytes
+        )
+    }
 }
