@@ -51,6 +51,7 @@ struct CLIBenchTests {
         arguments: [
             (["--repetitions", "0"], "--repetitions must be at least 1, not 0"),
             (["--workload", "z"], "unknown workload z: use a, b1, b100, c, e, f, log"),
+            (["--compression-level", "0"], "--compression-level must be between 1 and 22, not 0"),
         ]
     )
     func refused(arguments: [String], message: String) async throws {
@@ -58,5 +59,26 @@ struct CLIBenchTests {
         #expect(result.status == 64, "\(result.standardError)")
         #expect(result.standardError.contains(message))
         #expect(result.standardOutput.isEmpty)
+    }
+
+    @Test("--compression-level reaches the log: (f) at level 19 writes fewer bytes than at level 1")
+    func compressionLevel() async throws {
+        // A Fixtures file stands in for the corpus, so that (f) runs in moments.
+        func bytes(_ level: Int) async throws -> (level: Int?, bytes: Int) {
+            let result = try await CLIRunner().run([
+                "bench", "--workload", "f", "--compression-level", "\(level)",
+                "--corpus", "Fixtures/conversations/weather-agent.jsonl",
+            ])
+            #expect(result.status == 0, "\(result.standardError)")
+            let summary = try CLIStore.json(result.standardOutput)
+            let logBytes = try #require(summary["fixtures_conversation_per_call_log_bytes"]?.intValue)
+            // One conversation leaves nothing held out: no figure rather than a ratio of 0 bytes.
+            #expect(summary["corpus_held_out_1_per_call_ratio"] == nil)
+            return (summary["compression_level"]?.intValue, logBytes)
+        }
+        let fast = try await bytes(1)
+        let small = try await bytes(19)
+        #expect(fast.level == 1 && small.level == 19)
+        #expect(small.bytes < fast.bytes, "level 19: \(small.bytes) bytes, level 1: \(fast.bytes)")
     }
 }

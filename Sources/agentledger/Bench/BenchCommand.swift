@@ -66,6 +66,9 @@ struct BenchCommand: AsyncParsableCommand {
     )
     var queryQos = QueryQoSArgument()
 
+    @Option(help: "The log's zstd compression level (a, b1, b100, f). Default: the library's.")
+    var compressionLevel = LedgerOptions().compressionLevel
+
     @Option(help: "Items for the rebuild workload (e).")
     var items = 1_000_000
 
@@ -78,6 +81,9 @@ struct BenchCommand: AsyncParsableCommand {
     func validate() throws {
         guard readerCount >= 1 else {
             throw ValidationError("--reader-count must be at least 1, not \(readerCount)")
+        }
+        guard (1...22).contains(compressionLevel) else {
+            throw ValidationError("--compression-level must be between 1 and 22, not \(compressionLevel)")
         }
         guard sessions >= 1 else {
             throw ValidationError("--sessions must be at least 1, not \(sessions)")
@@ -135,6 +141,7 @@ struct BenchCommand: AsyncParsableCommand {
             logPreallocation: logPreallocation,
             readerCount: readerCount,
             queryQoS: queryQos.qos,
+            compressionLevel: compressionLevel,
             directory: directory,
             items: items,
             corpus: corpus
@@ -159,6 +166,9 @@ struct BenchCommand: AsyncParsableCommand {
         result.set("sessions", sessions)
         if sessionPrefix != "s" {
             result.set("session_prefix", sessionPrefix)
+        }
+        if compressionLevel != LedgerOptions().compressionLevel {
+            result.set("compression_level", compressionLevel)
         }
         result.set("seed", Int(seed))
         result.set("duration_s", duration)

@@ -34,14 +34,22 @@ struct BenchResult {
         }
     }
 
-    /// A JSON object: strings first, then numbers in the order they were set, then ``objects``.
+    /// A JSON object: strings first, then numbers in the order they were set (`null` for one that
+    /// is not finite, which JSON cannot write), then ``objects``.
     var json: String {
         var fields: [String] = []
         for (key, value) in strings {
             fields.append(JSONText.string(key) + ": " + JSONText.string(value))
         }
         for (key, value) in values {
-            let text = value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(value)
+            let text: String
+            if !value.isFinite {
+                text = "null"
+            } else if value == value.rounded() && abs(value) < 1e15 {
+                text = String(Int64(value))
+            } else {
+                text = String(value)
+            }
             fields.append("\"\(key)\": \(text)")
         }
         for (key, json) in objects {

@@ -15,6 +15,7 @@ enum BenchWorkloads {
         var logPreallocation: Int
         var readerCount: Int
         var queryQoS: DispatchQoS
+        var compressionLevel: Int
         var directory: String
         var items: Int
         var corpus: String?
@@ -255,7 +256,8 @@ enum BenchWorkloads {
             ("corpus_1_per_call", corpus, 1), ("corpus_100_per_call", corpus, 100),
             ("corpus_held_out_1_per_call", heldOut, 1), ("corpus_held_out_100_per_call", heldOut, 100),
         ]
-        for (name, items, perCall) in cases {
+        // A corpus of 50 conversations or fewer (a small --corpus) leaves nothing held out.
+        for (name, items, perCall) in cases where !items.items.isEmpty {
             for dictionary in [true, false] {
                 let key = name + (dictionary ? "" : "_codec1")
                 try await recordBytes(key, items: items, perCall: perCall, dictionary: dictionary, settings, &result)
@@ -276,7 +278,11 @@ enum BenchWorkloads {
     ) async throws {
         let directory = settings.directory + "-" + name
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let options = LedgerOptions(durability: .none, compressionDictionary: dictionary)
+        let options = LedgerOptions(
+            durability: .none,
+            compressionLevel: settings.compressionLevel,
+            compressionDictionary: dictionary
+        )
         let ledger = try await Ledger.open(at: directory, options: options)
         for (conversation, conversationItems) in items.conversations {
             let session = ledger.session(conversation)
@@ -315,6 +321,7 @@ extension BenchWorkloads.Settings {
         LedgerOptions(
             durability: durability,
             logPreallocationBytes: logPreallocation,
+            compressionLevel: compressionLevel,
             readerCount: readerCount,
             queryQoS: queryQoS,
             profilesWriter: profileWriter
