@@ -51,6 +51,14 @@ public struct CLIRunner: Sendable {
             self.finished = finished
         }
 
+        /// Kills the process if it is still running: a test that stops before ``wait(timeoutSeconds:)``
+        /// (an error thrown between the two) must not leave a child such as `log --follow` behind.
+        deinit {
+            if !finished.isDone {
+                kill(processID, SIGKILL)
+            }
+        }
+
         /// The process id.
         public let processID: Int32
 
