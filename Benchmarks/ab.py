@@ -24,17 +24,19 @@ import statistics
 import subprocess
 import sys
 
-from bench_cli import one_repetition
+from bench_cli import feature_mix, one_repetition
 
 PHASES = ["derive", "write", "begin", "apply", "waitForSync", "commit", "resume"]
 WORKLOADS = {
     "a": ["--workload", "a"],
-    "g": ["--workload", "a", "--advanced"],
+    # AgentLedger's (g) makes the calls of (a); "g" here adds assistant items, a branch and usage
+    # (`--feature-mix`, see bench_cli.feature_mix), the work this script profiles.
+    "g": ["--workload", "a", "MIX"],
     "b1": ["--workload", "b1"],
     "b100": ["--workload", "b100"],
     # (a) and (g) with 30 sessions instead of 3: one per writer.
     "a30": ["--workload", "a", "--sessions", "30"],
-    "g30": ["--workload", "a", "--advanced", "--sessions", "30"],
+    "g30": ["--workload", "a", "MIX", "--sessions", "30"],
     # (a) with session ids as long as a UUID (36 characters) instead of "s0".."s2", and over 30 sessions.
     "a-uuid": ["--workload", "a", "--session-prefix", "3f2a9c4e-1b7d-4e8a-9c3f-0000000000"],
     "a30-uuid": ["--workload", "a", "--sessions", "30", "--session-prefix", "3f2a9c4e-1b7d-4e8a-9c3f-0000000000"],
@@ -43,7 +45,8 @@ WORKLOADS = {
 
 def run(binary: str, workload: str, duration: float) -> dict:
     command = [binary, "bench", "--duration", str(duration), "--profile-writer", *one_repetition(binary)]
-    command += WORKLOADS[workload]
+    for argument in WORKLOADS[workload]:
+        command += feature_mix(binary) if argument == "MIX" else [argument]
     finished = subprocess.run(command, capture_output=True, text=True, timeout=duration * 10 + 60)
     if finished.returncode != 0:
         sys.exit(f"{' '.join(command)} exited {finished.returncode}: {finished.stderr.strip()}")

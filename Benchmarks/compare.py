@@ -5,7 +5,7 @@ For each workload (a, g = a --advanced, b1, b100, c) and each repetition it runs
 harness (Benchmarks/sdk_bench.py) and then the AgentLedger harness (`agentledger bench`),
 each as its own process writing one JSON object, so that both see the same machine noise.
 Then it prints machine information and ONE table with the median of every figure on each
-side, their ratio (> 1 means AgentLedger is better), the range of the ratios within each
+side (the highest value for errors and descriptor counts), their ratio (> 1 means AgentLedger is better), the range of the ratios within each
 repetition (whose two runs ran back to back) and the issue's target with PASS/MISS on the
 ratio of the medians.
 Raw and median results go to .build/bench-compare.json, the table as Markdown to
@@ -60,7 +60,8 @@ class Figure:
 
     kind RATE: higher is better, ratio = AgentLedger / SDK.
     kind TIME: lower is better, ratio = SDK / AgentLedger.
-    kind COUNT: reported side by side, no ratio (errors, descriptors).
+    kind COUNT: reported side by side, no ratio (errors, descriptors); the highest value over
+    the repetitions rather than the median.
     target: the ratio the issue asks of AgentLedger, or None.
     """
 
@@ -198,6 +199,15 @@ def median_of(runs: list[dict[str, Any]], key: str) -> float | None:
     return statistics.median(values) if values else None
 
 
+def summary_of(runs: list[dict[str, Any]], figure: Figure) -> float | None:
+    """A figure over the repetitions: the median, or for a count (errors, descriptors) the
+    highest value, so that one repetition's errors or descriptor spike is not voted away."""
+    if figure.kind != COUNT:
+        return median_of(runs, figure.key)
+    values = [run[figure.key] for run in runs if isinstance(run.get(figure.key), (int, float))]
+    return max(values) if values else None
+
+
 def ratio(figure: Figure, sdk: float | None, ours: float | None) -> float | None:
     """> 1 means AgentLedger is better: ours/sdk for rates, sdk/ours for times."""
     if figure.kind == COUNT or sdk is None or ours is None:
@@ -271,8 +281,8 @@ def build_rows(results: dict[str, dict[str, list[dict[str, Any]]]]) -> list[dict
     rows = []
     for name, by_side in results.items():
         for figure in FIGURES[name]:
-            sdk = median_of(by_side["sdk"], figure.key)
-            ours = median_of(by_side["agentledger"], figure.key)
+            sdk = summary_of(by_side["sdk"], figure)
+            ours = summary_of(by_side["agentledger"], figure)
             r = ratio(figure, sdk, ours)
             per_rep = paired_ratios(figure, by_side["sdk"], by_side["agentledger"])
             rows.append({
@@ -463,7 +473,8 @@ def main(argv: list[str] | None = None) -> int:
     args.out_md.write_text(
         "## OpenAI Agents SDK vs AgentLedger (`make bench-compare`)\n\n"
         f"{machine_lines}\n"
-        f"- runs: medians of {args.reps} alternating repetition(s) of {args.duration:g} s; "
+        f"- runs: medians of {args.reps} alternating repetition(s) of {args.duration:g} s "
+        "(errors and descriptors: the highest); "
         "ratio > 1 means AgentLedger is better (AgentLedger/SDK for rates, "
         "SDK/AgentLedger for times); \"per repetition\" is the range of the ratios of the two "
         "sides' back-to-back runs, the verdict is on the ratio of the medians\n\n"

@@ -28,7 +28,7 @@ import sys
 import tempfile
 import time
 
-from bench_cli import one_repetition
+from bench_cli import feature_mix, one_repetition
 
 WAL_FRAME_HEADER_BYTES = 24
 CALL = re.compile(r'pwrite64\((\d+), "([^"]*)"(?:\.\.\.)?, (\d+), (\d+)\)')
@@ -69,7 +69,8 @@ def page_owners(copy: str) -> dict[int, str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("binary")
-    parser.add_argument("--advanced", action="store_true", help="workload g instead of a")
+    parser.add_argument("--advanced", action="store_true",
+                        help="writers alternate user and assistant items on a branch and record usage")
     parser.add_argument("--trace-seconds", type=float, default=1.0)
     arguments = parser.parse_args()
     if shutil.which("strace") is None:
@@ -78,7 +79,7 @@ def main() -> None:
     command = [arguments.binary, "bench", "--workload", "a", "--duration", str(arguments.trace_seconds + 5)]
     command += one_repetition(arguments.binary)
     if arguments.advanced:
-        command.append("--advanced")
+        command += feature_mix(arguments.binary)
     bench = subprocess.Popen(command, stdout=subprocess.DEVNULL)
     work = tempfile.mkdtemp(prefix="wal-pages-")
     try:

@@ -81,4 +81,27 @@ struct CLIBenchTests {
         #expect(fast.level == 1 && small.level == 19)
         #expect(small.bytes < fast.bytes, "level 19: \(small.bytes) bytes, level 1: \(fast.bytes)")
     }
+
+    @Test("(c) reports per-call medians of whole microseconds or more, now and as of the past")
+    func readMedians() async throws {
+        let result = try await CLIRunner().run(["bench", "--workload", "c", "--duration", "0.2", "--repetitions", "1"])
+        #expect(result.status == 0, "\(result.standardError)")
+        let summary = try CLIStore.json(result.standardOutput)
+        for key in ["last20_ms", "all_ms", "asof_last20_ms", "asof_all_ms"] {
+            // A read of 20 items takes microseconds at least, one of 10,000 far more.
+            #expect((summary[key]?.doubleValue ?? 0) > 0.001, "\(key): \(String(describing: summary[key]))")
+        }
+        #expect((summary["all_ms"]?.doubleValue ?? 0) > (summary["last20_ms"]?.doubleValue ?? 0))
+    }
+
+    @Test("(e) reports the sessions it rebuilt, not --sessions of (a)")
+    func rebuildSessions() async throws {
+        let result = try await CLIRunner().run([
+            "bench", "--workload", "e", "--items", "2000",
+            "--corpus", "Fixtures/conversations/weather-agent.jsonl",
+        ])
+        #expect(result.status == 0, "\(result.standardError)")
+        #expect(result.standardOutput.components(separatedBy: "\"sessions\"").count == 2, "one sessions key")
+        #expect(try CLIStore.json(result.standardOutput)["sessions"]?.intValue == 2)
+    }
 }

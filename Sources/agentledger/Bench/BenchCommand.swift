@@ -13,7 +13,9 @@ struct BenchCommand: AsyncParsableCommand {
         abstract: "Run a benchmark workload on fresh temporary stores and print the median figures as JSON.",
         discussion: """
             Workloads: a = 30 writers (1 item per call) + 10 readers (last 10 items) for --duration \
-            seconds (--advanced: with turns, a branch and usage, workload g); b1, b100 = one writer \
+            seconds (g = the same with --advanced, which selects the SDK's AdvancedSQLiteSession on the \
+            SDK's side; AgentLedger keeps turns and branches for every session, so its calls are those \
+            of a); b1, b100 = one writer \
             awaiting each call of 1 or 100 items; c = last 20 and all items of a 10,000-item session, \
             now and as of a past sequence number (d); e = rebuild of --items corpus items across \
             --items/1000 sessions; f = log bytes against raw item JSON; log = 1, 8 and 30 appenders in each \
@@ -40,8 +42,21 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Also write the JSON object to this file.")
     var out: String?
 
-    @Flag(help: "Workload a with turn, branch and usage bookkeeping (g).")
+    @Flag(
+        help: """
+            Workload g: a against the SDK's AdvancedSQLiteSession. AgentLedger's calls are those of a \
+            (every session keeps turns and branches); the flag labels the figures.
+            """
+    )
     var advanced = false
+
+    @Flag(
+        help: """
+            With a: writers alternate user and assistant items on a branch of each session and record \
+            usage every 10th call, to profile that work (AgentLedger only: not a workload of the comparison).
+            """
+    )
+    var featureMix = false
 
     @Option(help: "Sessions the tasks of (a) and (g) share: task t works on session s{t % sessions}.")
     var sessions = 3
@@ -134,7 +149,7 @@ struct BenchCommand: AsyncParsableCommand {
             duration: .milliseconds(Int(duration * 1000)),
             seed: seed,
             durability: durability.durability,
-            advanced: advanced,
+            featureMix: featureMix,
             sessions: sessions,
             sessionPrefix: sessionPrefix,
             profileWriter: profileWriter,
@@ -163,7 +178,13 @@ struct BenchCommand: AsyncParsableCommand {
         result.strings.insert(("implementation", "AgentLedger"), at: 0)
         result.strings.insert(("workload", workload), at: 1)
         result.set("advanced", advanced ? 1 : 0)
-        result.set("sessions", sessions)
+        if featureMix {
+            result.set("feature_mix", 1)
+        }
+        // (e) records the sessions it rebuilds; the others share --sessions only in (a) and (g).
+        if !result.values.contains(where: { $0.0 == "sessions" }) {
+            result.set("sessions", sessions)
+        }
         if sessionPrefix != "s" {
             result.set("session_prefix", sessionPrefix)
         }

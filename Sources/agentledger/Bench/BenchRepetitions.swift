@@ -8,9 +8,15 @@ struct BenchRepetitions {
         runs.append(run)
     }
 
+    /// The figures that are counts of what went wrong or of what was held: summarized by their
+    /// highest value over the runs, so that one run's errors or descriptor spike is not voted
+    /// away by the others.
+    static let worstCaseKeys: Set<String> = ["errors", "fds_start", "fds_peak", "fds_end"]
+
     /// Every figure of the runs (in the first run's order) as the median over the runs that have
-    /// it: the middle value, or the mean of the two middle values for an even count. Strings
-    /// come from the first run. Empty when there is no run.
+    /// it: the middle value, or the mean of the two middle values for an even count; the
+    /// ``worstCaseKeys`` as their highest value; NaN (printed `null`) when no run has a number.
+    /// Strings come from the first run. Empty when there is no run.
     var medians: BenchResult {
         var summary = BenchResult()
         guard let first = runs.first else {
@@ -18,8 +24,13 @@ struct BenchRepetitions {
         }
         summary.strings = first.strings
         for (key, _) in first.values {
-            let values = runs.compactMap { run in run.values.first { $0.0 == key }?.1 }
-            summary.set(key, Self.median(values))
+            // NaN stands for no figure (no call succeeded): left out, as compare.py leaves out null.
+            let values = runs.compactMap { run in run.values.first { $0.0 == key }?.1 }.filter { !$0.isNaN }
+            if values.isEmpty {
+                summary.set(key, Double.nan)
+            } else {
+                summary.set(key, Self.worstCaseKeys.contains(key) ? values.max() ?? .nan : Self.median(values))
+            }
         }
         return summary
     }
