@@ -52,6 +52,11 @@ struct CLIBenchTests {
             (["--repetitions", "0"], "--repetitions must be at least 1, not 0"),
             (["--workload", "z"], "unknown workload z: use a, b1, b100, c, e, f, log"),
             (["--compression-level", "0"], "--compression-level must be between 1 and 22, not 0"),
+            (["--duration=-1"], "--duration must be more than 0 and at most 86400 seconds, not -1.0"),
+            (["--duration", "nan"], "--duration must be more than 0 and at most 86400 seconds, not nan"),
+            (["--duration", "1e300"], "--duration must be more than 0 and at most 86400 seconds, not 1e+300"),
+            (["--items=-5"], "--items must be at least 1, not -5"),
+            (["--out", "/nonexistent/dir/x.json"], "--out /nonexistent/dir/x.json: the directory /nonexistent/dir"),
         ]
     )
     func refused(arguments: [String], message: String) async throws {

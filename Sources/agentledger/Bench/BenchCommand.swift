@@ -97,6 +97,20 @@ struct BenchCommand: AsyncParsableCommand {
         guard readerCount >= 1 else {
             throw ValidationError("--reader-count must be at least 1, not \(readerCount)")
         }
+        // Converted to whole nanoseconds: NaN, infinity or a negative count would trap.
+        guard duration.isFinite, duration > 0, duration <= 86_400 else {
+            throw ValidationError("--duration must be more than 0 and at most 86400 seconds, not \(duration)")
+        }
+        guard items >= 1 else {
+            throw ValidationError("--items must be at least 1, not \(items)")
+        }
+        if let out {
+            // Checked before the runs, which may take minutes, rather than after them.
+            let directory = URL(fileURLWithPath: out).deletingLastPathComponent().path
+            guard FileManager.default.isWritableFile(atPath: directory) else {
+                throw ValidationError("--out \(out): the directory \(directory) does not exist or is not writable")
+            }
+        }
         guard (1...22).contains(compressionLevel) else {
             throw ValidationError("--compression-level must be between 1 and 22, not \(compressionLevel)")
         }

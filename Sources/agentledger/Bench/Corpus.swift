@@ -25,7 +25,10 @@ struct Corpus {
             "../shared/corpus/responses-items.jsonl", "../../shared/corpus/responses-items.jsonl",
         ].compactMap { $0 }
         guard let file = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) else {
-            throw BenchError("no corpus found (tried \(candidates.joined(separator: ", "))); pass --corpus FILE")
+            throw CLIFailure(
+                ExitCodes.noInput,
+                "no corpus found (tried \(candidates.joined(separator: ", "))); pass --corpus FILE"
+            )
         }
         let items = try lines(file)
         let groups = stride(from: 0, to: items.count, by: 50).map { start in
@@ -37,13 +40,19 @@ struct Corpus {
     /// The Fixtures/conversations files, found from the working directory.
     static func fixtures() throws -> Corpus {
         let directory = "Fixtures/conversations"
-        let names = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".jsonl") }
+        guard let listed = try? FileManager.default.contentsOfDirectory(atPath: directory) else {
+            throw CLIFailure(
+                ExitCodes.noInput,
+                "no \(directory) in \(FileManager.default.currentDirectoryPath): run (f) from the repository's root"
+            )
+        }
+        let names = listed.filter { $0.hasSuffix(".jsonl") }
         return Corpus(conversations: try names.sorted().map { ($0, try lines(directory + "/" + $0)) })
     }
 
     private static func lines(_ path: String) throws -> [SessionItem] {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw BenchError("cannot read \(path)")
+            throw CLIFailure(ExitCodes.noInput, "cannot read \(path)")
         }
         return try data.split(separator: 0x0A).map { try SessionItem(jsonBytes: Array($0)) }
     }
