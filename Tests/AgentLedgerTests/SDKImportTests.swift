@@ -151,6 +151,34 @@ struct SDKImportTests {
         try await ledger.close()
     }
 
+    @Test("message data stored as a BLOB is read as its bytes; invalid UTF-8 is refused, never replaced")
+    func blobAndInvalidUTF8() async throws {
+        let store = try TemporaryStore()
+        defer { store.remove() }
+        // {"role":"user","content":"é"} as a BLOB; the same with a lone 0x80 byte, as a BLOB and as TEXT.
+        let path = try Self.database(
+            Self.plainTables + """
+                INSERT INTO agent_sessions (session_id) VALUES ('a');
+                INSERT INTO agent_messages VALUES
+                    (1, 'a', X'7B22726F6C65223A2275736572222C22636F6E74656E74223A22C3A9227D'),
+                    (2, 'a', X'7B22726F6C65223A2275736572222C22636F6E74656E74223A2280227D'),
+                    (3, 'a', CAST(X'7B22726F6C65223A2275736572222C22636F6E74656E74223A2280227D' AS TEXT));
+                """,
+            in: store
+        )
+        let ledger = try await store.open()
+        let refused = try await #require(throws: LedgerError.self) { try await ledger.importSDKSQLite(at: path) }
+        #expect(refused.code == .invalidItem)
+        #expect(refused.message.contains("message 2 of session 'a' is not importable"))
+        #expect(try await ledger.sessions().isEmpty)
+        let summary = try await ledger.importSDKSQLite(at: path, skippingInvalid: true)
+        #expect(summary.items == 1)
+        #expect(summary.skipped.filter { $0.contains("is not importable") }.count == 2)
+        let items = try await ledger.session("a").items()
+        #expect(items.map(\.jsonBytes) == [Array(#"{"role":"user","content":"é"}"#.utf8)])
+        try await ledger.close()
+    }
+
     @Test("importing into a session that exists is refused before anything is written, unless appending")
     func existingSessions() async throws {
         let store = try TemporaryStore()

@@ -164,7 +164,7 @@ struct SDKDatabase {
             var branch = branch
             let rows = try Row.fetchAll(
                 db,
-                sql: "SELECT id, message_data FROM \(messagesTable) WHERE session_id = ? ORDER BY id",
+                sql: "SELECT id, CAST(message_data AS BLOB) FROM \(messagesTable) WHERE session_id = ? ORDER BY id",
                 arguments: [id]
             )
             for row in rows {
@@ -211,7 +211,7 @@ struct SDKDatabase {
                 let rows = try Row.fetchAll(
                     db,
                     sql: """
-                        SELECT m.id, m.message_data FROM \(messagesTable) m
+                        SELECT m.id, CAST(m.message_data AS BLOB) FROM \(messagesTable) m
                         JOIN message_structure s ON m.id = s.message_id
                         WHERE s.session_id = ? AND s.branch_id = ?
                         ORDER BY s.sequence_number, s.id
@@ -230,10 +230,13 @@ struct SDKDatabase {
         private mutating func add(_ row: Row, of session: String, to branch: inout Branch) throws {
             let messageID: Int64 = row[0]
             do {
-                guard let text = row[1] as String? else {
+                // The stored bytes, read as a blob whatever the column's type: a BLOB value would
+                // not decode as a String, and a TEXT one would have invalid UTF-8 replaced
+                // silently. SessionItem checks them as `add` does.
+                guard let bytes = row[1] as Data? else {
                     throw LedgerError(.invalidItem, "its message_data is NULL")
                 }
-                let item = try SessionItem(json: text)
+                let item = try SessionItem(jsonBytes: Array(bytes))
                 guard item.jsonBytes.count <= maxItemBytes else {
                     throw LedgerError(
                         .invalidItem,
