@@ -3,7 +3,9 @@ import Testing
 
 @Suite("CLI import: a command the target store refuses")
 struct CLIImportRefusalTests {
-    @Test("is reported with its line and skipped; the rest is written and the exit status is 65")
+    @Test(
+        "is reported with its line and skipped, as are the events on its branch; the rest is written; exit status 65"
+    )
     func refusedLine() async throws {
         let source = try CLIStore()
         try await source.ok("add", "s", input: #"{"role":"user","content":"hi"}"#)
@@ -20,6 +22,16 @@ struct CLIImportRefusalTests {
             result.standardOutput.contains("refused: line 3: branch name 'x' was already used"),
             "\(result.standardOutput)"
         )
-        #expect(result.standardOutput.contains("imported 3 events"), "\(result.standardOutput)")
+        // The add meant for the source's branch x is refused too: the target never switched to
+        // a branch of the source's, so writing it would have put it on 'main'.
+        #expect(
+            result.standardOutput.contains(
+                "refused: line 4: session 's' is on branch 'main', not 'x' where the event was written"
+            ),
+            "\(result.standardOutput)"
+        )
+        #expect(result.standardOutput.contains("imported 2 events"), "\(result.standardOutput)")
+        let main = try await target.ok("items", "s", "--branch", "main")
+        #expect(main.contains("hi") && !main.contains("on x"), "\(main)")
     }
 }

@@ -44,6 +44,55 @@ struct TransferTests {
         try await ledger.close()
     }
 
+    @Test("events on a branch the target refused are refused too, never written to another branch")
+    func refusedBranchKeepsItsEvents() async throws {
+        let source = try TemporaryStore()
+        let target = try TemporaryStore()
+        defer {
+            source.remove()
+            target.remove()
+        }
+        let ledger = try await source.open()
+        let session = ledger.session("c")
+        try await session.addItems([ItemFactory.user("q1"), ItemFactory.assistant("a1"), ItemFactory.user("q2")])
+        try await session.createBranch(fromTurn: 2, named: "retry")
+        try await session.addItems([ItemFactory.user("retry only")])
+        await session.storeRunUsage(RunUsage(requests: 1, totalTokens: 3))
+        var events: [LedgerEvent] = []
+        for try await event in try ledger.events() {
+            events.append(event)
+        }
+        try await ledger.close()
+
+        let copy = try await target.open()
+        try await copy.session("c").addItems([ItemFactory.user("x")])
+        try await copy.session("c").createBranch(fromTurn: 1, named: "retry")
+        try await copy.session("c").switchToBranch("main")
+        let summary = try await copy.importEvents(events)
+        // The branch name is taken; the add and the usage meant for the source's 'retry' follow it.
+        #expect(summary.refused.count == 3, "\(summary.refused)")
+        #expect(summary.refused.first?.contains("branch name 'retry' was already used") == true)
+        #expect(summary.items == 3)
+        let main = try await copy.session("c").items(branch: "main")
+        #expect(!main.contains(ItemFactory.user("retry only")))
+        #expect(main.count == 4)
+        #expect(try await !copy.session("c").items(branch: "retry").contains(ItemFactory.user("retry only")))
+
+        // One event on a branch the target does not have: nothing is written.
+        let stray = LedgerEvent(
+            sequence: 1,
+            timestampMicros: 0,
+            sessionID: "n",
+            branch: "zzz",
+            payload: .itemsAdded([ItemFactory.user("stray")])
+        )
+        let strayImport = try await copy.importEvents([stray])
+        #expect(strayImport.items == 0 && strayImport.eventsWritten == 0)
+        #expect(strayImport.refused.count == 2, "\(strayImport.refused)")
+        #expect(try await copy.session("n").items().isEmpty)
+        try await copy.close()
+    }
+
     @Test("an Agents SDK SQLiteSession database is imported in id order, items verbatim")
     func sdkImport() async throws {
         let store = try TemporaryStore()

@@ -10,7 +10,9 @@ extension Ledger {
     /// session in log order. Sequence numbers and times are this store's; item JSON is kept
     /// verbatim. Into empty sessions this reproduces the source sessions exactly. A command
     /// this store refuses (a branch name it already used, say) is reported in the summary with
-    /// its event, and the ones after it are still written.
+    /// its event, and the ones after it are still written, except that adds, pops and usage
+    /// records are written only on the branch their event names: after a refused branch change
+    /// they are refused too, never put on another branch.
     public func importEvents(_ events: [LedgerEvent]) async throws -> ImportSummary {
         var current: [[UInt8]: String] = [:]  // by the id's bytes, as the store compares them
         var commands: [WriteCommand] = []
@@ -29,12 +31,14 @@ extension Ledger {
                 }
             }
             switch event.payload {
+            // Adds, pops and usage go to the event's branch or nowhere: if the store refused the
+            // branch change before them, they are refused too (reported), not redirected.
             case .itemsAdded(let added):
                 onBranch()
-                commands.append(.addItems(session: session, items: added))
+                commands.append(.onBranch(event.branch, .addItems(session: session, items: added)))
             case .itemPopped:
                 onBranch()
-                commands.append(.popItem(session: session))
+                commands.append(.onBranch(event.branch, .popItem(session: session)))
             case .sessionCleared:
                 commands.append(.clearSession(session: session))
                 current[key] = "main"
@@ -53,7 +57,7 @@ extension Ledger {
                 }
             case .usageRecorded(_, let usage):
                 onBranch()
-                commands.append(.recordUsage(session: session, usage: usage))
+                commands.append(.onBranch(event.branch, .recordUsage(session: session, usage: usage)))
             }
         }
         return try await submitImport(commands, origins: origins)
@@ -90,6 +94,8 @@ extension Ledger {
                     written += 1
                     sessions.insert(Array(command.sessionID.utf8))
                     if case .addItems(_, let added) = command {
+                        items += added.count
+                    } else if case .onBranch(_, .addItems(_, let added)) = command {
                         items += added.count
                     }
                 case .failure(let error):

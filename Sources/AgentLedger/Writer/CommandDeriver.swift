@@ -143,6 +143,21 @@ struct CommandDeriver {
             }
             return (event(session, branch, .usageRecorded(turn: turn, usage: usage)), .written(sequence: sequence))
 
+        case .onBranch(let name, let command):
+            let session = command.sessionID
+            try Self.checkSessionID(session)
+            let current = try context.currentBranch(session) ?? "main"
+            guard current.isSameName(as: name) else {
+                throw Rejection(
+                    error: LedgerError(
+                        .conflict,
+                        "session '\(session)' is on branch '\(current)', not '\(name)' where the event was written: "
+                            + "not applied to another branch"
+                    )
+                )
+            }
+            return try derive(command, sequence: sequence, timestamp: timestamp, context: context)
+
         case .sequence:
             preconditionFailure("the writer expands a command sequence before deriving events")
         }

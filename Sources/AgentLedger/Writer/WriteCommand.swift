@@ -7,6 +7,10 @@ enum WriteCommand: Sendable {
     case switchBranch(session: String, name: String)
     case deleteBranch(session: String, name: String, force: Bool)
     case recordUsage(session: String, usage: RunUsage)
+    /// The command, refused unless its session's current branch is the one named (as the store
+    /// compares names): an import's adds, pops and usage records, so that when a branch change
+    /// before them was refused they are refused too, never written to another branch.
+    indirect case onBranch(String, WriteCommand)
     /// Several commands applied in order in one group commit, each with its own outcome
     /// (an import). A rejected command does not stop the ones after it.
     case sequence([WriteCommand])
@@ -24,6 +28,8 @@ enum WriteCommand: Sendable {
             .createBranch(let session, _, _), .switchBranch(let session, _), .deleteBranch(let session, _, _),
             .recordUsage(let session, _):
             session
+        case .onBranch(_, let command):
+            command.sessionID
         case .sequence:
             ""
         }
@@ -34,6 +40,7 @@ enum WriteCommand: Sendable {
         switch self {
         case .addItems(_, let items): items.reduce(0) { $0 + $1.jsonBytes.count }
         case .sequence(let commands): commands.reduce(0) { $0 + $1.byteCount }
+        case .onBranch(_, let command): command.byteCount
         default: 64
         }
     }
