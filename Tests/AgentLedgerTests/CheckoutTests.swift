@@ -116,6 +116,10 @@ struct CheckoutTests {
         }
         #expect(Self.names(in: source.path + "/log") == before)
         #expect(Self.names(in: source.path) == storeBefore)
+        let empty = try await #require(throws: LedgerError.self) {
+            try await Ledger.checkout(from: source.path, through: 3, into: "")
+        }
+        #expect(empty.code == .invalidArgument && empty.message.contains("the destination path is empty"))
         // Next to it is fine, also when named through the link.
         #expect(try await Ledger.checkout(from: outside.path + "/link", through: 3, into: outside.path + "/copy") == 3)
     }

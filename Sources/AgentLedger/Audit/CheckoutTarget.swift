@@ -11,6 +11,11 @@ struct CheckoutTarget {
     /// Checks `destination` against the store at `source` (paths as given, relative ones to the
     /// current directory).
     init(source: String, destination: String) throws {
+        // An empty path would resolve to the current directory: a store written where the
+        // caller happens to be, not where they asked.
+        guard !destination.isEmpty else {
+            throw LedgerError(.invalidArgument, "the destination path is empty; name a new directory")
+        }
         let sourcePath = Self.resolve(source)
         path = Self.resolve(destination)
         if path == sourcePath || path.hasPrefix(sourcePath == "/" ? "/" : sourcePath + "/") {

@@ -167,7 +167,7 @@ extension Ledger {
     /// the next checkout into the same destination. `destination` may be missing, empty, or a
     /// directory of other files that holds no store.
     ///
-    /// - Throws: `invalidArgument` when `destination` already holds a store, is inside the
+    /// - Throws: `invalidArgument` when `destination` is empty, already holds a store, is inside the
     ///   store at `source` (symbolic links and `..` resolved), or is not a directory;
     ///   `corruptLog` when the part of the log to copy is damaged; `unsupportedVersion` when it
     ///   holds frames of a newer version; `io` when the hidden directory cannot be created.
