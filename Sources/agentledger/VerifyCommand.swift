@@ -44,7 +44,10 @@ struct VerifyCommand: AsyncParsableCommand, StoreCommand {
         }
         let result = try await Ledger.verifyLog(at: directory, expectedHead: expected)
         var differences: [String] = []
-        if deep {
+        // A damaged log does not open: the read model is compared only with an intact one, and
+        // the damage is the verification's failure (exit 1), as without --deep.
+        let compares = deep && result.isIntact
+        if compares {
             differences = try await store.withLedger(.read) { ledger in try await ledger.verifyReadModel() }
         }
         let intact = result.isIntact && result.expectedHeadMatched != false && differences.isEmpty
@@ -65,6 +68,9 @@ struct VerifyCommand: AsyncParsableCommand, StoreCommand {
             }
             object.raw("problems", JSONText.array(result.problems.map { JSONText.string($0.description) }))
             object.raw("read_model_differences", JSONText.array(differences.map { JSONText.string($0) }))
+            if deep {
+                object.bool("read_model_compared", compares)
+            }
             output.line(object.object)
         } else {
             output.line(
@@ -83,7 +89,9 @@ struct VerifyCommand: AsyncParsableCommand, StoreCommand {
                         : "expected head \(expectHead ?? "") NOT found: history up to it was changed"
                 )
             }
-            if deep {
+            if deep && !compares {
+                output.line("read model: not compared, the log is damaged")
+            } else if deep {
                 output.line(
                     differences.isEmpty
                         ? "read model: identical to a fresh rebuild from the log"

@@ -35,6 +35,14 @@ struct CLIMaintenanceTests {
         #expect(damaged.status == 1)
         #expect(damaged.standardOutput.contains("segment 00000000000000000001.seg"))
         #expect(damaged.standardOutput.contains("FAILED"))
+        // --deep cannot open a damaged log to compare its read model: the same failure, exit 1.
+        let deep = try await store.run("verify", "--deep")
+        #expect(deep.status == 1, "\(deep.standardError)")
+        #expect(deep.standardOutput.contains("read model: not compared, the log is damaged"))
+        #expect(deep.standardOutput.contains("FAILED"))
+        let deepJSON = try CLIStore.json(try await store.run("verify", "--deep", "--json").standardOutput)
+        #expect(deepJSON["read_model_compared"]?.boolValue == false)
+        #expect(deepJSON["ok"]?.boolValue == false)
     }
 
     @Test("rebuild, checkout and export exit 74 naming the damage, and change nothing")

@@ -108,24 +108,41 @@ extension Ledger {
         let options = options
         let model = readModel
         return try await BlockingWork.run(name: "agentledger-verify-deep") {
-            let (checkpoint, live) = try model.pool.read { db in
-                (try Projector.checkpoint(db), try ReadModelDigest(db))
+            do {
+                return try Ledger.compareWithRebuild(model, directory: directory, options: options)
+            } catch {
+                // A full disk or an I/O error while building the copy to compare is the
+                // environment's (io), not a fault of the read model.
+                let copy = ReadModelLeftovers.verifyPath(directory: directory, pid: Syscalls.processID())
+                throw ReadModelBuilder.environmentFailure(error, path: copy)
+                    ?? LedgerWriter.ledgerError(error, context: "rebuilding the read model to compare it")
             }
-            // A verification killed before it removed its temporary model leaves it behind.
-            ReadModelLeftovers.removeStaleVerifications(in: directory, options: options)
-            let temporary = ReadModelLeftovers.verifyPath(directory: directory, pid: Syscalls.processID())
-            defer { ReadModelBuilder.removeDatabaseFiles(temporary) }
-            let queue = try ReadModelBuilder.build(
-                at: temporary,
-                directory: directory,
-                through: checkpoint,
-                options: options,
-                progress: nil
-            )
-            let rebuilt = try queue.read { db in try ReadModelDigest(db) }
-            try queue.close()
-            return live.differences(from: rebuilt)
         }
+    }
+
+    /// ``verifyReadModel()``'s work, on a thread that may block.
+    private static func compareWithRebuild(
+        _ model: ReadModel,
+        directory: String,
+        options: LedgerOptions
+    ) throws -> [String] {
+        let (checkpoint, live) = try model.pool.read { db in
+            (try Projector.checkpoint(db), try ReadModelDigest(db))
+        }
+        // A verification killed before it removed its temporary model leaves it behind.
+        ReadModelLeftovers.removeStaleVerifications(in: directory, options: options)
+        let temporary = ReadModelLeftovers.verifyPath(directory: directory, pid: Syscalls.processID())
+        defer { ReadModelBuilder.removeDatabaseFiles(temporary) }
+        let queue = try ReadModelBuilder.build(
+            at: temporary,
+            directory: directory,
+            through: checkpoint,
+            options: options,
+            progress: nil
+        )
+        let rebuilt = try queue.read { db in try ReadModelDigest(db) }
+        try queue.close()
+        return live.differences(from: rebuilt)
     }
 
     /// Replays the whole log into a new read model and swaps it in atomically: readers see the
