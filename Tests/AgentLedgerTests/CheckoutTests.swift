@@ -124,6 +124,37 @@ struct CheckoutTests {
         #expect(try await Ledger.checkout(from: outside.path + "/link", through: 3, into: outside.path + "/copy") == 3)
     }
 
+    @Test("a stray segment after the log's end: verify names the real intact end, and checkout copies through it")
+    func straySegmentAfterTheEnd() async throws {
+        let source = try await Self.source(events: 8)
+        defer { source.remove() }
+        let before = try await Ledger.verifyLog(at: source.path)
+        #expect(before.isIntact && before.lastSequence == 8)
+        // Bytes that are no segment, under a segment's name far past the end.
+        #expect(
+            FileManager.default.createFile(
+                atPath: source.path + "/log/00000000000000000099.seg",
+                contents: Data((0..<500).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 11) })
+            )
+        )
+        let damaged = try await Ledger.verifyLog(at: source.path)
+        let gap = try #require(damaged.problems.first)
+        #expect(gap.message.contains("the log before it ends at 8"))
+        #expect(gap.message.contains("The events through 8 are intact: `agentledger checkout --as-of-seq 8 "), "\(gap)")
+
+        let parent = try TemporaryDirectory(prefix: "agentledger-checkout")
+        defer { parent.remove() }
+        #expect(try await Ledger.checkout(from: source.path, through: 8, into: parent.path + "/copy") == 8)
+        let copy = try await Ledger.verifyLog(at: parent.path + "/copy")
+        #expect(copy.isIntact && copy.lastSequence == 8 && copy.headHashHex == before.headHashHex)
+        // Past the intact end there is nothing to copy faithfully: refused.
+        let refused = try await #require(throws: LedgerError.self) {
+            try await Ledger.checkout(from: source.path, through: 9, into: parent.path + "/past")
+        }
+        #expect(refused.code == .corruptLog)
+        #expect(!FileManager.default.fileExists(atPath: parent.path + "/past"))
+    }
+
     /// The pid of a process that existed and is gone: a `/bin/true` that has exited and been
     /// reaped.
     static func goneProcessID() throws -> Int32 {

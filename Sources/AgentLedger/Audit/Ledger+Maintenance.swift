@@ -31,14 +31,15 @@ extension Ledger {
             let index = verification.problems.firstIndex(where: { $0.code == .corruptLog }),
             case let problem = verification.problems[index],
             !problem.message.contains("hash chain"),
-            let sequence = problem.location?.sequence, sequence > 1
+            let intact = problem.intactThrough ?? problem.location?.sequence.map({ $0 > 0 ? $0 - 1 : 0 }), intact > 0
         else {
             return
         }
         verification.problems[index] = LogProblem(
             code: problem.code,
-            message: problem.message + LogReader.salvageHint(intactThrough: sequence - 1),
-            location: problem.location
+            message: problem.message + LogReader.salvageHint(intactThrough: intact),
+            location: problem.location,
+            intactThrough: problem.intactThrough
         )
     }
 
@@ -222,11 +223,21 @@ extension Ledger {
         do {
             return try LogReader.open(directory: directory)
         } catch let error as LedgerError where error.code == .corruptLog {
-            let intact = try LogReader.open(directory: directory, endingBeforeDamage: true)
-            guard intact.damagedAfter != nil, sequence <= intact.lastSequence else {
-                throw error
+            if let intact = try? LogReader.open(directory: directory, endingBeforeDamage: true),
+                intact.damagedAfter != nil, sequence <= intact.lastSequence
+            {
+                return intact
             }
-            return intact
+            // The damage may be in a segment that starts after `sequence` (or one that does not
+            // belong to this log): the segments before it hold the events to copy.
+            if let before = try? LogReader.open(
+                directory: directory,
+                endingBeforeDamage: true,
+                segmentsStartingThrough: sequence
+            ), sequence <= before.lastSequence {
+                return before
+            }
+            throw error
         }
     }
 

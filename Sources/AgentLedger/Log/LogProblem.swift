@@ -10,12 +10,17 @@ public struct LogProblem: Sendable, Hashable, CustomStringConvertible {
     public let message: String
     /// Where, when the problem is in a segment file.
     public let location: LogLocation?
+    /// The last sequence number whose events are intact before this problem, when it is not the
+    /// one before ``location``'s: a segment that starts past a gap names its own first sequence
+    /// number, while the events before the gap end earlier.
+    public let intactThrough: UInt64?
 
     /// Creates a problem.
-    public init(code: LedgerError.Code, message: String, location: LogLocation?) {
+    public init(code: LedgerError.Code, message: String, location: LogLocation?, intactThrough: UInt64? = nil) {
         self.code = code
         self.message = message
         self.location = location
+        self.intactThrough = intactThrough
     }
 
     /// `corruptLog: ... (segment ..., offset ..., sequence ...)`.

@@ -108,15 +108,19 @@ public final class LogReader {
     /// `endingBeforeDamage`, a damaged frame of the last segment with valid frames after it ends
     /// the snapshot there (``damagedAfter`` says so) instead of throwing, so that the intact
     /// events before it can be copied out.
+    /// With `segmentsStartingThrough`, the segments whose first sequence number is above it
+    /// are left out, as if the log ended before them: enough to read the events up to it when a
+    /// later segment is damaged, or does not belong to the log.
     static func open(
         directory: String,
         fileSystem: any LogFileSystem = SystemFileSystem(),
-        endingBeforeDamage: Bool
+        endingBeforeDamage: Bool,
+        segmentsStartingThrough limit: UInt64? = nil
     ) throws -> LogReader {
         let logDirectory = directory + "/" + EventLog.logDirectoryName
         var segments: [Segment] = []
         for entry in try fileSystem.contentsOfDirectory(atPath: logDirectory) {
-            if let base = SegmentFileName.baseSequence(of: entry) {
+            if let base = SegmentFileName.baseSequence(of: entry), base <= limit ?? .max {
                 segments.append(Segment(name: entry, base: base))
             }
         }

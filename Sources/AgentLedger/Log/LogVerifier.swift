@@ -51,7 +51,12 @@ struct LogVerifier {
                     ? "the first segment starts at sequence \(segment.base), not 1: the segments before it are missing"
                     : "segment \(segment.name) starts at sequence \(segment.base), but the log before it ends at "
                         + "\(wanted - 1): a segment is missing or misplaced"
-                report(.corruptLog, message, LogLocation(segment: segment.name, offset: 0, sequence: segment.base))
+                report(
+                    .corruptLog,
+                    message,
+                    LogLocation(segment: segment.name, offset: 0, sequence: segment.base),
+                    intactThrough: wanted - 1
+                )
                 expected = segment.base
                 previous = nil
             }
@@ -314,7 +319,14 @@ struct LogVerifier {
         }
     }
 
-    private mutating func report(_ code: LedgerError.Code, _ message: String, _ location: LogLocation?) {
-        result.problems.append(LogProblem(code: code, message: message, location: location))
+    private mutating func report(
+        _ code: LedgerError.Code,
+        _ message: String,
+        _ location: LogLocation?,
+        intactThrough: UInt64? = nil
+    ) {
+        result.problems.append(
+            LogProblem(code: code, message: message, location: location, intactThrough: intactThrough)
+        )
     }
 }
