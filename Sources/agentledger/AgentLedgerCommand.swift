@@ -56,7 +56,17 @@ struct AgentLedgerCommand: AsyncParsableCommand {
         do {
             command = try parseAsRoot()
         } catch {
-            exit(withError: error)
+            let code = exitCode(for: error)
+            guard code != .success else {
+                exit(withError: error)  // --help and --version print to standard output
+            }
+            // The parser writes "Error: ..."; every other error of this tool is "agentledger: ...".
+            var message = fullMessage(for: error)
+            if message.hasPrefix("Error: ") {
+                message.removeFirst("Error: ".count)
+            }
+            OutputBuffer.printError(message)
+            exit(withError: code)
         }
         let verbose = (command as? any StoreCommand)?.store.verbose ?? false
         LoggingSystem.bootstrap { label in

@@ -62,7 +62,7 @@ struct CLIBenchTests {
     func refused(arguments: [String], message: String) async throws {
         let result = try await CLIRunner().run(["bench"] + arguments)
         #expect(result.status == 64, "\(result.standardError)")
-        #expect(result.standardError.contains(message))
+        #expect(result.standardError.hasPrefix("agentledger: " + message), "\(result.standardError)")
         #expect(result.standardOutput.isEmpty)
     }
 
