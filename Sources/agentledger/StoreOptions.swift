@@ -111,11 +111,29 @@ struct StoreOptions: ParsableArguments {
         }
     }
 
-    private func open(_ access: StoreAccess) async throws -> Ledger {
-        let directory = directory
-        if access != .write, !FileManager.default.fileExists(atPath: directory + "/log") {
+    /// Throws unless `directory` holds a log: exit 74 when it holds a read model without one
+    /// (the log, the only durable part, is gone: no command may start a new log under that
+    /// model), exit 66 for a reading command (`reading`) when it holds neither.
+    static func requireLog(in directory: String, reading: Bool) throws {
+        guard !FileManager.default.fileExists(atPath: directory + "/log") else {
+            return
+        }
+        if FileManager.default.fileExists(atPath: directory + "/" + "views.sqlite") {
+            throw CLIFailure(
+                ExitCodes.ioError,
+                "\(directory) holds a read model (views.sqlite) but no log/ directory: the log, the store's only "
+                    + "durable data, is missing. Restore log/ from a backup; to start a new store here instead, "
+                    + "delete views.sqlite"
+            )
+        }
+        if reading {
             throw CLIFailure(ExitCodes.noInput, "no store at \(directory) (give --store DIR or set AGENTLEDGER_STORE)")
         }
+    }
+
+    private func open(_ access: StoreAccess) async throws -> Ledger {
+        let directory = directory
+        try Self.requireLog(in: directory, reading: access != .write)
         do {
             switch access {
             case .write:

@@ -29,9 +29,7 @@ struct VerifyCommand: AsyncParsableCommand, StoreCommand {
 
     func run() async throws {
         let directory = store.directory
-        guard FileManager.default.fileExists(atPath: directory + "/log") else {
-            throw CLIFailure(ExitCodes.noInput, "no store at \(directory)")
-        }
+        try StoreOptions.requireLog(in: directory, reading: true)
         var expected: LogHead?
         if let expectHead {
             let parts = expectHead.split(separator: ":", maxSplits: 1)

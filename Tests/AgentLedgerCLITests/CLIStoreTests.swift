@@ -177,6 +177,19 @@ struct CLIStoreTests {
         }
     }
 
+    @Test("a read model without its log is refused by every command, naming the missing log; nothing is created")
+    func readModelWithoutLog() async throws {
+        let store = try CLIStore()
+        try await store.ok("add", "s", input: #"{"role":"user","content":"kept"}"#)
+        try FileManager.default.removeItem(atPath: store.path + "/log")
+        for arguments in [["items", "s"], ["add", "s"], ["verify"], ["sessions"]] {
+            let result = try await store.run(arguments, input: #"{"role":"user","content":"new"}"#)
+            #expect(result.status == 74, "\(arguments): \(result.standardError)")
+            #expect(result.standardError.contains("holds a read model (views.sqlite) but no log/ directory"))
+        }
+        #expect(!FileManager.default.fileExists(atPath: store.path + "/log"), "no new log under the old model")
+    }
+
     static func onlySegment(_ store: CLIStore) throws -> String {
         let names = try FileManager.default.contentsOfDirectory(atPath: store.path + "/log").filter {
             $0.hasSuffix(".seg")
