@@ -48,6 +48,8 @@ struct AddCommand: AsyncParsableCommand, StoreCommand {
         let sequence = try await store.withLedger(.write) { ledger in
             let session = ledger.session(session)
             if let branch {
+                // A branch that does not exist cannot be switched to: say that, not "switch first".
+                try await session.requireBranch(branch)
                 let current = try await session.currentBranch()
                 guard current == branch else {
                     throw CLIFailure.data(

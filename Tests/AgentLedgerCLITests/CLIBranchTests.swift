@@ -104,6 +104,10 @@ struct CLIBranchTests {
         let wrong = try await store.run("add", "chat", "--branch", "main", input: #"{"a":1}"#)
         #expect(wrong.status == 65)
         #expect(wrong.standardError.contains("not 'main'"))
+        let missing = try await store.run("add", "chat", "--branch", "nonexistent", input: #"{"a":1}"#)
+        #expect(missing.status == 65)
+        #expect(missing.standardError.contains("branch 'nonexistent' does not exist in session 'chat'"))
+        #expect(!missing.standardError.contains("Switch first"), "\(missing.standardError)")
         try await store.ok("branch", "switch", "chat", "retry")
         #expect(try await store.ok("add", "chat", "--branch", "retry", input: #"{"a":1}"#) == "6\n")
 
