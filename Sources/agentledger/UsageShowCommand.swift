@@ -26,6 +26,13 @@ struct UsageShowCommand: AsyncParsableCommand, StoreCommand {
     @Flag(name: .long, help: "Print JSON.")
     var json = false
 
+    func validate() throws {
+        // Turns are numbered from 1; a negative one was answered with an empty list, exit 0.
+        if let turn, turn < 1 {
+            throw ValidationError("--turn must be 1 or more, not \(turn)")
+        }
+    }
+
     func run() async throws {
         let (turns, totals) = try await target.read(store) { session in
             let turns = try await session.turnUsage(turn, branch: target.branch, asOf: target.asOf)

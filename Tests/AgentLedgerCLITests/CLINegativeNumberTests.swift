@@ -19,6 +19,9 @@ struct CLINegativeNumberTests {
         (["log", "--from-seq", "-3"], 64, "The value '-3' is invalid for '--from-seq"),
         (["log", "--to-seq", "-3"], 64, "The value '-3' is invalid for '--to-seq"),
         (["items", "s", "--lock-wait", "-5"], 64, "--lock-wait must be 0 or more, not -5"),
+        (["usage", "show", "s", "--turn", "-5"], 64, "--turn must be 1 or more, not -5"),
+        (["bench", "--duration", "-1"], 64, "--duration must be more than 0 and at most 86400 seconds, not -1.0"),
+        (["bench", "--items", "-5"], 64, "--items must be at least 1, not -5"),
     ]
 
     @Test("each numeric option", arguments: cases)

@@ -30,7 +30,7 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "The workload: a, b1, b100, c, e, f, log.")
     var workload: String = "a"
 
-    @Option(help: "Seconds to run (a, b, c).")
+    @Option(parsing: .unconditional, help: "Seconds to run (a, b, c).")
     var duration: Double = 5
 
     @Option(help: "Repetitions whose medians are printed. Default: 3 for a, b1, b100 and c; 1 for e, f and log.")
@@ -84,7 +84,7 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "The log's zstd compression level (a, b1, b100, f). Default: the library's.")
     var compressionLevel = LedgerOptions().compressionLevel
 
-    @Option(help: "Items for the rebuild workload (e).")
+    @Option(parsing: .unconditional, help: "Items for the rebuild workload (e).")
     var items = 1_000_000
 
     @Option(help: "The corpus JSON Lines file (e, f). Default: $AGENTLEDGER_CORPUS, else ../shared/corpus.")
