@@ -1,5 +1,6 @@
 import AgentLedgerTestSupport
 import Foundation
+import GRDB
 import Testing
 
 @testable import AgentLedger
@@ -145,5 +146,20 @@ struct StoreLockTests {
             _ = try StoreLock.acquire(directory: directory.path, fileSystem: fileSystem)
         }
         #expect(!other.message.contains("checkout"), "only a store that cannot be written gets the advice")
+    }
+
+    @Test("the read model's open failing in a directory this process cannot write says how to copy the store out")
+    func unwritableReadModelDirectory() throws {
+        let cannotOpen = DatabaseError(resultCode: .SQLITE_CANTOPEN, message: "unable to open database file")
+        // /proc/1 cannot be written, not even by root.
+        let unwritable = try #require(ReadModelBuilder.environmentFailure(cannotOpen, path: "/proc/1/views.sqlite"))
+        #expect(unwritable.code == .io)
+        #expect(unwritable.message.contains("Opening a store writes to its directory, even to read it"))
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let writable = try #require(
+            ReadModelBuilder.environmentFailure(cannotOpen, path: directory.path + "/views.sqlite")
+        )
+        #expect(!writable.message.contains("checkout"), "only a directory that cannot be written gets the advice")
     }
 }

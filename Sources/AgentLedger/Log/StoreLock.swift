@@ -23,6 +23,12 @@ final class StoreLock {
         release()
     }
 
+    /// What an error about a store directory this process cannot write adds.
+    static let readOnlyDirectoryHint =
+        ". Opening a store writes to its directory, even to read it (the lock, and the read "
+        + "model's shared memory); `agentledger checkout --as-of-seq N --into DIR` only reads the store, "
+        + "to copy it somewhere writable"
+
     /// Takes the lock of the store at `directory`, or throws ``LedgerError/Code/storeLocked``
     /// at once when another opener (a writer, or a reader catching up the read model) holds it.
     static func acquire(directory: String, fileSystem: any LogFileSystem) throws -> StoreLock {
@@ -34,13 +40,7 @@ final class StoreLock {
             guard let cause = error.underlying as? SystemCallError, [EROFS, EACCES, EPERM].contains(cause.errno) else {
                 throw error
             }
-            throw LedgerError(
-                error.code,
-                error.message + ". Opening a store writes to its directory, even to read it (the lock, and the read "
-                    + "model's shared memory); `agentledger checkout --as-of-seq N --into DIR` only reads the store, "
-                    + "to copy it somewhere writable",
-                underlying: cause
-            )
+            throw LedgerError(error.code, error.message + readOnlyDirectoryHint, underlying: cause)
         }
         do {
             guard try lockAllowingForks(handle, fileSystem: fileSystem) else {

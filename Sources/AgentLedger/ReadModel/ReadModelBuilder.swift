@@ -284,6 +284,13 @@ enum ReadModelBuilder {
                 message +=
                     " (the limit on open files is \(limit), `ulimit -n`; a store needs about \(OpenFileLimit.needed))"
             }
+            // A read-only open still creates the WAL's shared memory next to the file.
+            let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+            if [.SQLITE_CANTOPEN, .SQLITE_READONLY, .SQLITE_PERM].contains(error.resultCode),
+                access(directory, W_OK) != 0
+            {
+                message += StoreLock.readOnlyDirectoryHint
+            }
             return LedgerError(.io, message, underlying: error)
         default:
             return nil
