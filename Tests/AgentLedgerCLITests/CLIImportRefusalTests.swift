@@ -1,4 +1,5 @@
 import AgentLedgerTestSupport
+import Foundation
 import Testing
 
 @Suite("CLI import: a command the target store refuses")
@@ -33,5 +34,20 @@ struct CLIImportRefusalTests {
         #expect(result.standardOutput.contains("imported 2 events"), "\(result.standardOutput)")
         let main = try await target.ok("items", "s", "--branch", "main")
         #expect(main.contains("hi") && !main.contains("on x"), "\(main)")
+    }
+
+    @Test("a name no store can hold is refused with its line before anything is written")
+    func invalidNameLine() async throws {
+        let good = #"{"seq":1,"kind":"items_added","session":"ok","branch":"main","items":[{"a":1}]}"#
+        let store = try CLIStore()
+        for bad in [
+            #"{"seq":2,"kind":"items_added","session":"a\u0000b","branch":"main","items":[{"a":1}]}"#,
+            #"{"seq":2,"kind":"items_added","session":"ok","branch":"  ","items":[{"a":1}]}"#,
+        ] {
+            let result = try await store.run("import", input: good + "\n" + bad + "\n")
+            #expect(result.status == 65, "\(result.standardError)")
+            #expect(result.standardError.hasPrefix("agentledger: line 2: the "), "\(result.standardError)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: store.path + "/log"), "nothing written")
     }
 }

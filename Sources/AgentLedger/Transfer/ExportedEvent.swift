@@ -22,6 +22,14 @@ enum ExportedEvent {
         guard let session = value["session"]?.stringValue, let branch = value["branch"]?.stringValue else {
             throw fail("missing \"session\" or \"branch\"")
         }
+        // Checked here, so that a name no store can hold is refused with its line, before the
+        // import writes anything.
+        do {
+            try Validation.checkSessionID(session)
+            try Validation.checkBranchName(branch)
+        } catch {
+            throw fail(error.message)
+        }
         let sequence = UInt64(value["seq"]?.intValue ?? 0)
         func item(_ json: [UInt8]) throws -> SessionItem {
             do {
