@@ -19,6 +19,8 @@ struct RebuildCommand: AsyncParsableCommand, StoreCommand {
     @OptionGroup var store: StoreOptions
 
     func run() async throws {
+        // Before the open, which would create an empty log/ under a read model whose log is gone.
+        try StoreOptions.requireLog(in: store.directory, reading: true)
         let interactive = isatty(STDERR_FILENO) != 0
         let started = ContinuousClock.now
         let reporter = ProgressReporter(interactive: interactive, started: started)

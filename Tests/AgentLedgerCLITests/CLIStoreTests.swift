@@ -182,7 +182,7 @@ struct CLIStoreTests {
         let store = try CLIStore()
         try await store.ok("add", "s", input: #"{"role":"user","content":"kept"}"#)
         try FileManager.default.removeItem(atPath: store.path + "/log")
-        for arguments in [["items", "s"], ["add", "s"], ["verify"], ["sessions"]] {
+        for arguments in [["items", "s"], ["add", "s"], ["verify"], ["sessions"], ["rebuild"]] {
             let result = try await store.run(arguments, input: #"{"role":"user","content":"new"}"#)
             #expect(result.status == 74, "\(arguments): \(result.standardError)")
             #expect(result.standardError.contains("holds a read model (views.sqlite) but no log/ directory"))

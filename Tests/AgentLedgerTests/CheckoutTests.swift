@@ -152,6 +152,7 @@ struct CheckoutTests {
             try await Ledger.checkout(from: source.path, through: 9, into: parent.path + "/past")
         }
         #expect(refused.code == .corruptLog)
+        #expect(refused.message.contains("The events through 8 are intact"), "\(refused.message)")
         #expect(!FileManager.default.fileExists(atPath: parent.path + "/past"))
     }
 

@@ -179,6 +179,25 @@ struct SDKImportTests {
         try await ledger.close()
     }
 
+    @Test("a database that stores its text as UTF-16 is refused with how to convert it, nothing written")
+    func utf16Database() async throws {
+        let store = try TemporaryStore()
+        defer { store.remove() }
+        let path = try Self.database(
+            "PRAGMA encoding = 'UTF-16le';\n" + Self.plainTables + """
+                INSERT INTO agent_sessions (session_id) VALUES ('a');
+                INSERT INTO agent_messages VALUES (1, 'a', '{"content":"ok"}');
+                """,
+            in: store
+        )
+        let ledger = try await store.open()
+        let refused = try await #require(throws: LedgerError.self) { try await ledger.importSDKSQLite(at: path) }
+        #expect(refused.code == .invalidArgument)
+        #expect(refused.message.contains("stores its text as UTF-16le, not UTF-8"), "\(refused.message)")
+        #expect(try await ledger.sessions().isEmpty)
+        try await ledger.close()
+    }
+
     @Test("importing into a session that exists is refused before anything is written, unless appending")
     func existingSessions() async throws {
         let store = try TemporaryStore()

@@ -109,33 +109,44 @@ extension Ledger {
         let options = options
         let model = readModel
         return try await BlockingWork.run(name: "agentledger-verify-deep") {
+            let live: (checkpoint: UInt64, digest: ReadModelDigest)
             do {
-                return try Ledger.compareWithRebuild(model, directory: directory, options: options)
+                live = try model.pool.read { db in (try Projector.checkpoint(db), try ReadModelDigest(db)) }
+            } catch {
+                throw ReadModelBuilder.environmentFailure(error, path: directory + "/" + ReadModel.fileName)
+                    ?? LedgerWriter.ledgerError(error, context: "reading the read model to compare it")
+            }
+            // A verification killed before it removed its temporary model leaves it behind.
+            ReadModelLeftovers.removeStaleVerifications(in: directory, options: options)
+            let copy = ReadModelLeftovers.verifyPath(directory: directory, pid: Syscalls.processID())
+            do {
+                let rebuilt = try Ledger.rebuiltDigest(
+                    at: copy,
+                    directory: directory,
+                    through: live.checkpoint,
+                    options: options
+                )
+                return live.digest.differences(from: rebuilt)
             } catch {
                 // A full disk or an I/O error while building the copy to compare is the
                 // environment's (io), not a fault of the read model.
-                let copy = ReadModelLeftovers.verifyPath(directory: directory, pid: Syscalls.processID())
                 throw ReadModelBuilder.environmentFailure(error, path: copy)
                     ?? LedgerWriter.ledgerError(error, context: "rebuilding the read model to compare it")
             }
         }
     }
 
-    /// ``verifyReadModel()``'s work, on a thread that may block.
-    private static func compareWithRebuild(
-        _ model: ReadModel,
+    /// The digest of a read model built from the log up to `checkpoint` at `path`, removed
+    /// afterwards: what ``verifyReadModel()`` compares the live one with.
+    private static func rebuiltDigest(
+        at path: String,
         directory: String,
+        through checkpoint: UInt64,
         options: LedgerOptions
-    ) throws -> [String] {
-        let (checkpoint, live) = try model.pool.read { db in
-            (try Projector.checkpoint(db), try ReadModelDigest(db))
-        }
-        // A verification killed before it removed its temporary model leaves it behind.
-        ReadModelLeftovers.removeStaleVerifications(in: directory, options: options)
-        let temporary = ReadModelLeftovers.verifyPath(directory: directory, pid: Syscalls.processID())
-        defer { ReadModelBuilder.removeDatabaseFiles(temporary) }
+    ) throws -> ReadModelDigest {
+        defer { ReadModelBuilder.removeDatabaseFiles(path) }
         let queue = try ReadModelBuilder.build(
-            at: temporary,
+            at: path,
             directory: directory,
             through: checkpoint,
             options: options,
@@ -143,7 +154,7 @@ extension Ledger {
         )
         let rebuilt = try queue.read { db in try ReadModelDigest(db) }
         try queue.close()
-        return live.differences(from: rebuilt)
+        return rebuilt
     }
 
     /// Replays the whole log into a new read model and swaps it in atomically: readers see the
@@ -234,8 +245,19 @@ extension Ledger {
                 directory: directory,
                 endingBeforeDamage: true,
                 segmentsStartingThrough: sequence
-            ), sequence <= before.lastSequence {
-                return before
+            ) {
+                guard sequence > before.lastSequence else {
+                    return before
+                }
+                // Asked past the intact events: say where they end, unless the message does.
+                if !error.message.contains(" are intact: ") {
+                    throw LedgerError(
+                        error.code,
+                        error.message + LogReader.salvageHint(intactThrough: before.lastSequence),
+                        location: error.location,
+                        underlying: error
+                    )
+                }
             }
             throw error
         }

@@ -88,6 +88,16 @@ struct SDKDatabase {
         var result = SDKDatabase()
 
         mutating func read(path: String) throws -> SDKDatabase {
+            // Text is read as its stored bytes (CAST ... AS BLOB), which are UTF-8 only in a
+            // UTF-8 database; the SDK's databases are (Python's sqlite3 creates them so).
+            let encoding = try String.fetchOne(db, sql: "PRAGMA encoding") ?? "UTF-8"
+            guard encoding == "UTF-8" else {
+                throw LedgerError(
+                    .invalidArgument,
+                    "\(path) stores its text as \(encoding), not UTF-8 as the Agents SDK writes it; "
+                        + "copy it into a UTF-8 database first: sqlite3 \(path) .dump | sqlite3 NEW.db"
+                )
+            }
             for table in [sessionsTable, messagesTable] where try !db.tableExists(table) {
                 throw LedgerError(
                     .notFound,
