@@ -243,6 +243,34 @@ struct TimeTravelTests {
         }
     }
 
+    @Test("a date beyond 64 bits of microseconds reads the first or latest state; NaN is refused, nothing traps")
+    func outOfRangeDates() async throws {
+        try await withLedger { ledger in
+            _ = try await Self.playScript(on: ledger)
+            let session = ledger.session("a")
+            let now = try await session.items()
+            for far in [1e15, Double.infinity] {
+                #expect(try await session.items(asOf: .date(Date(timeIntervalSince1970: far))) == now)
+            }
+            for early in [-1e15, -Double.infinity] {
+                #expect(try await session.items(asOf: .date(Date(timeIntervalSince1970: early))) == [])
+            }
+            let invalid = try await #require(throws: LedgerError.self) {
+                try await session.items(asOf: .date(Date(timeIntervalSince1970: .nan)))
+            }
+            #expect(invalid.code == .invalidArgument)
+            var filter = EventFilter()
+            filter.until = Date(timeIntervalSince1970: 1e15)
+            var count = 0
+            for try await _ in try ledger.events(filter) {
+                count += 1
+            }
+            #expect(count == Int(try await ledger.headSequence()))
+            filter.until = Date(timeIntervalSince1970: .nan)
+            #expect(throws: LedgerError.self) { _ = try ledger.events(filter) }
+        }
+    }
+
     @Test("as of an instant: the state after the last event at or before it; before the first event, empty")
     func asOfDate() async throws {
         let base: Int64 = 1_767_225_600_250_000  // 2026-01-01T00:00:00.25Z

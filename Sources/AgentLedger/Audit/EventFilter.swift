@@ -65,8 +65,21 @@ public struct EventFilter: Sendable, Hashable {
 
     /// The instant in the store's unit, microseconds. Rounded to the nearest: a `Date` made
     /// from whole microseconds does not always convert back exactly, and rounding down could
-    /// exclude the very event whose date was given.
+    /// exclude the very event whose date was given. A date beyond what 64 bits of microseconds
+    /// hold (about 292,000 years either way), or infinite, stands for the earliest or latest
+    /// instant; an invalid one (NaN) is refused by ``checkDate(_:_:)`` before it gets here.
     static func micros(_ date: Date) -> Int64 {
-        Int64((date.timeIntervalSince1970 * 1_000_000).rounded())
+        let value = (date.timeIntervalSince1970 * 1_000_000).rounded()
+        if value.isNaN || value <= -9.2e18 {
+            return .min
+        }
+        return value >= 9.2e18 ? .max : Int64(value)
+    }
+
+    /// Throws `invalidArgument` for a date that is no instant (NaN), naming it as `name`.
+    static func checkDate(_ date: Date?, _ name: String) throws {
+        if let date, date.timeIntervalSince1970.isNaN {
+            throw LedgerError(.invalidArgument, "\(name) is not a valid date (NaN)")
+        }
     }
 }

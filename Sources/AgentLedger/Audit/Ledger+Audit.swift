@@ -3,6 +3,8 @@ extension Ledger {
     /// Popped and cleared items stay visible here with what they contained.
     public func events(_ filter: EventFilter = EventFilter()) throws -> LedgerEvents {
         try checkOpen()
+        try EventFilter.checkDate(filter.since, "the filter's since")
+        try EventFilter.checkDate(filter.until, "the filter's until")
         return LedgerEvents(directory: directory, filter: filter)
     }
 }

@@ -10,6 +10,7 @@ extension ReadModel {
         case .sequence(let sequence):
             return sequence
         case .date(let date):
+            try EventFilter.checkDate(date, "the asOf date")
             let micros = EventFilter.micros(date)
             let sequence = try Int64.fetchOne(
                 db.cachedStatement(sql: "SELECT seq FROM event_time WHERE at <= ? ORDER BY at DESC LIMIT 1"),
