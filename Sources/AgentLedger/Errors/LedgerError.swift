@@ -54,6 +54,10 @@ public struct LedgerError: Error, CustomStringConvertible, Sendable {
         public static let writerFailed = Code("writerFailed")
         /// The store was opened read-only and the operation would write.
         public static let readOnly = Code("readOnly")
+        /// The task running a query was cancelled before the query answered. Queries can be
+        /// cancelled; writes cannot: a write that was called runs to its end, is stored, and
+        /// returns its outcome, so that no history is lost to a cancelled agent run.
+        public static let cancelled = Code("cancelled")
     }
 
     /// What kind of failure this is.

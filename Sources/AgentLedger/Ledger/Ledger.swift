@@ -27,6 +27,8 @@ public final class Ledger: Sendable {
     let readModel: ReadModel
     let writer: LedgerWriter?
     private let closed = Mutex(false)
+    /// The first ``close()``'s work, which every later call awaits.
+    private let closing = Mutex<Task<Void, any Error>?>(nil)
 
     private init(directory: String, options: LedgerOptions, readModel: ReadModel, writer: LedgerWriter?) {
         self.directory = directory
@@ -223,21 +225,27 @@ public final class Ledger: Sendable {
     }
 
     /// Finishes every queued write, closes the log and the read model, and releases the lock.
-    /// Every later call on this ledger or its sessions throws `closed`. Calling it again does nothing.
+    /// Every later call on this ledger or its sessions throws `closed`. Calling it again, also
+    /// while the first call runs, returns once the first has finished (with its error, if any):
+    /// so when any `close()` returns, the lock is released and the store can be opened again.
     public func close() async throws {
-        let wasClosed = closed.withLock { closed in
-            defer { closed = true }
-            return closed
+        let work = closing.withLock { closing in
+            if let closing {
+                return closing
+            }
+            closed.withLock { $0 = true }
+            let work = Task { [writer, readModel] in
+                await writer?.close()
+                do {
+                    try readModel.close()
+                } catch {
+                    throw LedgerWriter.ledgerError(error, context: "closing the read model")
+                }
+            }
+            closing = work
+            return work
         }
-        guard !wasClosed else {
-            return
-        }
-        await writer?.close()
-        do {
-            try readModel.close()
-        } catch {
-            throw LedgerWriter.ledgerError(error, context: "closing the read model")
-        }
+        try await work.value
     }
 
     func checkOpen() throws {
@@ -264,6 +272,18 @@ public final class Ledger: Sendable {
     ///   ``LedgerOptions/readOnlyAsOfWait``, then answers as it is.
     func read<T: Sendable>(
         reaching sequence: UInt64? = nil,
+        _ body: @escaping @Sendable (Database) throws -> T
+    ) async throws -> T {
+        do {
+            return try await readOpen(reaching: sequence, body)
+        } catch is CancellationError {
+            throw LedgerError(.cancelled, "the query's task was cancelled")
+        }
+    }
+
+    /// ``read(reaching:_:)``'s work; cancellation surfaces from it as `CancellationError`.
+    private func readOpen<T: Sendable>(
+        reaching sequence: UInt64?,
         _ body: @escaping @Sendable (Database) throws -> T
     ) async throws -> T {
         try checkOpen()
@@ -298,6 +318,9 @@ public final class Ledger: Sendable {
         } catch let error as LedgerError {
             throw error
         } catch let error as DatabaseError {
+            // A close that ran meanwhile closed the connection under the query: say that, not
+            // what SQLite made of it.
+            try checkOpen()
             throw LedgerError(.sqlite, "query failed: \(error.message ?? "\(error)")", underlying: error)
         }
     }

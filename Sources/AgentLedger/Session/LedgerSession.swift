@@ -92,6 +92,8 @@ public struct LedgerSession: Session {
         asOf: AsOf?,
         _ body: @escaping @Sendable (Database) throws -> T
     ) async throws -> T {
+        // A closed ledger says so first, whatever the arguments.
+        try ledger.checkOpen()
         try Validation.checkSessionID(sessionID)
         if let branch {
             try Validation.checkBranchName(branch)

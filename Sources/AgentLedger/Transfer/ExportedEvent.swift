@@ -30,7 +30,11 @@ enum ExportedEvent {
         } catch {
             throw fail(error.message)
         }
-        let sequence = UInt64(value["seq"]?.intValue ?? 0)
+        let given = value["seq"]?.intValue ?? 0
+        guard given >= 0 else {
+            throw fail("\"seq\" must be a sequence number, 0 or more, not \(given)")
+        }
+        let sequence = UInt64(given)
         func item(_ json: [UInt8]) throws -> SessionItem {
             do {
                 return try SessionItem(jsonBytes: json)

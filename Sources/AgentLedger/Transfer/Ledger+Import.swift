@@ -12,8 +12,25 @@ extension Ledger {
     /// this store refuses (a branch name it already used, say) is reported in the summary with
     /// its event, and the ones after it are still written, except that adds, pops and usage
     /// records are written only on the branch their event names: after a refused branch change
-    /// they are refused too, never put on another branch.
+    /// they are refused too, never put on another branch. Events out of log order (a sequence
+    /// number not above the one before) refuse the whole import. A pop replays as a pop of the
+    /// branch's last item and usage as usage of its last turn: into a session that is not empty
+    /// these may differ from what the source recorded.
     public func importEvents(_ events: [LedgerEvent]) async throws -> ImportSummary {
+        try checkOpen()
+        // Replayed in the order given, which must be the log's: a reordered or repeated event
+        // would write another history. (A sequence number of 0 stands for "not given".)
+        var previous: (index: Int, sequence: UInt64)?
+        for (index, event) in events.enumerated() where event.sequence > 0 {
+            if let previous, event.sequence <= previous.sequence {
+                throw LedgerError(
+                    .invalidArgument,
+                    "event \(index + 1) has sequence number \(event.sequence), not after event \(previous.index + 1)'s "
+                        + "\(previous.sequence): events must be in log order, as export writes them; nothing was imported"
+                )
+            }
+            previous = (index, event.sequence)
+        }
         var current: [[UInt8]: String] = [:]  // by the id's bytes, as the store compares them
         var commands: [WriteCommand] = []
         var origins: [Int] = []  // for each command, the index of its event

@@ -1,0 +1,127 @@
+import AgentLedger
+import AgentLedgerTestSupport
+import Foundation
+import Testing
+
+@Suite("Closing, cancelling, and calls around them")
+struct LedgerCloseTests {
+    @Test("a close called while another runs returns once that one has finished: the store opens again at once")
+    func concurrentClose() async throws {
+        let store = try TemporaryStore()
+        defer { store.remove() }
+        for _ in 0..<3 {
+            let ledger = try await store.open()
+            let big = ItemFactory.user(String(repeating: "x", count: 2 << 20))
+            let writes = Task { try await ledger.session("s").addItems(Array(repeating: big, count: 8)) }
+            let first = Task { try await ledger.close() }
+            // Once the first close has begun, calls say closed.
+            while (try? await ledger.headSequence()) != nil {
+                await Task.yield()
+            }
+            try await ledger.close()
+            let again = try await store.open()
+            try await again.close()
+            try await first.value
+            _ = try? await writes.value
+        }
+    }
+
+    @Test("after close every call throws closed, whatever its arguments")
+    func closedFirst() async throws {
+        let store = try TemporaryStore()
+        defer { store.remove() }
+        let ledger = try await store.open()
+        try await ledger.close()
+        for operation in [
+            { _ = try await ledger.importEvents([]) },
+            { _ = try await ledger.session("").items() },
+            { _ = try await ledger.session("s").items(branch: "") },
+        ] as [@Sendable () async throws -> Void] {
+            let error = try await #require(throws: LedgerError.self) { try await operation() }
+            #expect(error.code == .closed, "\(error)")
+        }
+    }
+
+    @Test("reads racing a close answer or throw closed, never another error")
+    func readsRacingClose() async throws {
+        let store = try TemporaryStore()
+        defer { store.remove() }
+        for _ in 0..<5 {
+            let ledger = try await store.open()
+            try await ledger.session("s").addItems((0..<50).map { ItemFactory.user("item \($0)") })
+            let codes = await withTaskGroup(of: LedgerError.Code?.self) { group in
+                for index in 0..<40 {
+                    group.addTask {
+                        do {
+                            if index == 20 {
+                                try await ledger.close()
+                            } else {
+                                _ = try await ledger.session("s").items(limit: 10)
+                                _ = try await ledger.session("s").listBranches()
+                            }
+                            return nil
+                        } catch let error as LedgerError {
+                            return error.code
+                        } catch {
+                            return LedgerError.Code.io  // any other error type is a failure too
+                        }
+                    }
+                }
+                var codes: [LedgerError.Code] = []
+                for await code in group {
+                    if let code {
+                        codes.append(code)
+                    }
+                }
+                return codes
+            }
+            #expect(codes.allSatisfy { $0 == .closed }, "\(codes)")
+            try await ledger.close()
+        }
+    }
+
+    @Test("a cancelled task's query throws cancelled; its write is still stored and answered")
+    func cancellation() async throws {
+        let store = try TemporaryStore()
+        defer { store.remove() }
+        let ledger = try await store.open()
+        let session = ledger.session("s")
+        try await session.addItems([ItemFactory.user("before")])
+        let read = Task {
+            withUnsafeCurrentTask { $0?.cancel() }
+            return try await session.items()
+        }
+        let error = try await #require(throws: LedgerError.self) { try await read.value }
+        #expect(error.code == .cancelled)
+        let write = Task {
+            withUnsafeCurrentTask { $0?.cancel() }
+            try await session.addItems([ItemFactory.user("written anyway")])
+        }
+        try await write.value
+        #expect(try await session.items() == [ItemFactory.user("before"), ItemFactory.user("written anyway")])
+        try await ledger.close()
+    }
+
+    @Test("events out of log order, or repeated, refuse the whole import")
+    func importOrder() async throws {
+        let store = try TemporaryStore()
+        defer { store.remove() }
+        let ledger = try await store.open()
+        func added(_ sequence: UInt64, _ text: String) -> LedgerEvent {
+            LedgerEvent(
+                sequence: sequence,
+                timestampMicros: 0,
+                sessionID: "s",
+                branch: "main",
+                payload: .itemsAdded([ItemFactory.user(text)])
+            )
+        }
+        for events in [[added(2, "b"), added(1, "a")], [added(1, "a"), added(1, "a")]] {
+            let error = try await #require(throws: LedgerError.self) { try await ledger.importEvents(events) }
+            #expect(error.code == .invalidArgument && error.message.contains("must be in log order"), "\(error)")
+        }
+        #expect(try await ledger.headSequence() == 0)
+        #expect(try await ledger.importEvents([added(1, "a"), added(5, "b")]).eventsWritten == 2)
+        try await ledger.close()
+    }
+}
