@@ -119,6 +119,12 @@ struct CheckoutTests {
         let empty = try await #require(throws: LedgerError.self) {
             try await Ledger.checkout(from: source.path, through: 3, into: "")
         }
+        // A source that is no store is said to be so, before the destination is judged
+        // against it (the destination here is inside the directory given as the source).
+        let notAStore = try await #require(throws: LedgerError.self) {
+            try await Ledger.checkout(from: outside.path, through: 3, into: outside.path + "/copy")
+        }
+        #expect(notAStore.code == .notFound && notAStore.message.contains("no store at"), "\(notAStore)")
         #expect(empty.code == .invalidArgument && empty.message.contains("the destination path is empty"))
         // Next to it is fine, also when named through the link.
         #expect(try await Ledger.checkout(from: outside.path + "/link", through: 3, into: outside.path + "/copy") == 3)

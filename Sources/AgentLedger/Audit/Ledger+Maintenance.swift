@@ -196,7 +196,8 @@ extension Ledger {
     /// the next checkout into the same destination. `destination` may be missing, empty, or a
     /// directory of other files that holds no store.
     ///
-    /// - Throws: `invalidArgument` when `destination` is empty, already holds a store, is inside the
+    /// - Throws: `notFound` when `source` holds no store (no `log/` directory);
+    ///   `invalidArgument` when `destination` is empty, already holds a store, is inside the
     ///   store at `source` (symbolic links and `..` resolved), or is not a directory;
     ///   `corruptLog` when the part of the log to copy is damaged; `unsupportedVersion` when it
     ///   holds frames of a newer version; `io` when the hidden directory cannot be created.
@@ -209,6 +210,17 @@ extension Ledger {
         let sourceDirectory = URL(fileURLWithPath: source).standardizedFileURL.path
         let destinationDirectory = URL(fileURLWithPath: destination).standardizedFileURL.path
         return try await BlockingWork.run(name: "agentledger-checkout") {
+            // A directory without a log is no store: say that, before judging the destination
+            // against it.
+            var isDirectory: ObjCBool = false
+            guard
+                FileManager.default.fileExists(
+                    atPath: sourceDirectory + "/" + EventLog.logDirectoryName,
+                    isDirectory: &isDirectory
+                ), isDirectory.boolValue
+            else {
+                throw LedgerError(.notFound, "no store at \(source): it has no \(EventLog.logDirectoryName)/ directory")
+            }
             // The paths as given: symbolic links and `..` are resolved in order, not lexically.
             let target = try CheckoutTarget(source: source, destination: destination)
             let reader = try checkoutReader(sourceDirectory, through: sequence)
