@@ -93,6 +93,48 @@ struct TransferTests {
         try await copy.close()
     }
 
+    @Test("into a session that is not empty, a pop of another item or usage on another turn is refused, reported")
+    func replayThatWouldDiffer() async throws {
+        let source = try TemporaryStore()
+        let target = try TemporaryStore()
+        defer {
+            source.remove()
+            target.remove()
+        }
+        let ledger = try await source.open()
+        let session = ledger.session("s")
+        try await session.addItems([ItemFactory.user("q1"), ItemFactory.assistant("a1")])
+        await session.storeRunUsage(RunUsage(requests: 1, totalTokens: 5))
+        _ = try await session.popItem()
+        var events: [LedgerEvent] = []
+        for try await event in try ledger.events() {
+            events.append(event)
+        }
+        try await ledger.close()
+
+        let copy = try await target.open()
+        try await copy.session("s").addItems([ItemFactory.user("q0"), ItemFactory.assistant("mine")])
+        let summary = try await copy.importEvents(events)
+        // The add goes on; usage would land on turn 2, not 1; the pop would take "a1" back (it
+        // is the last item again), so it matches and is written.
+        #expect(summary.refused.count == 1, "\(summary.refused)")
+        #expect(summary.refused.first?.contains("would record usage on turn 2, not 1") == true)
+        #expect(try await copy.session("s").turnUsage().isEmpty)
+        #expect(
+            try await copy.session("s").items() == [
+                ItemFactory.user("q0"), ItemFactory.assistant("mine"), ItemFactory.user("q1"),
+            ]
+        )
+
+        // A pop whose item is not the branch's last is refused; nothing is popped.
+        let pop = try #require(events.last)
+        try await copy.session("s").addItems([ItemFactory.assistant("other")])
+        let popSummary = try await copy.importEvents([pop])
+        #expect(popSummary.refused.count == 1 && popSummary.refused[0].contains("would pop"), "\(popSummary.refused)")
+        #expect(try await copy.session("s").items().last == ItemFactory.assistant("other"))
+        try await copy.close()
+    }
+
     @Test("an Agents SDK SQLiteSession database is imported in id order, items verbatim")
     func sdkImport() async throws {
         let store = try TemporaryStore()

@@ -13,9 +13,9 @@ extension Ledger {
     /// its event, and the ones after it are still written, except that adds, pops and usage
     /// records are written only on the branch their event names: after a refused branch change
     /// they are refused too, never put on another branch. Events out of log order (a sequence
-    /// number not above the one before) refuse the whole import. A pop replays as a pop of the
-    /// branch's last item and usage as usage of its last turn: into a session that is not empty
-    /// these may differ from what the source recorded.
+    /// number not above the one before) refuse the whole import. A pop that would pop another
+    /// item than the exported one, or usage that would land on another turn (a session that was
+    /// not empty before), is refused and reported too.
     public func importEvents(_ events: [LedgerEvent]) async throws -> ImportSummary {
         try checkOpen()
         // Replayed in the order given, which must be the log's: a reordered or repeated event
@@ -53,9 +53,9 @@ extension Ledger {
             case .itemsAdded(let added):
                 onBranch()
                 commands.append(.onBranch(event.branch, .addItems(session: session, items: added)))
-            case .itemPopped:
+            case .itemPopped(let item, _, _):
                 onBranch()
-                commands.append(.onBranch(event.branch, .popItem(session: session)))
+                commands.append(.onBranch(event.branch, .expecting(.poppedItem(item), .popItem(session: session))))
             case .sessionCleared:
                 commands.append(.clearSession(session: session))
                 current[key] = "main"
@@ -72,9 +72,10 @@ extension Ledger {
                 if switchedToMain {
                     current[key] = "main"
                 }
-            case .usageRecorded(_, let usage):
+            case .usageRecorded(let turn, let usage):
                 onBranch()
-                commands.append(.onBranch(event.branch, .recordUsage(session: session, usage: usage)))
+                let record = WriteCommand.recordUsage(session: session, usage: usage)
+                commands.append(.onBranch(event.branch, .expecting(.usageTurn(turn), record)))
             }
         }
         return try await submitImport(commands, origins: origins)

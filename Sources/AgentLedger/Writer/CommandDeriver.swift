@@ -158,6 +158,31 @@ struct CommandDeriver {
             }
             return try derive(command, sequence: sequence, timestamp: timestamp, context: context)
 
+        case .expecting(let expectation, let command):
+            // Deriving writes nothing: a replay that would record something else is refused whole.
+            let derived = try derive(command, sequence: sequence, timestamp: timestamp, context: context)
+            let payload = derived.event?.payload
+            let recorded: String? =
+                switch (expectation, payload) {
+                case (.poppedItem(let expected), .itemPopped(let item, _, _)):
+                    item == expected ? nil : "it would pop \(item.json.prefix(80)), not \(expected.json.prefix(80))"
+                case (.poppedItem, _):
+                    "the branch has no item to pop"
+                case (.usageTurn(let expected), .usageRecorded(let turn, _)):
+                    turn == expected ? nil : "it would record usage on turn \(turn), not \(expected)"
+                case (.usageTurn(let expected), _):
+                    "the branch has no turn \(expected) to record usage on"
+                }
+            if let recorded {
+                throw Rejection(
+                    error: LedgerError(
+                        .conflict,
+                        "session '\(command.sessionID)' differs from the exported one here: \(recorded); not applied"
+                    )
+                )
+            }
+            return derived
+
         case .sequence:
             preconditionFailure("the writer expands a command sequence before deriving events")
         }

@@ -11,9 +11,19 @@ enum WriteCommand: Sendable {
     /// compares names): an import's adds, pops and usage records, so that when a branch change
     /// before them was refused they are refused too, never written to another branch.
     indirect case onBranch(String, WriteCommand)
+    /// The command, refused unless its event would record what the source's did: an import's
+    /// pop must pop the item the exported event popped, and its usage record must land on the
+    /// same turn (a session that was not empty before the import can differ).
+    indirect case expecting(Expectation, WriteCommand)
     /// Several commands applied in order in one group commit, each with its own outcome
     /// (an import). A rejected command does not stop the ones after it.
     case sequence([WriteCommand])
+
+    /// What an imported event recorded, which its replay must record too.
+    enum Expectation: Sendable {
+        case poppedItem(SessionItem)
+        case usageTurn(Int)
+    }
 
     /// Where a new branch starts.
     enum BranchSource: Sendable {
@@ -28,7 +38,7 @@ enum WriteCommand: Sendable {
             .createBranch(let session, _, _), .switchBranch(let session, _), .deleteBranch(let session, _, _),
             .recordUsage(let session, _):
             session
-        case .onBranch(_, let command):
+        case .onBranch(_, let command), .expecting(_, let command):
             command.sessionID
         case .sequence:
             ""
@@ -40,7 +50,7 @@ enum WriteCommand: Sendable {
         switch self {
         case .addItems(_, let items): items.reduce(0) { $0 + $1.jsonBytes.count }
         case .sequence(let commands): commands.reduce(0) { $0 + $1.byteCount }
-        case .onBranch(_, let command): command.byteCount
+        case .onBranch(_, let command), .expecting(_, let command): command.byteCount
         default: 64
         }
     }
