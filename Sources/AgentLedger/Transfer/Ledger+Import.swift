@@ -52,10 +52,10 @@ extension Ledger {
             // branch change before them, they are refused too (reported), not redirected.
             case .itemsAdded(let added):
                 onBranch()
-                commands.append(.onBranch(event.branch, .addItems(session: session, items: added)))
-            case .itemPopped(let item, _, _):
+                commands.append(.replaying(event, .addItems(session: session, items: added)))
+            case .itemPopped:
                 onBranch()
-                commands.append(.onBranch(event.branch, .expecting(.poppedItem(item), .popItem(session: session))))
+                commands.append(.replaying(event, .popItem(session: session)))
             case .sessionCleared:
                 commands.append(.clearSession(session: session))
                 current[key] = "main"
@@ -72,10 +72,9 @@ extension Ledger {
                 if switchedToMain {
                     current[key] = "main"
                 }
-            case .usageRecorded(let turn, let usage):
+            case .usageRecorded(_, let usage):
                 onBranch()
-                let record = WriteCommand.recordUsage(session: session, usage: usage)
-                commands.append(.onBranch(event.branch, .expecting(.usageTurn(turn), record)))
+                commands.append(.replaying(event, .recordUsage(session: session, usage: usage)))
             }
         }
         return try await submitImport(commands, origins: origins)
@@ -113,7 +112,7 @@ extension Ledger {
                     sessions.insert(Array(command.sessionID.utf8))
                     if case .addItems(_, let added) = command {
                         items += added.count
-                    } else if case .onBranch(_, .addItems(_, let added)) = command {
+                    } else if case .replaying(_, .addItems(_, let added)) = command {
                         items += added.count
                     }
                 case .failure(let error):

@@ -143,48 +143,44 @@ struct CommandDeriver {
             }
             return (event(session, branch, .usageRecorded(turn: turn, usage: usage)), .written(sequence: sequence))
 
-        case .onBranch(let name, let command):
-            let session = command.sessionID
-            try Self.checkSessionID(session)
-            let current = try context.currentBranch(session) ?? "main"
-            guard current.isSameName(as: name) else {
-                throw Rejection(
-                    error: LedgerError(
-                        .conflict,
-                        "session '\(session)' is on branch '\(current)', not '\(name)' where the event was written: "
-                            + "not applied to another branch"
-                    )
-                )
-            }
-            return try derive(command, sequence: sequence, timestamp: timestamp, context: context)
-
-        case .expecting(let expectation, let command):
+        case .replaying(let source, let command):
             // Deriving writes nothing: a replay that would record something else is refused whole.
             let derived = try derive(command, sequence: sequence, timestamp: timestamp, context: context)
-            let payload = derived.event?.payload
-            let recorded: String? =
-                switch (expectation, payload) {
-                case (.poppedItem(let expected), .itemPopped(let item, _, _)):
-                    item == expected ? nil : "it would pop \(item.json.prefix(80)), not \(expected.json.prefix(80))"
-                case (.poppedItem, _):
-                    "the branch has no item to pop"
-                case (.usageTurn(let expected), .usageRecorded(let turn, _)):
-                    turn == expected ? nil : "it would record usage on turn \(turn), not \(expected)"
-                case (.usageTurn(let expected), _):
-                    "the branch has no turn \(expected) to record usage on"
-                }
-            if let recorded {
-                throw Rejection(
-                    error: LedgerError(
-                        .conflict,
-                        "session '\(command.sessionID)' differs from the exported one here: \(recorded); not applied"
-                    )
-                )
+            if let difference = Self.difference(derived.event, from: source) {
+                throw Rejection(error: LedgerError(.conflict, "session '\(source.sessionID)' \(difference)"))
             }
             return derived
 
         case .sequence:
             preconditionFailure("the writer expands a command sequence before deriving events")
+        }
+    }
+
+    /// How `event`, the replay of the exported `source`, would record another history; nil
+    /// when it records the same: the same branch, and for a pop the same item, for usage the
+    /// same turn.
+    private static func difference(_ event: LedgerEvent?, from source: LedgerEvent) -> String? {
+        guard let event else {
+            // An add of no items writes nothing, here as in the source; a pop or usage record must.
+            switch source.payload {
+            case .itemPopped: return "differs from the exported one here: the branch has no item to pop; not applied"
+            case .usageRecorded: return "differs from the exported one here: the branch has no turn; not applied"
+            default: return nil
+            }
+        }
+        guard event.branch.isSameName(as: source.branch) else {
+            return "is on branch '\(event.branch)', not '\(source.branch)' where the event was written: "
+                + "not applied to another branch"
+        }
+        switch (source.payload, event.payload) {
+        case (.itemPopped(let expected, _, _), .itemPopped(let item, _, _)) where item != expected:
+            return "differs from the exported one here: it would pop \(item.json.prefix(80)), "
+                + "not \(expected.json.prefix(80)); not applied"
+        case (.usageRecorded(let expected, _), .usageRecorded(let turn, _)) where turn != expected:
+            return "differs from the exported one here: it would record usage on turn \(turn), not \(expected); "
+                + "not applied"
+        default:
+            return nil
         }
     }
 

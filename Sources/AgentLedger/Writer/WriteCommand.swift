@@ -7,23 +7,15 @@ enum WriteCommand: Sendable {
     case switchBranch(session: String, name: String)
     case deleteBranch(session: String, name: String, force: Bool)
     case recordUsage(session: String, usage: RunUsage)
-    /// The command, refused unless its session's current branch is the one named (as the store
-    /// compares names): an import's adds, pops and usage records, so that when a branch change
-    /// before them was refused they are refused too, never written to another branch.
-    indirect case onBranch(String, WriteCommand)
-    /// The command, refused unless its event would record what the source's did: an import's
-    /// pop must pop the item the exported event popped, and its usage record must land on the
-    /// same turn (a session that was not empty before the import can differ).
-    indirect case expecting(Expectation, WriteCommand)
+    /// The command, refused unless the event it derives records what `event`, the exported one
+    /// it replays, recorded: the same branch (as the store compares names), for a pop the same
+    /// item, for usage the same turn. An import's adds, pops and usage records: after a refused
+    /// branch change, or into a session that was not empty, they are refused, never written as
+    /// another history.
+    indirect case replaying(LedgerEvent, WriteCommand)
     /// Several commands applied in order in one group commit, each with its own outcome
     /// (an import). A rejected command does not stop the ones after it.
     case sequence([WriteCommand])
-
-    /// What an imported event recorded, which its replay must record too.
-    enum Expectation: Sendable {
-        case poppedItem(SessionItem)
-        case usageTurn(Int)
-    }
 
     /// Where a new branch starts.
     enum BranchSource: Sendable {
@@ -38,7 +30,7 @@ enum WriteCommand: Sendable {
             .createBranch(let session, _, _), .switchBranch(let session, _), .deleteBranch(let session, _, _),
             .recordUsage(let session, _):
             session
-        case .onBranch(_, let command), .expecting(_, let command):
+        case .replaying(_, let command):
             command.sessionID
         case .sequence:
             ""
@@ -50,7 +42,7 @@ enum WriteCommand: Sendable {
         switch self {
         case .addItems(_, let items): items.reduce(0) { $0 + $1.jsonBytes.count }
         case .sequence(let commands): commands.reduce(0) { $0 + $1.byteCount }
-        case .onBranch(_, let command), .expecting(_, let command): command.byteCount
+        case .replaying(_, let command): command.byteCount
         default: 64
         }
     }
