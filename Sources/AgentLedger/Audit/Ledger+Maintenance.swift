@@ -246,32 +246,36 @@ extension Ledger {
         do {
             return try LogReader.open(directory: directory)
         } catch let error as LedgerError where error.code == .corruptLog {
+            // Damage inside the last segment, with valid frames after it: the error names the
+            // intact end, and the events before the damage can be copied.
             if let intact = try? LogReader.open(directory: directory, endingBeforeDamage: true),
-                intact.damagedAfter != nil, sequence <= intact.lastSequence
+                intact.damagedAfter != nil
             {
+                guard sequence <= intact.lastSequence else {
+                    throw error
+                }
                 return intact
             }
-            // The damage may be in a segment that starts after `sequence` (or one that does not
-            // belong to this log): the segments before it hold the events to copy.
-            if let before = try? LogReader.open(
-                directory: directory,
-                endingBeforeDamage: true,
-                segmentsStartingThrough: sequence
-            ) {
-                guard sequence > before.lastSequence else {
-                    return before
-                }
-                // Asked past the intact events: say where they end, unless the message does.
-                if !error.message.contains(" are intact: ") {
-                    throw LedgerError(
-                        error.code,
-                        error.message + LogReader.salvageHint(intactThrough: before.lastSequence),
-                        location: error.location,
-                        underlying: error
-                    )
-                }
+            // Damage in a segment that starts after `sequence` (or one that does not belong to
+            // this log): the segments before it hold the events to copy.
+            guard
+                let before = try? LogReader.open(
+                    directory: directory,
+                    endingBeforeDamage: true,
+                    segmentsStartingThrough: sequence
+                )
+            else {
+                throw error
             }
-            throw error
+            guard sequence <= before.lastSequence else {
+                throw LedgerError(
+                    error.code,
+                    error.message + LogReader.salvageHint(intactThrough: before.lastSequence),
+                    location: error.location,
+                    underlying: error
+                )
+            }
+            return before
         }
     }
 
