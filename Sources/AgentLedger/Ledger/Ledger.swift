@@ -26,8 +26,7 @@ public final class Ledger: Sendable {
 
     let readModel: ReadModel
     let writer: LedgerWriter?
-    private let closed = Mutex(false)
-    /// The first ``close()``'s work, which every later call awaits.
+    /// The first ``close()``'s work, which every later call awaits; set, the ledger is closed.
     private let closing = Mutex<Task<Void, any Error>?>(nil)
 
     private init(directory: String, options: LedgerOptions, readModel: ReadModel, writer: LedgerWriter?) {
@@ -233,7 +232,6 @@ public final class Ledger: Sendable {
             if let closing {
                 return closing
             }
-            closed.withLock { $0 = true }
             let work = Task { [writer, readModel] in
                 await writer?.close()
                 do {
@@ -249,7 +247,7 @@ public final class Ledger: Sendable {
     }
 
     func checkOpen() throws {
-        if closed.withLock({ $0 }) {
+        if closing.withLock({ $0 != nil }) {
             throw LedgerError(.closed, "the ledger at \(directory) is closed")
         }
     }
