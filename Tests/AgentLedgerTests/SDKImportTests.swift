@@ -354,4 +354,32 @@ struct SDKImportTests {
         #expect(Self.contents(try await ledger.session("s").items()) == ["sys"])
         try await ledger.close()
     }
+
+    @Test("a session larger than a group commit is imported in several frames, each within the limit")
+    func largeSessionInSeveralFrames() async throws {
+        let store = try TemporaryStore()
+        defer { store.remove() }
+        // 20 messages of about 1,000 bytes into group commits of at most 4,096 bytes: a frame
+        // holds at most 1 GiB, so an import must not put a whole session into one.
+        var sql = Self.plainTables + "INSERT INTO agent_sessions (session_id) VALUES ('big');\n"
+        for id in 1...20 {
+            let text = "message \(id) " + String(repeating: "x", count: 1000)
+            sql += "INSERT INTO agent_messages VALUES (\(id), 'big', '{\"role\":\"user\",\"content\":\"\(text)\"}');\n"
+        }
+        let path = try Self.database(sql, in: store)
+        let ledger = try await store.open { $0.groupCommitMaxBytes = 4096 }
+        let summary = try await ledger.importSDKSQLite(at: path)
+        #expect(summary.refused == [] && summary.items == 20)
+        var adds: [Int] = []
+        for try await event in try ledger.events() {
+            if case .itemsAdded(let items) = event.payload {
+                adds.append(items.count)
+            }
+        }
+        #expect(adds.reduce(0, +) == 20 && adds.allSatisfy { $0 <= 4 }, "\(adds)")
+        let contents = Self.contents(try await ledger.session("big").items())
+        #expect(contents.map { $0.split(separator: " ")[1] } == (1...20).map { "\($0)" })
+        try await ledger.close()
+        #expect(try await Ledger.verifyLog(at: store.path).frameCount >= 5)
+    }
 }

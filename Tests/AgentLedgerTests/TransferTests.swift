@@ -5,14 +5,26 @@ import Testing
 
 @Suite("Import and export")
 struct TransferTests {
+    /// Every event of `ledger`'s log, as an export reads them.
+    static func events(of ledger: Ledger) async throws -> [LedgerEvent] {
+        var events: [LedgerEvent] = []
+        for try await event in try ledger.events() {
+            events.append(event)
+        }
+        return events
+    }
+
+    /// Removes the stores of a test.
+    static func remove(_ stores: TemporaryStore...) {
+        for store in stores {
+            store.remove()
+        }
+    }
+
     @Test("events replayed into an empty store reproduce every session, branch and usage exactly")
     func replay() async throws {
-        let source = try TemporaryStore()
-        let target = try TemporaryStore()
-        defer {
-            source.remove()
-            target.remove()
-        }
+        let (source, target) = (try TemporaryStore(), try TemporaryStore())
+        defer { Self.remove(source, target) }
         let ledger = try await source.open()
         let session = ledger.session("s")
         try await session.addItems(BranchTests.conversation)
@@ -23,10 +35,7 @@ struct TransferTests {
         try await session.switchToBranch("main")
         try await ledger.session("t").addItems([ItemFactory.user("other")])
         try await ledger.session("t").clearSession()
-        var events: [LedgerEvent] = []
-        for try await event in try ledger.events() {
-            events.append(event)
-        }
+        let events = try await Self.events(of: ledger)
         let copy = try await target.open()
         let summary = try await copy.importEvents(events)
         #expect(summary.refused == [])
@@ -46,22 +55,15 @@ struct TransferTests {
 
     @Test("events on a branch the target refused are refused too, never written to another branch")
     func refusedBranchKeepsItsEvents() async throws {
-        let source = try TemporaryStore()
-        let target = try TemporaryStore()
-        defer {
-            source.remove()
-            target.remove()
-        }
+        let (source, target) = (try TemporaryStore(), try TemporaryStore())
+        defer { Self.remove(source, target) }
         let ledger = try await source.open()
         let session = ledger.session("c")
         try await session.addItems([ItemFactory.user("q1"), ItemFactory.assistant("a1"), ItemFactory.user("q2")])
         try await session.createBranch(fromTurn: 2, named: "retry")
         try await session.addItems([ItemFactory.user("retry only")])
         await session.storeRunUsage(RunUsage(requests: 1, totalTokens: 3))
-        var events: [LedgerEvent] = []
-        for try await event in try ledger.events() {
-            events.append(event)
-        }
+        let events = try await Self.events(of: ledger)
         try await ledger.close()
 
         let copy = try await target.open()
@@ -95,21 +97,14 @@ struct TransferTests {
 
     @Test("into a session that is not empty, a pop of another item or usage on another turn is refused, reported")
     func replayThatWouldDiffer() async throws {
-        let source = try TemporaryStore()
-        let target = try TemporaryStore()
-        defer {
-            source.remove()
-            target.remove()
-        }
+        let (source, target) = (try TemporaryStore(), try TemporaryStore())
+        defer { Self.remove(source, target) }
         let ledger = try await source.open()
         let session = ledger.session("s")
         try await session.addItems([ItemFactory.user("q1"), ItemFactory.assistant("a1")])
         await session.storeRunUsage(RunUsage(requests: 1, totalTokens: 5))
         _ = try await session.popItem()
-        var events: [LedgerEvent] = []
-        for try await event in try ledger.events() {
-            events.append(event)
-        }
+        let events = try await Self.events(of: ledger)
         try await ledger.close()
 
         let copy = try await target.open()
@@ -172,10 +167,7 @@ struct TransferTests {
         for index in 0..<1500 {
             try await ledger.session("s").addItems([ItemFactory.user("message \(index)")])
         }
-        var events: [LedgerEvent] = []
-        for try await event in try ledger.events() {
-            events.append(event)
-        }
+        let events = try await Self.events(of: ledger)
         try await ledger.close()
         // How many log writes the first group commit of an import (1,000 events) takes.
         let probe = try TemporaryStore()
@@ -198,5 +190,26 @@ struct TransferTests {
             "\(error.message)"
         )
         try? await copy.close()
+    }
+
+    @Test("an import larger than a group commit is written in several frames, each within the limit")
+    func largeImportInSeveralFrames() async throws {
+        let (source, target) = (try TemporaryStore(), try TemporaryStore())
+        defer { Self.remove(source, target) }
+        let ledger = try await source.open()
+        let session = ledger.session("big")
+        for index in 1...20 {
+            try await session.addItems([ItemFactory.user("\(index) " + String(repeating: "x", count: 1000))])
+        }
+        let events = try await Self.events(of: ledger)
+        // A frame holds at most 1 GiB: an import's group commits must be bounded by bytes, not
+        // only by a number of commands.
+        let copy = try await target.open { $0.groupCommitMaxBytes = 4096 }
+        let summary = try await copy.importEvents(events)
+        #expect(summary.refused == [] && summary.items == 20)
+        #expect(try await copy.session("big").items() == session.items())
+        try await copy.close()
+        try await ledger.close()
+        #expect(try await Ledger.verifyLog(at: target.path).frameCount >= 5)
     }
 }

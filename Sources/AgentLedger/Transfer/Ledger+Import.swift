@@ -80,9 +80,11 @@ extension Ledger {
         return try await submitImport(commands, origins: origins)
     }
 
-    /// Writes `commands` in group commits of ``importCommandsPerCommit`` and sums up what they
-    /// wrote: the items and sessions of the commands that succeeded, and each refusal with the
-    /// position in `origins` (when given) of the event it came from.
+    /// Writes `commands` in group commits of at most ``importCommandsPerCommit`` commands and,
+    /// unless one command is larger, `LedgerOptions.groupCommitMaxBytes` bytes of items (a group
+    /// commit is one frame, which holds at most 1 GiB), and sums up what they wrote: the items
+    /// and sessions of the commands that succeeded, and each refusal with the position in
+    /// `origins` (when given) of the event it came from.
     func submitImport(_ commands: [WriteCommand], origins: [Int]? = nil) async throws -> ImportSummary {
         var written = 0
         var items = 0
@@ -91,8 +93,16 @@ extension Ledger {
         var refusedEventIndexes: [Int] = []
         var start = 0
         while start < commands.count {
-            let chunk = Array(commands[start..<min(start + Self.importCommandsPerCommit, commands.count)])
-            start += chunk.count
+            var end = start + 1
+            var bytes = commands[start].byteCount
+            while end < commands.count, end - start < Self.importCommandsPerCommit,
+                bytes + commands[end].byteCount <= options.groupCommitMaxBytes
+            {
+                bytes += commands[end].byteCount
+                end += 1
+            }
+            let chunk = Array(commands[start..<end])
+            start = end
             let outcome: WriteOutcome
             do {
                 outcome = try await write(.sequence(chunk))

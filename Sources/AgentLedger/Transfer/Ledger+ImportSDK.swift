@@ -52,6 +52,7 @@ extension Ledger {
             commands += SDKImportPlan.commands(
                 for: session,
                 currentBranch: existing[session.id],
+                maxBytesPerAdd: options.groupCommitMaxBytes,
                 messages: &imported,
                 skipped: &skipped
             )

@@ -29,10 +29,12 @@ enum SDKImportPlan {
     /// store when it exists here (an import appending to it, which only a session without other
     /// branches may do): `main` gets the items, and that branch is current again afterwards.
     /// Adds to `messages` the SDK message ids of the branches it imports, and to `skipped` why
-    /// it leaves a branch out.
+    /// it leaves a branch out. An add command carries at most ``itemsPerAdd`` items and, unless
+    /// one item is larger, `maxBytesPerAdd` bytes of item JSON, so that it fits in a frame.
     static func commands(
         for session: SDKDatabase.Session,
         currentBranch: String? = nil,
+        maxBytesPerAdd: Int,
         messages: inout Set<Int64>,
         skipped: inout [String]
     ) -> [WriteCommand] {
@@ -41,7 +43,14 @@ enum SDKImportPlan {
         func add(_ items: ArraySlice<SessionItem>) {
             var start = items.startIndex
             while start < items.endIndex {
-                let end = min(start + itemsPerAdd, items.endIndex)
+                var end = start + 1
+                var bytes = items[start].jsonBytes.count
+                while end < items.endIndex, end - start < itemsPerAdd,
+                    bytes + items[end].jsonBytes.count <= maxBytesPerAdd
+                {
+                    bytes += items[end].jsonBytes.count
+                    end += 1
+                }
                 commands.append(.addItems(session: id, items: Array(items[start..<end])))
                 start = end
             }
