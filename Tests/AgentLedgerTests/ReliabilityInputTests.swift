@@ -17,6 +17,10 @@ struct ReliabilityInputTests {
     }
 
     private static let maxItemBytes = 1024
+    /// The most item bytes of one add here (in production: what fits in one log frame, 1 GiB).
+    private static let maxAddBytes = 4096
+    /// An item of about 1,000 bytes: four fit in one add, five do not.
+    private static let quarterAdd = ItemFactory.user(String(repeating: "q", count: 970))
 
     private static func cases() -> [Case] {
         let user = ItemFactory.user("fine")
@@ -26,6 +30,9 @@ struct ReliabilityInputTests {
         var cases: [Case] = [
             Case(name: "an item over maxItemBytes, second of two", code: .invalidItem) {
                 try await $0.session("base").addItems([user, big])
+            },
+            Case(name: "five items that together are more than one add can hold", code: .invalidArgument) {
+                try await $0.session("base").addItems(Array(repeating: quarterAdd, count: 5))
             },
             Case(name: "an empty session id (add)", code: .invalidArgument) {
                 try await $0.session("").addItems([user])
@@ -108,7 +115,10 @@ struct ReliabilityInputTests {
     func badCallsChangeNothing() async throws {
         let store = try TemporaryStore(prefix: "reliability-input")
         defer { store.remove() }
-        let ledger = try await store.open { $0.maxItemBytes = Self.maxItemBytes }
+        let ledger = try await store.open {
+            $0.maxItemBytes = Self.maxItemBytes
+            $0.maxAddBytes = Self.maxAddBytes
+        }
         let base = ledger.session("base")
         try await base.addItems([
             ItemFactory.user("hello weather"), ItemFactory.assistant("sunny"), ItemFactory.user("thanks"),
@@ -129,6 +139,8 @@ struct ReliabilityInputTests {
         )
         #expect(exact.jsonBytes.count == Self.maxItemBytes)
         try await base.addItems([exact])
+        #expect(4 * (Self.quarterAdd.jsonBytes.count + 10) <= Self.maxAddBytes)
+        try await base.addItems(Array(repeating: Self.quarterAdd, count: 4))
         try await ledger.session(String(repeating: "s", count: 1024)).addItems([ItemFactory.user("long id")])
         try await base.createBranch(fromTurn: 1, named: String(repeating: "b", count: 256))
         #expect(try await ledger.verifyReadModel() == [])
@@ -348,7 +360,7 @@ struct ReliabilityInputTests {
     }
 
     @Test(
-        "maxItemBytes beyond what one log frame and one SQLite value hold (or below 1) is refused when the store opens, before anything is written"
+        "maxItemBytes or groupCommitMaxBytes beyond what one log frame holds (or below 1) is refused when the store opens, before anything is written"
     )
     func maxItemBytesBounds() async throws {
         let directory = try TemporaryDirectory(prefix: "reliability-item-limit")
@@ -360,6 +372,17 @@ struct ReliabilityInputTests {
             }
             #expect(error?.code == .invalidArgument, "\(limit): \(String(describing: error))")
             #expect(error?.message.contains("maxItemBytes \(limit)") == true, "\(String(describing: error))")
+            #expect(!FileManager.default.fileExists(atPath: store + "/log"), "\(limit): the refused open wrote a log")
+        }
+        // A group commit is one frame too.
+        for limit in [0, LedgerOptions.largestMaxItemBytes + 1] {
+            let error = await ReliabilityHelpers.error {
+                _ = try await Ledger.open(
+                    at: store,
+                    options: LedgerOptions(durability: .none, groupCommitMaxBytes: limit)
+                )
+            }
+            #expect(error?.message.contains("groupCommitMaxBytes \(limit)") == true, "\(String(describing: error))")
             #expect(!FileManager.default.fileExists(atPath: store + "/log"), "\(limit): the refused open wrote a log")
         }
         let ledger = try await Ledger.open(

@@ -167,6 +167,13 @@ public final class Ledger: Sendable {
                     + "an item must fit in one log frame and in one SQLite value"
             )
         }
+        guard (1...LedgerOptions.largestMaxItemBytes).contains(options.groupCommitMaxBytes) else {
+            throw LedgerError(
+                .invalidArgument,
+                "groupCommitMaxBytes \(options.groupCommitMaxBytes) is outside 1...\(LedgerOptions.largestMaxItemBytes): "
+                    + "a group commit must fit in one log frame"
+            )
+        }
         let log = try EventLog.openForWriting(
             directory: directory,
             options: LogOptions(

@@ -30,7 +30,7 @@ public struct LedgerOptions: Sendable {
     /// The most events one group commit (one frame, one fsync) holds. Default 4,096.
     public var groupCommitMaxEvents: Int
     /// The most item bytes one group commit holds (a single larger call still goes alone).
-    /// Default 8 MiB.
+    /// Default 8 MiB; at most 512 MiB, so that a group commit fits in one log frame.
     public var groupCommitMaxBytes: Int
     /// The zstd compression level of frames (1 fastest … 19 smallest). Default 3.
     public var compressionLevel: Int
@@ -104,6 +104,9 @@ public struct LedgerOptions: Sendable {
     /// The longest the writer keeps one read-model transaction open to take more group
     /// commits (see ``commitCoalescingWait``). Default 2 ms; tests lengthen it.
     var transactionOpenLimit: Duration = .milliseconds(2)
+    /// The most item bytes one add may carry: its event must fit in one frame (1 GiB, with
+    /// room for the event's envelope). Tests lower it.
+    var maxAddBytes = CommandDeriver.frameItemBytes
 
     /// Creates options; every parameter has the production default.
     public init(

@@ -12,6 +12,13 @@ struct CommandDeriver {
     }
 
     let maxItemBytes: Int
+    /// The most item bytes of one add (``LedgerOptions/maxAddBytes``).
+    let maxAddBytes: Int
+
+    /// The most item bytes an add's event can carry and still fit in one frame: the frame's
+    /// payload limit less room for the envelope (ids, lengths; a few bytes per item, counted
+    /// separately) of a session id and branch name at their longest.
+    static let frameItemBytes = ZstdCodec.maxRawBytes - FrameHeader.byteCount - 4096
 
     /// The event for `command` (nil when the command changes nothing) and the caller's answer.
     func derive(
@@ -256,6 +263,18 @@ struct CommandDeriver {
                     .invalidItem,
                     "item \(index) is \(item.jsonBytes.count) bytes, over the limit of \(maxItemBytes) "
                         + "(maxItemBytes); nothing was added"
+                )
+            )
+        }
+        // Each item's length takes up to 10 bytes of the envelope.
+        let bytes = items.reduce(0) { $0 + $1.jsonBytes.count + 10 }
+        if bytes > maxAddBytes {
+            throw Rejection(
+                error: LedgerError(
+                    .invalidArgument,
+                    "the \(items.count) items are \(bytes) bytes together, more than one add can hold "
+                        + "(\(maxAddBytes): its event must fit in one log frame); nothing was added: add them in "
+                        + "several calls"
                 )
             )
         }

@@ -219,7 +219,7 @@ final class LedgerWriter: Sendable {
         self.threadState = ThreadState(log: log, profiling: options.profilesWriter)
         self.readModel = readModel
         self.options = options
-        self.deriver = CommandDeriver(maxItemBytes: options.maxItemBytes)
+        self.deriver = CommandDeriver(maxItemBytes: options.maxItemBytes, maxAddBytes: options.maxAddBytes)
         self.headSequence = Atomic(log.lastSequence)
         self.applied = AppliedSequence(log.lastSequence)
         self.publishedProfile = Mutex(options.profilesWriter ? WriterProfile() : nil)
