@@ -2,7 +2,10 @@ import AgentLedger
 import Foundation
 
 /// `read`: a reader in another process while a writer appends batches (see ``BatchWriterMode``).
-/// Opens the store read-only and, for `--duration-ms`, reads `--session` again and again. A
+/// Opens the store read-only and, for `--duration-ms` and then until it has seen
+/// `--min-distinct` different item counts and a count of `--min-largest` (at most 120 s in
+/// all), reads `--session` again and again, so that a slow machine reads for longer instead of
+/// seeing less. A
 /// partial batch is a violation: the item count must be a multiple of `--batch`, and item `j`
 /// must be item `j % batch` of batch `j / batch`. Every tenth read, and once at the end, it also
 /// reads the new events of the log: each must add exactly one whole batch.
@@ -14,19 +17,25 @@ struct ReaderMode {
     let session: String
     let batch: Int
     let durationMilliseconds: Int
+    let minimumDistinctCounts: Int
+    let minimumLargestCount: Int
 
     init(_ arguments: TortureArguments) throws {
         store = try arguments.string("store")
         session = try arguments.string("session")
         batch = max(1, try arguments.int("batch", default: 5))
         durationMilliseconds = try arguments.int("duration-ms", default: 1000)
+        minimumDistinctCounts = try arguments.int("min-distinct", default: 0)
+        minimumLargestCount = try arguments.int("min-largest", default: 0)
     }
 
     func run() async throws -> Int32 {
         let ledger = try await Ledger.open(at: store, options: TortureCommand.options(readOnly: true))
         TortureOutput.line("open \(getpid())")
         let handle = ledger.session(session)
-        let end = ContinuousClock.now + .milliseconds(durationMilliseconds)
+        let start = ContinuousClock.now
+        let end = start + .milliseconds(durationMilliseconds)
+        let latest = start + .seconds(120)
         var reads = 0
         var counts = Set<Int>()
         var largest = 0
@@ -48,7 +57,10 @@ struct ReaderMode {
                 }
             }
         }
-        while ContinuousClock.now < end {
+        func waitsForMore() -> Bool {
+            (counts.count < minimumDistinctCounts || largest < minimumLargestCount) && ContinuousClock.now < latest
+        }
+        while ContinuousClock.now < end || waitsForMore() {
             let items = try await handle.items()
             reads += 1
             counts.insert(items.count)

@@ -91,21 +91,28 @@ struct RebuildTests {
     }
 
     /// Starts a reader of session "watched" in another process (`ledger-torture read`, one item
-    /// per batch, for 1.5 s) and waits until it has the store open.
-    static func startWatchedReader(_ store: TemporaryStore) async throws -> ReliabilityChildProcess {
+    /// per batch, for 1.5 s, and then until it has read `largestRead` items, when given) and
+    /// waits until it has the store open.
+    static func startWatchedReader(
+        _ store: TemporaryStore,
+        largestRead: Int = 0
+    ) async throws -> ReliabilityChildProcess {
         let reader = try ReliabilityChildProcess(
             executable: try ReliabilityExecutables.ledgerTorture(),
-            arguments: ["read", "--store", store.path, "--session", "watched", "--batch", "1", "--duration-ms", "1500"]
+            arguments: [
+                "read", "--store", store.path, "--session", "watched", "--batch", "1", "--duration-ms", "1500",
+                "--min-largest", "\(largestRead)",
+            ]
         )
         #expect(await reader.waitForLine(prefix: "open ", timeout: .seconds(60)) != nil, "\(reader.standardError)")
         return reader
     }
 
-    /// Expects the reader of ``startWatchedReader(_:)`` to exit cleanly (no partial batch, no
-    /// count going down), its largest read having held `maximum` items, when given.
+    /// Expects the reader of ``startWatchedReader(_:largestRead:)`` to exit cleanly (no partial
+    /// batch, no count going down), its largest read having held `maximum` items, when given.
     static func expectReaderFinished(_ reader: ReliabilityChildProcess, largestRead maximum: Int? = nil) async {
         #expect(
-            await reader.waitForExit(timeout: .seconds(60)) == .exited(0),
+            await reader.waitForExit(timeout: .seconds(150)) == .exited(0),
             "\(reader.lines) \(reader.standardError)"
         )
         if let maximum {
@@ -263,7 +270,7 @@ struct RebuildTests {
         }
         try foreign.close()
 
-        let reader = try await Self.startWatchedReader(store)
+        let reader = try await Self.startWatchedReader(store, largestRead: 4)
         let inode = try Self.readModelInode(store)
         let capture = ReliabilityLogCapture()
         let reports = Mutex<[RebuildProgress]>([])
@@ -316,7 +323,7 @@ struct RebuildTests {
         try await ledger.close()
         try Self.replaceLog(of: store, withLogOf: other)
 
-        let reader = try await Self.startWatchedReader(store)
+        let reader = try await Self.startWatchedReader(store, largestRead: 4)
         let inode = try Self.readModelInode(store)
         let capture = ReliabilityLogCapture()
         ledger = try await store.open(durability: .fsync) { $0.logger = capture.logger }

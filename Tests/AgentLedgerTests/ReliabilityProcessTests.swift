@@ -65,6 +65,8 @@ struct ReliabilityProcessTests {
         let directory = try TemporaryDirectory(prefix: "reliability-readers")
         defer { directory.remove() }
         let store = directory.path + "/store"
+        // The writer appends until the readers are done (a slow machine gives them longer).
+        let stop = directory.path + "/stop"
         let batch = 7
         // The store exists before the readers open it read-only.
         let ledger = try await Ledger.open(at: store, options: LedgerOptions(durability: .none))
@@ -75,7 +77,7 @@ struct ReliabilityProcessTests {
         let writer = try ReliabilityChildProcess(
             executable: binary,
             arguments: [
-                "batches", "--store", store, "--session", "watched", "--batch", "\(batch)", "--duration-ms", "2500",
+                "batches", "--store", store, "--session", "watched", "--batch", "\(batch)", "--until-file", stop,
             ]
         )
         #expect(await writer.waitForLine(prefix: "open ", timeout: .seconds(60)) != nil, "\(writer.standardError)")
@@ -84,12 +86,13 @@ struct ReliabilityProcessTests {
                 executable: binary,
                 arguments: [
                     "read", "--store", store, "--session", "watched", "--batch", "\(batch)", "--duration-ms", "1500",
+                    "--min-distinct", "3",
                 ]
             )
         }
         var figures: [String] = []
         for reader in readers {
-            let termination = await reader.waitForExit(timeout: .seconds(60))
+            let termination = await reader.waitForExit(timeout: .seconds(150))
             let summary = reader.lines.first { $0.hasPrefix("reads ") } ?? ""
             #expect(termination == .exited(0), "reader: \(reader.lines.suffix(6)) \(reader.standardError)")
             let fields = Dictionary(
@@ -103,6 +106,7 @@ struct ReliabilityProcessTests {
             #expect((fields["events"] ?? 0) > 0, "\(summary)")
             figures.append(summary)
         }
+        #expect(FileManager.default.createFile(atPath: stop, contents: nil))
         let ended = await writer.waitForExit(timeout: .seconds(60))
         #expect(ended == .exited(0), "writer: \(writer.lines) \(writer.standardError)")
         let reopened = try await Ledger.open(at: store, options: LedgerOptions(durability: .none))
