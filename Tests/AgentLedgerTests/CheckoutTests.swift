@@ -19,6 +19,36 @@ struct CheckoutTests {
         return store
     }
 
+    @Test("a log cut before events its read model shows durable: a checkout past the cut is refused, not shortened")
+    func cutBeforeDurableEvents() async throws {
+        let source = try await Self.source(events: 8)
+        defer { source.remove() }
+        // Cut the last frame off (a clean close left no reserved zeros after it): frames start
+        // after the 32-byte segment header and begin with their length.
+        let segment = source.path + "/log/00000000000000000001.seg"
+        let bytes = try LogFileBytes.read(segment)
+        var offset = 32
+        var lastFrame = offset
+        while offset + 4 <= bytes.count {
+            lastFrame = offset
+            offset += bytes[offset..<offset + 4].reversed().reduce(0) { $0 << 8 | Int($1) }
+        }
+        try LogFileBytes.truncate(segment, to: lastFrame)
+        let parent = try TemporaryDirectory(prefix: "agentledger-checkout")
+        defer { parent.remove() }
+        for through: UInt64 in [8, 100] {
+            let refused = try await #require(throws: LedgerError.self) {
+                try await Ledger.checkout(from: source.path, through: through, into: parent.path + "/past")
+            }
+            #expect(refused.code == .corruptLog)
+            #expect(refused.message.contains("held events through 8 durably"), "\(refused.message)")
+            #expect(refused.message.contains("The events through 7 are intact"), "\(refused.message)")
+            #expect(!FileManager.default.fileExists(atPath: parent.path + "/past"))
+        }
+        #expect(try await Ledger.checkout(from: source.path, through: 7, into: parent.path + "/copy") == 7)
+        #expect(try await Ledger.verifyLog(at: parent.path + "/copy").isIntact)
+    }
+
     /// The names in `directory`.
     static func names(in directory: String) -> Set<String> {
         Set((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [])

@@ -199,7 +199,9 @@ extension Ledger {
     /// - Throws: `notFound` when `source` holds no store (no `log/` directory);
     ///   `invalidArgument` when `destination` is empty, already holds a store, is inside the
     ///   store at `source` (symbolic links and `..` resolved), or is not a directory;
-    ///   `corruptLog` when the part of the log to copy is damaged; `unsupportedVersion` when it
+    ///   `corruptLog` when the part of the log to copy is damaged, or lost at the end of the log
+    ///   (the read model shows events through `sequence`, or some of them, that the log no longer
+    ///   holds: ``DurableThrough``); `unsupportedVersion` when it
     ///   holds frames of a newer version; `io` when the hidden directory cannot be created.
     public static func checkout(
         from source: String,
@@ -223,7 +225,10 @@ extension Ledger {
             }
             // The paths as given: symbolic links and `..` are resolved in order, not lexically.
             let target = try CheckoutTarget(source: source, destination: destination)
+            // Read first: the log only grows, so what the model proves now the log held then.
+            let durable = DurableThrough.sequence(directory: sourceDirectory, options: options)
             let reader = try checkoutReader(sourceDirectory, through: sequence)
+            try checkNothingLost(before: sequence, logEnd: reader.lastSequence, durable: durable)
             let staging = try CheckoutStaging.create(for: target, options: options)
             do {
                 let last = try copyLog(from: reader, through: sequence, into: staging.path, options: options)
@@ -236,6 +241,22 @@ extension Ledger {
                 throw error
             }
         }
+    }
+
+    /// Refuses a checkout through `sequence` from a log that ends at `logEnd`, before events the
+    /// read model shows were durable (``DurableThrough``): a cut tail or a deleted last segment
+    /// lost them, and a copy "through" them would only hold the events before.
+    private static func checkNothingLost(before sequence: UInt64, logEnd: UInt64, durable: UInt64) throws {
+        guard durable > logEnd, sequence > logEnd else {
+            return
+        }
+        throw LedgerError(
+            .corruptLog,
+            "the log ends at sequence \(logEnd), but the read model shows that the log held events through "
+                + "\(durable) durably: a cut last segment or a missing segment file lost events "
+                + "\(logEnd + 1)...\(min(sequence, durable)), so nothing was copied"
+                + LogReader.salvageHint(intactThrough: logEnd)
+        )
     }
 
     /// The log at `directory` to copy through `sequence`: read to its end, or, when its last
