@@ -12,7 +12,8 @@ struct ImportCommand: AsyncParsableCommand, StoreCommand {
             is parsed and checked before anything is written: a bad line exits 65 naming it. A \
             command this store refuses when it is replayed (a branch name it already used, say) is \
             reported with its line and skipped, the lines after it are still written, and the exit \
-            status is then 65.
+            status is then 65. An import that takes more than a second shows its progress on \
+            standard error, as rebuild does.
             """
     )
 
@@ -38,7 +39,11 @@ struct ImportCommand: AsyncParsableCommand, StoreCommand {
                 throw CLIFailure.data(error.message)
             }
         }
-        let summary = try await store.withLedger(.write) { ledger in try await ledger.importEvents(events) }
+        let reporter = ProgressReporter("import", quietFor: .seconds(1))
+        let summary = try await store.withLedger(.write) { ledger in
+            try await ledger.importEvents(events) { reporter.report($0) }
+        }
+        reporter.finish()
         var output = OutputBuffer()
         output.line("imported \(summary.eventsWritten) events (\(summary.items) items, \(summary.sessions) sessions)")
         for (position, refusal) in summary.refused.enumerated() {

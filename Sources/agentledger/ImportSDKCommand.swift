@@ -14,7 +14,8 @@ struct ImportSDKCommand: AsyncParsableCommand, StoreCommand {
             Nothing is written when a row cannot be stored here (message_data that is not a JSON object, an \
             empty session id, ...) unless --skip-invalid, nor when a session already exists in this store \
             unless --append. What was left out is printed as "skipped: ..."; a command the store refused as \
-            "refused: ..." (exit 65).
+            "refused: ..." (exit 65). An import that takes more than a second shows its progress on standard \
+            error, as rebuild does.
             """
     )
 
@@ -37,6 +38,7 @@ struct ImportSDKCommand: AsyncParsableCommand, StoreCommand {
 
     func run() async throws {
         let summary: ImportSummary
+        let reporter = ProgressReporter("import", quietFor: .seconds(1))
         do {
             summary = try await store.withLedger(.write) { ledger in
                 try await ledger.importSDKSQLite(
@@ -45,8 +47,9 @@ struct ImportSDKCommand: AsyncParsableCommand, StoreCommand {
                     messagesTable: messagesTable,
                     skippingInvalid: skipInvalid,
                     appending: append
-                )
+                ) { reporter.report($0) }
             }
+            reporter.finish()
         } catch let error as LedgerError where error.code == .notFound {
             throw CLIFailure(ExitCodes.noInput, error.message)
         } catch let error as LedgerError where error.code == .invalidItem || error.code == .invalidArgument {

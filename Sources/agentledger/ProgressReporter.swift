@@ -3,57 +3,97 @@ import Foundation
 import Glibc
 import Synchronization
 
-/// Reports a rebuild's progress on standard error: a bar redrawn in place on a terminal
-/// (events/s, percent, ETA), a plain line every few seconds otherwise.
+/// Reports the progress of long work (a rebuild, an import) on standard error: a bar redrawn in
+/// place on a terminal (events/s, percent, ETA), a plain line every few seconds otherwise.
+/// Work that ends within `quietFor` prints nothing.
 final class ProgressReporter: Sendable {
-    private let interactive: Bool
-    private let started: ContinuousClock.Instant
-    private let last = Mutex<(ContinuousClock.Instant?, RebuildProgress?)>((nil, nil))
-
-    init(interactive: Bool, started: ContinuousClock.Instant) {
-        self.interactive = interactive
-        self.started = started
+    /// What was last reported, and when something was last printed.
+    private struct State {
+        var printedAt: ContinuousClock.Instant?
+        var done: UInt64 = 0
+        var total: UInt64 = 0
+        var reported = false
     }
 
+    private let label: String
+    private let interactive: Bool
+    private let started: ContinuousClock.Instant
+    private let quietFor: Duration
+    private let state = Mutex(State())
+
+    /// A reporter whose lines start with `label` (`rebuild`, `import`).
+    init(
+        _ label: String,
+        interactive: Bool = isatty(STDERR_FILENO) != 0,
+        started: ContinuousClock.Instant = .now,
+        quietFor: Duration = .zero
+    ) {
+        self.label = label
+        self.interactive = interactive
+        self.started = started
+        self.quietFor = quietFor
+    }
+
+    /// Reports a rebuild's progress.
     func report(_ progress: RebuildProgress) {
+        report(done: progress.applied, of: progress.total)
+    }
+
+    /// Reports an import's progress.
+    func report(_ progress: ImportProgress) {
+        report(done: UInt64(progress.written), of: UInt64(progress.total))
+    }
+
+    /// Reports `done` events of `total`, printed when the last print is old enough.
+    func report(done: UInt64, of total: UInt64) {
         let now = ContinuousClock.now
-        let due = last.withLock { state in
+        let due = state.withLock { state in
+            state.done = done
+            state.total = total
+            state.reported = true
             let interval: Duration = interactive ? .milliseconds(100) : .seconds(2)
-            if let previous = state.0, now - previous < interval, progress.applied < progress.total {
-                state.1 = progress
+            if now - started < quietFor {
                 return false
             }
-            state = (now, progress)
+            if let previous = state.printedAt, now - previous < interval, done < total {
+                return false
+            }
+            state.printedAt = now
             return true
         }
         if due {
-            write(progress, at: now)
+            write(done: done, of: total, at: now)
         }
     }
 
+    /// Prints the last report once more (the final figures) and ends the bar's line, unless
+    /// nothing was printed: work that ended within `quietFor` stays quiet.
     func finish() {
-        let progress = last.withLock { $0.1 }
-        if let progress {
-            write(progress, at: ContinuousClock.now)
+        let last = state.withLock { state in
+            state.reported && (state.printedAt != nil || quietFor == .zero) ? (state.done, state.total) : nil
         }
+        guard let (done, total) = last else {
+            return
+        }
+        write(done: done, of: total, at: ContinuousClock.now)
         if interactive {
             try? OutputBuffer.write(Array(("\n").utf8), to: STDERR_FILENO)
         }
     }
 
-    private func write(_ progress: RebuildProgress, at now: ContinuousClock.Instant) {
+    private func write(done: UInt64, of total: UInt64, at now: ContinuousClock.Instant) {
         let elapsed =
             Double((now - started).components.seconds)
             + Double((now - started).components.attoseconds) / 1e18
-        let rate = elapsed > 0 ? Double(progress.applied) / elapsed : 0
-        let remaining = rate > 0 ? Double(progress.total - progress.applied) / rate : 0
-        let percent = Int(progress.fraction * 100)
+        let rate = elapsed > 0 ? Double(done) / elapsed : 0
+        let remaining = rate > 0 ? Double(total - min(done, total)) / rate : 0
+        let fraction = total == 0 ? 1 : Double(done) / Double(total)
         let text =
-            "rebuild: \(progress.applied)/\(progress.total) events, \(percent)%, "
+            "\(label): \(done)/\(total) events, \(Int(fraction * 100))%, "
             + "\(Int(rate)) events/s, ETA \(Int(remaining.rounded(.up)))s"
         if interactive {
             let width = 30
-            let filled = Int(progress.fraction * Double(width))
+            let filled = Int(fraction * Double(width))
             let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
             try? OutputBuffer.write(Array(("\r[\(bar)] " + text).utf8), to: STDERR_FILENO)
         } else {

@@ -1,7 +1,6 @@
 import AgentLedger
 import ArgumentParser
 import Foundation
-import Glibc
 
 /// `agentledger rebuild`: replays the log into a new read model and swaps it in atomically.
 struct RebuildCommand: AsyncParsableCommand, StoreCommand {
@@ -21,9 +20,7 @@ struct RebuildCommand: AsyncParsableCommand, StoreCommand {
     func run() async throws {
         // Before the open, which would create an empty log/ under a read model whose log is gone.
         try StoreOptions.requireLog(in: store.directory, reading: true)
-        let interactive = isatty(STDERR_FILENO) != 0
-        let started = ContinuousClock.now
-        let reporter = ProgressReporter(interactive: interactive, started: started)
+        let reporter = ProgressReporter("rebuild")
         let ledger = try await store.openRetryingWhileLocked { directory, options in
             try await Ledger.openRebuildingViews(at: directory, options: options) { progress in
                 reporter.report(progress)

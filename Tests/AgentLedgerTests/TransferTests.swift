@@ -1,6 +1,7 @@
 import AgentLedger
 import AgentLedgerTestSupport
 import Foundation
+import Synchronization
 import Testing
 
 @Suite("Import and export")
@@ -205,8 +206,13 @@ struct TransferTests {
         // A frame holds at most 1 GiB: an import's group commits must be bounded by bytes, not
         // only by a number of commands.
         let copy = try await target.open { $0.groupCommitMaxBytes = 4096 }
-        let summary = try await copy.importEvents(events)
+        let reports = Mutex<[ImportProgress]>([])
+        let summary = try await copy.importEvents(events) { progress in reports.withLock { $0.append(progress) } }
         #expect(summary.refused == [] && summary.items == 20)
+        // One report per group commit, the last one for every event.
+        let seen = reports.withLock { $0 }
+        #expect(seen.count >= 5 && seen.last == ImportProgress(written: 20, total: 20), "\(seen)")
+        #expect(zip(seen, seen.dropFirst()).allSatisfy { $0.written < $1.written && $0.total == 20 }, "\(seen)")
         #expect(try await copy.session("big").items() == session.items())
         try await copy.close()
         try await ledger.close()

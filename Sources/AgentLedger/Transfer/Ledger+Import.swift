@@ -16,7 +16,13 @@ extension Ledger {
     /// number not above the one before) refuse the whole import. A pop that would pop another
     /// item than the exported one, or usage that would land on another turn (a session that was
     /// not empty before), is refused and reported too.
-    public func importEvents(_ events: [LedgerEvent]) async throws -> ImportSummary {
+    ///
+    /// - Parameter progress: called after each group commit of the import, from the caller's
+    ///   task.
+    public func importEvents(
+        _ events: [LedgerEvent],
+        progress: (@Sendable (ImportProgress) -> Void)? = nil
+    ) async throws -> ImportSummary {
         try checkOpen()
         // Replayed in the order given, which must be the log's: a reordered or repeated event
         // would write another history. (A sequence number of 0 stands for "not given".)
@@ -77,15 +83,20 @@ extension Ledger {
                 commands.append(.replaying(event, .recordUsage(session: session, usage: usage)))
             }
         }
-        return try await submitImport(commands, origins: origins)
+        return try await submitImport(commands, origins: origins, progress: progress)
     }
 
     /// Writes `commands` in group commits of at most ``importCommandsPerCommit`` commands and,
     /// unless one command is larger, `LedgerOptions.groupCommitMaxBytes` bytes of items (a group
     /// commit is one frame, which holds at most 1 GiB), and sums up what they wrote: the items
     /// and sessions of the commands that succeeded, and each refusal with the position in
-    /// `origins` (when given) of the event it came from.
-    func submitImport(_ commands: [WriteCommand], origins: [Int]? = nil) async throws -> ImportSummary {
+    /// `origins` (when given) of the event it came from. Reports to `progress` after each group
+    /// commit.
+    func submitImport(
+        _ commands: [WriteCommand],
+        origins: [Int]? = nil,
+        progress: (@Sendable (ImportProgress) -> Void)? = nil
+    ) async throws -> ImportSummary {
         var written = 0
         var items = 0
         var sessions = Set<[UInt8]>()  // by the id's bytes, as the store compares them
@@ -109,6 +120,7 @@ extension Ledger {
             } catch let error as LedgerError {
                 throw Self.importStopped(error, written: written, at: origins?[start - chunk.count])
             }
+            progress?(ImportProgress(written: start, total: commands.count))
             guard case .sequence(let outcomes) = outcome else {
                 continue
             }

@@ -19,6 +19,7 @@ extension Ledger {
     ///   - appending: import into sessions that already exist in this store, after their items.
     ///     Without it such a session refuses the import before anything is written, so that
     ///     importing a file twice cannot double every conversation.
+    ///   - progress: called after each group commit of the import, from the caller's task.
     /// - Throws: `notFound` when the file or its tables do not exist, or the path is a directory;
     ///   `invalidArgument` for a file that is not an SQLite database or lacks the SDK's columns,
     ///   and for an invalid session id; `invalidItem` naming the message id of an item that is not
@@ -28,7 +29,8 @@ extension Ledger {
         sessionsTable: String = "agent_sessions",
         messagesTable: String = "agent_messages",
         skippingInvalid: Bool = false,
-        appending: Bool = false
+        appending: Bool = false,
+        progress: (@Sendable (ImportProgress) -> Void)? = nil
     ) async throws -> ImportSummary {
         try checkOpen()
         let maxItemBytes = options.maxItemBytes
@@ -58,7 +60,7 @@ extension Ledger {
             )
             messages += imported.count
         }
-        let written = try await submitImport(commands)
+        let written = try await submitImport(commands, progress: progress)
         var summary = ImportSummary(
             eventsWritten: written.eventsWritten,
             sessions: written.sessions,

@@ -1,0 +1,19 @@
+/// How far an import has come: its events written so far, of all it will write (one per add,
+/// pop, clear, branch change or usage record to replay).
+public struct ImportProgress: Sendable, Hashable {
+    /// Events written, or refused, so far.
+    public let written: Int
+    /// Events to write in all.
+    public let total: Int
+
+    /// Creates a progress report.
+    public init(written: Int, total: Int) {
+        self.written = written
+        self.total = total
+    }
+
+    /// The share done, from 0 to 1 (1 when there is nothing to do).
+    public var fraction: Double {
+        total == 0 ? 1 : Double(written) / Double(total)
+    }
+}
