@@ -101,7 +101,7 @@ struct LogCommand: AsyncParsableCommand, StoreCommand {
         let filter = filter
         let json = json
         let last = try await store.withLedger(.read) { ledger in
-            let head = try LogReader.open(directory: ledger.directory).lastSequence
+            let head = try await Self.committedHead(ledger)
             var upToHead = filter
             upToHead.toSequence = min(filter.toSequence ?? head, head)
             try await Self.write(ledger.events(upToHead), json: json)
@@ -142,7 +142,7 @@ struct LogCommand: AsyncParsableCommand, StoreCommand {
         var last = last
         while filter.toSequence.map({ last < $0 }) ?? true {
             try await Task.sleep(for: .milliseconds(followIntervalMilliseconds))
-            let head = try LogReader.open(directory: ledger.directory).lastSequence
+            let head = try await committedHead(ledger)
             guard head > last else {
                 continue
             }
@@ -152,6 +152,14 @@ struct LogCommand: AsyncParsableCommand, StoreCommand {
             try await write(ledger.events(next), json: json)
             last = head
         }
+    }
+
+    /// The last event to print: the last one the read model has committed. A frame beyond it may
+    /// be one that another process's writer is about to cut again (a write that failed before
+    /// it was acknowledged, whose sequence numbers the next write takes), which must never be
+    /// printed as history, nor skip the events that then take its numbers.
+    private static func committedHead(_ ledger: Ledger) async throws -> UInt64 {
+        try await ledger.headSequence()
     }
 
     /// Prints `events`, flushing standard output every 256 events and at the end.

@@ -141,9 +141,11 @@ public final class LogReader {
                 segments: segments,
                 endingBeforeDamage: endingBeforeDamage
             )
-        } catch let error as LedgerError where error.code == .corruptLog {
+        } catch let error as LedgerError where error.code == .corruptLog || error.underlying is SegmentFile.Shrank {
             // A frame being written while we read it can look damaged with a valid frame after
-            // it (ours was read before the write finished); look once more before reporting.
+            // it (ours was read before the write finished), and one the writer cuts again (a
+            // write that failed before it was acknowledged) vanishes while we read it; look once
+            // more before reporting.
             return try openSnapshot(
                 directory: directory,
                 fileSystem: fileSystem,

@@ -200,6 +200,10 @@ final class SegmentFile {
         }
     }
 
+    /// The underlying error of a read that found the file shorter than when it was opened: the
+    /// writer cut a frame it had not acknowledged (a failed write), or its reserved zeros.
+    struct Shrank: Error {}
+
     /// Calls `body` with all bytes of the frame at `offset`, whose header is `header`; the frame
     /// must lie within ``size``.
     func withFrame<R>(at offset: Int64, header: FrameHeader, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
@@ -207,7 +211,8 @@ final class SegmentFile {
             guard bytes.count == header.frameLength else {
                 throw LedgerError(
                     .io,
-                    "\(path) ended while reading the frame at offset \(offset): it shrank while being read"
+                    "\(path) ended while reading the frame at offset \(offset): it shrank while being read",
+                    underlying: Shrank()
                 )
             }
             return try body(bytes)

@@ -1,0 +1,67 @@
+import AgentLedgerTestSupport
+import Foundation
+import Testing
+
+@testable import AgentLedger
+
+/// A frame another process's writer wrote and then cut again (its write failed before it was
+/// acknowledged: a full disk at the read model's COMMIT), whose sequence numbers the next
+/// write takes: `log` and `log --follow` must never print it, nor skip the events after it.
+@Suite("CLI log: a frame cut again by its writer")
+struct CLILogUnacknowledgedTests {
+    /// Appends to the log of `ledger` a valid frame holding one add of `text`, as its writer
+    /// would write it, without the writer or its read model knowing; returns the segment's path
+    /// and its size before.
+    static func appendUnacknowledgedFrame(_ ledger: Ledger, text: String) throws -> (path: String, size: Int) {
+        let reader = try LogReader.open(directory: ledger.directory)
+        let event = LedgerEvent(
+            sequence: reader.lastSequence + 1,
+            timestampMicros: Int64(Date().timeIntervalSince1970 * 1e6),
+            sessionID: "chat",
+            branch: "main",
+            payload: .itemsAdded([ItemFactory.user(text)])
+        )
+        let encoder = try FrameEncoder(compressionLevel: 3, dictionary: true)
+        _ = try EventCodec.encode([event]).withUnsafeBytes {
+            try encoder.encode(
+                firstSequence: event.sequence,
+                eventCount: 1,
+                payload: $0,
+                previousHash: try #require(FrameHash(bytes: reader.headHash))
+            )
+        }
+        let path = ledger.directory + "/log/" + (try LogFileBytes.list(ledger.directory + "/log").sorted().last ?? "")
+        let size = try LogFileBytes.size(path)
+        try LogFileBytes.append(encoder.encodedFrame, to: path)
+        return (path, size)
+    }
+
+    @Test("log and log --follow print only acknowledged events, never a frame cut again, and skip none")
+    func frameCutAgain() async throws {
+        let store = try CLIStore()
+        // The writer: this process, holding the lock; the CLI reads read-only beside it.
+        let ledger = try await Ledger.open(at: store.path, options: LedgerOptions(durability: .none))
+        try await ledger.session("chat").addItems([ItemFactory.user("one")])
+        try await ledger.session("chat").addItems([ItemFactory.user("two")])
+        let following = try store.runner.start(["log", "--follow", "--json", "--store", store.path])
+        #expect(try await following.waitForOutput(containing: "two"))
+
+        let (segment, size) = try Self.appendUnacknowledgedFrame(ledger, text: "never acknowledged")
+        let listed = try await store.run("log", "--json")
+        #expect(listed.status == 0, "\(listed.standardError)")
+        #expect(!listed.standardOutput.contains("never acknowledged"), "\(listed.standardOutput)")
+        // Several of the follower's reads while the frame is there; then the writer cuts it and
+        // the next writes take its sequence number.
+        try await Task.sleep(for: .milliseconds(700))  // the follower reads every 200 ms
+        try LogFileBytes.truncate(segment, to: size)
+        try await ledger.session("chat").addItems([ItemFactory.user("three")])
+        try await ledger.session("chat").addItems([ItemFactory.user("four")])
+        #expect(try await following.waitForOutput(containing: "four"))
+        following.send(SIGINT)
+        let result = await following.wait(timeoutSeconds: 10)
+        try await ledger.close()
+        #expect(result.status == 0, "\(result.standardError)")
+        #expect(!result.standardOutput.contains("never acknowledged"), "\(result.standardOutput)")
+        #expect(result.lines.map { try? CLIStore.json($0)["seq"]?.intValue } == [1, 2, 3, 4], "\(result.lines)")
+    }
+}
