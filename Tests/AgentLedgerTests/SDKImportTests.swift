@@ -1,6 +1,7 @@
 import AgentLedger
 import AgentLedgerTestSupport
 import Foundation
+import Synchronization
 import Testing
 
 @Suite("Import of Agents SDK databases")
@@ -382,5 +383,107 @@ struct SDKImportTests {
         #expect(contents.map { $0.split(separator: " ")[1] } == (1...20).map { "\($0)" })
         try await ledger.close()
         #expect(try await Ledger.verifyLog(at: store.path).frameCount >= 5)
+    }
+
+    /// A clock one second later at every call: each group commit gets its own time, so events
+    /// that share a time shared a frame.
+    static func steppingClock() -> @Sendable () -> Int64 {
+        let now = Mutex<Int64>(1_000_000)
+        return {
+            now.withLock { now in
+                now += 1_000_000
+                return now
+            }
+        }
+    }
+
+    /// An SDK database of `count` sessions named `s1`, `s2`, ..., each of three messages of
+    /// about 1,000 bytes.
+    static func sessionsDatabase(_ count: Int, in store: TemporaryStore) throws -> String {
+        var sql = Self.plainTables
+        var id = 0
+        for session in 1...count {
+            sql += "INSERT INTO agent_sessions (session_id) VALUES ('s\(session)');\n"
+            for message in 1...3 {
+                id += 1
+                let text = "s\(session) m\(message) " + String(repeating: "x", count: 1000)
+                sql += "INSERT INTO agent_messages VALUES (\(id), 's\(session)', '{\"content\":\"\(text)\"}');\n"
+            }
+        }
+        return try Self.database(sql, in: store)
+    }
+
+    @Test("group commits end between sessions, so an import that stops leaves whole sessions and says which")
+    func wholeSessionsPerGroupCommit() async throws {
+        let store = try TemporaryStore()
+        defer { store.remove() }
+        let path = try Self.sessionsDatabase(6, in: store)
+        let fileSystem = FaultyFileSystem()
+        let ledger = try await store.open {
+            // Four messages fit in a group commit; a session holds three.
+            $0.groupCommitMaxBytes = 4096
+            $0.clock = Self.steppingClock()
+            $0.fileSystem = fileSystem
+            $0.logPreallocationBytes = 0
+        }
+        // The fourth group commit's frame cannot be written.
+        fileSystem.failWrite(4, errno: ENOSPC, pathSuffix: ".seg")
+        let error = try await #require(throws: LedgerError.self) { try await ledger.importSDKSQLite(at: path) }
+        #expect(
+            error.message.contains("The import stopped: the first 3 sessions of the file are in the store, whole."),
+            "\(error.message)"
+        )
+        try await ledger.close()
+        let reopened = try await store.open()
+        var sessionsAt: [Int64: Set<String>] = [:]
+        for try await event in try reopened.events() {
+            sessionsAt[event.timestampMicros, default: []].insert(event.sessionID)
+        }
+        #expect(sessionsAt.count == 3 && sessionsAt.values.allSatisfy { $0.count == 1 }, "\(sessionsAt)")
+        for session in 1...3 {
+            #expect(try await reopened.session("s\(session)").items().count == 3)
+        }
+        #expect(try await reopened.session("s4").items().isEmpty)
+        try await reopened.close()
+    }
+
+    @Test("no session's events span two group commits when the command bound falls inside a session")
+    func sessionsNotSplitByTheCommandBound() async throws {
+        let store = try TemporaryStore()
+        defer { store.remove() }
+        // 350 sessions of three commands each (main's items, a branch from turn 2, back to
+        // main): the 1,000-command bound of a group commit falls inside session 334.
+        var messages: [(Int, String, String)] = []
+        var structure: [(Int, String, String, Int)] = []
+        for session in 1...350 {
+            let id = "c\(session)"
+            let first = messages.count + 1
+            for (offset, text) in [
+                #"{"role":"user","content":"q1"}"#, #"{"role":"assistant","content":"a1"}"#,
+                #"{"role":"user","content":"q2"}"#,
+            ].enumerated() {
+                messages.append((first + offset, id, text))
+                structure.append((first + offset, id, "main", offset + 1))
+            }
+            structure += [(first, id, "b", 1), (first + 1, id, "b", 2)]
+        }
+        // Too long for a command line: the shell reads it from a file.
+        let sql = store.path + "/schema.sql"
+        try Self.advancedSchema(messages: messages, structure: structure).write(
+            toFile: sql,
+            atomically: false,
+            encoding: .utf8
+        )
+        let path = try Self.database(".read \(sql)", in: store)
+        let ledger = try await store.open { $0.clock = Self.steppingClock() }
+        let summary = try await ledger.importSDKSQLite(at: path)
+        #expect(summary.refused == [] && summary.sessions == 350)
+        var commitsOf: [String: Set<Int64>] = [:]
+        for try await event in try ledger.events() {
+            commitsOf[event.sessionID, default: []].insert(event.timestampMicros)
+        }
+        #expect(commitsOf.count == 350)
+        #expect(commitsOf.filter { $0.value.count > 1 }.isEmpty, "\(commitsOf.filter { $0.value.count > 1 })")
+        try await ledger.close()
     }
 }

@@ -92,9 +92,14 @@ extension Ledger {
     /// and sessions of the commands that succeeded, and each refusal with the position in
     /// `origins` (when given) of the event it came from. Reports to `progress` after each group
     /// commit.
+    ///
+    /// With `sessions` (where each session's commands start, in order), a group commit ends
+    /// before the first command of a session whenever the bounds leave a choice, so that an
+    /// import that stops (a crash, a full disk) leaves whole sessions, and the error says which.
     func submitImport(
         _ commands: [WriteCommand],
         origins: [Int]? = nil,
+        sessions starts: [(index: Int, id: String)]? = nil,
         progress: (@Sendable (ImportProgress) -> Void)? = nil
     ) async throws -> ImportSummary {
         var written = 0
@@ -103,6 +108,7 @@ extension Ledger {
         var refused: [String] = []
         var refusedEventIndexes: [Int] = []
         var start = 0
+        var nextStart = 0  // the first of `starts` not before `start`
         while start < commands.count {
             var end = start + 1
             var bytes = commands[start].byteCount
@@ -112,12 +118,28 @@ extension Ledger {
                 bytes += commands[end].byteCount
                 end += 1
             }
+            if end < commands.count, let starts {
+                // The last session start in (start, end], if any; starts are in order.
+                while nextStart < starts.count, starts[nextStart].index <= start {
+                    nextStart += 1
+                }
+                var boundary: Int?
+                var cursor = nextStart
+                while cursor < starts.count, starts[cursor].index <= end {
+                    boundary = starts[cursor].index
+                    cursor += 1
+                }
+                end = boundary ?? end
+            }
             let chunk = Array(commands[start..<end])
             start = end
             let outcome: WriteOutcome
             do {
                 outcome = try await write(.sequence(chunk))
             } catch let error as LedgerError {
+                if let starts {
+                    throw Self.sessionImportStopped(error, sessions: starts, atCommand: start - chunk.count)
+                }
                 throw Self.importStopped(error, written: written, at: origins?[start - chunk.count])
             }
             progress?(ImportProgress(written: start, total: commands.count))
@@ -148,6 +170,34 @@ extension Ledger {
         var summary = ImportSummary(eventsWritten: written, sessions: sessions.count, items: items, refused: refused)
         summary.refusedEventIndexes = refusedEventIndexes
         return summary
+    }
+
+    /// `error` with where an import of whole sessions (``submitImport(_:origins:sessions:progress:)``)
+    /// stopped: the group commit that failed started with command `index`.
+    private static func sessionImportStopped(
+        _ error: LedgerError,
+        sessions starts: [(index: Int, id: String)],
+        atCommand index: Int
+    ) -> LedgerError {
+        var whole = 0
+        var part: String?
+        for (position, session) in starts.enumerated() {
+            let end = position + 1 < starts.count ? starts[position + 1].index : Int.max
+            if end <= index {
+                whole += 1
+            } else if session.index < index {
+                part = session.id
+            }
+        }
+        let cut = part.map { ", and session '\($0)' in part" } ?? ""
+        return LedgerError(
+            error.code,
+            error.message + ". The import stopped: the first \(whole) sessions of the file are in the store, "
+                + "whole\(cut). Importing the file again is refused for the sessions it wrote: import it into a "
+                + "new store",
+            location: error.location,
+            underlying: error
+        )
     }
 
     /// `error` with where the import stopped: an import is not one transaction, and the events

@@ -49,7 +49,9 @@ extension Ledger {
         // Items as the file holds them: each message once, however many branches share it or
         // went through main on the way (``SDKImportPlan``), of the branches imported.
         var messages = 0
+        var starts: [(index: Int, id: String)] = []
         for session in database.sessions {
+            starts.append((commands.count, session.id))
             var imported = Set<Int64>()
             commands += SDKImportPlan.commands(
                 for: session,
@@ -60,7 +62,7 @@ extension Ledger {
             )
             messages += imported.count
         }
-        let written = try await submitImport(commands, progress: progress)
+        let written = try await submitImport(commands, sessions: starts, progress: progress)
         var summary = ImportSummary(
             eventsWritten: written.eventsWritten,
             sessions: written.sessions,
