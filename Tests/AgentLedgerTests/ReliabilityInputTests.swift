@@ -19,6 +19,8 @@ struct ReliabilityInputTests {
     private static let maxItemBytes = 1024
     /// The most item bytes of one add here (in production: what fits in one log frame, 1 GiB).
     private static let maxAddBytes = 4096
+    /// The most items of one add here (in production: what a reader accepts in one event, 2^24).
+    private static let maxItemsPerAdd = 6
     /// An item of about 1,000 bytes: four fit in one add, five do not.
     private static let quarterAdd = ItemFactory.user(String(repeating: "q", count: 970))
 
@@ -33,6 +35,9 @@ struct ReliabilityInputTests {
             },
             Case(name: "five items that together are more than one add can hold", code: .invalidArgument) {
                 try await $0.session("base").addItems(Array(repeating: quarterAdd, count: 5))
+            },
+            Case(name: "more items than one event may hold", code: .invalidArgument) {
+                try await $0.session("base").addItems(Array(repeating: user, count: maxItemsPerAdd + 1))
             },
             Case(name: "an empty session id (add)", code: .invalidArgument) {
                 try await $0.session("").addItems([user])
@@ -118,6 +123,7 @@ struct ReliabilityInputTests {
         let ledger = try await store.open {
             $0.maxItemBytes = Self.maxItemBytes
             $0.maxAddBytes = Self.maxAddBytes
+            $0.maxItemsPerAdd = Self.maxItemsPerAdd
         }
         let base = ledger.session("base")
         try await base.addItems([
@@ -141,6 +147,7 @@ struct ReliabilityInputTests {
         try await base.addItems([exact])
         #expect(4 * (Self.quarterAdd.jsonBytes.count + 10) <= Self.maxAddBytes)
         try await base.addItems(Array(repeating: Self.quarterAdd, count: 4))
+        try await base.addItems(Array(repeating: ItemFactory.user("many"), count: Self.maxItemsPerAdd))
         try await ledger.session(String(repeating: "s", count: 1024)).addItems([ItemFactory.user("long id")])
         try await base.createBranch(fromTurn: 1, named: String(repeating: "b", count: 256))
         #expect(try await ledger.verifyReadModel() == [])

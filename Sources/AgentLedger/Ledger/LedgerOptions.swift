@@ -107,6 +107,9 @@ public struct LedgerOptions: Sendable {
     /// The most item bytes one add may carry: its event must fit in one frame (1 GiB, with
     /// room for the event's envelope). Tests lower it.
     var maxAddBytes = CommandDeriver.frameItemBytes
+    /// The most items one add may carry: what a reader accepts in one event (2^24). Tests lower
+    /// it.
+    var maxItemsPerAdd = EventCodec.maxItemsPerEvent
 
     /// Creates options; every parameter has the production default.
     public init(

@@ -14,6 +14,8 @@ struct CommandDeriver {
     let maxItemBytes: Int
     /// The most item bytes of one add (``LedgerOptions/maxAddBytes``).
     let maxAddBytes: Int
+    /// The most items of one add (``LedgerOptions/maxItemsPerAdd``).
+    let maxItemsPerAdd: Int
 
     /// The most item bytes an add's event can carry and still fit in one frame: the frame's
     /// payload limit less room for the envelope (ids, lengths; a few bytes per item, counted
@@ -263,6 +265,15 @@ struct CommandDeriver {
                     .invalidItem,
                     "item \(index) is \(item.jsonBytes.count) bytes, over the limit of \(maxItemBytes) "
                         + "(maxItemBytes); nothing was added"
+                )
+            )
+        }
+        if items.count > maxItemsPerAdd {
+            throw Rejection(
+                error: LedgerError(
+                    .invalidArgument,
+                    "\(items.count) items are more than one add can hold (\(maxItemsPerAdd): its event must be "
+                        + "readable back); nothing was added: add them in several calls"
                 )
             )
         }

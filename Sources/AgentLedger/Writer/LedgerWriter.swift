@@ -219,7 +219,11 @@ final class LedgerWriter: Sendable {
         self.threadState = ThreadState(log: log, profiling: options.profilesWriter)
         self.readModel = readModel
         self.options = options
-        self.deriver = CommandDeriver(maxItemBytes: options.maxItemBytes, maxAddBytes: options.maxAddBytes)
+        self.deriver = CommandDeriver(
+            maxItemBytes: options.maxItemBytes,
+            maxAddBytes: options.maxAddBytes,
+            maxItemsPerAdd: options.maxItemsPerAdd
+        )
         self.headSequence = Atomic(log.lastSequence)
         self.applied = AppliedSequence(log.lastSequence)
         self.publishedProfile = Mutex(options.profilesWriter ? WriterProfile() : nil)
