@@ -218,4 +218,44 @@ struct TransferTests {
         try await ledger.close()
         #expect(try await Ledger.verifyLog(at: target.path).frameCount >= 5)
     }
+
+    @Test("an import's replayed pops count their items toward a group commit's bytes")
+    func poppedItemsBoundGroupCommits() async throws {
+        let (source, target) = (try TemporaryStore(), try TemporaryStore())
+        defer { Self.remove(source, target) }
+        let ledger = try await source.open()
+        let session = ledger.session("big")
+        for index in 1...20 {
+            try await session.addItems([ItemFactory.user("\(index) " + String(repeating: "x", count: 1000))])
+        }
+        for _ in 1...20 {
+            _ = try await session.popItem()
+        }
+        let events = try await Self.events(of: ledger)
+        try await ledger.close()
+        let copy = try await target.open {
+            $0.groupCommitMaxBytes = 4096
+            $0.clock = SDKImportTests.steppingClock()
+        }
+        let summary = try await copy.importEvents(events)
+        #expect(summary.refused == [] && summary.eventsWritten == 40)
+        // Events that share a time shared a group commit: none holds more than 4,096 bytes of
+        // items, unless it is one event alone.
+        var bytesAt: [Int64: (events: Int, bytes: Int)] = [:]
+        for try await event in try copy.events() {
+            let bytes =
+                switch event.payload {
+                case .itemsAdded(let items): items.reduce(0) { $0 + $1.jsonBytes.count }
+                case .itemPopped(let item, _, _): item.jsonBytes.count
+                default: 0
+                }
+            bytesAt[event.timestampMicros, default: (0, 0)].events += 1
+            bytesAt[event.timestampMicros, default: (0, 0)].bytes += bytes
+        }
+        #expect(
+            bytesAt.values.allSatisfy { $0.events == 1 || $0.bytes <= 4096 },
+            "\(bytesAt.values.sorted { $0.bytes > $1.bytes })"
+        )
+        try await copy.close()
+    }
 }

@@ -37,14 +37,32 @@ enum WriteCommand: Sendable {
         }
     }
 
-    /// The item bytes the command carries, to bound a group commit.
+    /// About how many bytes the command's event takes in a frame, to bound a group commit:
+    /// what it carries (items, usage details; for a replayed pop, the exported item) and its
+    /// envelope. A live pop's item is known only once derived, and counts as an envelope.
     var byteCount: Int {
         switch self {
-        case .addItems(_, let items): items.reduce(0) { $0 + $1.jsonBytes.count }
-        case .sequence(let commands): commands.reduce(0) { $0 + $1.byteCount }
-        case .replaying(_, let command): command.byteCount
-        default: 64
+        case .addItems(let session, let items):
+            items.reduce(Self.envelopeBytes(session)) { $0 + $1.jsonBytes.count + 10 }
+        case .recordUsage(let session, let usage):
+            Self.envelopeBytes(session) + (usage.detailsJSON?.utf8.count ?? 0)
+        case .sequence(let commands):
+            commands.reduce(0) { $0 + $1.byteCount }
+        case .replaying(let event, let command):
+            switch event.payload {
+            case .itemPopped(let item, _, _):
+                max(command.byteCount, Self.envelopeBytes(sessionID) + item.jsonBytes.count)
+            default: command.byteCount
+            }
+        default:
+            Self.envelopeBytes(sessionID)
         }
+    }
+
+    /// An event's bytes besides what it carries: version, kind, sequence, time, the session id,
+    /// a branch name (up to 256 bytes) and the body's counts.
+    private static func envelopeBytes(_ session: String) -> Int {
+        session.utf8.count + 300
     }
 }
 
