@@ -7,7 +7,7 @@ struct ItemsCommand: AsyncParsableCommand, StoreCommand {
         commandName: "items",
         abstract: "Print a session's items, oldest first, as a JSON array.",
         discussion: """
-            Each item is printed exactly as it was added, starting a line: '[', the items joined \
+            Each item is printed exactly as it was added: '[', the items joined \
             with ",<newline>", then ']'. An item whose JSON holds line breaks keeps them, so it \
             spans several lines: parse the output as JSON, not line by line. An unknown or empty \
             session prints []. An unknown branch exits 65.

@@ -3,9 +3,9 @@ import Foundation
 
 /// `read`: a reader in another process while a writer appends batches (see ``BatchWriterMode``).
 /// Opens the store read-only and, for `--duration-ms` and then until it has seen
-/// `--min-distinct` different item counts and a count of `--min-largest` (at most 120 s in
-/// all), reads `--session` again and again, so that a slow machine reads for longer instead of
-/// seeing less. A
+/// `--min-distinct` different item counts and a count of `--min-largest`, and until the file
+/// `--until-file` exists (at most 120 s in all), reads `--session` again and again, so that a
+/// slow machine reads for longer instead of seeing less. A
 /// partial batch is a violation: the item count must be a multiple of `--batch`, and item `j`
 /// must be item `j % batch` of batch `j / batch`. Every tenth read, and once at the end, it also
 /// reads the new events of the log: each must add exactly one whole batch.
@@ -19,6 +19,7 @@ struct ReaderMode {
     let durationMilliseconds: Int
     let minimumDistinctCounts: Int
     let minimumLargestCount: Int
+    let stopFile: String?
 
     init(_ arguments: TortureArguments) throws {
         store = try arguments.string("store")
@@ -27,6 +28,7 @@ struct ReaderMode {
         durationMilliseconds = try arguments.int("duration-ms", default: 1000)
         minimumDistinctCounts = try arguments.int("min-distinct", default: 0)
         minimumLargestCount = try arguments.int("min-largest", default: 0)
+        stopFile = try? arguments.string("until-file")
     }
 
     func run() async throws -> Int32 {
@@ -58,7 +60,9 @@ struct ReaderMode {
             }
         }
         func waitsForMore() -> Bool {
-            (counts.count < minimumDistinctCounts || largest < minimumLargestCount) && ContinuousClock.now < latest
+            let waited = counts.count < minimumDistinctCounts || largest < minimumLargestCount
+            let told = stopFile.map { !FileManager.default.fileExists(atPath: $0) } ?? false
+            return (waited || told) && ContinuousClock.now < latest
         }
         while ContinuousClock.now < end || waitsForMore() {
             let items = try await handle.items()

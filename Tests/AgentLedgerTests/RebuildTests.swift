@@ -90,9 +90,13 @@ struct RebuildTests {
         }
     }
 
+    /// The file whose creation stops the reader of ``startWatchedReader(_:largestRead:)``.
+    static let readerStopFile = "reader-stop"
+
     /// Starts a reader of session "watched" in another process (`ledger-torture read`, one item
-    /// per batch, for 1.5 s, and then until it has read `largestRead` items, when given) and
-    /// waits until it has the store open.
+    /// per batch, for 1.5 s, and then until it has read `largestRead` items, when given, and
+    /// until ``expectReaderFinished(_:of:largestRead:)`` tells it to stop) and waits until it has
+    /// the store open.
     static func startWatchedReader(
         _ store: TemporaryStore,
         largestRead: Int = 0
@@ -101,16 +105,22 @@ struct RebuildTests {
             executable: try ReliabilityExecutables.ledgerTorture(),
             arguments: [
                 "read", "--store", store.path, "--session", "watched", "--batch", "1", "--duration-ms", "1500",
-                "--min-largest", "\(largestRead)",
+                "--min-largest", "\(largestRead)", "--until-file", store.path + "/" + readerStopFile,
             ]
         )
         #expect(await reader.waitForLine(prefix: "open ", timeout: .seconds(60)) != nil, "\(reader.standardError)")
         return reader
     }
 
-    /// Expects the reader of ``startWatchedReader(_:largestRead:)`` to exit cleanly (no partial
-    /// batch, no count going down), its largest read having held `maximum` items, when given.
-    static func expectReaderFinished(_ reader: ReliabilityChildProcess, largestRead maximum: Int? = nil) async {
+    /// Tells the reader of ``startWatchedReader(_:largestRead:)`` to stop and expects it to exit
+    /// cleanly (no partial batch, no count going down), its largest read having held `maximum`
+    /// items, when given.
+    static func expectReaderFinished(
+        _ reader: ReliabilityChildProcess,
+        of store: TemporaryStore,
+        largestRead maximum: Int? = nil
+    ) async {
+        #expect(FileManager.default.createFile(atPath: store.path + "/" + readerStopFile, contents: nil))
         #expect(
             await reader.waitForExit(timeout: .seconds(150)) == .exited(0),
             "\(reader.lines) \(reader.standardError)"
@@ -236,7 +246,7 @@ struct RebuildTests {
         #expect(try fileNumber() == inode, "the read model was replaced under a reader")
         expectSameReads(try await Self.everything(ledger, names), before, "after an online rebuild")
         try await ledger.close()
-        await Self.expectReaderFinished(reader)
+        await Self.expectReaderFinished(reader, of: store)
     }
 
     @Test(
@@ -296,7 +306,7 @@ struct RebuildTests {
         let triggers = try Self.sqlite(views, "SELECT count(*) FROM sqlite_master WHERE name = 'foreign_refusal'")
         #expect(triggers == "0", "the rebuilt read model kept the foreign trigger")
         try await ledger.close()
-        await Self.expectReaderFinished(reader, largestRead: 4)
+        await Self.expectReaderFinished(reader, of: store, largestRead: 4)
     }
 
     @Test(
@@ -337,7 +347,7 @@ struct RebuildTests {
         #expect(try await ledger.verifyReadModel() == [])
         try await ledger.close()
         // The reader saw the fourth item, which only the rebuilt model holds.
-        await Self.expectReaderFinished(reader, largestRead: 4)
+        await Self.expectReaderFinished(reader, of: store, largestRead: 4)
     }
 
     @Test(

@@ -15,6 +15,15 @@ struct TransferTests {
         return events
     }
 
+    /// Session `big` of `ledger` after 20 adds of one item of about 1,000 bytes.
+    static func addTwentyLargeItems(_ ledger: Ledger) async throws -> LedgerSession {
+        let session = ledger.session("big")
+        for index in 1...20 {
+            try await session.addItems([ItemFactory.user("\(index) " + String(repeating: "x", count: 1000))])
+        }
+        return session
+    }
+
     /// Removes the stores of a test.
     static func remove(_ stores: TemporaryStore...) {
         for store in stores {
@@ -198,10 +207,7 @@ struct TransferTests {
         let (source, target) = (try TemporaryStore(), try TemporaryStore())
         defer { Self.remove(source, target) }
         let ledger = try await source.open()
-        let session = ledger.session("big")
-        for index in 1...20 {
-            try await session.addItems([ItemFactory.user("\(index) " + String(repeating: "x", count: 1000))])
-        }
+        let session = try await Self.addTwentyLargeItems(ledger)
         let events = try await Self.events(of: ledger)
         // A frame holds at most 1 GiB: an import's group commits must be bounded by bytes, not
         // only by a number of commands.
@@ -224,10 +230,7 @@ struct TransferTests {
         let (source, target) = (try TemporaryStore(), try TemporaryStore())
         defer { Self.remove(source, target) }
         let ledger = try await source.open()
-        let session = ledger.session("big")
-        for index in 1...20 {
-            try await session.addItems([ItemFactory.user("\(index) " + String(repeating: "x", count: 1000))])
-        }
+        let session = try await Self.addTwentyLargeItems(ledger)
         for _ in 1...20 {
             _ = try await session.popItem()
         }
