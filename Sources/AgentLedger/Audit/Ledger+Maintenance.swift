@@ -173,13 +173,18 @@ extension Ledger {
             // The acknowledged end: after a failed write the log may still count a frame that
             // its recovery will cut.
             let last = writer.lastSequence
-            try ReadModelBuilder.rebuildLive(
-                model,
-                directory: directory,
-                through: last,
-                options: options,
-                progress: progress
-            )
+            do {
+                try ReadModelBuilder.rebuildLive(
+                    model,
+                    directory: directory,
+                    through: last,
+                    options: options,
+                    progress: progress
+                )
+            } catch {
+                // SQLite's own errors (a full disk while the new model is built) as the ledger's.
+                throw LedgerWriter.ledgerError(error, context: "rebuilding the read model")
+            }
             writer.forgetFailedRecovery()
             options.logger.info("read model rebuilt", metadata: ["events": "\(last)"])
         }
