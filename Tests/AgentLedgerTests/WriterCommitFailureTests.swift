@@ -257,7 +257,10 @@ struct WriterCommitFailureTests {
             return try await group.reduce(into: Set<UInt64?>()) { $0.insert($1) }
         }
         #expect(sequences == Set((3...8).map { UInt64?.some($0) }))
-        #expect(capture.messages.filter { $0.contains("write failed") }.count == 1, "\(capture.messages)")
+        #expect(
+            capture.messages.filter { $0.contains("the read model could not take acknowledged writes") }.count == 1,
+            "\(capture.messages)"
+        )
         #expect(
             capture.messages.filter { $0.contains("the read model caught up from the log") }.count == 1,
             "\(capture.messages)"

@@ -269,7 +269,10 @@ struct LogRecovery {
                     sequence: walk.nextSequence
                 )
                 logger.warning(
-                    "truncated a torn tail of the log (an incomplete write from a crash; those events were never acknowledged)",
+                    """
+                    truncated a torn tail of the log (an incomplete write, from a crash or a write that failed; \
+                    those events were never acknowledged)
+                    """,
                     metadata: [
                         "segment": "\(name)", "offset": "\(offset)", "bytesCut": "\(cut)",
                         "sequence": "\(walk.nextSequence)", "reason": "\(reason)",

@@ -949,9 +949,12 @@ final class LedgerWriter: Sendable {
     /// store refuses writes, and queries that must see those events fail, until the read model
     /// catches up from the log (``recover()``, which they try first, or a reopen).
     private func abandonAcknowledged(_ events: [LedgerEvent], error: any Error) {
-        let failure = Self.ledgerError(error, context: "committing \(events.count) acknowledged events")
+        let failure = Self.ledgerError(
+            error,
+            context: "applying \(events.count) acknowledged events (durable in the log) to the read model"
+        )
         threadState.forgetKeptState()
-        fail(with: failure)
+        fail(with: failure, afterAcknowledging: true)
         applied.fail(
             LedgerError(
                 .writerFailed,
@@ -1041,12 +1044,14 @@ final class LedgerWriter: Sendable {
     }
 
     /// Puts the store into the failed state: every later write is refused until ``recover()``
-    /// lifts it (each call tries) or the store is reopened.
-    private func fail(with error: LedgerError) {
+    /// lifts it (each call tries) or the store is reopened. `afterAcknowledging`: the writes
+    /// themselves succeeded (durable in the log), only the read model could not take them.
+    private func fail(with error: LedgerError, afterAcknowledging: Bool = false) {
+        let what = afterAcknowledging ? "the read model could not take acknowledged writes" : "write failed"
         options.logger.error(
             threadState.log.hasFailed
-                ? "write failed; the store refuses writes until the log recovers and the read model catches up"
-                : "write failed; the store refuses writes until the read model catches up from the log",
+                ? "\(what); the store refuses writes until the log recovers and the read model catches up"
+                : "\(what); the store refuses writes until the read model catches up from the log",
             metadata: ["error": "\(error)"]
         )
         queue.withLock { queue in
