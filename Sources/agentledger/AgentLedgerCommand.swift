@@ -19,8 +19,9 @@ struct AgentLedgerCommand: AsyncParsableCommand {
             Exit codes: 0 success; 1 verification failure; 64 usage (bad flag or value, negative \
             limit); 65 invalid input data (bad JSON or item, unknown branch or turn, name conflict, \
             bad search query); 66 no store or unreadable input file; 70 internal error; 74 damaged \
-            store or I/O failure (a store directory this user cannot write to among them); 75 the store is locked by another process (a writer, or a reading command \
-            repairing the store or catching up its read model; the message names its pid). Errors \
+            store or I/O failure (a store directory this user cannot write to among them); 75 the \
+            store is locked by another process (a writer, or a reading command repairing the store \
+            or catching up its read model; the message names its pid). Errors \
             are printed on standard error as "agentledger: <message>".
             """,
         version: "agentledger 0.1.0 (log format 1)",

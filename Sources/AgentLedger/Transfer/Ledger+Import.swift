@@ -87,8 +87,9 @@ extension Ledger {
     }
 
     /// Writes `commands` in group commits of at most ``importCommandsPerCommit`` commands and,
-    /// unless one command is larger, `LedgerOptions.groupCommitMaxBytes` bytes of items (a group
-    /// commit is one frame, which holds at most 1 GiB), and sums up what they wrote: the items
+    /// unless one command is larger, `LedgerOptions.groupCommitMaxBytes` bytes of events
+    /// (``WriteCommand/byteCount``: a group commit is one frame, which holds at most 1 GiB), and
+    /// sums up what they wrote: the items
     /// and sessions of the commands that succeeded, and each refusal with the position in
     /// `origins` (when given) of the event it came from. Reports to `progress` after each group
     /// commit.
