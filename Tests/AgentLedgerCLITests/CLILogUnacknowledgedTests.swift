@@ -64,4 +64,31 @@ struct CLILogUnacknowledgedTests {
         #expect(!result.standardOutput.contains("never acknowledged"), "\(result.standardOutput)")
         #expect(result.lines.map { try? CLIStore.json($0)["seq"]?.intValue } == [1, 2, 3, 4], "\(result.lines)")
     }
+
+    @Test("the library's events(), of the writer and of a read-only handle, never yield a frame past the acknowledged head")
+    func libraryEventsEndAtTheHead() async throws {
+        let store = try CLIStore()
+        let ledger = try await Ledger.open(at: store.path, options: LedgerOptions(durability: .none))
+        try await ledger.session("chat").addItems([ItemFactory.user("one")])
+        let reader = try await Ledger.open(at: store.path, options: LedgerOptions(durability: .none, readOnly: true))
+        let (segment, size) = try Self.appendUnacknowledgedFrame(ledger, text: "never acknowledged")
+        for handle in [ledger, reader] {
+            var sequences: [UInt64] = []
+            for try await event in try handle.events() {
+                sequences.append(event.sequence)
+            }
+            #expect(sequences == [1], "read-only: \(handle.isReadOnly)")
+        }
+        try LogFileBytes.truncate(segment, to: size)
+        try await ledger.session("chat").addItems([ItemFactory.user("two")])
+        var contents: [String] = []
+        for try await event in try reader.events() {
+            if case .itemsAdded(let items) = event.payload {
+                contents += items.map(\.json)
+            }
+        }
+        #expect(contents == [ItemFactory.user("one").json, ItemFactory.user("two").json])
+        try await reader.close()
+        try await ledger.close()
+    }
 }
