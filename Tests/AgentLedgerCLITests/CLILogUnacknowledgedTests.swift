@@ -65,7 +65,9 @@ struct CLILogUnacknowledgedTests {
         #expect(result.lines.map { try? CLIStore.json($0)["seq"]?.intValue } == [1, 2, 3, 4], "\(result.lines)")
     }
 
-    @Test("the library's events(), of the writer and of a read-only handle, never yield a frame past the acknowledged head")
+    @Test(
+        "the library's events(), of the writer and of a read-only handle, never yield a frame past the acknowledged head"
+    )
     func libraryEventsEndAtTheHead() async throws {
         let store = try CLIStore()
         let ledger = try await Ledger.open(at: store.path, options: LedgerOptions(durability: .none))
