@@ -40,10 +40,11 @@ struct ImportCommand: AsyncParsableCommand, StoreCommand {
             }
         }
         let reporter = ProgressReporter("import", quietFor: .seconds(1))
-        let summary = try await store.withLedger(.write) { ledger in
-            try await ledger.importEvents(events) { reporter.report($0) }
+        let summary = try await reporter.finishing {
+            try await store.withLedger(.write) { ledger in
+                try await ledger.importEvents(events) { reporter.report($0) }
+            }
         }
-        reporter.finish()
         var output = OutputBuffer()
         output.line("imported \(summary.eventsWritten) events (\(summary.items) items, \(summary.sessions) sessions)")
         for (position, refusal) in summary.refused.enumerated() {

@@ -40,16 +40,17 @@ struct ImportSDKCommand: AsyncParsableCommand, StoreCommand {
         let summary: ImportSummary
         let reporter = ProgressReporter("import", quietFor: .seconds(1))
         do {
-            summary = try await store.withLedger(.write) { ledger in
-                try await ledger.importSDKSQLite(
-                    at: file,
-                    sessionsTable: sessionsTable,
-                    messagesTable: messagesTable,
-                    skippingInvalid: skipInvalid,
-                    appending: append
-                ) { reporter.report($0) }
+            summary = try await reporter.finishing {
+                try await store.withLedger(.write) { ledger in
+                    try await ledger.importSDKSQLite(
+                        at: file,
+                        sessionsTable: sessionsTable,
+                        messagesTable: messagesTable,
+                        skippingInvalid: skipInvalid,
+                        appending: append
+                    ) { reporter.report($0) }
+                }
             }
-            reporter.finish()
         } catch let error as LedgerError where error.code == .notFound {
             throw CLIFailure(ExitCodes.noInput, error.message)
         } catch let error as LedgerError where error.code == .invalidItem || error.code == .invalidArgument {

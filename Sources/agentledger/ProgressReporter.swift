@@ -13,6 +13,8 @@ final class ProgressReporter: Sendable {
         var done: UInt64 = 0
         var total: UInt64 = 0
         var reported = false
+        /// Whether the last report was printed as it is.
+        var printedLast = false
     }
 
     private let label: String
@@ -34,6 +36,13 @@ final class ProgressReporter: Sendable {
         self.quietFor = quietFor
     }
 
+    /// Runs `body`, the work whose progress this reports, and finishes the report however it
+    /// ends, so that an error is printed on a line of its own.
+    func finishing<T>(_ body: () async throws -> T) async rethrows -> T {
+        defer { finish() }
+        return try await body()
+    }
+
     /// Reports a rebuild's progress.
     func report(_ progress: RebuildProgress) {
         report(done: progress.applied, of: progress.total)
@@ -51,6 +60,7 @@ final class ProgressReporter: Sendable {
             state.done = done
             state.total = total
             state.reported = true
+            state.printedLast = false
             let interval: Duration = interactive ? .milliseconds(100) : .seconds(2)
             if now - started < quietFor {
                 return false
@@ -59,6 +69,7 @@ final class ProgressReporter: Sendable {
                 return false
             }
             state.printedAt = now
+            state.printedLast = true
             return true
         }
         if due {
@@ -66,16 +77,22 @@ final class ProgressReporter: Sendable {
         }
     }
 
-    /// Prints the last report once more (the final figures) and ends the bar's line, unless
-    /// nothing was printed: work that ended within `quietFor` stays quiet.
+    /// Prints the last report unless it was printed already, and ends the bar's line; nothing
+    /// when nothing was printed (work that ended within `quietFor` stays quiet). Once.
     func finish() {
         let last = state.withLock { state in
-            state.reported && (state.printedAt != nil || quietFor == .zero) ? (state.done, state.total) : nil
+            defer { state.reported = false }
+            guard state.reported, state.printedAt != nil || quietFor == .zero else {
+                return nil as (UInt64, UInt64, Bool)?
+            }
+            return (state.done, state.total, state.printedLast)
         }
-        guard let (done, total) = last else {
+        guard let (done, total, printed) = last else {
             return
         }
-        write(done: done, of: total, at: ContinuousClock.now)
+        if !printed {
+            write(done: done, of: total, at: ContinuousClock.now)
+        }
         if interactive {
             try? OutputBuffer.write(Array(("\n").utf8), to: STDERR_FILENO)
         }
@@ -95,7 +112,8 @@ final class ProgressReporter: Sendable {
             let width = 30
             let filled = Int(fraction * Double(width))
             let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
-            try? OutputBuffer.write(Array(("\r[\(bar)] " + text).utf8), to: STDERR_FILENO)
+            // Back to the line's start, and clear what a longer line before left behind.
+            try? OutputBuffer.write(Array(("\r[\(bar)] " + text + "\u{1B}[K").utf8), to: STDERR_FILENO)
         } else {
             try? OutputBuffer.write(Array((text + "\n").utf8), to: STDERR_FILENO)
         }

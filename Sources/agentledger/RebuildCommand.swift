@@ -21,12 +21,13 @@ struct RebuildCommand: AsyncParsableCommand, StoreCommand {
         // Before the open, which would create an empty log/ under a read model whose log is gone.
         try StoreOptions.requireLog(in: store.directory, reading: true)
         let reporter = ProgressReporter("rebuild")
-        let ledger = try await store.openRetryingWhileLocked { directory, options in
-            try await Ledger.openRebuildingViews(at: directory, options: options) { progress in
-                reporter.report(progress)
+        try await reporter.finishing {
+            let ledger = try await store.openRetryingWhileLocked { directory, options in
+                try await Ledger.openRebuildingViews(at: directory, options: options) { progress in
+                    reporter.report(progress)
+                }
             }
+            try await ledger.close()
         }
-        try await ledger.close()
-        reporter.finish()
     }
 }

@@ -93,4 +93,24 @@ struct CLILogUnacknowledgedTests {
         try await reader.close()
         try await ledger.close()
     }
+
+    @Test("with no writer, a read-only handle's events() reach the log's end, past what the read model committed")
+    func noWriterReadsToTheEnd() async throws {
+        let store = try CLIStore()
+        let ledger = try await Ledger.open(at: store.path, options: LedgerOptions(durability: .none))
+        try await ledger.session("chat").addItems([ItemFactory.user("one")])
+        try await ledger.close()
+        // What a writer killed between acknowledging a frame and committing it leaves: a frame
+        // the read model does not have, and no writer.
+        _ = try Self.appendUnacknowledgedFrame(ledger, text: "acknowledged, then killed")
+        let reader = try await Ledger.open(at: store.path, options: LedgerOptions(durability: .none, readOnly: true))
+        var sequences: [UInt64] = []
+        for try await event in try reader.events() {
+            sequences.append(event.sequence)
+        }
+        #expect(sequences == [1, 2])
+        try await reader.close()
+        let exported = try await store.run("export")
+        #expect(exported.status == 0 && exported.standardOutput.contains("acknowledged, then killed"))
+    }
 }

@@ -392,16 +392,7 @@ struct ReliabilityInputTests {
             #expect(error?.message.contains("groupCommitMaxBytes \(limit)") == true, "\(String(describing: error))")
             #expect(!FileManager.default.fileExists(atPath: store + "/log"), "\(limit): the refused open wrote a log")
         }
-        for limit in [0, LedgerOptions.largestGroupCommitEvents + 1] {
-            let error = await ReliabilityHelpers.error {
-                _ = try await Ledger.open(
-                    at: store,
-                    options: LedgerOptions(durability: .none, groupCommitMaxEvents: limit)
-                )
-            }
-            #expect(error?.message.contains("groupCommitMaxEvents \(limit)") == true, "\(String(describing: error))")
-            #expect(!FileManager.default.fileExists(atPath: store + "/log"), "\(limit): the refused open wrote a log")
-        }
+
         let ledger = try await Ledger.open(
             at: store,
             options: LedgerOptions(durability: .none, maxItemBytes: LedgerOptions.largestMaxItemBytes)

@@ -430,7 +430,9 @@ struct SDKImportTests {
         fileSystem.failWrite(4, errno: ENOSPC, pathSuffix: ".seg")
         let error = try await #require(throws: LedgerError.self) { try await ledger.importSDKSQLite(at: path) }
         #expect(
-            error.message.contains("The import stopped: the first 3 sessions of the file are in the store, whole."),
+            error.message.contains(
+                "The import stopped: 3 sessions of the file, the first ones that hold items, are in the store, whole."
+            ),
             "\(error.message)"
         )
         try await ledger.close()

@@ -2,14 +2,24 @@ extension Ledger {
     /// The events of the log that pass `filter`, oldest first, streamed one frame at a time.
     /// Popped and cleared items stay visible here with what they contained.
     ///
-    /// The events end at ``headSequence()`` as of the first `next()`: what this handle's writer
-    /// acknowledged, or, read-only, what the read model has committed. A frame past it may be one
-    /// that a writer is about to cut again (a write that failed before it was acknowledged,
-    /// whose sequence numbers its next write takes), which is never history.
+    /// The events end where they are history as of the first `next()`: at what this handle's
+    /// writer acknowledged; read-only, while another process writes, at what the read model has
+    /// committed (a frame past it may be one that writer is about to cut again, a write that
+    /// failed before it was acknowledged, whose sequence numbers its next write takes); and with
+    /// no writer, at the log's end (a writer that died may have acknowledged frames its read
+    /// model never committed).
     public func events(_ filter: EventFilter = EventFilter()) throws -> LedgerEvents {
         try checkOpen()
         try EventFilter.checkDate(filter.since, "the filter's since")
         try EventFilter.checkDate(filter.until, "the filter's until")
-        return LedgerEvents(directory: directory, filter: filter) { [self] in try await headSequence() }
+        return LedgerEvents(directory: directory, filter: filter) { [self] in try await historyEnd() }
+    }
+
+    /// The last sequence number that ``events(_:)`` yields now.
+    private func historyEnd() async throws -> UInt64 {
+        if writer == nil, StoreLock.lockHolder(ofFileAt: directory + "/" + StoreLock.fileName) == nil {
+            return try LogReader.open(directory: directory).lastSequence
+        }
+        return try await headSequence()
     }
 }

@@ -174,13 +174,6 @@ public final class Ledger: Sendable {
                     + "a group commit must fit in one log frame"
             )
         }
-        guard (1...LedgerOptions.largestGroupCommitEvents).contains(options.groupCommitMaxEvents) else {
-            throw LedgerError(
-                .invalidArgument,
-                "groupCommitMaxEvents \(options.groupCommitMaxEvents) is outside "
-                    + "1...\(LedgerOptions.largestGroupCommitEvents): a group commit must fit in one log frame"
-            )
-        }
         let log = try EventLog.openForWriting(
             directory: directory,
             options: LogOptions(

@@ -16,8 +16,8 @@ public struct LedgerOptions: Sendable {
     /// frame (at most 1 GiB) and in one SQLite value (at most 1,000,000,000 bytes), or the
     /// read model would refuse it after the log has it.
     public static let largestMaxItemBytes = 512 << 20
-    /// The largest ``groupCommitMaxEvents`` a store opens with: 65,536 events of up to about
-    /// 1.4 KB of envelope each stay far below a frame's 1 GiB.
+    /// The most events the writer puts in one group commit, whatever ``groupCommitMaxEvents``
+    /// says: 65,536 events of up to about 1.4 KB of envelope each stay far below a frame's 1 GiB.
     public static let largestGroupCommitEvents = 65_536
     /// A segment file is closed and a new one started when the next frame would make it
     /// larger than this. Default 64 MiB.
@@ -30,8 +30,8 @@ public struct LedgerOptions: Sendable {
     /// append (and cut the zeros a crashed writer left when they open). Default 1 MiB; 0 turns
     /// it off.
     public var logPreallocationBytes: Int
-    /// The most events one group commit (one frame, one fsync) holds. Default 4,096; at most
-    /// ``largestGroupCommitEvents``.
+    /// The most events one group commit (one frame, one fsync) holds. Default 4,096; a value
+    /// above ``largestGroupCommitEvents`` acts as that, and one below 1 as 1.
     public var groupCommitMaxEvents: Int
     /// The most bytes of events one group commit holds (a single larger call still goes alone).
     /// Default 8 MiB; at most 512 MiB. With both bounds a group commit fits in one log frame

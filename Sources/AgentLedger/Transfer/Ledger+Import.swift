@@ -180,12 +180,13 @@ extension Ledger {
         sessions starts: [(index: Int, id: String)],
         atCommand index: Int
     ) -> LedgerError {
+        // Sessions with commands (an empty one writes nothing) wholly before `index`.
         var whole = 0
         var part: String?
         for (position, session) in starts.enumerated() {
             let end = position + 1 < starts.count ? starts[position + 1].index : Int.max
             if end <= index {
-                whole += 1
+                whole += end > session.index ? 1 : 0
             } else if session.index < index {
                 part = session.id
             }
@@ -193,9 +194,9 @@ extension Ledger {
         let cut = part.map { ", and session '\($0)' in part" } ?? ""
         return LedgerError(
             error.code,
-            error.message + ". The import stopped: the first \(whole) sessions of the file are in the store, "
-                + "whole\(cut). Importing the file again is refused for the sessions it wrote: import it into a "
-                + "new store",
+            error.message + ". The import stopped: \(whole) sessions of the file, the first ones that hold items, "
+                + "are in the store, whole\(cut). Importing the file again is refused for the sessions it wrote: "
+                + "import it into a new store",
             location: error.location,
             underlying: error
         )

@@ -458,7 +458,7 @@ final class LedgerWriter: Sendable {
                 }
                 if !queue.requests.isEmpty {
                     let batch = queue.takeBatch(
-                        maxEvents: options.groupCommitMaxEvents,
+                        maxEvents: min(options.groupCommitMaxEvents, LedgerOptions.largestGroupCommitEvents),
                         maxBytes: options.groupCommitMaxBytes
                     )
                     return (.batch(batch), nil)
@@ -863,7 +863,7 @@ final class LedgerWriter: Sendable {
                     return nil
                 }
                 return queue.takeBatch(
-                    maxEvents: options.groupCommitMaxEvents,
+                    maxEvents: min(options.groupCommitMaxEvents, LedgerOptions.largestGroupCommitEvents),
                     maxBytes: options.groupCommitMaxBytes,
                     accepting: CommandDeriver.canDeriveAhead
                 )

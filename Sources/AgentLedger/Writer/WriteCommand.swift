@@ -59,10 +59,12 @@ enum WriteCommand: Sendable {
         }
     }
 
-    /// An event's bytes besides what it carries: version, kind, sequence, time, the session id,
-    /// a branch name (up to 256 bytes) and the body's counts.
+    /// About an event's bytes besides what it carries: version, kind, sequence, time, the
+    /// session id, a short branch name and the body's counts. (A branch name of up to 256
+    /// bytes is not counted: the writer caps a group commit at
+    /// ``LedgerOptions/largestGroupCommitEvents`` events, so that it still fits in a frame.)
     private static func envelopeBytes(_ session: String) -> Int {
-        session.utf8.count + 300
+        session.utf8.count + 40
     }
 }
 
