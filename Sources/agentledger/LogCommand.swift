@@ -154,12 +154,12 @@ struct LogCommand: AsyncParsableCommand, StoreCommand {
         }
     }
 
-    /// The last event to print: the last one the read model has committed. A frame beyond it may
-    /// be one that another process's writer is about to cut again (a write that failed before
-    /// it was acknowledged, whose sequence numbers the next write takes), which must never be
-    /// printed as history, nor skip the events that then take its numbers.
+    /// The last event to print: the end of what is history (``Ledger/eventsEnd()``). Beside a
+    /// live writer a frame past what it acknowledged may be one it is about to cut again (a
+    /// write that failed), whose sequence numbers its next write takes: it must never be printed
+    /// as history, nor make the events that then take its numbers be skipped.
     private static func committedHead(_ ledger: Ledger) async throws -> UInt64 {
-        try await ledger.headSequence()
+        try await ledger.eventsEnd()
     }
 
     /// Prints `events`, flushing standard output every 256 events and at the end.

@@ -112,5 +112,10 @@ struct CLILogUnacknowledgedTests {
         try await reader.close()
         let exported = try await store.run("export")
         #expect(exported.status == 0 && exported.standardOutput.contains("acknowledged, then killed"))
+        // A follower with no writer prints it too, and stops there by itself.
+        let following = try store.runner.start(["log", "--follow", "--to-seq", "2", "--json", "--store", store.path])
+        let followed = await following.wait(timeoutSeconds: 30)
+        #expect(followed.status == 0 && followed.lines.count == 2, "\(followed.lines) \(followed.standardError)")
+        #expect(followed.standardOutput.contains("acknowledged, then killed"))
     }
 }

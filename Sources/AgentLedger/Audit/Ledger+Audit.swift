@@ -12,11 +12,13 @@ extension Ledger {
         try checkOpen()
         try EventFilter.checkDate(filter.since, "the filter's since")
         try EventFilter.checkDate(filter.until, "the filter's until")
-        return LedgerEvents(directory: directory, filter: filter) { [self] in try await historyEnd() }
+        return LedgerEvents(directory: directory, filter: filter) { [self] in try await eventsEnd() }
     }
 
-    /// The last sequence number that ``events(_:)`` yields now.
-    private func historyEnd() async throws -> UInt64 {
+    /// The last sequence number that ``events(_:)`` yields now (see there): to follow the log,
+    /// read the events up to it, then ask again.
+    public func eventsEnd() async throws -> UInt64 {
+        try checkOpen()
         if writer == nil, StoreLock.lockHolder(ofFileAt: directory + "/" + StoreLock.fileName) == nil {
             return try LogReader.open(directory: directory).lastSequence
         }
