@@ -89,10 +89,9 @@ extension Ledger {
     /// Writes `commands` in group commits of at most ``importCommandsPerCommit`` commands and,
     /// unless one command is larger, `LedgerOptions.groupCommitMaxBytes` bytes of events
     /// (``WriteCommand/byteCount``: a group commit is one frame, which holds at most 1 GiB), and
-    /// sums up what they wrote: the items
-    /// and sessions of the commands that succeeded, and each refusal with the position in
-    /// `origins` (when given) of the event it came from. Reports to `progress` after each group
-    /// commit.
+    /// sums up what they wrote: the items and sessions of the commands that succeeded, and each
+    /// refusal with the position in `origins` (when given) of the event it came from. Reports to
+    /// `progress` after each group commit.
     ///
     /// With `sessions` (where each session's commands start, in order), a group commit ends
     /// before the first command of a session whenever the bounds leave a choice, so that an
@@ -111,14 +110,12 @@ extension Ledger {
         var start = 0
         var nextStart = 0  // the first of `starts` not before `start`
         while start < commands.count {
-            var end = start + 1
-            var bytes = commands[start].byteCount
-            while end < commands.count, end - start < Self.importCommandsPerCommit,
-                bytes + commands[end].byteCount <= options.groupCommitMaxBytes
-            {
-                bytes += commands[end].byteCount
-                end += 1
-            }
+            var end = ImportChunks.end(
+                from: start,
+                before: commands.count,
+                maxCount: Self.importCommandsPerCommit,
+                maxBytes: options.groupCommitMaxBytes
+            ) { commands[$0].byteCount }
             if end < commands.count, let starts {
                 // The last session start in (start, end], if any; starts are in order.
                 while nextStart < starts.count, starts[nextStart].index <= start {

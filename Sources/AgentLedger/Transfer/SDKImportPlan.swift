@@ -43,14 +43,12 @@ enum SDKImportPlan {
         func add(_ items: ArraySlice<SessionItem>) {
             var start = items.startIndex
             while start < items.endIndex {
-                var end = start + 1
-                var bytes = items[start].jsonBytes.count
-                while end < items.endIndex, end - start < itemsPerAdd,
-                    bytes + items[end].jsonBytes.count <= maxBytesPerAdd
-                {
-                    bytes += items[end].jsonBytes.count
-                    end += 1
-                }
+                let end = ImportChunks.end(
+                    from: start,
+                    before: items.endIndex,
+                    maxCount: itemsPerAdd,
+                    maxBytes: maxBytesPerAdd
+                ) { items[$0].jsonBytes.count }
                 commands.append(.addItems(session: id, items: Array(items[start..<end])))
                 start = end
             }

@@ -277,8 +277,7 @@ struct CommandDeriver {
                 )
             )
         }
-        // Each item's length takes up to 10 bytes of the envelope.
-        let bytes = items.reduce(0) { $0 + $1.jsonBytes.count + 10 }
+        let bytes = WriteCommand.itemBytes(items)
         if bytes > maxAddBytes {
             throw Rejection(
                 error: LedgerError(

@@ -43,7 +43,7 @@ enum WriteCommand: Sendable {
     var byteCount: Int {
         switch self {
         case .addItems(let session, let items):
-            items.reduce(Self.envelopeBytes(session)) { $0 + $1.jsonBytes.count + 10 }
+            Self.envelopeBytes(session) + Self.itemBytes(items)
         case .recordUsage(let session, let usage):
             Self.envelopeBytes(session) + (usage.detailsJSON?.utf8.count ?? 0)
         case .sequence(let commands):
@@ -57,6 +57,12 @@ enum WriteCommand: Sendable {
         default:
             Self.envelopeBytes(sessionID)
         }
+    }
+
+    /// The bytes `items` take in an add's event: each item's JSON and its length (at most 10
+    /// bytes).
+    static func itemBytes(_ items: [SessionItem]) -> Int {
+        items.reduce(0) { $0 + $1.jsonBytes.count + 10 }
     }
 
     /// About an event's bytes besides what it carries: version, kind, sequence, time, the
