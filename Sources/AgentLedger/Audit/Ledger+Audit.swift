@@ -12,15 +12,24 @@ extension Ledger {
         try checkOpen()
         try EventFilter.checkDate(filter.since, "the filter's since")
         try EventFilter.checkDate(filter.until, "the filter's until")
-        return LedgerEvents(directory: directory, filter: filter) { [self] in try await eventsEnd() }
+        return LedgerEvents(directory: directory, filter: filter) { [self] in try await historyBound() }
     }
 
     /// The last sequence number that ``events(_:)`` yields now (see there): to follow the log,
     /// read the events up to it, then ask again.
     public func eventsEnd() async throws -> UInt64 {
         try checkOpen()
+        if let bound = try await historyBound() {
+            return bound
+        }
+        return try LogReader.open(directory: directory).lastSequence
+    }
+
+    /// Where history ends before the log does: the acknowledged or committed head beside a
+    /// writer; nil, the log's end, with none.
+    private func historyBound() async throws -> UInt64? {
         if writer == nil, StoreLock.lockHolder(ofFileAt: directory + "/" + StoreLock.fileName) == nil {
-            return try LogReader.open(directory: directory).lastSequence
+            return nil
         }
         return try await headSequence()
     }

@@ -12,8 +12,8 @@ public struct LedgerEvents: AsyncSequence, Sendable {
 
     let directory: String
     let filter: EventFilter
-    /// The last sequence number to read, asked for on the first `next()`.
-    let head: @Sendable () async throws -> UInt64
+    /// The last sequence number to read, asked for on the first `next()`; nil: the log's end.
+    let head: @Sendable () async throws -> UInt64?
 
     /// Makes an iterator that opens the log on its first `next()`.
     public func makeAsyncIterator() -> Iterator {
@@ -24,13 +24,13 @@ public struct LedgerEvents: AsyncSequence, Sendable {
     public struct Iterator: AsyncIteratorProtocol {
         let directory: String
         private var filter: EventFilter
-        let head: @Sendable () async throws -> UInt64
+        let head: @Sendable () async throws -> UInt64?
         private var frames: FrameIterator?
         private var pending: [LedgerEvent] = []
         private var pendingIndex = 0
         private var finished = false
 
-        init(directory: String, filter: EventFilter, head: @escaping @Sendable () async throws -> UInt64) {
+        init(directory: String, filter: EventFilter, head: @escaping @Sendable () async throws -> UInt64?) {
             self.directory = directory
             self.filter = filter
             self.head = head
@@ -49,8 +49,9 @@ public struct LedgerEvents: AsyncSequence, Sendable {
                     }
                 }
                 if frames == nil {
-                    let last = try await head()
-                    filter.toSequence = Swift.min(filter.toSequence ?? last, last)
+                    if let last = try await head() {
+                        filter.toSequence = Swift.min(filter.toSequence ?? last, last)
+                    }
                     let reader = try LogReader.open(directory: directory)
                     frames = reader.frames(from: filter.fromSequence ?? 1, through: filter.toSequence)
                 }
