@@ -49,7 +49,8 @@ public struct LedgerOptions: Sendable {
     /// The default ``readerCount``: the cores the writer thread leaves (the active processor
     /// count less one), at least 2, so that one long query (an export, a search) does not hold
     /// up the others, and at most 4. Connections beyond the free cores only queue for the CPU,
-    /// and while they do they take the CPU from the writer (BENCHMARKS.md, workload (a)).
+    /// and while they do they take the CPU from the writer (Benchmarks/NOTEBOOK.md, "What the
+    /// readers of (a) take from its writers").
     public static var defaultReaderCount: Int {
         min(4, max(2, ProcessInfo.processInfo.activeProcessorCount - 1))
     }

@@ -507,7 +507,8 @@ final class EventLog {
 
     /// Writes zeros after the frame just appended (which ended the file), so that the next
     /// frames overwrite allocated blocks: an `fdatasync` that does not grow the file skips the
-    /// file system's journal commit (p50 160–170 against 226–248 µs here; see BENCHMARKS.md).
+    /// file system's journal commit (p50 160–170 against 226–248 µs here; see
+    /// Benchmarks/NOTEBOOK.md).
     /// As many bytes as the segment's frames so far, at least 64 KiB and at most
     /// ``LogOptions/preallocationBytes``, and never past ``LogOptions/segmentSizeBytes``. A failure
     /// (a full disk) is not the frame's: it is logged and the log goes on appending only.
