@@ -13,7 +13,12 @@ struct CLILogUnacknowledgedTests {
     /// would write it, without the writer or its read model knowing; returns the segment's path
     /// and its size before.
     static func appendUnacknowledgedFrame(_ ledger: Ledger, text: String) throws -> (path: String, size: Int) {
-        let reader = try LogReader.open(directory: ledger.directory)
+        try appendUnacknowledgedFrame(store: ledger.directory, text: text)
+    }
+
+    /// The same, to the log of the store at `directory`.
+    static func appendUnacknowledgedFrame(store directory: String, text: String) throws -> (path: String, size: Int) {
+        let reader = try LogReader.open(directory: directory)
         let event = LedgerEvent(
             sequence: reader.lastSequence + 1,
             timestampMicros: Int64(Date().timeIntervalSince1970 * 1e6),
@@ -30,7 +35,7 @@ struct CLILogUnacknowledgedTests {
                 previousHash: try #require(FrameHash(bytes: reader.headHash))
             )
         }
-        let path = ledger.directory + "/log/" + (try LogFileBytes.list(ledger.directory + "/log").sorted().last ?? "")
+        let path = directory + "/log/" + (try LogFileBytes.list(directory + "/log").sorted().last ?? "")
         let size = try LogFileBytes.size(path)
         try LogFileBytes.append(encoder.encodedFrame, to: path)
         return (path, size)
@@ -117,5 +122,35 @@ struct CLILogUnacknowledgedTests {
         let followed = await following.wait(timeoutSeconds: 30)
         #expect(followed.status == 0 && followed.lines.count == 2, "\(followed.lines) \(followed.standardError)")
         #expect(followed.standardOutput.contains("acknowledged, then killed"))
+    }
+
+    @Test("a follower prints a frame whose writer died after acknowledging it, once the writer is gone")
+    func writerDiesWhileFollowed() async throws {
+        let store = try CLIStore()
+        try await store.ok("add", "chat", input: #"{"role":"user","content":"one"}"#)
+        // The writer: this process holds the store's lock, as a writer does, with no ledger
+        // open, so that nothing here catches up the read model.
+        let lock = open(store.path + "/LOCK", O_RDWR | O_CLOEXEC)
+        try #require(lock >= 0 && flock(lock, LOCK_EX | LOCK_NB) == 0)
+        var locked = true
+        defer {
+            if locked {
+                close(lock)
+            }
+        }
+        let following = try store.runner.start(["log", "--follow", "--json", "--store", store.path])
+        #expect(try await following.waitForOutput(containing: "one"))
+        // Written and fsynced: acknowledged, and the writer killed before its COMMIT.
+        _ = try Self.appendUnacknowledgedFrame(store: store.path, text: "acknowledged, then killed")
+        try await Task.sleep(for: .milliseconds(700))  // the follower reads every 200 ms
+        // While the writer lives, the frame may still be cut again: not printed yet.
+        #expect(!following.standardOutput.contains("acknowledged, then killed"))
+        close(lock)
+        locked = false
+        #expect(try await following.waitForOutput(containing: "acknowledged, then killed"))
+        following.send(SIGINT)
+        let result = await following.wait(timeoutSeconds: 10)
+        #expect(result.status == 0, "\(result.standardError)")
+        #expect(result.lines.map { try? CLIStore.json($0)["seq"]?.intValue } == [1, 2], "\(result.lines)")
     }
 }
