@@ -15,7 +15,8 @@ struct ImportSDKCommand: AsyncParsableCommand, StoreCommand {
             empty session id, ...) unless --skip-invalid, nor when a session already exists in this store \
             unless --append. What was left out is printed as "skipped: ..."; a command the store refused as \
             "refused: ..." (exit 65). An import that takes more than a second shows its progress on standard \
-            error, as rebuild does.
+            error, as rebuild does. The items are read into memory first, so that nothing is written when \
+            one of them is refused: the import needs about as much memory as the file's messages take.
             """
     )
 

@@ -173,12 +173,13 @@ struct SDKDatabase {
         /// Every message of a session, in id order, as one branch (a `SQLiteSession` database).
         private mutating func messages(of id: String, into branch: Branch) throws -> Branch {
             var branch = branch
-            let rows = try Row.fetchAll(
+            // A cursor, not every row at once: the rows would hold a second copy of the items.
+            let rows = try Row.fetchCursor(
                 db,
                 sql: "SELECT id, CAST(message_data AS BLOB) FROM \(messagesTable) WHERE session_id = ? ORDER BY id",
                 arguments: [id]
             )
-            for row in rows {
+            while let row = try rows.next() {
                 try add(row, of: id, to: &branch)
             }
             return branch
@@ -219,7 +220,7 @@ struct SDKDatabase {
                     continue
                 }
                 var branch = Branch(name: name, messageIDs: [], items: [])
-                let rows = try Row.fetchAll(
+                let rows = try Row.fetchCursor(
                     db,
                     sql: """
                         SELECT m.id, CAST(m.message_data AS BLOB) FROM \(messagesTable) m
@@ -229,7 +230,7 @@ struct SDKDatabase {
                         """,
                     arguments: [id, name]
                 )
-                for row in rows {
+                while let row = try rows.next() {
                     try add(row, of: id, to: &branch)
                 }
                 branches.append(branch)
