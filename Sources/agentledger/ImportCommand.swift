@@ -23,20 +23,19 @@ struct ImportCommand: AsyncParsableCommand, StoreCommand {
     var file: String?
 
     func run() async throws {
-        let data = try InputFile.read(file)
         var events: [LedgerEvent] = []
         var lineNumbers: [Int] = []
-        var lineNumber = 0
-        for line in data.split(separator: 0x0A, omittingEmptySubsequences: false) {
-            lineNumber += 1
+        try InputLines.forEach(file) { line, lineNumber throws(CLIFailure) in
             if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) {
-                continue
+                return
             }
             do {
-                events.append(try LedgerEvent(exportLine: Array(line), lineNumber: lineNumber))
+                events.append(try LedgerEvent(exportLine: line, lineNumber: lineNumber))
                 lineNumbers.append(lineNumber)
             } catch let error as LedgerError {
                 throw CLIFailure.data(error.message)
+            } catch {
+                throw CLIFailure.data("line \(lineNumber): \(error)")
             }
         }
         let reporter = ProgressReporter("import", quietFor: .seconds(1))

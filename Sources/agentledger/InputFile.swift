@@ -16,8 +16,22 @@ enum InputFile {
     ///   library's text for the error (such as "No such file or directory"), or "it is a
     ///   directory".
     static func read(_ path: String?) throws(CLIFailure) -> [UInt8] {
+        try withInput(path) { descriptor, sizeHint, name throws(CLIFailure) in
+            try readToEnd(descriptor, sizeHint: sizeHint, name: name)
+        }
+    }
+
+    /// Opens `path` (standard input when `nil`) and calls `body` with its descriptor, the size
+    /// of a regular file (0 for anything else: it only sizes a buffer) and its name for
+    /// messages; closes it afterwards.
+    ///
+    /// - Throws: ``CLIFailure`` (exit 66) as ``read(_:)`` does, or what `body` throws.
+    static func withInput<T>(
+        _ path: String?,
+        _ body: (Int32, Int, String) throws(CLIFailure) -> T
+    ) throws(CLIFailure) -> T {
         guard let path else {
-            return try readToEnd(STDIN_FILENO, sizeHint: 0, name: "standard input")
+            return try body(STDIN_FILENO, 0, "standard input")
         }
         let name = "the file \(path)"
         var descriptor: Int32
@@ -35,26 +49,32 @@ enum InputFile {
         if status.st_mode & S_IFMT == S_IFDIR {
             throw CLIFailure(ExitCodes.noInput, "cannot read \(name): it is a directory")
         }
-        // The size of a regular file only sizes the buffer; the loop reads until the end.
-        let sizeHint = status.st_mode & S_IFMT == S_IFREG ? Int(status.st_size) : 0
-        return try readToEnd(descriptor, sizeHint: sizeHint, name: name)
+        // The size of a regular file only sizes the buffer; the loops read until the end.
+        return try body(descriptor, status.st_mode & S_IFMT == S_IFREG ? Int(status.st_size) : 0, name)
     }
 
-    /// Reads `descriptor` until `read(2)` returns 0, retrying `EINTR`.
+    /// Reads up to `chunk.count` bytes into `chunk`, again when interrupted; returns how many,
+    /// 0 at the end of the input.
+    static func readChunk(_ descriptor: Int32, into chunk: inout [UInt8], name: String) throws(CLIFailure) -> Int {
+        while true {
+            let count = chunk.withUnsafeMutableBytes { buffer in
+                Glibc.read(descriptor, buffer.baseAddress, buffer.count)
+            }
+            if count >= 0 {
+                return count
+            }
+            if errno != EINTR {
+                throw failure(name, errno)
+            }
+        }
+    }
+
     private static func readToEnd(_ descriptor: Int32, sizeHint: Int, name: String) throws(CLIFailure) -> [UInt8] {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(max(0, sizeHint))
         var chunk = [UInt8](repeating: 0, count: readChunkBytes)
         while true {
-            let count = chunk.withUnsafeMutableBytes { buffer in
-                Glibc.read(descriptor, buffer.baseAddress, buffer.count)
-            }
-            if count < 0 {
-                if errno == EINTR {
-                    continue
-                }
-                throw failure(name, errno)
-            }
+            let count = try readChunk(descriptor, into: &chunk, name: name)
             if count == 0 {
                 return bytes
             }

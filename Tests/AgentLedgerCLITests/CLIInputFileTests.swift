@@ -52,6 +52,36 @@ struct CLIInputFileTests {
         #expect(try await target.ok("items", "s") == (try await source.ok("items", "s")))
     }
 
+    @Test("import reads its input line by line: lines across reads, CRLF, blank lines, no final newline")
+    func importLines() async throws {
+        let source = try CLIStore()
+        // An item of 200 KB: its line takes several reads of 64 KiB.
+        let long = #"{"role":"user","content":""# + String(repeating: "y", count: 200_000) + #""}"#
+        try await source.ok("add", "s", input: Self.manyItems[0])
+        try await source.ok("add", "s", input: long)
+        try await source.ok("add", "s", input: Self.manyItems[1])
+        let lines = try await source.ok("export").split(separator: "\n").map(String.init)
+        #expect(lines.count == 3)
+        let target = try CLIStore()
+        let input = lines[0] + "\r\n\n  \n" + lines[1] + "\r\n" + lines[2]
+        let imported = try await Self.runReadingFIFO(target, ["import"], input: input)
+        #expect(imported.status == 0, "\(imported.standardError)")
+        #expect(imported.standardOutput.hasPrefix("imported 3 events (3 items, 1 sessions)"))
+        #expect(try await target.ok("items", "s") == (try await source.ok("items", "s")))
+
+        // A bad line after the long one is named by its number, and nothing is written: the
+        // store is not even created.
+        let bad = try CLIStore()
+        let refused = try await Self.runReadingFIFO(
+            bad,
+            ["import"],
+            input: lines[0] + "\n\n" + lines[1] + "\n{\"kind\":\n" + lines[2] + "\n"
+        )
+        #expect(refused.status == 65)
+        #expect(refused.standardError.contains("line 4"), "\(refused.standardError)")
+        #expect(!FileManager.default.fileExists(atPath: bad.path + "/log"))
+    }
+
     @Test("a missing file or a directory exits 66 and says why", arguments: ["add", "import"])
     func unreadable(command: String) async throws {
         let store = try CLIStore()
