@@ -68,7 +68,10 @@ let package = Package(
         ),
         .testTarget(
             name: "AgentLedgerTests",
-            dependencies: ["AgentLedger", "AgentLedgerTestSupport", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "AgentLedger", "AgentLedgerTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -1,7 +1,10 @@
-import AgentLedger
 import AgentLedgerTestSupport
 import Foundation
+import GRDB
+import GRDBSQLite
 import Testing
+
+@testable import AgentLedger
 
 @Suite("Closing, cancelling, and calls around them")
 struct LedgerCloseTests {
@@ -78,6 +81,47 @@ struct LedgerCloseTests {
             #expect(codes.allSatisfy { $0 == .closed }, "\(codes)")
             try await ledger.close()
         }
+    }
+
+    @Test("a query cancelled while SQLite runs it throws cancelled, also one stepped through SQLite's C API")
+    func cancelledWhileRunning() async throws {
+        let store = try TemporaryStore()
+        defer { store.remove() }
+        let ledger = try await store.open()
+        try await ledger.session("s").addItems([ItemFactory.user("one")])
+        let started = DispatchSemaphore(value: 0)
+        // A statement that never ends unless interrupted, stepped as `ReadModel.items` steps its
+        // statement: through the C API, each failure made into SQLite's error.
+        let query = Task {
+            try await ledger.read { db -> Int in
+                let statement = try db.makeStatement(
+                    sql: "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT x FROM c"
+                )
+                let handle = statement.sqliteStatement
+                defer { sqlite3_reset(handle) }
+                started.signal()
+                var rows = 0
+                while true {
+                    let code = sqlite3_step(handle)
+                    guard code == SQLITE_ROW else {
+                        throw DatabaseError(resultCode: ResultCode(rawValue: code), message: "stepped")
+                    }
+                    rows += 1
+                }
+            }
+        }
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                started.wait()
+                continuation.resume()
+            }
+        }
+        query.cancel()
+        let error = try await #require(throws: LedgerError.self) { try await query.value }
+        #expect(error.code == .cancelled, "\(error)")
+        // The connection answers the next query.
+        #expect(try await ledger.session("s").items().count == 1)
+        try await ledger.close()
     }
 
     @Test("a cancelled task's query throws cancelled; its write is still stored and answered")

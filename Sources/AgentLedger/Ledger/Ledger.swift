@@ -326,6 +326,12 @@ public final class Ledger: Sendable {
             // A close that ran meanwhile closed the connection under the query: say that, not
             // what SQLite made of it.
             try checkOpen()
+            // GRDB interrupts the connection of a cancelled task's query, and reports it as
+            // `CancellationError` from the statements it steps; a query stepped through SQLite's
+            // C API (``ReadModel/items(_:session:branch:limit:asOf:)``) gets SQLite's error.
+            if error.resultCode == .SQLITE_INTERRUPT, Task.isCancelled {
+                throw CancellationError()
+            }
             throw LedgerError(.sqlite, "query failed: \(error.message ?? "\(error)")", underlying: error)
         }
     }
