@@ -332,6 +332,24 @@ struct TimeTravelTests {
         }
     }
 
+    @Test("a clock that went back between two opens: times stay non-decreasing, and the latest instant reads now")
+    func clockBackAcrossReopen() async throws {
+        let store = try TemporaryStore()
+        defer { store.remove() }
+        let later: Int64 = 2_000_000_000_000_000  // 2033
+        var ledger = try await store.open { $0.clock = { later } }
+        try await ledger.session("s").addItems([ItemFactory.user("one")])
+        try await ledger.close()
+        // The machine's clock was wrong, or was set back (a restored VM), before the next open.
+        ledger = try await store.open { $0.clock = { later - 100_000_000_000_000 } }
+        try await ledger.session("s").addItems([ItemFactory.user("two")])
+        let times = try await collect(ledger.events()).map(\.timestampMicros)
+        #expect(times == [later, later])
+        let afterBoth = Date(timeIntervalSince1970: Double(later) / 1_000_000 + 100)
+        #expect(try await ledger.session("s").items(asOf: .date(afterBoth)).count == 2)
+        try await ledger.close()
+    }
+
     @Test("as of the date an event reports (event.date, turn timestamps) includes that event")
     func asOfAnEventsOwnDate() async throws {
         // 2041-01-01T00:00:00.123459Z: Double(micros) / 1e6 does not convert back to the same

@@ -197,13 +197,15 @@ public final class Ledger: Sendable {
                 options: options,
                 rebuild: rebuild
             )
+            let lastTimestamp: Int64
             do {
                 try model.recordWriterDurability(options.durability)
+                lastTimestamp = try model.lastEventTime()
             } catch {
                 try? model.close()
                 throw error
             }
-            let writer = LedgerWriter(log: log, readModel: model, options: options)
+            let writer = LedgerWriter(log: log, readModel: model, options: options, lastTimestamp: lastTimestamp)
             writer.start()
             return (Ledger(directory: directory, options: options, readModel: model, writer: writer), rebuilt)
         } catch {

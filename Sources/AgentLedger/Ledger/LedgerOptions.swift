@@ -95,7 +95,9 @@ public struct LedgerOptions: Sendable {
     public var profilesWriter: Bool
     /// Where recovery, rebuilds and failures are reported.
     public var logger: Logger
-    /// The clock that stamps events, in microseconds since 1970. Tests inject one.
+    /// The clock that stamps events, in microseconds since 1970. Tests inject one. Event times
+    /// never go back along the log: an event is stamped no earlier than the one before it, also
+    /// when the clock was set back between two opens of the store.
     public var clock: @Sendable () -> Int64
     /// The file operations of the log. Tests inject failures through it (see
     /// `FaultyFileSystem` in AgentLedgerTestSupport); the default is the real file system.

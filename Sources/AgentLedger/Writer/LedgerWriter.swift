@@ -215,8 +215,11 @@ final class LedgerWriter: Sendable {
         let run: @Sendable () -> Void
     }
 
-    init(log: EventLog, readModel: ReadModel, options: LedgerOptions) {
+    /// - Parameter lastTimestamp: the latest timestamp of the log's events: the writer's come no
+    ///   earlier, whatever the clock says.
+    init(log: EventLog, readModel: ReadModel, options: LedgerOptions, lastTimestamp: Int64) {
         self.threadState = ThreadState(log: log, profiling: options.profilesWriter)
+        threadState.lastTimestamp = lastTimestamp
         self.readModel = readModel
         self.options = options
         self.deriver = CommandDeriver(
