@@ -92,6 +92,18 @@ struct ReliabilityInputTests {
             Case(name: "Int.min as limit", code: .invalidArgument) {
                 _ = try await $0.session("base").items(limit: Int.min)
             },
+            Case(name: "a NUL in a session id, with a limit of 0", code: .invalidArgument) {
+                _ = try await $0.session("base\0").items(limit: 0)
+            },
+            Case(name: "an empty session id, with a limit of 0", code: .invalidArgument) {
+                _ = try await $0.session("").items(limit: 0)
+            },
+            Case(name: "a blank branch name, with a limit of 0", code: .invalidArgument) {
+                _ = try await $0.session("base").items(limit: 0, branch: " ")
+            },
+            Case(name: "a NaN date, with a limit of 0", code: .invalidArgument) {
+                _ = try await $0.session("base").items(limit: 0, asOf: .date(Date(timeIntervalSince1970: .nan)))
+            },
             Case(name: "a search limit of 0", code: .invalidArgument) {
                 _ = try await $0.session("base").search("hello", limit: 0)
             },
@@ -283,6 +295,27 @@ struct ReliabilityInputTests {
         let path = store + "/log/" + frame.location.segment
         let bytes = try LogFileBytes.read(path)
         try LogFileBytes.write(Array(bytes.prefix(Int(frame.location.offset))) + encoder.encodedFrame, to: path)
+    }
+
+    @Test("an empty store path is refused: it would make a store of the current directory")
+    func emptyStorePath() async throws {
+        let before = try FileManager.default.contentsOfDirectory(atPath: FileManager.default.currentDirectoryPath)
+        for readOnly in [false, true] {
+            let error = await ReliabilityHelpers.error {
+                _ = try await Ledger.open(at: "", options: LedgerOptions(durability: .none, readOnly: readOnly))
+            }
+            #expect(error?.code == .invalidArgument, "read-only \(readOnly): \(String(describing: error))")
+        }
+        let rebuilding = await ReliabilityHelpers.error { _ = try await Ledger.openRebuildingViews(at: "") }
+        #expect(rebuilding?.code == .invalidArgument)
+        let verifying = await ReliabilityHelpers.error { _ = try await Ledger.verifyLog(at: "") }
+        #expect(verifying?.code == .invalidArgument)
+        let copying = await ReliabilityHelpers.error {
+            _ = try await Ledger.checkout(from: "", through: 1, into: "/nonexistent/agentledger-checkout")
+        }
+        #expect(copying?.code == .invalidArgument)
+        let after = try FileManager.default.contentsOfDirectory(atPath: FileManager.default.currentDirectoryPath)
+        #expect(after == before, "nothing created in the current directory")
     }
 
     @Test(

@@ -9,8 +9,9 @@ extension Ledger {
     ///
     /// - Parameter expectedHead: a head recorded earlier (`sequence:hash`); the result says
     ///   whether the log still extends it, proving nothing up to it was rewritten.
+    /// - Throws: `invalidArgument` for an empty path.
     public static func verifyLog(at path: String, expectedHead: LogHead? = nil) async throws -> LogVerification {
-        let directory = URL(fileURLWithPath: path).standardizedFileURL.path
+        let directory = try storeDirectory(path)
         return try await BlockingWork.run(name: "agentledger-verify") {
             // Read first: the log only grows, so what the model proves now the log held then.
             let durable = DurableThrough.sequence(directory: directory, options: LedgerOptions())
@@ -202,8 +203,9 @@ extension Ledger {
     /// directory of other files that holds no store.
     ///
     /// - Throws: `notFound` when `source` holds no store (no `log/` directory);
-    ///   `invalidArgument` when `destination` is empty, already holds a store, is inside the
-    ///   store at `source` (symbolic links and `..` resolved), or is not a directory;
+    ///   `invalidArgument` when `source` or `destination` is empty, or when `destination`
+    ///   already holds a store, is inside the store at `source` (symbolic links and `..`
+    ///   resolved), or is not a directory;
     ///   `corruptLog` when the part of the log to copy is damaged, or lost at the end of the log
     ///   (the read model shows events through `sequence`, or some of them, that the log no longer
     ///   holds: ``DurableThrough``); `unsupportedVersion` when it
@@ -214,7 +216,7 @@ extension Ledger {
         into destination: String,
         options: LedgerOptions = LedgerOptions()
     ) async throws -> UInt64 {
-        let sourceDirectory = URL(fileURLWithPath: source).standardizedFileURL.path
+        let sourceDirectory = try storeDirectory(source)
         let destinationDirectory = URL(fileURLWithPath: destination).standardizedFileURL.path
         return try await BlockingWork.run(name: "agentledger-checkout") {
             // A directory without a log is no store: say that, before judging the destination

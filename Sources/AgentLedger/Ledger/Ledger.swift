@@ -51,9 +51,10 @@ public final class Ledger: Sendable {
     /// - Throws: `storeLocked` when another `Ledger` has the store open for writing, in another
     ///   process or this one (the message names its pid), `corruptLog` for damage before the
     ///   log's tail, or to events the read model shows were durable (with its location), `io`;
-    ///   `invalidArgument` for options out of range (`maxItemBytes`, `segmentSizeBytes`).
+    ///   `invalidArgument` for options out of range (`maxItemBytes`, `segmentSizeBytes`) and for
+    ///   an empty path.
     public static func open(at path: String, options: LedgerOptions = LedgerOptions()) async throws -> Ledger {
-        let directory = URL(fileURLWithPath: path).standardizedFileURL.path
+        let directory = try storeDirectory(path)
         return try await BlockingWork.run(name: "agentledger-open") {
             if options.readOnly {
                 let model: ReadModel
@@ -134,7 +135,7 @@ public final class Ledger: Sendable {
         guard !options.readOnly else {
             throw LedgerError(.readOnly, "a rebuild needs the store open for writing, not read-only")
         }
-        let directory = URL(fileURLWithPath: path).standardizedFileURL.path
+        let directory = try storeDirectory(path)
         let (ledger, rebuilt) = try await BlockingWork.run(name: "agentledger-open") {
             try openForWriting(
                 directory: directory,
@@ -212,6 +213,17 @@ public final class Ledger: Sendable {
             log.close()
             throw LedgerWriter.ledgerError(error, context: "opening the read model")
         }
+    }
+
+    /// The absolute, standardized directory of the store at `path`.
+    ///
+    /// - Throws: `invalidArgument` for an empty path: it would name the current directory, and
+    ///   make a store of whatever it holds.
+    static func storeDirectory(_ path: String) throws -> String {
+        guard !path.isEmpty else {
+            throw LedgerError(.invalidArgument, "the store path is empty: name a directory (\".\" for the current one)")
+        }
+        return URL(fileURLWithPath: path).standardizedFileURL.path
     }
 
     /// A handle on the session `id`. Handles are cheap values: they hold no connection or

@@ -38,7 +38,11 @@ public struct LedgerSession: Session {
             throw LedgerError(.invalidArgument, "the limit must be 0 or more, not \(limit)")
         }
         if limit == 0 {
-            try ledger.checkOpen()
+            // Nothing to read, but the arguments are checked as for any other limit.
+            try checkReadArguments(branch: branch)
+            if case .date(let date) = asOf {
+                try EventFilter.checkDate(date, "the asOf date")
+            }
             return []
         }
         let sessionID = sessionID
@@ -92,15 +96,20 @@ public struct LedgerSession: Session {
         asOf: AsOf?,
         _ body: @escaping @Sendable (Database) throws -> T
     ) async throws -> T {
-        // A closed ledger says so first, whatever the arguments.
+        try checkReadArguments(branch: branch)
+        guard case .sequence(let sequence) = asOf else {
+            return try await ledger.read(body)
+        }
+        return try await ledger.read(reaching: sequence, body)
+    }
+
+    /// Throws `closed` for a closed ledger (first, whatever the arguments), then
+    /// `invalidArgument` for a session id or a branch name no store can hold.
+    private func checkReadArguments(branch: String?) throws {
         try ledger.checkOpen()
         try Validation.checkSessionID(sessionID)
         if let branch {
             try Validation.checkBranchName(branch)
         }
-        guard case .sequence(let sequence) = asOf else {
-            return try await ledger.read(body)
-        }
-        return try await ledger.read(reaching: sequence, body)
     }
 }
