@@ -56,6 +56,39 @@ struct DurableThroughTests {
         #expect(verification.problems.first?.location?.sequence == 3)
     }
 
+    @Test("a store whose first writer was killed, never closing: a log cut short of what it acknowledged is refused")
+    func firstWriterKilled() async throws {
+        let store = try TemporaryStore()
+        defer { store.remove() }
+        // The writer opens an empty store (durability fsync) and appends until killed: it
+        // never reaches the close.
+        let child = try ReliabilityChildProcess(
+            executable: try ReliabilityExecutables.ledgerTorture(),
+            arguments: ["append", "--store", store.path, "--tasks", "1"]
+        )
+        let deadline = ContinuousClock.now + .seconds(60)
+        while child.lines.filter({ $0.hasPrefix("ack ") }).count < 30, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        child.kill(SIGKILL)
+        _ = await child.waitForExit(timeout: .seconds(30))
+        #expect(child.lines.filter { $0.hasPrefix("ack ") }.count >= 30, "\(child.standardError)")
+        // Cut inside the tenth frame: every event from there on, acknowledged, committed to
+        // the read model, is gone from the log.
+        let frames = try LogTestHelpers.readAll(store.path)
+        let cut = try #require(frames.count > 20 ? frames[9] : nil)
+        let segment = store.path + "/log/" + cut.location.segment
+        try LogFileBytes.truncate(segment, to: Int(cut.location.offset) + 5)
+        let before = try LogFileBytes.read(segment)
+        await #expect {
+            _ = try await store.open(durability: .fsync)
+        } throws: { error in
+            let error = error as? LedgerError
+            return error?.code == .corruptLog && error?.message.contains("durably") == true
+        }
+        #expect(try LogFileBytes.read(segment) == before, "the refused open cut the log")
+    }
+
     @Test(
         "after a crash with durability none, the checkpoint proves nothing: the cut is a torn tail, the model rebuilt"
     )

@@ -150,12 +150,16 @@ final class ReadModel: Sendable {
     /// Records `identity` as the ``LogIdentity`` of the log the read model in `writer` is built
     /// from, unless one is recorded already.
     static func recordLogIdentity(_ identity: String, in writer: some DatabaseWriter) throws {
-        try writer.write { db in
-            try db.execute(
-                sql: "INSERT INTO ledger_meta (key, value) VALUES ('log_identity', ?) ON CONFLICT (key) DO NOTHING",
-                arguments: [identity]
-            )
-        }
+        try writer.write { db in try recordLogIdentity(identity, db: db) }
+    }
+
+    /// Records `identity` as the ``LogIdentity`` of the log the read model is built from, in
+    /// the transaction open on `db`, unless one is recorded already.
+    static func recordLogIdentity(_ identity: String, db: Database) throws {
+        try db.execute(
+            sql: "INSERT INTO ledger_meta (key, value) VALUES ('log_identity', ?) ON CONFLICT (key) DO NOTHING",
+            arguments: [identity]
+        )
     }
 
     /// Checkpoints the WAL into the database file and empties it, then closes every

@@ -147,14 +147,10 @@ final class LedgerWriter: Sendable {
         var logRecoveredAt: ContinuousClock.Instant?
         /// Checkpoints the read model's WAL between group commits instead of in their COMMIT.
         let walCheckpointer = WALCheckpointer()
-        /// The log was empty when the store opened, so the open recorded no ``LogIdentity`` in
-        /// the read model: the close does.
-        let logIdentityDueAtClose: Bool
 
         init(log: EventLog, profiling: Bool) {
             self.log = log
             self.phaseClock = profiling ? WriterPhaseClock() : nil
-            self.logIdentityDueAtClose = log.lastSequence == 0
         }
 
         /// The projection's state (sessions' current branches, branches' turn counts and last
@@ -592,6 +588,7 @@ final class LedgerWriter: Sendable {
                         payload: EventCodec.encode(events)
                     )
                     frameWritten = true
+                    try recordLogIdentity(ifFirstFrame: firstSequence, db: db)
                     threadState.phaseClock?.mark(.write)
                     try makeDurable()
                     threadState.phaseClock?.mark(.waitForSync)
@@ -836,7 +833,21 @@ final class LedgerWriter: Sendable {
         }
         try context.flush()
         try Projector.setCheckpoint(threadState.log.lastSequence, db: db)
+        if let first = events.first {
+            try recordLogIdentity(ifFirstFrame: first.sequence, db: db)
+        }
         threadState.phaseClock?.mark(.apply)
+    }
+
+    /// In the transaction that applies the log's first frame, just written, records the log's
+    /// identity (that frame's hash: ``LogIdentity``) in the read model, so that from its COMMIT
+    /// on the model's checkpoint proves its events durable (``DurableThrough``), also when this
+    /// writer is killed and never closes. A log that held frames at open had its identity
+    /// recorded then (``ReadModelBuilder``).
+    private func recordLogIdentity(ifFirstFrame firstSequence: UInt64, db: Database) throws {
+        if firstSequence == 1 {
+            try ReadModel.recordLogIdentity(threadState.log.headHashHex, db: db)
+        }
     }
 
     /// The next batch of adds and usage records for the open transaction, if one is queued
@@ -1257,14 +1268,6 @@ final class LedgerWriter: Sendable {
                     metadata: ["error": "\(error)"]
                 )
             }
-        }
-        // A store whose log was empty when it was opened records its log's identity here, so
-        // that a log put in its place before the next open is told apart (ReadModelBuilder);
-        // before the log closes, which releases the store's lock.
-        if threadState.logIdentityDueAtClose, queue.withLock({ $0.failure == nil }),
-            let identity = ReadModelBuilder.readLogIdentity(directory: threadState.log.directory, options: options)
-        {
-            try? readModel.recordLogIdentity(identity)
         }
         // The log's head, so that the next open tells this log from a copy of the store that
         // went on writing on its own without reading the log (LogDivergence).
