@@ -132,6 +132,8 @@ struct LogCommand: AsyncParsableCommand, StoreCommand {
                 try await following.value
             } catch is CancellationError {
                 // Interrupted: everything read so far was printed.
+            } catch let error as LedgerError where error.code == .cancelled {
+                // Interrupted during a query of the read model: the same.
             }
         }
     }
