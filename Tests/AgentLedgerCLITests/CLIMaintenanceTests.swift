@@ -81,6 +81,39 @@ struct CLIMaintenanceTests {
         #expect(FileManager.default.contents(atPath: target + "/notes.txt") == Data("notes".utf8))
     }
 
+    @Test(
+        "export and log refuse a log whose last frame the read model shows durable is damaged, or cut beside a writer",
+        arguments: ["flip", "cut"]
+    )
+    func damagedTailIsNotAShortLog(damage: String) async throws {
+        let store = try CLIStore()
+        try await store.ok("add", "s", input: Self.items)
+        try await store.ok("add", "s", input: #"{"role":"user","content":"three"}"#)
+        let segment = store.path + "/log/00000000000000000001.seg"
+        var bytes = try #require(FileManager.default.contents(atPath: segment))
+        if damage == "flip" {
+            bytes[bytes.count - 3] ^= 0x40  // inside the last frame's payload
+        } else {
+            bytes.removeLast(5)
+        }
+        try bytes.write(to: URL(fileURLWithPath: segment))
+        for command in [["export"], ["export", "--session", "s"]] {
+            let result = try await store.run(command)
+            #expect(result.status == 74, "\(command): \(result.standardError)")
+            #expect(result.standardError.contains("through 2"), "\(command): \(result.standardError)")
+            #expect(result.standardOutput.isEmpty, "\(command) printed a short log")
+        }
+        // Beside another process that holds the writer lock, log reads read-only, up to the
+        // read model's head: the log must reach it.
+        let lock = open(store.path + "/LOCK", O_RDWR | O_CLOEXEC)
+        try #require(lock >= 0 && flock(lock, LOCK_EX | LOCK_NB) == 0)
+        defer { close(lock) }
+        let listed = try await store.run("log")
+        #expect(listed.status == 74, "\(listed.standardError)")
+        #expect(listed.standardOutput.isEmpty, "log printed a short log")
+        #expect(FileManager.default.contents(atPath: segment) == bytes, "a reader changed the log")
+    }
+
     @Test("rebuild replaces the read model and every answer stays the same")
     func rebuild() async throws {
         let store = try CLIStore()

@@ -8,11 +8,24 @@ extension Ledger {
     /// failed before it was acknowledged, whose sequence numbers its next write takes); and with
     /// no writer, at the log's end (a writer that died may have acknowledged frames its read
     /// model never committed).
+    ///
+    /// A log that ends before that end (beside a writer), or before the events the read model
+    /// proves durable (``DurableThrough``; with no writer), lost them to damage: the first
+    /// `next()` that would read them throws `corruptLog`, instead of ending early.
     public func events(_ filter: EventFilter = EventFilter()) throws -> LedgerEvents {
         try checkOpen()
         try EventFilter.checkDate(filter.since, "the filter's since")
         try EventFilter.checkDate(filter.until, "the filter's until")
-        return LedgerEvents(directory: directory, filter: filter) { [self] in try await historyBound() }
+        return LedgerEvents(directory: directory, filter: filter) { [self] in
+            guard let bound = try await historyBound() else {
+                // No writer: the log's end, which must hold what the read model proves durable.
+                return LedgerEvents.End(
+                    bound: nil,
+                    shown: DurableThrough.sequence(directory: directory, options: options)
+                )
+            }
+            return LedgerEvents.End(bound: bound, shown: bound)
+        }
     }
 
     /// The last sequence number that ``events(_:)`` yields now (see there): to follow the log,

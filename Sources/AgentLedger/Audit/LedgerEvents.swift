@@ -10,10 +10,19 @@ public struct LedgerEvents: AsyncSequence, Sendable {
     /// The element type: one event.
     public typealias Element = LedgerEvent
 
+    /// Where the events end, and what the log must hold, asked for on the first `next()`.
+    struct End: Sendable {
+        /// The last sequence number to read; nil: the log's end.
+        let bound: UInt64?
+        /// The last event the read model shows the log holds (the writer's acknowledged head,
+        /// or the one ``DurableThrough`` proves): a log that ends before it lost events, which
+        /// the iteration reports instead of ending early as if the log had no more.
+        let shown: UInt64
+    }
+
     let directory: String
     let filter: EventFilter
-    /// The last sequence number to read, asked for on the first `next()`; nil: the log's end.
-    let head: @Sendable () async throws -> UInt64?
+    let head: @Sendable () async throws -> End
 
     /// Makes an iterator that opens the log on its first `next()`.
     public func makeAsyncIterator() -> Iterator {
@@ -24,13 +33,13 @@ public struct LedgerEvents: AsyncSequence, Sendable {
     public struct Iterator: AsyncIteratorProtocol {
         let directory: String
         private var filter: EventFilter
-        let head: @Sendable () async throws -> UInt64?
+        let head: @Sendable () async throws -> End
         private var frames: FrameIterator?
         private var pending: [LedgerEvent] = []
         private var pendingIndex = 0
         private var finished = false
 
-        init(directory: String, filter: EventFilter, head: @escaping @Sendable () async throws -> UInt64?) {
+        init(directory: String, filter: EventFilter, head: @escaping @Sendable () async throws -> End) {
             self.directory = directory
             self.filter = filter
             self.head = head
@@ -38,7 +47,9 @@ public struct LedgerEvents: AsyncSequence, Sendable {
 
         /// The next matching event, or `nil` at the end of the log.
         ///
-        /// - Throws: `corruptLog` (with the location) when a frame cannot be read.
+        /// - Throws: `corruptLog` (with the location) when a frame cannot be read, or when the
+        ///   log ends before events the read model shows it held (its last frame damaged or cut,
+        ///   its last segment gone) and the filter asks for them.
         public mutating func next() async throws -> LedgerEvent? {
             while !finished {
                 while pendingIndex < pending.count {
@@ -49,10 +60,13 @@ public struct LedgerEvents: AsyncSequence, Sendable {
                     }
                 }
                 if frames == nil {
-                    if let last = try await head() {
+                    // What the read model shows first, then the log: the log only grows.
+                    let end = try await head()
+                    if let last = end.bound {
                         filter.toSequence = Swift.min(filter.toSequence ?? last, last)
                     }
                     let reader = try LogReader.open(directory: directory)
+                    try Self.checkNothingLost(logEnd: reader.lastSequence, shown: end.shown, through: filter.toSequence)
                     frames = reader.frames(from: filter.fromSequence ?? 1, through: filter.toSequence)
                 }
                 guard let frame = try frames?.next() else {
@@ -63,6 +77,22 @@ public struct LedgerEvents: AsyncSequence, Sendable {
                 pendingIndex = 0
             }
             return nil
+        }
+
+        /// Throws `corruptLog` when the log, which ends at `logEnd`, lost events the read model
+        /// shows it held (through `shown`) and that the iteration would read (through `through`,
+        /// nil: all).
+        private static func checkNothingLost(logEnd: UInt64, shown: UInt64, through: UInt64?) throws {
+            guard shown > logEnd, (through ?? .max) > logEnd else {
+                return
+            }
+            throw LedgerError(
+                .corruptLog,
+                "the log ends at sequence \(logEnd), but the read model shows that it held events through \(shown): "
+                    + "a damaged or cut last frame, or a missing last segment, lost events \(logEnd + 1)..."
+                    + "\(Swift.min(through ?? shown, shown))"
+                    + LogReader.salvageHint(intactThrough: logEnd)
+            )
         }
     }
 }
