@@ -5,6 +5,8 @@ enum StoreAccess {
     /// An existing store, for writing when nobody else writes (so that a torn tail is repaired
     /// and the read model caught up), read-only when another process holds the writer lock.
     case read
-    /// An existing store, read-only: never takes the writer lock, so other processes can write.
+    /// An existing store, read-only: holds no writer lock while it reads, so other processes
+    /// can write. Only when the read model is missing and nobody writes is the store opened for
+    /// writing first, and closed, so that the read model is rebuilt from the log.
     case readOnly
 }

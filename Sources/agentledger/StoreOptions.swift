@@ -145,7 +145,16 @@ struct StoreOptions: ParsableArguments {
                     // Another process writes: read beside it.
                 }
             case .readOnly:
-                break
+                // A read-only open needs the read model. When it is missing and nobody writes,
+                // open the store for writing once, as the other reading commands do, so that it
+                // is rebuilt from the log (or the log's damage is reported), then read-only.
+                if !FileManager.default.fileExists(atPath: directory + "/views.sqlite") {
+                    do {
+                        try await Ledger.open(at: directory, options: ledgerOptions()).close()
+                    } catch let error as LedgerError where error.code == .storeLocked {
+                        // Another process writes, and rebuilds it.
+                    }
+                }
             }
             return try await openRetryingWhileLocked { directory, _ in
                 try await Ledger.open(at: directory, options: ledgerOptions(readOnly: true))

@@ -114,6 +114,19 @@ struct CLIMaintenanceTests {
         #expect(FileManager.default.contents(atPath: segment) == bytes, "a reader changed the log")
     }
 
+    @Test("export rebuilds a missing read model when nobody writes, and exports every event")
+    func exportWithoutReadModel() async throws {
+        let store = try CLIStore()
+        try await store.ok("add", "s", input: Self.items)
+        try await store.ok("add", "s", input: #"{"role":"user","content":"three"}"#)
+        let exported = try await store.ok("export")
+        for suffix in ["", "-wal", "-shm"] {
+            try? FileManager.default.removeItem(atPath: store.path + "/views.sqlite" + suffix)
+        }
+        #expect(try await store.ok("export") == exported)
+        #expect(FileManager.default.fileExists(atPath: store.path + "/views.sqlite"))
+    }
+
     @Test("rebuild replaces the read model and every answer stays the same")
     func rebuild() async throws {
         let store = try CLIStore()
