@@ -1,6 +1,7 @@
 import AgentLedger
 import AgentLedgerTestSupport
 import Foundation
+import GRDB
 import Synchronization
 import Testing
 
@@ -310,6 +311,40 @@ struct ReliabilityReadModelTests {
             FileManager.default.fileExists(atPath: store + "/views.sqlite"),
             "the read model must stay for the damage to be repaired"
         )
+    }
+
+    @Test("a damaged page of the item table: queries say the read model is damaged and how to rebuild it")
+    func damagedPage() async throws {
+        let store = try TemporaryStore()
+        defer { store.remove() }
+        var ledger = try await store.open()
+        let items = (0..<50).map { ItemFactory.user("item \($0)") }
+        try await ledger.session("s").addItems(items)
+        try await ledger.close()
+        let path = store.path + "/views.sqlite"
+        let (root, pageSize) = try await DatabaseQueue(path: path).read { db in
+            (
+                try Int.fetchOne(db, sql: "SELECT rootpage FROM sqlite_master WHERE name = 'item'") ?? 0,
+                try Int.fetchOne(db, sql: "PRAGMA page_size") ?? 0
+            )
+        }
+        try #require(root > 1 && pageSize > 0)
+        var bytes = try LogFileBytes.read(path)
+        // The b-tree page header: its type byte and cell count made nonsense.
+        for offset in 0..<8 {
+            bytes[(root - 1) * pageSize + offset] = 0x5A
+        }
+        try LogFileBytes.write(bytes, to: path)
+        ledger = try await store.open()
+        let error = await ReliabilityHelpers.error { _ = try await ledger.session("s").items() }
+        #expect(error?.code == .sqlite, "\(String(describing: error))")
+        #expect(error?.message.contains("the read model is damaged") == true, "\(String(describing: error))")
+        #expect(error?.message.contains("agentledger rebuild") == true, "\(String(describing: error))")
+        try await ledger.close()
+        // What the message advises cures it.
+        ledger = try await Ledger.openRebuildingViews(at: store.path, options: LedgerOptions(durability: .none))
+        #expect(try await ledger.session("s").items() == items)
+        try await ledger.close()
     }
 
     @Test("a read model behind the log (a crash between the log's fsync and the SQLite commit) is caught up on open")
