@@ -248,6 +248,11 @@ public final class Ledger: Sendable {
     /// Every later call on this ledger or its sessions throws `closed`. Calling it again, also
     /// while the first call runs, returns once the first has finished (with its error, if any):
     /// so when any `close()` returns, the lock is released and the store can be opened again.
+    ///
+    /// A writable ledger that is dropped without `close()` stays open: its writer thread keeps
+    /// the store and its lock until the process exits, and opening the store again in this
+    /// process throws `storeLocked`. Close it on every path, errors included. (Nothing is lost
+    /// either way: every acknowledged write is in the log.)
     public func close() async throws {
         let work = closing.withLock { closing in
             if let closing {
