@@ -271,7 +271,8 @@ struct LogRecovery {
                 logger.warning(
                     """
                     truncated a torn tail of the log (an incomplete write, from a crash or a write that failed; \
-                    those events were never acknowledged)
+                    with durability fsync such events were never acknowledged. No read model showed them durable; \
+                    a damaged last frame of a store whose read model was lost looks the same)
                     """,
                     metadata: [
                         "segment": "\(name)", "offset": "\(offset)", "bytesCut": "\(cut)",
