@@ -134,6 +134,31 @@ struct WriterCommitFailureTests {
         try await reopened.close()
     }
 
+    @Test("the log's first frame, acknowledged and its COMMIT failed: the recovery records the log's identity")
+    func firstFrameCommitFails() async throws {
+        let store = try TemporaryStore(prefix: "commit-first-frame")
+        defer { store.remove() }
+        defer { failCommits.store(false, ordering: .releasing) }
+        let ledger = try await store.open(durability: .fsync) { $0.commitCoalescingWait = .zero }
+        try await Self.installCommitHook(in: ledger)
+        failCommits.store(true, ordering: .releasing)
+        // The transaction that fails is the one that recorded the identity with frame 1.
+        #expect(try await ledger.session("s").append([ItemFactory.user("first")]) == 1)
+        let stopped = await ReliabilityHelpers.error { _ = try await ledger.session("s").items() }
+        #expect(stopped?.code == .writerFailed, "\(String(describing: stopped))")
+        failCommits.store(false, ordering: .releasing)
+        try await Task.sleep(for: LedgerWriter.recoveryRetryDelay * 2)
+        try await ledger.session("s").addItems([ItemFactory.user("second")])
+        // Recovered, and the model proves the log's events durable again, before any close.
+        let model = try ReadModel.open(path: store.path + "/views.sqlite", readOnly: true, readerCount: 1)
+        let identity = try model.status().logIdentity
+        try model.close()
+        #expect(identity != nil)
+        #expect(identity == (try LogIdentity.read(directory: store.path, fileSystem: SystemFileSystem())))
+        #expect(DurableThrough.sequence(directory: store.path, options: LedgerOptions()) == 2)
+        try await ledger.close()
+    }
+
     /// What comes first after the cause of a failed COMMIT is gone.
     enum NextCall: CaseIterable, Sendable {
         case read, write, search, verify

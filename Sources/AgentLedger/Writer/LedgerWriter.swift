@@ -1115,6 +1115,11 @@ final class LedgerWriter: Sendable {
                     progress: nil
                 )
             }
+            // The failed transaction may have been the one that recorded the log's identity
+            // (its first frame's): without it the model proves nothing (DurableThrough).
+            if last > 0, let identity = ReadModelBuilder.readLogIdentity(directory: log.directory, options: options) {
+                try readModel.recordLogIdentity(identity)
+            }
         } catch let error as DatabaseError where ReadModelBuilder.rebuildCures(error) {
             try rebuildAfterRefusedCatchUp(error, through: last, after: failure)
         } catch {
@@ -1268,6 +1273,14 @@ final class LedgerWriter: Sendable {
                     metadata: ["error": "\(error)"]
                 )
             }
+        }
+        // The log's identity is recorded with its first frame, and again by a recovery after a
+        // failed write; this covers whatever else failed in between, before the log closes,
+        // which releases the store's lock (nothing is written when it is recorded already).
+        if queue.withLock({ $0.failure == nil }), threadState.log.lastSequence > 0,
+            let identity = ReadModelBuilder.readLogIdentity(directory: threadState.log.directory, options: options)
+        {
+            try? readModel.recordLogIdentity(identity)
         }
         // The log's head, so that the next open tells this log from a copy of the store that
         // went on writing on its own without reading the log (LogDivergence).
