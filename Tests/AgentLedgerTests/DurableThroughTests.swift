@@ -104,6 +104,25 @@ struct DurableThroughTests {
         try await ledger.close()
     }
 
+    @Test("beside a writer, a model ahead of a log written with durability none is no damage: events() reads the log")
+    func aheadOfALogWithoutFsync() async throws {
+        // What a power loss leaves with durability none: the model has the third event, the
+        // log lost it, and nothing proves it durable. A writer (this process's lock) is opening
+        // the store, about to rebuild the model.
+        let store = try await Self.crashedStoreWithCutTail(durability: .none)
+        defer { store.remove() }
+        let lock = open(store.path + "/LOCK", O_RDWR | O_CLOEXEC)
+        try #require(lock >= 0 && flock(lock, LOCK_EX | LOCK_NB) == 0)
+        defer { close(lock) }
+        let reader = try await Ledger.open(at: store.path, options: LedgerOptions(durability: .none, readOnly: true))
+        var sequences: [UInt64] = []
+        for try await event in try reader.events() {
+            sequences.append(event.sequence)
+        }
+        #expect(sequences == [1, 2])
+        try await reader.close()
+    }
+
     @Test("a clean close with durability none makes the log durable before it records the head")
     func closeSyncsTheLog() async throws {
         let store = try TemporaryStore()

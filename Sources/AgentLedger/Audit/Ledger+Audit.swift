@@ -17,14 +17,24 @@ extension Ledger {
         try EventFilter.checkDate(filter.since, "the filter's since")
         try EventFilter.checkDate(filter.until, "the filter's until")
         return LedgerEvents(directory: directory, filter: filter) { [self] in
-            guard let bound = try await historyBound() else {
-                // No writer: the log's end, which must hold what the read model proves durable.
-                return LedgerEvents.End(
-                    bound: nil,
-                    shown: DurableThrough.sequence(directory: directory, options: options)
-                )
+            if writer != nil {
+                let head = try await headSequence()
+                return LedgerEvents.End(bound: head, shown: head, shownBy: "this ledger's writer acknowledged")
             }
-            return LedgerEvents.End(bound: bound, shown: bound)
+            let writing = StoreLock.lockHolder(ofFileAt: directory + "/" + StoreLock.fileName) != nil
+            // What the read model proves durable (DurableThrough), read on this handle's own
+            // connection: beside a writer of durability none, or one still opening a model
+            // ahead of its log, its checkpoint proves nothing and must not be taken for damage.
+            let status = try await read { db in try ReadModel.status(db) }
+            let durable = DurableThrough.sequence(
+                status,
+                logIdentity: ReadModelBuilder.readLogIdentity(directory: directory, options: options)
+            )
+            return LedgerEvents.End(
+                bound: writing ? status.checkpoint : nil,
+                shown: durable,
+                shownBy: "the read model shows that the log held durably"
+            )
         }
     }
 

@@ -14,14 +14,17 @@ public struct LedgerEvents: AsyncSequence, Sendable {
     struct End: Sendable {
         /// The last sequence number to read; nil: the log's end.
         let bound: UInt64?
-        /// The last event the read model shows the log holds (the writer's acknowledged head,
-        /// or the one ``DurableThrough`` proves): a log that ends before it lost events, which
-        /// the iteration reports instead of ending early as if the log had no more.
+        /// The last event the log must hold (the head this ledger's writer acknowledged, or
+        /// the one ``DurableThrough`` proves): a log that ends before it lost events, which the
+        /// iteration reports instead of ending early as if the log had no more.
         let shown: UInt64
+        /// Who shows it, for the error: "this ledger's writer acknowledged", say.
+        let shownBy: String
     }
 
     let directory: String
     let filter: EventFilter
+    /// Where the events end and what the log must hold, asked for on the first `next()`.
     let head: @Sendable () async throws -> End
 
     /// Makes an iterator that opens the log on its first `next()`.
@@ -66,7 +69,7 @@ public struct LedgerEvents: AsyncSequence, Sendable {
                         filter.toSequence = Swift.min(filter.toSequence ?? last, last)
                     }
                     let reader = try LogReader.open(directory: directory)
-                    try Self.checkNothingLost(logEnd: reader.lastSequence, shown: end.shown, through: filter.toSequence)
+                    try Self.checkNothingLost(logEnd: reader.lastSequence, end: end, through: filter.toSequence)
                     frames = reader.frames(from: filter.fromSequence ?? 1, through: filter.toSequence)
                 }
                 guard let frame = try frames?.next() else {
@@ -79,18 +82,17 @@ public struct LedgerEvents: AsyncSequence, Sendable {
             return nil
         }
 
-        /// Throws `corruptLog` when the log, which ends at `logEnd`, lost events the read model
-        /// shows it held (through `shown`) and that the iteration would read (through `through`,
-        /// nil: all).
-        private static func checkNothingLost(logEnd: UInt64, shown: UInt64, through: UInt64?) throws {
-            guard shown > logEnd, (through ?? .max) > logEnd else {
+        /// Throws `corruptLog` when the log, which ends at `logEnd`, lost events it must hold
+        /// (``End/shown``) and that the iteration would read (through `through`, nil: all).
+        private static func checkNothingLost(logEnd: UInt64, end: End, through: UInt64?) throws {
+            guard end.shown > logEnd, (through ?? .max) > logEnd else {
                 return
             }
             throw LedgerError(
                 .corruptLog,
-                "the log ends at sequence \(logEnd), but the read model shows that it held events through \(shown): "
+                "the log ends at sequence \(logEnd), but \(end.shownBy) events through \(end.shown): "
                     + "a damaged or cut last frame, or a missing last segment, lost events \(logEnd + 1)..."
-                    + "\(Swift.min(through ?? shown, shown))"
+                    + "\(Swift.min(through ?? end.shown, end.shown))"
                     + LogReader.salvageHint(intactThrough: logEnd)
             )
         }

@@ -37,12 +37,7 @@ enum DurableThrough {
         do {
             let model = try ReadModel.open(path: path, readOnly: true, readerCount: 1)
             defer { try? model.close() }
-            let status = try model.status()
-            guard let recorded = status.logIdentity, identity == nil || identity == recorded else {
-                return 0
-            }
-            let closed = status.closedHead.flatMap(LogDivergence.parseHead)?.sequence ?? 0
-            return status.writerDurability == name(of: .fsync) ? max(closed, status.checkpoint) : closed
+            return sequence(try model.status(), logIdentity: identity)
         } catch {
             options.logger.debug(
                 "the read model tells nothing about the log's durable events",
@@ -50,6 +45,16 @@ enum DurableThrough {
             )
             return 0
         }
+    }
+
+    /// What a read model of `status` proves durable in a log of identity `logIdentity` (nil:
+    /// unreadable, taken for the model's own; see ``sequence(directory:options:)``).
+    static func sequence(_ status: ReadModel.Status, logIdentity identity: String?) -> UInt64 {
+        guard let recorded = status.logIdentity, identity == nil || identity == recorded else {
+            return 0
+        }
+        let closed = status.closedHead.flatMap(LogDivergence.parseHead)?.sequence ?? 0
+        return status.writerDurability == name(of: .fsync) ? max(closed, status.checkpoint) : closed
     }
 
     /// The name recorded for `durability`: `fsync`, `interval` or `none`.

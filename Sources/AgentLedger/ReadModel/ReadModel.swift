@@ -104,22 +104,25 @@ final class ReadModel: Sendable {
     }
 
     func status() throws -> Status {
-        try pool.read { db in
-            guard try db.tableExists("ledger_meta") else {
-                return Status(fingerprint: nil, checkpoint: 0)
-            }
-            let fingerprint = try String.fetchOne(
-                db,
-                sql: "SELECT value FROM ledger_meta WHERE key = 'schema_fingerprint'"
-            )
-            return Status(
-                fingerprint: fingerprint,
-                checkpoint: try Projector.checkpoint(db),
-                logIdentity: try String.fetchOne(db, sql: "SELECT value FROM ledger_meta WHERE key = 'log_identity'"),
-                closedHead: try Self.meta(LogDivergence.closedHeadKey, db),
-                writerDurability: try Self.meta(DurableThrough.writerDurabilityKey, db)
-            )
+        try pool.read { db in try Self.status(db) }
+    }
+
+    /// The status of the read model open on `db` (see ``status()``).
+    static func status(_ db: Database) throws -> Status {
+        guard try db.tableExists("ledger_meta") else {
+            return Status(fingerprint: nil, checkpoint: 0)
         }
+        let fingerprint = try String.fetchOne(
+            db,
+            sql: "SELECT value FROM ledger_meta WHERE key = 'schema_fingerprint'"
+        )
+        return Status(
+            fingerprint: fingerprint,
+            checkpoint: try Projector.checkpoint(db),
+            logIdentity: try String.fetchOne(db, sql: "SELECT value FROM ledger_meta WHERE key = 'log_identity'"),
+            closedHead: try meta(LogDivergence.closedHeadKey, db),
+            writerDurability: try meta(DurableThrough.writerDurabilityKey, db)
+        )
     }
 
     /// The text value of `ledger_meta`'s `key`, or nil.
