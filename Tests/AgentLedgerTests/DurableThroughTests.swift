@@ -115,11 +115,7 @@ struct DurableThroughTests {
         try #require(lock >= 0 && flock(lock, LOCK_EX | LOCK_NB) == 0)
         defer { close(lock) }
         let reader = try await Ledger.open(at: store.path, options: LedgerOptions(durability: .none, readOnly: true))
-        var sequences: [UInt64] = []
-        for try await event in try reader.events() {
-            sequences.append(event.sequence)
-        }
-        #expect(sequences == [1, 2])
+        #expect(try await collect(reader.events()).map(\.sequence) == [1, 2])
         try await reader.close()
     }
 
