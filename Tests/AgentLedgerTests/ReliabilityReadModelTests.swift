@@ -340,6 +340,10 @@ struct ReliabilityReadModelTests {
         #expect(error?.code == .sqlite, "\(String(describing: error))")
         #expect(error?.message.contains("the read model is damaged") == true, "\(String(describing: error))")
         #expect(error?.message.contains("agentledger rebuild") == true, "\(String(describing: error))")
+        #expect(error?.message.contains("rebuildViews()") == true, "\(String(describing: error))")
+        // The deep verification reports it as what it looks for: a read model that differs.
+        let differences = try await ledger.verifyReadModel()
+        #expect(differences.count == 1 && differences[0].contains("the read model is damaged"), "\(differences)")
         try await ledger.close()
         // What the message advises cures it.
         ledger = try await Ledger.openRebuildingViews(at: store.path, options: LedgerOptions(durability: .none))

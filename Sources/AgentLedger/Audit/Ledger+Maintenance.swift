@@ -100,7 +100,7 @@ extension Ledger {
 
     /// Rebuilds the read model from the log into a temporary file and compares it, table by
     /// table, with the live one at the same sequence number. Returns the differences (empty
-    /// when they agree).
+    /// when they agree); a live read model SQLite finds damaged is one.
     public func verifyReadModel() async throws -> [String] {
         try checkOpen()
         // As every query: not while the read model lacks acknowledged writes.
@@ -113,6 +113,9 @@ extension Ledger {
             let live: (checkpoint: UInt64, digest: ReadModelDigest)
             do {
                 live = try model.pool.read { db in (try Projector.checkpoint(db), try ReadModelDigest(db)) }
+            } catch let error as DatabaseError where ReadModel.isDamage(error) {
+                // What this verification looks for: the read model differs from its log.
+                return ["the read model is damaged (SQLite: \(error.message ?? "\(error)")). " + ReadModel.damageAdvice]
             } catch {
                 throw ReadModelBuilder.environmentFailure(error, path: directory + "/" + ReadModel.fileName)
                     ?? LedgerWriter.ledgerError(error, context: "reading the read model to compare it")

@@ -351,11 +351,11 @@ public final class Ledger: Sendable {
             if error.resultCode == .SQLITE_INTERRUPT, Task.isCancelled {
                 throw CancellationError()
             }
-            if error.resultCode == .SQLITE_CORRUPT || error.resultCode == .SQLITE_NOTADB {
+            if ReadModel.isDamage(error) {
                 throw LedgerError(
                     .sqlite,
-                    "query failed: \(error.message ?? "\(error)"): the read model is damaged. The log holds every "
-                        + "event: rebuild the read model from it (agentledger rebuild, or Ledger.openRebuildingViews)",
+                    "query failed: \(error.message ?? "\(error)"): the read model is damaged. "
+                        + ReadModel.damageAdvice,
                     underlying: error
                 )
             }

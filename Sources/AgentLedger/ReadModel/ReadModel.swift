@@ -10,6 +10,17 @@ final class ReadModel: Sendable {
     /// The file name of the read model inside the store directory.
     static let fileName = "views.sqlite"
 
+    /// Whether `error` says that the read model's file is damaged (SQLite's `CORRUPT` or
+    /// `NOTADB`).
+    static func isDamage(_ error: DatabaseError) -> Bool {
+        error.resultCode == .SQLITE_CORRUPT || error.resultCode == .SQLITE_NOTADB
+    }
+
+    /// What to do about a damaged read model, for error messages.
+    static let damageAdvice =
+        "The log holds every event: rebuild the read model from it (rebuildViews() on an open Ledger, "
+        + "or agentledger rebuild once no other process writes)"
+
     let pool: DatabasePool
     let path: String
     /// Whether ``close()`` has run: it unregisters the model from ``ReadModelUsers`` once.
