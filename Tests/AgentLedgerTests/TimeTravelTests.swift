@@ -341,7 +341,12 @@ struct TimeTravelTests {
         try await ledger.session("s").addItems([ItemFactory.user("one")])
         try await ledger.close()
         // The machine's clock was wrong, or was set back (a restored VM), before the next open.
-        ledger = try await store.open { $0.clock = { later - 100_000_000_000_000 } }
+        let capture = ReliabilityLogCapture()
+        ledger = try await store.open {
+            $0.clock = { later - 100_000_000_000_000 }
+            $0.logger = capture.logger
+        }
+        #expect(capture.messages.contains { $0.contains("the clock is behind the log's last event") })
         try await ledger.session("s").addItems([ItemFactory.user("two")])
         let times = try await collect(ledger.events()).map(\.timestampMicros)
         #expect(times == [later, later])

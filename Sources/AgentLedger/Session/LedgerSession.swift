@@ -31,7 +31,8 @@ public struct LedgerSession: Session {
     ///   - limit: `nil` uses ``SessionSettings/limit``; `N > 0` the latest `N`; `0` none.
     ///   - branch: a branch name, or `nil` for the branch that was current at that position.
     ///   - asOf: a past position; `nil` reads the current state.
-    /// - Throws: `invalidArgument` for a negative limit.
+    /// - Throws: `invalidArgument` for a negative limit, a session id or branch name no store
+    ///   can hold, or an `asOf` date that is not a number; with any limit, 0 included.
     public func items(limit: Int? = nil, branch: String? = nil, asOf: AsOf? = nil) async throws -> [SessionItem] {
         let limit = limit ?? settings.limit
         if let limit, limit < 0 {
