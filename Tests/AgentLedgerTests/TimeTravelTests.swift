@@ -353,6 +353,11 @@ struct TimeTravelTests {
         let afterBoth = Date(timeIntervalSince1970: Double(later) / 1_000_000 + 100)
         #expect(try await ledger.session("s").items(asOf: .date(afterBoth)).count == 2)
         try await ledger.close()
+        // Any injected clock, the lowest included, opens without a trap and stamps no earlier.
+        ledger = try await store.open { $0.clock = { Int64.min } }
+        try await ledger.session("s").addItems([ItemFactory.user("three")])
+        #expect(try await collect(ledger.events()).map(\.timestampMicros) == [later, later, later])
+        try await ledger.close()
     }
 
     @Test("as of the date an event reports (event.date, turn timestamps) includes that event")

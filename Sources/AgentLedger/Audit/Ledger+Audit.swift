@@ -9,9 +9,10 @@ extension Ledger {
     /// no writer, at the log's end (a writer that died may have acknowledged frames its read
     /// model never committed).
     ///
-    /// A log that ends before that end (beside a writer), or before the events the read model
-    /// proves durable (``DurableThrough``; with no writer), lost them to damage: the first
-    /// `next()` that would read them throws `corruptLog`, instead of ending early.
+    /// A log that ends before that end (beside a writer: every frame is in the log before the
+    /// read model commits it), or before the events the read model proves durable
+    /// (``DurableThrough``; with no writer), lost them to damage: the first `next()` that would
+    /// read them throws `corruptLog`, instead of ending early with less.
     public func events(_ filter: EventFilter = EventFilter()) throws -> LedgerEvents {
         try checkOpen()
         try EventFilter.checkDate(filter.since, "the filter's since")
@@ -22,18 +23,31 @@ extension Ledger {
                 return LedgerEvents.End(bound: head, shown: head, shownBy: "this ledger's writer acknowledged")
             }
             let writing = StoreLock.lockHolder(ofFileAt: directory + "/" + StoreLock.fileName) != nil
-            // What the read model proves durable (DurableThrough), read on this handle's own
-            // connection: beside a writer of durability none, or one still opening a model
-            // ahead of its log, its checkpoint proves nothing and must not be taken for damage.
+            // Read on this handle's own connection.
             let status = try await read { db in try ReadModel.status(db) }
-            let durable = DurableThrough.sequence(
-                status,
-                logIdentity: ReadModelBuilder.readLogIdentity(directory: directory, options: options)
-            )
+            guard writing else {
+                let durable = DurableThrough.sequence(
+                    status,
+                    logIdentity: ReadModelBuilder.readLogIdentity(directory: directory, options: options)
+                )
+                return LedgerEvents.End(
+                    bound: nil,
+                    shown: durable,
+                    shownBy: "the read model shows that the log held durably"
+                )
+            }
+            // Beside a writer: its frames reach the log before its COMMITs. Only a writer of
+            // durability none or interval opening after a power loss, whose read model is
+            // ahead of the log until it has rebuilt it, shows more than the log holds without
+            // damage: the error says so, and a later call finds the rebuilt model.
+            let fsync = status.writerDurability == DurableThrough.name(of: .fsync)
             return LedgerEvents.End(
-                bound: writing ? status.checkpoint : nil,
-                shown: durable,
-                shownBy: "the read model shows that the log held durably"
+                bound: status.checkpoint,
+                shown: status.checkpoint,
+                shownBy: fsync
+                    ? "the read model shows that the log held durably"
+                    : "the read model (of a writer with durability none or interval: if that writer is opening after "
+                        + "a power loss, it is rebuilding the model, and a later call reads the log as it is) shows"
             )
         }
     }

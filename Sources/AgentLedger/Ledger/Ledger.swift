@@ -206,14 +206,15 @@ public final class Ledger: Sendable {
                 try? model.close()
                 throw error
             }
-            let behind = lastTimestamp - options.clock()
-            if behind > 1_000_000 {
+            // Any clock the options inject, Int64.min included: no overflow.
+            let (behind, overflow) = lastTimestamp.subtractingReportingOverflow(options.clock())
+            if overflow || behind > 1_000_000 {
                 options.logger.warning(
                     """
                     the clock is behind the log's last event: new events are stamped with that event's time until \
                     the clock passes it, so that times never go back along the log
                     """,
-                    metadata: ["behindSeconds": "\(behind / 1_000_000)"]
+                    metadata: ["behindSeconds": "\(overflow ? "too many to count" : "\(behind / 1_000_000)")"]
                 )
             }
             let writer = LedgerWriter(log: log, readModel: model, options: options, lastTimestamp: lastTimestamp)

@@ -18,7 +18,7 @@ final class ReadModel: Sendable {
 
     /// What to do about a damaged read model, for error messages.
     static let damageAdvice =
-        "The log holds every event: rebuild the read model from it (rebuildViews() on an open Ledger, "
+        "The log holds every event: rebuild the read model from it (rebuildViews() on the writing Ledger, "
         + "or agentledger rebuild once no other process writes)"
 
     let pool: DatabasePool

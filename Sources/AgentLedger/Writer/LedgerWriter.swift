@@ -1275,8 +1275,9 @@ final class LedgerWriter: Sendable {
             }
         }
         // The log's identity is recorded with its first frame, and again by a recovery after a
-        // failed write; this covers whatever else failed in between, before the log closes,
-        // which releases the store's lock (nothing is written when it is recorded already).
+        // failed write; this records it when the record at open failed (it is only logged
+        // there), before the log closes, which releases the store's lock. Nothing is written
+        // when it is recorded already.
         if queue.withLock({ $0.failure == nil }), threadState.log.lastSequence > 0,
             let identity = ReadModelBuilder.readLogIdentity(directory: threadState.log.directory, options: options)
         {
