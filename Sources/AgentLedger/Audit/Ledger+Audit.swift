@@ -25,25 +25,25 @@ extension Ledger {
             let writing = StoreLock.lockHolder(ofFileAt: directory + "/" + StoreLock.fileName) != nil
             // Read on this handle's own connection.
             let status = try await read { db in try ReadModel.status(db) }
+            let identity = ReadModelBuilder.readLogIdentity(directory: directory, options: options)
             guard writing else {
-                let durable = DurableThrough.sequence(
-                    status,
-                    logIdentity: ReadModelBuilder.readLogIdentity(directory: directory, options: options)
-                )
                 return LedgerEvents.End(
                     bound: nil,
-                    shown: durable,
+                    shown: DurableThrough.sequence(status, logIdentity: identity),
                     shownBy: "the read model shows that the log held durably"
                 )
             }
-            // Beside a writer: its frames reach the log before its COMMITs. Only a writer of
-            // durability none or interval opening after a power loss, whose read model is
-            // ahead of the log until it has rebuilt it, shows more than the log holds without
-            // damage: the error says so, and a later call finds the rebuilt model.
+            // Beside a writer: its frames reach the log before its COMMITs, so the log holds
+            // the model's checkpoint, unless the model is another log's (a log put in its
+            // place, which the writer rebuilds the model from as it opens) or a writer of
+            // durability none or interval opens after a power loss, with a model ahead of its
+            // log until it has rebuilt it: the error names that case, and a later call finds
+            // the rebuilt model.
+            let sameLog = status.logIdentity == nil || identity == nil || status.logIdentity == identity
             let fsync = status.writerDurability == DurableThrough.name(of: .fsync)
             return LedgerEvents.End(
                 bound: status.checkpoint,
-                shown: status.checkpoint,
+                shown: sameLog ? status.checkpoint : 0,
                 shownBy: fsync
                     ? "the read model shows that the log held durably"
                     : "the read model (of a writer with durability none or interval: if that writer is opening after "
