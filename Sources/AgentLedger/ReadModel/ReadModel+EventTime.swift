@@ -4,8 +4,11 @@ extension ReadModel {
     /// The latest event timestamp the read model holds (microseconds since 1970), 0 for an
     /// empty log: a writer that opens the store stamps its events no earlier, so that times stay
     /// non-decreasing along the log when the clock went back between two opens.
+    ///
+    /// Read on the writer's connection, which is open already: a reader connection would be
+    /// opened for this alone, two descriptors earlier than the first query needs them.
     func lastEventTime() throws -> Int64 {
-        try pool.read { db in
+        try pool.writeWithoutTransaction { db in
             try Int64.fetchOne(db, sql: "SELECT max(at) FROM event_time") ?? 0
         }
     }
