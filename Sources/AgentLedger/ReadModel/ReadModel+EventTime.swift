@@ -5,8 +5,8 @@ extension ReadModel {
     /// empty log: a writer that opens the store stamps its events no earlier, so that times stay
     /// non-decreasing along the log when the clock went back between two opens.
     ///
-    /// Read on the writer's connection, which is open already: a reader connection would be
-    /// opened for this alone, two descriptors earlier than the first query needs them.
+    /// Read on the writer's connection, which is open already, rather than opening a reader
+    /// connection at open for this one query.
     func lastEventTime() throws -> Int64 {
         try pool.writeWithoutTransaction { db in
             try Int64.fetchOne(db, sql: "SELECT max(at) FROM event_time") ?? 0
