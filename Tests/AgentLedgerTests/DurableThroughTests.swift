@@ -123,7 +123,11 @@ struct DurableThroughTests {
         #expect(error?.code == .corruptLog, "\(String(describing: error))")
         #expect(error?.message.contains("through 3") == true, "\(String(describing: error))")
         // The one case without damage, a writer opening after a power loss, is named.
-        #expect(error?.message.contains("rebuilding the model") == true, "\(String(describing: error))")
+        #expect(error?.message.contains("rebuilding the read model") == true, "\(String(describing: error))")
+        #expect(
+            error?.message.contains("Otherwise a damaged or cut last frame") == true,
+            "\(String(describing: error))"
+        )
         try await reader.close()
         try await writer.close()
     }

@@ -37,17 +37,20 @@ extension Ledger {
             // the model's checkpoint, unless the model is another log's (a log put in its
             // place, which the writer rebuilds the model from as it opens) or a writer of
             // durability none or interval opens after a power loss, with a model ahead of its
-            // log until it has rebuilt it: the error names that case, and a later call finds
-            // the rebuilt model.
+            // log until it has rebuilt it: the error names that case first, and a call after
+            // the rebuild finds the new model (a handle opened during it keeps the old one).
             let sameLog = status.logIdentity == nil || identity == nil || status.logIdentity == identity
             let fsync = status.writerDurability == DurableThrough.name(of: .fsync)
             return LedgerEvents.End(
                 bound: status.checkpoint,
                 shown: sameLog ? status.checkpoint : 0,
-                shownBy: fsync
-                    ? "the read model shows that the log held durably"
-                    : "the read model (of a writer with durability none or interval: if that writer is opening after "
-                        + "a power loss, it is rebuilding the model, and a later call reads the log as it is) shows"
+                shownBy: fsync ? "the read model shows that the log held durably" : "the read model shows",
+                unlessBecause: fsync
+                    ? nil
+                    : "Its writer's durability is none or interval: if that writer is opening after a power loss, "
+                        + "it is rebuilding the read model from the log, and nothing is lost. Try again once it has "
+                        + "opened (a read-only handle opened during that rebuild reads the old model until it is "
+                        + "opened again)"
             )
         }
     }

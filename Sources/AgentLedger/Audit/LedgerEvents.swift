@@ -20,6 +20,9 @@ public struct LedgerEvents: AsyncSequence, Sendable {
         let shown: UInt64
         /// Who shows it, for the error: "this ledger's writer acknowledged", say.
         let shownBy: String
+        /// Why a log that ends before ``shown`` may not be damaged, when it may not: said
+        /// first in the error, which then gives damage as the other possibility.
+        var unlessBecause: String?
     }
 
     let directory: String
@@ -88,12 +91,19 @@ public struct LedgerEvents: AsyncSequence, Sendable {
             guard end.shown > logEnd, (through ?? .max) > logEnd else {
                 return
             }
+            let lost =
+                "a damaged or cut last frame, or a missing last segment, lost events \(logEnd + 1)..."
+                + "\(Swift.min(through ?? end.shown, end.shown))" + LogReader.salvageHint(intactThrough: logEnd)
+            guard let unless = end.unlessBecause else {
+                throw LedgerError(
+                    .corruptLog,
+                    "the log ends at sequence \(logEnd), but \(end.shownBy) events through \(end.shown): " + lost
+                )
+            }
             throw LedgerError(
                 .corruptLog,
-                "the log ends at sequence \(logEnd), but \(end.shownBy) events through \(end.shown): "
-                    + "a damaged or cut last frame, or a missing last segment, lost events \(logEnd + 1)..."
-                    + "\(Swift.min(through ?? end.shown, end.shown))"
-                    + LogReader.salvageHint(intactThrough: logEnd)
+                "the log ends at sequence \(logEnd), but \(end.shownBy) events through \(end.shown). \(unless). "
+                    + "Otherwise " + lost
             )
         }
     }
