@@ -20,18 +20,19 @@ extension Ledger {
         return LedgerEvents(directory: directory, filter: filter) { [self] in
             if writer != nil {
                 let head = try await headSequence()
-                return LedgerEvents.End(bound: head, shown: head, shownBy: "this ledger's writer acknowledged")
+                return LedgerEvents.End(
+                    bound: head,
+                    shown: head,
+                    claim: "this ledger's writer acknowledged events through \(head)"
+                )
             }
             let writing = StoreLock.lockHolder(ofFileAt: directory + "/" + StoreLock.fileName) != nil
             // Read on this handle's own connection.
             let status = try await read { db in try ReadModel.status(db) }
             let identity = ReadModelBuilder.readLogIdentity(directory: directory, options: options)
             guard writing else {
-                return LedgerEvents.End(
-                    bound: nil,
-                    shown: DurableThrough.sequence(status, logIdentity: identity),
-                    shownBy: "the read model shows that the log held durably"
-                )
+                let durable = DurableThrough.sequence(status, logIdentity: identity)
+                return LedgerEvents.End(bound: nil, shown: durable, claim: DurableThrough.claim(durable))
             }
             // Beside a writer: its frames reach the log before its COMMITs, so the log holds
             // the model's checkpoint, unless the model is another log's (a log put in its
@@ -41,10 +42,11 @@ extension Ledger {
             // the rebuild finds the new model (a handle opened during it keeps the old one).
             let sameLog = status.logIdentity == nil || identity == nil || status.logIdentity == identity
             let fsync = status.writerDurability == DurableThrough.name(of: .fsync)
+            let shown = sameLog ? status.checkpoint : 0
             return LedgerEvents.End(
                 bound: status.checkpoint,
-                shown: sameLog ? status.checkpoint : 0,
-                shownBy: fsync ? "the read model shows that the log held durably" : "the read model shows",
+                shown: shown,
+                claim: fsync ? DurableThrough.claim(shown) : "the read model shows events through \(shown)",
                 unlessBecause: fsync
                     ? nil
                     : "Its writer's durability is none or interval: if that writer is opening after a power loss, "

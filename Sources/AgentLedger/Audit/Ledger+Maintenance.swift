@@ -238,7 +238,13 @@ extension Ledger {
             // Read first: the log only grows, so what the model proves now the log held then.
             let durable = DurableThrough.sequence(directory: sourceDirectory, options: options)
             let reader = try checkoutReader(sourceDirectory, through: sequence)
-            try checkNothingLost(before: sequence, logEnd: reader.lastSequence, durable: durable)
+            try DurableThrough.checkLogHolds(
+                durable,
+                claim: DurableThrough.claim(durable),
+                logEnd: reader.lastSequence,
+                through: sequence,
+                outcome: ", so nothing was copied"
+            )
             let staging = try CheckoutStaging.create(for: target, options: options)
             do {
                 let last = try copyLog(from: reader, through: sequence, into: staging.path, options: options)
@@ -251,22 +257,6 @@ extension Ledger {
                 throw error
             }
         }
-    }
-
-    /// Refuses a checkout through `sequence` from a log that ends at `logEnd`, before events the
-    /// read model shows were durable (``DurableThrough``): a cut tail or a deleted last segment
-    /// lost them, and a copy "through" them would only hold the events before.
-    private static func checkNothingLost(before sequence: UInt64, logEnd: UInt64, durable: UInt64) throws {
-        guard durable > logEnd, sequence > logEnd else {
-            return
-        }
-        throw LedgerError(
-            .corruptLog,
-            "the log ends at sequence \(logEnd), but the read model shows that the log held events through "
-                + "\(durable) durably: a cut last segment or a missing segment file lost events "
-                + "\(logEnd + 1)...\(min(sequence, durable)), so nothing was copied"
-                + LogReader.salvageHint(intactThrough: logEnd)
-        )
     }
 
     /// The log at `directory` to copy through `sequence`: read to its end, or, when its last

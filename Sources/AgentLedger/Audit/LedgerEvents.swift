@@ -18,8 +18,8 @@ public struct LedgerEvents: AsyncSequence, Sendable {
         /// the one ``DurableThrough`` proves): a log that ends before it lost events, which the
         /// iteration reports instead of ending early as if the log had no more.
         let shown: UInt64
-        /// Who shows it, for the error: "this ledger's writer acknowledged", say.
-        let shownBy: String
+        /// Who shows it, for the error: "this ledger's writer acknowledged events through 7".
+        let claim: String
         /// Why a log that ends before ``shown`` may not be damaged, when it may not: said
         /// first in the error, which then gives damage as the other possibility.
         var unlessBecause: String?
@@ -72,7 +72,13 @@ public struct LedgerEvents: AsyncSequence, Sendable {
                         filter.toSequence = Swift.min(filter.toSequence ?? last, last)
                     }
                     let reader = try LogReader.open(directory: directory)
-                    try Self.checkNothingLost(logEnd: reader.lastSequence, end: end, through: filter.toSequence)
+                    try DurableThrough.checkLogHolds(
+                        end.shown,
+                        claim: end.claim,
+                        logEnd: reader.lastSequence,
+                        through: filter.toSequence,
+                        unless: end.unlessBecause
+                    )
                     frames = reader.frames(from: filter.fromSequence ?? 1, through: filter.toSequence)
                 }
                 guard let frame = try frames?.next() else {
@@ -83,28 +89,6 @@ public struct LedgerEvents: AsyncSequence, Sendable {
                 pendingIndex = 0
             }
             return nil
-        }
-
-        /// Throws `corruptLog` when the log, which ends at `logEnd`, lost events it must hold
-        /// (``End/shown``) and that the iteration would read (through `through`, nil: all).
-        private static func checkNothingLost(logEnd: UInt64, end: End, through: UInt64?) throws {
-            guard end.shown > logEnd, (through ?? .max) > logEnd else {
-                return
-            }
-            let lost =
-                "a damaged or cut last frame, or a missing last segment, lost events \(logEnd + 1)..."
-                + "\(Swift.min(through ?? end.shown, end.shown))" + LogReader.salvageHint(intactThrough: logEnd)
-            guard let unless = end.unlessBecause else {
-                throw LedgerError(
-                    .corruptLog,
-                    "the log ends at sequence \(logEnd), but \(end.shownBy) events through \(end.shown): " + lost
-                )
-            }
-            throw LedgerError(
-                .corruptLog,
-                "the log ends at sequence \(logEnd), but \(end.shownBy) events through \(end.shown). \(unless). "
-                    + "Otherwise " + lost
-            )
         }
     }
 }

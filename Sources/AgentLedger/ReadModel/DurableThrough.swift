@@ -57,6 +57,32 @@ enum DurableThrough {
         return status.writerDurability == name(of: .fsync) ? max(closed, status.checkpoint) : closed
     }
 
+    /// What a read model that proves events through `sequence` durable says, for errors.
+    static func claim(_ sequence: UInt64) -> String {
+        "the read model shows that the log held events through \(sequence) durably"
+    }
+
+    /// Throws `corruptLog` when a log that ends at `logEnd` lacks events through `shown`, which
+    /// `claim` says it held, and a reader wants them (through `through`; nil: all). `unless`:
+    /// why that may be no damage, said first; `outcome`: what was therefore not done.
+    static func checkLogHolds(
+        _ shown: UInt64,
+        claim: String,
+        logEnd: UInt64,
+        through: UInt64?,
+        unless: String? = nil,
+        outcome: String = ""
+    ) throws {
+        guard shown > logEnd, (through ?? .max) > logEnd else {
+            return
+        }
+        let lost =
+            "a damaged or cut last frame, or a missing last segment, lost events \(logEnd + 1)..."
+            + "\(min(through ?? shown, shown))\(outcome)" + LogReader.salvageHint(intactThrough: logEnd)
+        let reason = unless.map { ". \($0). Otherwise " } ?? ": "
+        throw LedgerError(.corruptLog, "the log ends at sequence \(logEnd), but \(claim)" + reason + lost)
+    }
+
     /// The name recorded for `durability`: `fsync`, `interval` or `none`.
     static func name(of durability: Durability) -> String {
         switch durability {

@@ -195,6 +195,8 @@ final class LedgerWriter: Sendable {
     private let threadState: ThreadState
     private let readModel: ReadModel
     private let options: LedgerOptions
+    /// ``LedgerOptions/groupCommitMaxEvents``, capped at ``LedgerOptions/largestGroupCommitEvents``.
+    private let batchMaxEvents: Int
     private let deriver: CommandDeriver
     private let headSequence: Atomic<UInt64>
     /// How far the read model has committed the acknowledged writes.
@@ -218,6 +220,7 @@ final class LedgerWriter: Sendable {
         threadState.lastTimestamp = lastTimestamp
         self.readModel = readModel
         self.options = options
+        self.batchMaxEvents = min(options.groupCommitMaxEvents, LedgerOptions.largestGroupCommitEvents)
         self.deriver = CommandDeriver(
             maxItemBytes: options.maxItemBytes,
             maxAddBytes: options.maxAddBytes,
@@ -457,7 +460,7 @@ final class LedgerWriter: Sendable {
                 }
                 if !queue.requests.isEmpty {
                     let batch = queue.takeBatch(
-                        maxEvents: min(options.groupCommitMaxEvents, LedgerOptions.largestGroupCommitEvents),
+                        maxEvents: batchMaxEvents,
                         maxBytes: options.groupCommitMaxBytes
                     )
                     return (.batch(batch), nil)
@@ -877,7 +880,7 @@ final class LedgerWriter: Sendable {
                     return nil
                 }
                 return queue.takeBatch(
-                    maxEvents: min(options.groupCommitMaxEvents, LedgerOptions.largestGroupCommitEvents),
+                    maxEvents: batchMaxEvents,
                     maxBytes: options.groupCommitMaxBytes,
                     accepting: CommandDeriver.canDeriveAhead
                 )
