@@ -461,6 +461,49 @@ struct RebuildTests {
         try await reader.close()
     }
 
+    @Test(
+        "a handle that opens the read model while a rebuild replays the log into a new file gets the copy in its live file, not a file renamed away from under it"
+    )
+    func handleOpenedDuringTheReplay() async throws {
+        let store = try TemporaryStore()
+        defer { store.remove() }
+        var ledger = try await store.open()
+        try await ledger.session("s").addItems([ItemFactory.user("before")])
+        try await ledger.close()
+        let inode = try Self.readModelInode(store)
+        let path = store.path + "/views.sqlite"
+        // Nobody has the model open when the rebuild starts: it replays into a new file, and the
+        // handle opens during the replay.
+        let handle = Mutex<ReadModel?>(nil)
+        let rowsDuringReplay = Mutex<Int?>(nil)
+        let capture = ReliabilityLogCapture()
+        var options = LedgerOptions()
+        options.logger = capture.logger
+        ledger = try await Ledger.openRebuildingViews(at: store.path, options: options) { _ in
+            handle.withLock { opened in
+                guard opened == nil, let model = try? ReadModel.open(path: path, readOnly: true, readerCount: 1) else {
+                    return
+                }
+                opened = model
+                // A read, so that the handle's reader connection is open on the old file.
+                let rows = try? model.pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM item") }
+                rowsDuringReplay.withLock { $0 = rows }
+            }
+        }
+        let reader = try #require(handle.withLock { $0 })
+        #expect(rowsDuringReplay.withLock { $0 } == 1)
+        #expect(
+            capture.messages.contains { $0.contains("opened the read model during the rebuild") },
+            "\(capture.messages)"
+        )
+        #expect(try Self.readModelInode(store) == inode, "the read model was renamed over an open handle")
+        try await ledger.session("s").addItems([ItemFactory.user("after")])
+        try await ledger.close()
+        let rows = try await reader.pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM item") }
+        #expect(rows == 2)
+        try reader.close()
+    }
+
     @Test("a read model dropped without close() no longer counts as open in this process")
     func droppedReadModelUnregisters() async throws {
         let store = try TemporaryStore()

@@ -97,8 +97,8 @@ enum ReadModelBuilder {
         rebuild requested: Rebuild?
     ) throws -> (model: ReadModel, rebuilt: Bool) {
         let path = directory + "/" + ReadModel.fileName
-        // Only before this ledger opens the model: see ReadModelUsers. (A process that opens
-        // the model between this probe and a rebuild by renaming keeps reading the old file.)
+        // Only before this ledger opens the model: see ReadModelUsers. (A rebuild by renaming
+        // probes again before the rename, for handles that opened the model during the replay.)
         let user = ReadModelUsers.anyOtherUser(ofDatabaseAt: path)
         guard let requested else {
             return try openCatchingUp(
@@ -402,7 +402,9 @@ enum ReadModelBuilder {
         try queue.close()
     }
 
-    /// Replays the log up to `through` into a new file and moves it over `views.sqlite`.
+    /// Replays the log up to `through` into a new file and moves it over `views.sqlite`, or,
+    /// when a handle opened the old model while the log was replayed (a read-only one, which
+    /// takes no lock), copies it into the live file (``copyIntoLiveModel(_:path:options:)``).
     /// The caller must not have the old read model open.
     static func rebuild(
         directory: String,
@@ -421,6 +423,15 @@ enum ReadModelBuilder {
                 progress: progress
             )
             recordLogIdentity(in: queue, directory: directory, options: options)
+            // The caller looked for other users before the replay, which can take minutes: a
+            // handle that opened the old model since would keep reading it after a rename.
+            if let user = ReadModelUsers.anyOtherUser(ofDatabaseAt: path),
+                copyIntoLiveModel(queue, path: path, user: user, options: options)
+            {
+                try queue.close()
+                removeDatabaseFiles(temporary)
+                return
+            }
             try queue.writeWithoutTransaction { db in
                 try db.execute(sql: "PRAGMA journal_mode = WAL")
             }
@@ -442,6 +453,39 @@ enum ReadModelBuilder {
             throw LedgerError(.io, "cannot move the rebuilt read model into place at \(path): \(reason)")
         }
         removeDatabaseFiles(temporary)
+    }
+
+    /// Copies the rebuilt model `queue` into the live read model at `path`, which `user`
+    /// opened while the log was replayed, in one write transaction, as
+    /// ``rebuildLive(_:directory:through:options:progress:)`` does. Returns false, with a
+    /// warning, when the live file takes no copy (it is damaged, or its pages differ in size):
+    /// the caller then renames the new file over it as before, and that handle keeps the old
+    /// one until it is opened again.
+    private static func copyIntoLiveModel(
+        _ queue: DatabaseQueue,
+        path: String,
+        user: pid_t,
+        options: LedgerOptions
+    ) -> Bool {
+        options.logger.notice(
+            "\(ReadModelUsers.describe(user)) opened the read model during the rebuild: copying it into the live file"
+        )
+        do {
+            // The copy replaces every row of the live model: keep what the writer recorded there.
+            try ReadModel.recordWriterDurability(options.durability, in: queue)
+            var configuration = Configuration()
+            configuration.busyMode = .timeout(30)
+            let live = try DatabaseQueue(path: path, configuration: configuration)
+            defer { try? live.close() }
+            try queue.backup(to: live)
+            return true
+        } catch {
+            options.logger.warning(
+                "could not copy the rebuilt read model into the live file: replacing the file, and \(ReadModelUsers.describe(user)) reads the old one until it opens the store again",
+                metadata: ["path": "\(path)", "error": "\(error)"]
+            )
+            return false
+        }
     }
 
     /// Creates a read model at `path` (replacing any file there) from the log up to `through`,
