@@ -13,7 +13,8 @@ struct ImportSDKCommand: AsyncParsableCommand, StoreCommand {
 
             Nothing is written when a row cannot be stored here (message_data that is not a JSON object, an \
             empty session id, ...) unless --skip-invalid, nor when a session already exists in this store \
-            unless --append. What was left out is printed as "skipped: ..."; a command the store refused as \
+            unless --append or --resume. An import that stopped (a crash, Ctrl-C, a full disk) has written whole \
+            sessions and at most one in part: run it again with --resume to finish it. What was left out is printed as "skipped: ..."; a command the store refused as \
             "refused: ..." (exit 65). An import that takes more than a second shows its progress on standard \
             error, as rebuild does. The items are read into memory first, so that nothing is written when \
             one of them is refused: the import needs about as much memory as the file's messages take.
@@ -37,6 +38,18 @@ struct ImportSDKCommand: AsyncParsableCommand, StoreCommand {
     @Flag(help: "Import into sessions that already exist in this store, after their items.")
     var append = false
 
+    @Flag(
+        help: ArgumentHelp(
+            "Finish an import of this file that stopped.",
+            discussion: """
+                Sessions this store holds as the import writes them are skipped; one that holds only the first \
+                of the file's items on main gets the rest; any other session that exists here refuses the \
+                import, and nothing is written.
+                """
+        )
+    )
+    var resume = false
+
     func run() async throws {
         let summary: ImportSummary
         let reporter = ProgressReporter("import", quietFor: .seconds(1))
@@ -48,7 +61,8 @@ struct ImportSDKCommand: AsyncParsableCommand, StoreCommand {
                         sessionsTable: sessionsTable,
                         messagesTable: messagesTable,
                         skippingInvalid: skipInvalid,
-                        appending: append
+                        appending: append,
+                        resuming: resume
                     ) { reporter.report($0) }
                 }
             }
@@ -60,7 +74,9 @@ struct ImportSDKCommand: AsyncParsableCommand, StoreCommand {
                 error.message + (isRow ? "; nothing was imported (--skip-invalid imports the rest)" : "")
             )
         } catch let error as LedgerError where error.code == .conflict {
-            throw CLIFailure.data(error.message + (append ? "" : " (--append)"))
+            throw CLIFailure.data(
+                error.message + (append || resume ? "" : " (--append, or --resume to finish a stopped import)")
+            )
         }
         var output = OutputBuffer()
         output.line("imported \(summary.items) items of \(summary.sessions) sessions")

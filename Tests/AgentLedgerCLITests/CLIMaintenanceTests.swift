@@ -196,5 +196,15 @@ struct CLIMaintenanceTests {
         #expect(try await store.ok("items", "user_123", "--limit", "1").contains(#"What state is it in? \u00e9"#))
         let missing = try await store.run("import-sdk-sqlite", store.root + "/missing.db")
         #expect(missing.status == 66)
+        // Again: refused, naming both ways on; --resume finds everything already here.
+        let again = try await store.run("import-sdk-sqlite", database)
+        #expect(
+            again.status == 65 && again.standardError.contains("(--append, or --resume to finish a stopped import)")
+        )
+        let resumed = try await store.ok("import-sdk-sqlite", database, "--resume")
+        #expect(resumed.contains("imported 0 items of 0 sessions"), "\(resumed)")
+        #expect(resumed.contains("skipped: session 'user_123': already imported whole (resuming)"), "\(resumed)")
+        let both = try await store.run("import-sdk-sqlite", database, "--resume", "--append")
+        #expect(both.status == 65 && both.standardError.contains("not both"), "\(both.standardError)")
     }
 }

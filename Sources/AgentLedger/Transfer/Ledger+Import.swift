@@ -192,8 +192,7 @@ extension Ledger {
         return LedgerError(
             error.code,
             error.message + ". The import stopped: \(whole) sessions of the file, the first ones that hold items, "
-                + "are in the store, whole\(cut). Importing the file again is refused for the sessions it wrote: "
-                + "import it into a new store",
+                + "are in the store, whole\(cut). Import the file again resuming (`--resume`) to finish it",
             location: error.location,
             underlying: error
         )

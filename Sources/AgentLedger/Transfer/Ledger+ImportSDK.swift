@@ -17,22 +17,37 @@ extension Ledger {
     ///     cannot hold (message data that is not a JSON object, a session id that is empty, too
     ///     long, or holds a NUL), listing each in ``ImportSummary/skipped``.
     ///   - appending: import into sessions that already exist in this store, after their items.
-    ///     Without it such a session refuses the import before anything is written, so that
-    ///     importing a file twice cannot double every conversation.
+    ///     Without it (or `resuming`) such a session refuses the import before anything is
+    ///     written, so that importing a file twice cannot double every conversation.
+    ///   - resuming: finish an import of the same file that stopped (a crash, an interrupt, a
+    ///     full disk): a session this store holds as the import writes it is skipped (listed in
+    ///     ``ImportSummary/skipped``), one that holds only the first of the file's items on
+    ///     `main` gets the rest of its commands (``SDKImportResume``), and any other session that
+    ///     exists here refuses the import with `conflict` before anything is written. Not with
+    ///     `appending`.
     ///   - progress: called after each group commit of the import, from the caller's task.
     /// - Throws: `notFound` when the file or its tables do not exist, or the path is a directory;
     ///   `invalidArgument` for a file that is not an SQLite database or lacks the SDK's columns,
     ///   and for an invalid session id; `invalidItem` naming the message id of an item that is not
-    ///   a JSON object; `conflict` naming a session that already exists. Nothing is written then.
+    ///   a JSON object, and for `appending` with `resuming`; `conflict` naming a session that
+    ///   already exists. Nothing is written then.
     public func importSDKSQLite(
         at path: String,
         sessionsTable: String = "agent_sessions",
         messagesTable: String = "agent_messages",
         skippingInvalid: Bool = false,
         appending: Bool = false,
+        resuming: Bool = false,
         progress: (@Sendable (ImportProgress) -> Void)? = nil
     ) async throws -> ImportSummary {
         try checkOpen()
+        guard !(appending && resuming) else {
+            throw LedgerError(
+                .invalidArgument,
+                "an import appends the file's items to sessions that exist, or resumes a stopped import of the same "
+                    + "file, not both"
+            )
+        }
         let maxItemBytes = options.maxItemBytes
         let database = try await BlockingWork.run(name: "agentledger-import-sdk") {
             try SDKDatabase.read(
@@ -43,7 +58,8 @@ extension Ledger {
                 maxItemBytes: maxItemBytes
             )
         }
-        let existing = try await checkNoClash(database, appending: appending)
+        let existing = resuming ? [:] : try await checkNoClash(database, appending: appending)
+        let held = resuming ? try await heldSessions(database) : [:]
         var commands: [WriteCommand] = []
         var skipped = database.skipped
         // Items as the file holds them: each message once, however many branches share it or
@@ -51,16 +67,28 @@ extension Ledger {
         var messages = 0
         var starts: [(index: Int, id: String)] = []
         for session in database.sessions {
-            starts.append((commands.count, session.id))
             var imported = Set<Int64>()
-            commands += SDKImportPlan.commands(
+            var planned = SDKImportPlan.commands(
                 for: session,
                 currentBranch: existing[session.id],
                 maxBytesPerAdd: options.groupCommitMaxBytes,
                 messages: &imported,
                 skipped: &skipped
             )
-            messages += imported.count
+            var alreadyHere = 0
+            if let held = held[session.id] {
+                switch try SDKImportResume.point(of: session.id, planned: session.imported(by: planned), held: held) {
+                case .whole:
+                    skipped.append("session '\(session.id)': already imported whole (resuming)")
+                    continue
+                case .mainFrom(let count):
+                    planned = SDKImportResume.remaining(planned, after: count)
+                    alreadyHere = count
+                }
+            }
+            starts.append((commands.count, session.id))
+            commands += planned
+            messages += imported.count - alreadyHere
         }
         let written = try await submitImport(commands, sessions: starts, progress: progress)
         var summary = ImportSummary(
@@ -71,6 +99,28 @@ extension Ledger {
         )
         summary.skipped = skipped
         return summary
+    }
+
+    /// What this store holds of each session of `database` that exists here: its branches and
+    /// their items, for a resumed import to compare with the file (``SDKImportResume``).
+    private func heldSessions(_ database: SDKDatabase) async throws -> [String: SDKImportResume.Held] {
+        let ids = database.sessions.map(\.id)
+        let present: [String] = try await read { db in
+            try ids.filter { id in
+                try Bool.fetchOne(db, sql: "SELECT 1 FROM session WHERE id = ?", arguments: [id]) ?? false
+            }
+        }
+        var held: [String: SDKImportResume.Held] = [:]
+        for id in present {
+            let session = session(id)
+            let branches = try await session.listBranches()
+            var items: [[UInt8]: [SessionItem]] = [:]
+            for branch in branches {
+                items[Array(branch.name.utf8)] = try await session.items(limit: nil, branch: branch.name)
+            }
+            held[id] = SDKImportResume.Held(branches: branches, items: items)
+        }
+        return held
     }
 
     /// Refuses the import before anything is written when a session it would write already
