@@ -13,9 +13,9 @@ struct ImportSDKCommand: AsyncParsableCommand, StoreCommand {
 
             Nothing is written when a row cannot be stored here (message_data that is not a JSON object, an \
             empty session id, ...) unless --skip-invalid, nor when a session already exists in this store \
-            unless --append or --resume. An import that stopped (a crash, Ctrl-C, a full disk) has written whole \
-            sessions and at most one in part: run it again with --resume to finish it. What was left out is printed as "skipped: ..."; a command the store refused as \
-            "refused: ..." (exit 65). An import that takes more than a second shows its progress on standard \
+            unless --append or --resume. An import that stopped (a crash, Ctrl-C, a full disk) has written \
+            whole sessions and at most one in part: run it again with --resume to finish it. What was left out \
+            is printed as "skipped: ..."; a command the store refused as "refused: ..." (exit 65). An import that takes more than a second shows its progress on standard \
             error, as rebuild does. The items are read into memory first, so that nothing is written when \
             one of them is refused: the import needs about as much memory as the file's messages take.
             """

@@ -15,7 +15,8 @@ public struct ImportSummary: Sendable, Hashable {
     /// of an SDK database.
     public var refusedEventIndexes: [Int] = []
     /// What an import of an SDK database left out, with the reason: rows skipped as invalid (see
-    /// ``Ledger/importSDKSQLite(at:sessionsTable:messagesTable:skippingInvalid:appending:)``),
-    /// usage records, messages on no branch, branches it could not place. Empty for events.
+    /// ``Ledger/importSDKSQLite(at:sessionsTable:messagesTable:skippingInvalid:appending:resuming:progress:)``),
+    /// usage records, messages on no branch, branches it could not place, and, resuming,
+    /// sessions already imported whole. Empty for events.
     public var skipped: [String] = []
 }

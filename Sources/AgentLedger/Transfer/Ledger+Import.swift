@@ -192,7 +192,8 @@ extension Ledger {
         return LedgerError(
             error.code,
             error.message + ". The import stopped: \(whole) sessions of the file, the first ones that hold items, "
-                + "are in the store, whole\(cut). Import the file again resuming (`--resume`) to finish it",
+                + "are in the store, whole\(cut). Import the same file again resuming (`--resume`, `resuming: true`) to finish "
+                + "it",
             location: error.location,
             underlying: error
         )

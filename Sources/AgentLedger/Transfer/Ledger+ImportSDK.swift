@@ -28,9 +28,10 @@ extension Ledger {
     ///   - progress: called after each group commit of the import, from the caller's task.
     /// - Throws: `notFound` when the file or its tables do not exist, or the path is a directory;
     ///   `invalidArgument` for a file that is not an SQLite database or lacks the SDK's columns,
-    ///   and for an invalid session id; `invalidItem` naming the message id of an item that is not
-    ///   a JSON object, and for `appending` with `resuming`; `conflict` naming a session that
-    ///   already exists. Nothing is written then.
+    ///   for an invalid session id, and for `appending` with `resuming`; `invalidItem` naming the
+    ///   message id of an item that is not a JSON object; `conflict` naming a session that
+    ///   already exists (or, resuming, one that is not what a stopped import leaves). Nothing is
+    ///   written then.
     public func importSDKSQLite(
         at path: String,
         sessionsTable: String = "agent_sessions",
