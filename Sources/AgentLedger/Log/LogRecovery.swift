@@ -352,9 +352,19 @@ struct LogRecovery {
     /// Creates a new segment file holding only its header, fsyncs it and the log directory, and
     /// returns it open for writing.
     func createSegment(name: String, base: UInt64) throws -> LogFileHandle {
-        let handle = try fileSystem.openFile(atPath: logDirectory + "/" + name, mode: .createNew)
+        let path = logDirectory + "/" + name
+        let handle = try fileSystem.openFile(atPath: path, mode: .createNew)
         do {
             try SegmentHeader(baseSequence: base).encoded().withUnsafeBytes { try fileSystem.write(handle, $0, at: 0) }
+        } catch {
+            fileSystem.closeFile(handle)
+            // A file without its header holds nothing: removed, it does not make every later
+            // open write that header (which a full disk refuses, reading commands included)
+            // nor make verify report a crash. A crash here still leaves it, for recovery.
+            try? fileSystem.removeFile(atPath: path)
+            throw error
+        }
+        do {
             try fileSystem.sync(handle)
             try fileSystem.syncDirectory(atPath: logDirectory)
         } catch {
