@@ -100,7 +100,9 @@ struct LogCommand: AsyncParsableCommand, StoreCommand {
     func run() async throws {
         let filter = filter
         let json = json
-        let last = try await store.withLedger(.read) { ledger in
+        // Read-only: a writing open would keep writers out while the output is read, which a
+        // pager or a paused pipe can make last.
+        let last = try await store.withLedger(.readOnly) { ledger in
             let head = try await Self.committedHead(ledger)
             var upToHead = filter
             upToHead.toSequence = min(filter.toSequence ?? head, head)

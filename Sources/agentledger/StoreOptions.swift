@@ -131,6 +131,31 @@ struct StoreOptions: ParsableArguments {
         }
     }
 
+    /// A reading command's store opened read-only after `failure`, a refusal to write of the
+    /// writing open (a full disk, a read-only file system, missing permissions:
+    /// `LedgerError.isWriteRefusal`), when the read model is
+    /// current with the log: that open only repairs a torn tail and catches the model up, so
+    /// there is nothing it would have changed in what the command reads. Throws `failure`
+    /// otherwise: a model behind the log would answer without acknowledged events.
+    private func openReadOnlyIfCurrent(after failure: LedgerError) async throws -> Ledger {
+        guard FileManager.default.fileExists(atPath: directory + "/views.sqlite"),
+            let ledger = try? await Ledger.open(at: directory, options: ledgerOptions(readOnly: true))
+        else {
+            throw failure
+        }
+        let modelHead = try? await ledger.headSequence()
+        let logEnd = try? await ledger.eventsEnd()
+        guard let modelHead, modelHead == logEnd else {
+            try? await ledger.close()
+            throw failure
+        }
+        OutputBuffer.printError(
+            "warning: the store cannot be opened for writing (\(failure.message)); reading it as it is, its read model "
+                + "being current with the log"
+        )
+        return ledger
+    }
+
     private func open(_ access: StoreAccess) async throws -> Ledger {
         let directory = directory
         try Self.requireLog(in: directory, reading: access != .write)
@@ -143,6 +168,8 @@ struct StoreOptions: ParsableArguments {
                     return try await Ledger.open(at: directory, options: ledgerOptions())
                 } catch let error as LedgerError where error.code == .storeLocked {
                     // Another process writes: read beside it.
+                } catch let error as LedgerError where error.isWriteRefusal {
+                    return try await openReadOnlyIfCurrent(after: error)
                 }
             case .readOnly:
                 // A read-only open needs the read model. When it is missing and nobody writes,
