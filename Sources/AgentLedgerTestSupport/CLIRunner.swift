@@ -70,6 +70,14 @@ public struct CLIRunner: Sendable {
             )
         }
 
+        /// What the process has written to standard error so far.
+        public var standardError: String {
+            String(
+                decoding: (try? Data(contentsOf: URL(fileURLWithPath: directory.path + "/stderr"))) ?? Data(),
+                as: UTF8.self
+            )
+        }
+
         /// Sends `signal` (such as `SIGINT`) to the process.
         public func send(_ signal: Int32) {
             kill(processID, signal)

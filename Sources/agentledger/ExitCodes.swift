@@ -12,6 +12,7 @@ import AgentLedger
 /// | 70 | an internal error |
 /// | 74 | a damaged store or an I/O failure |
 /// | 75 | the store is locked by another process: a writer, or a reading command repairing it or catching up its read model (the message names its pid) |
+/// | 130 | interrupted (SIGINT or SIGTERM) where the command stops cleanly and says where: `import`, `import-sdk-sqlite` |
 enum ExitCodes {
     /// The command did what was asked.
     static let success: Int32 = 0
@@ -30,6 +31,8 @@ enum ExitCodes {
     /// Try again later: another process (a writer, or a reader catching up the read model) holds
     /// the store's writer lock (EX_TEMPFAIL).
     static let temporaryFailure: Int32 = 75
+    /// Interrupted by SIGINT or SIGTERM, and stopped cleanly (128 + SIGINT, as shells report it).
+    static let interrupted: Int32 = 130
 
     /// The exit code for a library error.
     static func code(for error: LedgerError) -> Int32 {
@@ -40,6 +43,8 @@ enum ExitCodes {
             temporaryFailure
         case .corruptLog, .truncatedTail, .unsupportedVersion, .io, .sqlite, .writerFailed:
             ioError
+        case .cancelled:
+            interrupted
         default:
             software
         }

@@ -38,10 +38,14 @@ struct ImportCommand: AsyncParsableCommand, StoreCommand {
                 throw CLIFailure.data("line \(lineNumber): \(error)")
             }
         }
+        let parsed = events
         let reporter = ProgressReporter("import", quietFor: .seconds(1))
         let summary = try await reporter.finishing {
             try await store.withLedger(.write) { ledger in
-                try await ledger.importEvents(events) { reporter.report($0) }
+                // Ctrl-C stops between two group commits, saying what was written.
+                try await Interruption.cancellingOnSignals {
+                    try await ledger.importEvents(parsed) { reporter.report($0) }
+                }
             }
         }
         var output = OutputBuffer()

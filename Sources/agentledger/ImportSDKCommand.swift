@@ -56,14 +56,17 @@ struct ImportSDKCommand: AsyncParsableCommand, StoreCommand {
         do {
             summary = try await reporter.finishing {
                 try await store.withLedger(.write) { ledger in
-                    try await ledger.importSDKSQLite(
-                        at: file,
-                        sessionsTable: sessionsTable,
-                        messagesTable: messagesTable,
-                        skippingInvalid: skipInvalid,
-                        appending: append,
-                        resuming: resume
-                    ) { reporter.report($0) }
+                    // Ctrl-C stops between two group commits, saying which sessions are in.
+                    try await Interruption.cancellingOnSignals {
+                        try await ledger.importSDKSQLite(
+                            at: file,
+                            sessionsTable: sessionsTable,
+                            messagesTable: messagesTable,
+                            skippingInvalid: skipInvalid,
+                            appending: append,
+                            resuming: resume
+                        ) { reporter.report($0) }
+                    }
                 }
             }
         } catch let error as LedgerError where error.code == .notFound {

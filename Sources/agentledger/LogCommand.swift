@@ -113,25 +113,11 @@ struct LogCommand: AsyncParsableCommand, StoreCommand {
             return
         }
         try await store.withLedger(.readOnly) { ledger in
-            let following = Task {
-                try await Self.follow(ledger, filter: filter, after: last, json: json)
-            }
-            // Stop cleanly (exit 0) on SIGINT or SIGTERM, also when the shell started this
-            // process with SIGINT ignored (a background job).
-            let sources = [SIGINT, SIGTERM].map { number in
-                signal(number, SIG_IGN)
-                let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-                source.setEventHandler { following.cancel() }
-                source.resume()
-                return source
-            }
-            defer {
-                for source in sources {
-                    source.cancel()
-                }
-            }
+            // Stop cleanly (exit 0) on SIGINT or SIGTERM.
             do {
-                try await following.value
+                try await Interruption.cancellingOnSignals {
+                    try await Self.follow(ledger, filter: filter, after: last, json: json)
+                }
             } catch is CancellationError {
                 // Interrupted: everything read so far was printed.
             } catch let error as LedgerError where error.code == .cancelled {

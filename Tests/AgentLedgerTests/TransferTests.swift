@@ -169,8 +169,9 @@ struct TransferTests {
         try await ledger.close()
     }
 
-    @Test("an import that fails part way says where it stopped and what it wrote")
-    func stoppedPartWay() async throws {
+    /// The events of 1,500 adds of one item to session `s`: an import of them takes two group
+    /// commits (1,000 commands, then 500).
+    static func fifteenHundredAdds() async throws -> [LedgerEvent] {
         let source = try TemporaryStore()
         defer { source.remove() }
         let ledger = try await source.open()
@@ -179,6 +180,12 @@ struct TransferTests {
         }
         let events = try await Self.events(of: ledger)
         try await ledger.close()
+        return events
+    }
+
+    @Test("an import that fails part way says where it stopped and what it wrote")
+    func stoppedPartWay() async throws {
+        let events = try await Self.fifteenHundredAdds()
         // How many log writes the first group commit of an import (1,000 events) takes.
         let probe = try TemporaryStore()
         defer { probe.remove() }
@@ -200,6 +207,33 @@ struct TransferTests {
             "\(error.message)"
         )
         try? await copy.close()
+    }
+
+    @Test("a cancelled import stops between two group commits and says what it wrote")
+    func cancelledPartWay() async throws {
+        let events = try await Self.fifteenHundredAdds()
+        let target = try TemporaryStore()
+        defer { target.remove() }
+        let copy = try await target.open()
+        // Cancelled once the first group commit is written (progress runs in the importing task).
+        let importing = Task {
+            try await copy.importEvents(events) { progress in
+                if progress.written == 1000 {
+                    withUnsafeCurrentTask { $0?.cancel() }
+                }
+            }
+        }
+        let error = try await #require(throws: LedgerError.self) { try await importing.value }
+        #expect(error.code == .cancelled)
+        #expect(
+            error.message.contains(
+                "The import stopped at event 1001 of the input: the 1000 events it wrote before are in the store, none after them"
+            ),
+            "\(error.message)"
+        )
+        #expect(try await copy.headSequence() == 1000)
+        #expect(try await copy.session("s").items().count == 1000)
+        try await copy.close()
     }
 
     @Test("an import larger than a group commit is written in several frames, each within the limit")

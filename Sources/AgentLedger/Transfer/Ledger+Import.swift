@@ -17,6 +17,9 @@ extension Ledger {
     /// item than the exported one, or usage that would land on another turn (a session that was
     /// not empty before), is refused and reported too.
     ///
+    /// The import is not one transaction: cancelling the caller's task stops it between two
+    /// group commits with `cancelled`, whose message says how many events were written.
+    ///
     /// - Parameter progress: called after each group commit of the import, from the caller's
     ///   task.
     public func importEvents(
@@ -110,6 +113,14 @@ extension Ledger {
         var start = 0
         var nextStart = 0  // the first of `starts` not before `start`
         while start < commands.count {
+            // Cancelled: stop between two group commits, each written whole or not at all.
+            if Task.isCancelled {
+                let cancelled = LedgerError(.cancelled, "the import was cancelled between two group commits")
+                if let starts {
+                    throw Self.sessionImportStopped(cancelled, sessions: starts, atCommand: start)
+                }
+                throw Self.importStopped(cancelled, written: written, at: origins?[start], groupMayBeWritten: false)
+            }
             var end = ImportChunks.end(
                 from: start,
                 before: commands.count,
@@ -138,7 +149,12 @@ extension Ledger {
                 if let starts {
                     throw Self.sessionImportStopped(error, sessions: starts, atCommand: start - chunk.count)
                 }
-                throw Self.importStopped(error, written: written, at: origins?[start - chunk.count])
+                throw Self.importStopped(
+                    error,
+                    written: written,
+                    at: origins?[start - chunk.count],
+                    groupMayBeWritten: true
+                )
             }
             progress?(ImportProgress(written: start, total: commands.count))
             guard case .sequence(let outcomes) = outcome else {
@@ -201,13 +217,22 @@ extension Ledger {
 
     /// `error` with where the import stopped: an import is not one transaction, and the events
     /// written before the failure stay (running the same import again would add them twice).
-    private static func importStopped(_ error: LedgerError, written: Int, at event: Int?) -> LedgerError {
+    /// `groupMayBeWritten`: the group commit starting at `event` failed, and may be in the store.
+    private static func importStopped(
+        _ error: LedgerError,
+        written: Int,
+        at event: Int?,
+        groupMayBeWritten: Bool
+    ) -> LedgerError {
         let place = event.map { " at event \($0 + 1) of the input" } ?? ""
+        let group =
+            groupMayBeWritten
+            ? ", and the group of commands that failed may be too (see `agentledger log`)"
+            : ", none after them"
         return LedgerError(
             error.code,
-            error.message + ". The import stopped\(place): the \(written) events it wrote before are in the store, "
-                + "and the group of commands that failed may be too (see `agentledger log`); importing the same "
-                + "input again would add them twice",
+            error.message + ". The import stopped\(place): the \(written) events it wrote before are in the store"
+                + group + "; importing the same input again would add them twice",
             location: error.location,
             underlying: error
         )

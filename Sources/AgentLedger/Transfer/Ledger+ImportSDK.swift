@@ -26,6 +26,10 @@ extension Ledger {
     ///     exists here refuses the import with `conflict` before anything is written. Not with
     ///     `appending`.
     ///   - progress: called after each group commit of the import, from the caller's task.
+    ///
+    /// The import is not one transaction: cancelling the caller's task stops it between two
+    /// group commits with `cancelled`, whose message says which sessions are in the store (then
+    /// import again with `resuming`).
     /// - Throws: `notFound` when the file or its tables do not exist, or the path is a directory;
     ///   `invalidArgument` for a file that is not an SQLite database or lacks the SDK's columns,
     ///   for an invalid session id, and for `appending` with `resuming`; `invalidItem` naming the
