@@ -31,6 +31,9 @@ public struct SystemFileSystem: LogFileSystem {
             flags = O_RDWR | O_CREAT | O_EXCL
         }
         let descriptor = try Syscalls.openFile(path, flags: flags)
+        if mode == .readWriteCreate || mode == .createNew {
+            FileOwnership.adoptDirectoryOwner(of: descriptor, path: path)
+        }
         paths.insert(descriptor, path)
         return LogFileHandle(rawValue: descriptor)
     }

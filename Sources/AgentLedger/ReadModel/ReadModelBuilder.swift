@@ -436,6 +436,8 @@ enum ReadModelBuilder {
                 try db.execute(sql: "PRAGMA journal_mode = WAL")
             }
             try queue.close()
+            // Root rebuilding another user's store gives the new file that user.
+            FileOwnership.adoptDirectoryOwner(ofFileAt: temporary)
             // The new file must be on disk before it replaces the old one.
             let handle = try FileHandle(forUpdating: URL(fileURLWithPath: temporary))
             try handle.synchronize()
