@@ -65,7 +65,10 @@ struct CLIReadingWithoutWritingTests {
 
         try Self.chattr("+i", model)
         let current = try await store.run("items", "s")
+        let write = try await store.run("add", "s", input: #"{"role":"user","content":"refused"}"#)
         try Self.chattr("-i", model)
+        #expect(write.status == 74)
+        #expect(write.standardError.contains("the read model file refuses writes"), "\(write.standardError)")
         #expect(current.status == 0, "\(current.standardError)")
         #expect(current.standardOutput == #"[{"role":"user","content":"kept"}]"# + "\n")
         #expect(

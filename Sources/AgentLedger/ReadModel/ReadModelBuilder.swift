@@ -290,6 +290,10 @@ enum ReadModelBuilder {
                 access(directory, W_OK) != 0
             {
                 message += StoreLock.readOnlyDirectoryHint
+            } else if [.SQLITE_READONLY, .SQLITE_PERM].contains(error.resultCode), access(path, W_OK) != 0 {
+                message +=
+                    " (the read model file refuses writes: give this user write permission on it, or clear its "
+                    + "immutable flag, or remove it and the next writing open rebuilds it from the log)"
             }
             return LedgerError(.io, message, underlying: error)
         default:
