@@ -248,7 +248,22 @@ extension Ledger {
             let staging = try CheckoutStaging.create(for: target, options: options)
             do {
                 let last = try copyLog(from: reader, through: sequence, into: staging.path, options: options)
-                try ReadModelBuilder.rebuild(directory: staging.path, through: last, options: options, progress: nil)
+                do {
+                    try ReadModelBuilder.rebuild(
+                        directory: staging.path,
+                        through: last,
+                        options: options,
+                        progress: nil
+                    )
+                } catch let error as LedgerError {
+                    // Not the source's read model: the new store's, which a full disk can refuse.
+                    throw LedgerError(
+                        error.code,
+                        "building the read model of the new store for \(destinationDirectory) failed: " + error.message,
+                        location: error.location,
+                        underlying: error
+                    )
+                }
                 try staging.publish(as: destinationDirectory)
                 return last
             } catch {
