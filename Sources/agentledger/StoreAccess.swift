@@ -8,8 +8,9 @@ enum StoreAccess {
     /// model is current with the log.
     case read
     /// An existing store, read-only: holds no writer lock while it reads, so other processes
-    /// can write. Only when the read model is missing and nobody writes is the store opened for
-    /// writing first, and closed, so that the read model is rebuilt from the log. For commands
-    /// that stream for long (`log`, `export`): they would keep writers out for as long.
+    /// can write. When nobody writes, the store is first opened for writing for a moment, as for
+    /// ``read``, so that a torn tail is repaired and the read model caught up or rebuilt, then
+    /// closed. For commands that stream for long (`log`, `export`): they would keep writers out
+    /// for as long.
     case readOnly
 }

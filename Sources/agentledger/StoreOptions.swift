@@ -172,15 +172,14 @@ struct StoreOptions: ParsableArguments {
                     return try await openReadOnlyIfCurrent(after: error)
                 }
             case .readOnly:
-                // A read-only open needs the read model. When it is missing and nobody writes,
-                // open the store for writing once, as the other reading commands do, so that it
-                // is rebuilt from the log (or the log's damage is reported), then read-only.
-                if !FileManager.default.fileExists(atPath: directory + "/views.sqlite") {
-                    do {
-                        try await Ledger.open(at: directory, options: ledgerOptions()).close()
-                    } catch let error as LedgerError where error.code == .storeLocked {
-                        // Another process writes, and rebuilds it.
-                    }
+                // When nobody writes, open the store for writing for a moment, as the other
+                // reading commands do, so that a torn tail is repaired, the read model caught up
+                // or rebuilt (missing, of another schema after an upgrade) and the log's damage
+                // reported; then read-only, holding no lock while the output is read.
+                do {
+                    try await Ledger.open(at: directory, options: ledgerOptions()).close()
+                } catch let error as LedgerError where error.code == .storeLocked || error.isWriteRefusal {
+                    // Another process writes (and repairs), or the files refuse writes: read as is.
                 }
             }
             return try await openRetryingWhileLocked { directory, _ in

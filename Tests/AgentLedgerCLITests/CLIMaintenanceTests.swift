@@ -97,7 +97,7 @@ struct CLIMaintenanceTests {
             bytes.removeLast(5)
         }
         try bytes.write(to: URL(fileURLWithPath: segment))
-        for command in [["export"], ["export", "--session", "s"]] {
+        for command in [["export"], ["export", "--session", "s"], ["log"], ["log", "--session", "s"]] {
             let result = try await store.run(command)
             #expect(result.status == 74, "\(command): \(result.standardError)")
             #expect(result.standardError.contains("through 2"), "\(command): \(result.standardError)")
@@ -112,6 +112,21 @@ struct CLIMaintenanceTests {
         #expect(listed.status == 74, "\(listed.standardError)")
         #expect(listed.standardOutput.isEmpty, "log printed a short log")
         #expect(FileManager.default.contents(atPath: segment) == bytes, "a reader changed the log")
+    }
+
+    @Test("log and export rebuild a read model of other migrations (an upgrade) when nobody writes")
+    func streamingAfterAnUpgrade() async throws {
+        let store = try CLIStore()
+        try await store.ok("add", "s", input: Self.items)
+        let exported = try await store.ok("export")
+        let logged = try await store.ok("log", "--json")
+        let shell = try ChildSpawn.run(
+            "/usr/bin/sqlite3",
+            [store.path + "/views.sqlite", "UPDATE ledger_meta SET value = 'older' WHERE key = 'schema_fingerprint'"]
+        )
+        #expect(shell.status == 0, "\(shell.output)")
+        #expect(try await store.ok("log", "--json") == logged)
+        #expect(try await store.ok("export") == exported)
     }
 
     @Test("export rebuilds a missing read model when nobody writes, and exports every event")

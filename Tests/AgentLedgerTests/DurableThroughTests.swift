@@ -56,6 +56,24 @@ struct DurableThroughTests {
         #expect(verification.problems.first?.location?.sequence == 3)
     }
 
+    @Test(
+        "read-only with no writer, eventsEnd() is the last durable event, and reading up to it throws, not ends short"
+    )
+    func eventsEndOfACutLog() async throws {
+        let store = try await Self.crashedStoreWithCutTail(durability: .fsync)
+        defer { store.remove() }
+        let reader = try await store.open { $0.readOnly = true }
+        let end = try await reader.eventsEnd()
+        #expect(end == 3)
+        var events = try reader.events(EventFilter(toSequence: end)).makeAsyncIterator()
+        await #expect {
+            _ = try await events.next()
+        } throws: { error in
+            (error as? LedgerError)?.code == .corruptLog
+        }
+        try await reader.close()
+    }
+
     @Test("a store whose first writer was killed, never closing: a log cut short of what it acknowledged is refused")
     func firstWriterKilled() async throws {
         let store = try TemporaryStore()

@@ -58,13 +58,18 @@ extension Ledger {
     }
 
     /// The last sequence number that ``events(_:)`` yields now (see there): to follow the log,
-    /// read the events up to it, then ask again.
+    /// read the events up to it, then ask again. With no writer, a log that ends before the
+    /// events the read model proves durable lost them to damage: this is then the last of
+    /// those, and reading the events up to it throws `corruptLog`, as reading them all does.
     public func eventsEnd() async throws -> UInt64 {
         try checkOpen()
         if let bound = try await historyBound() {
             return bound
         }
-        return try LogReader.open(directory: directory).lastSequence
+        let logEnd = try LogReader.open(directory: directory).lastSequence
+        let status = try await read { db in try ReadModel.status(db) }
+        let identity = ReadModelBuilder.readLogIdentity(directory: directory, options: options)
+        return max(logEnd, DurableThrough.sequence(status, logIdentity: identity))
     }
 
     /// Where history ends before the log does: the acknowledged or committed head beside a
