@@ -115,6 +115,36 @@ struct SDKImportResumeTests {
         try await ledger.close()
     }
 
+    @Test("session ids that differ only in Unicode normalization are two sessions to a resume, as to the store")
+    func normalizationVariants() async throws {
+        let store = try TemporaryStore()
+        defer { store.remove() }
+        let (composed, decomposed) = ("caf\u{E9}", "cafe\u{301}")
+        var sql = SDKImportTests.plainTables
+        sql += "INSERT INTO agent_sessions (session_id) VALUES ('\(composed)'), ('\(decomposed)');\n"
+        for (id, session, text) in [
+            (1, composed, "x"), (2, composed, "y"), (3, decomposed, "x"), (4, decomposed, "y"), (5, decomposed, "z"),
+        ] {
+            sql +=
+                "INSERT INTO agent_messages VALUES (\(id), '\(session)', '{\"role\":\"user\",\"content\":\"\(text)\"}');\n"
+        }
+        let path = try SDKImportTests.database(sql, in: store)
+        let ledger = try await store.open()
+        func item(_ text: String) throws -> SessionItem {
+            try SessionItem(json: #"{"role":"user","content":"\#(text)"}"#)
+        }
+        // What an import stopped after the first session leaves.
+        try await ledger.session(composed).addItems([item("x"), item("y")])
+        let summary = try await ledger.importSDKSQLite(at: path, resuming: true)
+        #expect(
+            summary.skipped.contains("session '\(composed)': already imported whole (resuming)"),
+            "\(summary.skipped)"
+        )
+        #expect(try await ledger.session(composed).items() == [item("x"), item("y")])
+        #expect(try await ledger.session(decomposed).items() == [item("x"), item("y"), item("z")])
+        try await ledger.close()
+    }
+
     @Test(
         "resuming refuses, writing nothing, a session that is not what an interrupted import leaves; and with appending"
     )

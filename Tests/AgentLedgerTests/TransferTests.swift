@@ -236,6 +236,40 @@ struct TransferTests {
         try await copy.close()
     }
 
+    @Test("an import cancelled after a group commit that held a refused command reports that refusal")
+    func cancelledAfterARefusal() async throws {
+        let target = try TemporaryStore()
+        defer { target.remove() }
+        let copy = try await target.open()
+        try await copy.session("t").addItems([ItemFactory.user("one")])
+        try await copy.session("t").createBranch(fromTurn: 1, named: "x")
+        // First a branch the target already has (refused), then 1,500 adds: two group commits.
+        var lines = [
+            #"{"seq":1,"time":"2026-11-28T22:00:00Z","session":"t","branch":"x","kind":"branch_created","source_branch":"main","from_turn":1}"#
+        ]
+        for sequence in 2...1501 {
+            lines.append(
+                #"{"seq":\#(sequence),"time":"2026-11-28T22:00:00Z","session":"s","branch":"main","kind":"items_added","items":[{"role":"user","content":"m \#(sequence)"}]}"#
+            )
+        }
+        let events = try lines.enumerated().map { try LedgerEvent(exportLine: Array($1.utf8), lineNumber: $0 + 1) }
+        let importing = Task {
+            try await copy.importEvents(events) { progress in
+                if progress.written == 1000 {
+                    withUnsafeCurrentTask { $0?.cancel() }
+                }
+            }
+        }
+        let error = try await #require(throws: LedgerError.self) { try await importing.value }
+        #expect(error.code == .cancelled)
+        #expect(
+            error.message.contains("Before it stopped, 1 commands were refused and not written: "),
+            "\(error.message)"
+        )
+        #expect(error.message.contains("'x'"), "\(error.message)")
+        try await copy.close()
+    }
+
     @Test("an import larger than a group commit is written in several frames, each within the limit")
     func largeImportInSeveralFrames() async throws {
         let (source, target) = (try TemporaryStore(), try TemporaryStore())

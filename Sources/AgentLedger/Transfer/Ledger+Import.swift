@@ -117,9 +117,15 @@ extension Ledger {
             if Task.isCancelled {
                 let cancelled = LedgerError(.cancelled, "the import was cancelled between two group commits")
                 if let starts {
-                    throw Self.sessionImportStopped(cancelled, sessions: starts, atCommand: start)
+                    throw Self.sessionImportStopped(cancelled, sessions: starts, atCommand: start, refused: refused)
                 }
-                throw Self.importStopped(cancelled, written: written, at: origins?[start], groupMayBeWritten: false)
+                throw Self.importStopped(
+                    cancelled,
+                    written: written,
+                    at: origins?[start],
+                    groupMayBeWritten: false,
+                    refused: refused
+                )
             }
             var end = ImportChunks.end(
                 from: start,
@@ -147,13 +153,19 @@ extension Ledger {
                 outcome = try await write(.sequence(chunk))
             } catch let error as LedgerError {
                 if let starts {
-                    throw Self.sessionImportStopped(error, sessions: starts, atCommand: start - chunk.count)
+                    throw Self.sessionImportStopped(
+                        error,
+                        sessions: starts,
+                        atCommand: start - chunk.count,
+                        refused: refused
+                    )
                 }
                 throw Self.importStopped(
                     error,
                     written: written,
                     at: origins?[start - chunk.count],
-                    groupMayBeWritten: true
+                    groupMayBeWritten: true,
+                    refused: refused
                 )
             }
             progress?(ImportProgress(written: start, total: commands.count))
@@ -191,7 +203,8 @@ extension Ledger {
     private static func sessionImportStopped(
         _ error: LedgerError,
         sessions starts: [(index: Int, id: String)],
-        atCommand index: Int
+        atCommand index: Int,
+        refused: [String]
     ) -> LedgerError {
         // Sessions with commands (an empty one writes nothing) wholly before `index`.
         var whole = 0
@@ -209,7 +222,7 @@ extension Ledger {
             error.code,
             error.message + ". The import stopped: \(whole) sessions of the file, the first ones that hold items, "
                 + "are in the store, whole\(cut). Import the same file again resuming (`--resume`, `resuming: true`) to finish "
-                + "it",
+                + "it" + refusals(refused),
             location: error.location,
             underlying: error
         )
@@ -222,7 +235,8 @@ extension Ledger {
         _ error: LedgerError,
         written: Int,
         at event: Int?,
-        groupMayBeWritten: Bool
+        groupMayBeWritten: Bool,
+        refused: [String]
     ) -> LedgerError {
         let place = event.map { " at event \($0 + 1) of the input" } ?? ""
         let group =
@@ -232,9 +246,20 @@ extension Ledger {
         return LedgerError(
             error.code,
             error.message + ". The import stopped\(place): the \(written) events it wrote before are in the store"
-                + group + "; importing the same input again would add them twice",
+                + group + "; importing the same input again would add them twice" + refusals(refused),
             location: error.location,
             underlying: error
         )
+    }
+
+    /// The commands refused before an import stopped, for its error: a whole import reports
+    /// them in its summary, which a stopped one never returns.
+    private static func refusals(_ refused: [String]) -> String {
+        guard !refused.isEmpty else {
+            return ""
+        }
+        let shown = refused.prefix(3).joined(separator: "; ")
+        let more = refused.count > 3 ? "; and \(refused.count - 3) more" : ""
+        return ". Before it stopped, \(refused.count) commands were refused and not written: " + shown + more
     }
 }

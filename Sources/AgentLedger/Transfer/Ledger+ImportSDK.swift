@@ -75,13 +75,13 @@ extension Ledger {
             var imported = Set<Int64>()
             var planned = SDKImportPlan.commands(
                 for: session,
-                currentBranch: existing[session.id],
+                currentBranch: existing[Array(session.id.utf8)],
                 maxBytesPerAdd: options.groupCommitMaxBytes,
                 messages: &imported,
                 skipped: &skipped
             )
             var alreadyHere = 0
-            if let held = held[session.id] {
+            if let held = held[Array(session.id.utf8)] {
                 switch try SDKImportResume.point(of: session.id, planned: session.imported(by: planned), held: held) {
                 case .whole:
                     skipped.append("session '\(session.id)': already imported whole (resuming)")
@@ -108,14 +108,16 @@ extension Ledger {
 
     /// What this store holds of each session of `database` that exists here: its branches and
     /// their items, for a resumed import to compare with the file (``SDKImportResume``).
-    private func heldSessions(_ database: SDKDatabase) async throws -> [String: SDKImportResume.Held] {
+    /// Keyed by the bytes of the session id, as the store compares ids ("café" in NFC and in NFD
+    /// are two sessions).
+    private func heldSessions(_ database: SDKDatabase) async throws -> [[UInt8]: SDKImportResume.Held] {
         let ids = database.sessions.map(\.id)
         let present: [String] = try await read { db in
             try ids.filter { id in
                 try Bool.fetchOne(db, sql: "SELECT 1 FROM session WHERE id = ?", arguments: [id]) ?? false
             }
         }
-        var held: [String: SDKImportResume.Held] = [:]
+        var held: [[UInt8]: SDKImportResume.Held] = [:]
         for id in present {
             let session = session(id)
             let branches = try await session.listBranches()
@@ -123,7 +125,7 @@ extension Ledger {
             for branch in branches {
                 items[Array(branch.name.utf8)] = try await session.items(limit: nil, branch: branch.name)
             }
-            held[id] = SDKImportResume.Held(branches: branches, items: items)
+            held[Array(id.utf8)] = SDKImportResume.Held(branches: branches, items: items)
         }
         return held
     }
@@ -132,11 +134,11 @@ extension Ledger {
     /// exists here (unless `appending`), or, when appending, when such a session has branches
     /// other than `main` in the file: their turns are numbered from the start of the branch, and
     /// the items already here would shift them. Returns the current branch of each session that
-    /// exists here (appending), whose items then go to `main`.
-    private func checkNoClash(_ database: SDKDatabase, appending: Bool) async throws -> [String: String] {
+    /// exists here (appending), whose items then go to `main`, keyed by the bytes of its id.
+    private func checkNoClash(_ database: SDKDatabase, appending: Bool) async throws -> [[UInt8]: String] {
         let sessions = database.sessions.map { ($0.id, $0.branches.count > 1) }
-        let answer: Result<[String: String], LedgerError> = try await read { db in
-            var existing: [String: String] = [:]
+        let answer: Result<[[UInt8]: String], LedgerError> = try await read { db in
+            var existing: [[UInt8]: String] = [:]
             for (id, hasBranches) in sessions {
                 guard
                     let current = try String.fetchOne(
@@ -166,7 +168,7 @@ extension Ledger {
                         )
                     )
                 }
-                existing[id] = current
+                existing[Array(id.utf8)] = current
             }
             return .success(existing)
         }
