@@ -85,34 +85,75 @@ struct SDKImportResumeTests {
         try await ledger.close()
     }
 
-    @Test(
-        "a branched session stopped in its adds to main gets the rest, its branches and main current, as a whole import"
-    )
-    func branchedSessionStoppedInMain() async throws {
+    /// Stops an import of the SDK database at `path` at every group commit in turn (a full disk
+    /// at the k-th frame, `groupCommitMaxBytes` 512), resumes each, and expects every store to
+    /// end as a whole import. Returns how many stop points it tried.
+    static func resumeFromEveryStop(of path: String, in directory: String) async throws -> Int {
+        let small: (inout LedgerOptions) -> Void = { $0.groupCommitMaxBytes = 512 }
         let reference = try TemporaryStore()
         defer { reference.remove() }
+        var ledger = try await reference.open(configure: small)
+        _ = try await ledger.importSDKSQLite(at: path)
+        let sessions = try await ledger.sessions().map(\.sessionID)
+        let expected = try await Self.state(ledger, sessions: sessions)
+        try await ledger.close()
+        var stops = 0
+        for frame in 1... {
+            let store = try TemporaryStore()
+            defer { store.remove() }
+            let fileSystem = FaultyFileSystem()
+            ledger = try await store.open {
+                small(&$0)
+                $0.fileSystem = fileSystem
+            }
+            fileSystem.failWrite(frame, errno: ENOSPC, pathSuffix: ".seg")
+            var stopped = false
+            do {
+                _ = try await ledger.importSDKSQLite(at: path)
+            } catch is LedgerError {
+                stopped = true
+            }
+            try? await ledger.close()
+            // Past the last frame the fault never fires, and the import completes.
+            #expect(stopped == (fileSystem.statistics.faultsInjected == 1), "frame \(frame)")
+            guard stopped else {
+                break
+            }
+            stops += 1
+            ledger = try await store.open(configure: small)
+            _ = try await ledger.importSDKSQLite(at: path, resuming: true)
+            #expect(try await Self.state(ledger, sessions: sessions) == expected, "stopped at frame \(frame)")
+            try await ledger.close()
+        }
+        return stops
+    }
+
+    @Test("a branched import stopped at any group commit, resumed, ends as a whole import")
+    func branchedStoppedAnywhere() async throws {
         let store = try TemporaryStore()
         defer { store.remove() }
         // Written by openai-agents 0.24.0's AdvancedSQLiteSession (Fixtures/README.md).
         let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             .appendingPathComponent("../../Fixtures/sdk-advanced-session.sql").standardized.path
         let path = try SDKImportTests.database(".read \(fixture)", in: store)
+        let stops = try await Self.resumeFromEveryStop(of: path, in: store.path)
+        #expect(stops >= 3, "\(stops)")
+    }
 
-        var ledger = try await reference.open()
-        _ = try await ledger.importSDKSQLite(at: path)
-        let sessions = try await ledger.sessions().map(\.sessionID)
-        let expected = try await Self.state(ledger, sessions: sessions)
-        try await ledger.close()
-        let branched = try #require(sessions.first { (expected[$0]?.count ?? 0) > 1 })
-        let main = try #require(expected[branched]?["main (current)"])
-        #expect(main.count >= 2)
-
-        // What an import that stopped in that session's adds to main leaves.
-        ledger = try await store.open()
-        try await ledger.session(branched).addItems(Array(main.prefix(2)))
-        _ = try await ledger.importSDKSQLite(at: path, resuming: true)
-        #expect(try await Self.state(ledger, sessions: sessions) == expected)
-        try await ledger.close()
+    @Test("an import of a session with no main branch (its items on 'trunk'), stopped anywhere and resumed, ends whole")
+    func noMainBranchStoppedAnywhere() async throws {
+        let store = try TemporaryStore()
+        defer { store.remove() }
+        let messages = (1...6).map {
+            ($0, "s", #"{"role":"\#($0 % 2 == 1 ? "user" : "assistant")","content":"m\#($0)"}"#)
+        }
+        let structure = (1...6).map { ($0, "s", "trunk", $0) }
+        let path = try SDKImportTests.database(
+            SDKImportTests.advancedSchema(messages: messages, structure: structure),
+            in: store
+        )
+        let stops = try await Self.resumeFromEveryStop(of: path, in: store.path)
+        #expect(stops >= 2, "\(stops)")
     }
 
     @Test("session ids that differ only in Unicode normalization are two sessions to a resume, as to the store")

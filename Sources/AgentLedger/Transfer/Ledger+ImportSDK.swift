@@ -21,10 +21,9 @@ extension Ledger {
     ///     written, so that importing a file twice cannot double every conversation.
     ///   - resuming: finish an import of the same file that stopped (a crash, an interrupt, a
     ///     full disk): a session this store holds as the import writes it is skipped (listed in
-    ///     ``ImportSummary/skipped``), one that holds only the first of the file's items on
-    ///     `main` gets the rest of its commands (``SDKImportResume``), and any other session that
-    ///     exists here refuses the import with `conflict` before anything is written. Not with
-    ///     `appending`.
+    ///     ``ImportSummary/skipped``), one it left in part gets the rest of its commands
+    ///     (``SDKImportResume``), and any other session that exists here refuses the import with
+    ///     `conflict` before anything is written. Not with `appending`.
     ///   - progress: called after each group commit of the import, from the caller's task.
     ///
     /// The import is not one transaction: cancelling the caller's task stops it between two
@@ -80,20 +79,25 @@ extension Ledger {
                 messages: &imported,
                 skipped: &skipped
             )
-            var alreadyHere = 0
             if let held = held[Array(session.id.utf8)] {
-                switch try SDKImportResume.point(of: session.id, planned: session.imported(by: planned), held: held) {
-                case .whole:
+                let done = try SDKImportResume.commandsDone(planned, of: session.id, held: held)
+                if done == planned.count {
                     skipped.append("session '\(session.id)': already imported whole (resuming)")
                     continue
-                case .mainFrom(let count):
-                    planned = SDKImportResume.remaining(planned, after: count)
-                    alreadyHere = count
+                }
+                // Left in part: the rest of its commands, and the items they add.
+                planned = Array(planned[done...])
+                imported = []
+                messages += planned.reduce(0) { count, command in
+                    if case .addItems(_, let items) = command {
+                        return count + items.count
+                    }
+                    return count
                 }
             }
             starts.append((commands.count, session.id))
             commands += planned
-            messages += imported.count - alreadyHere
+            messages += imported.count
         }
         let written = try await submitImport(commands, sessions: starts, progress: progress)
         var summary = ImportSummary(

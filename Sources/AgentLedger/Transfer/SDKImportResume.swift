@@ -1,22 +1,11 @@
 /// How an SDK import asked to resume (``Ledger/importSDKSQLite(at:sessionsTable:messagesTable:skippingInvalid:appending:resuming:progress:)``)
-/// treats a session this store already holds: an import that stopped (a crash, an interrupt, a
-/// full disk) wrote whole sessions, in the file's order, and at most one in part. A group
-/// commit ends before a session's first command whenever its bounds allow, so a session is
-/// left in part only when its commands fill more than one group commit: then its first adds
-/// are here.
+/// treats a session this store already holds. An import that stopped (a crash, an interrupt,
+/// a full disk) wrote whole group commits, so a session it left in part holds what the first
+/// commands of its plan (``SDKImportPlan``) make of a new session: the plan is replayed here on
+/// a model of the session, and the import goes on after the last command whose state is what
+/// the store holds.
 enum SDKImportResume {
-    /// What to do with a session of the file that this store already holds.
-    enum Point: Equatable {
-        /// It is here as the import writes it: every branch with the file's items, `main`
-        /// current. Nothing to write.
-        case whole
-        /// It has only `main` here, current, holding the first `count` of the items the file
-        /// has on `main`: the import stopped in those adds. The rest of the session's commands
-        /// follow (``remaining(_:after:)``).
-        case mainFrom(count: Int)
-    }
-
-    /// The state of a session in this store that a resume compares with the file.
+    /// The state of a session in this store that a resume compares with the plan.
     struct Held {
         /// Its branches, in creation order, and which one is current.
         var branches: [BranchInfo]
@@ -24,105 +13,89 @@ enum SDKImportResume {
         var items: [[UInt8]: [SessionItem]]
     }
 
-    /// Where to resume `session`, which the import's plan writes as `planned` (the branches it
-    /// imports, `main` first, each with its items), from `held`, what this store holds of it.
-    /// Throws `conflict`, naming the session and the difference, when `held` is not what an
-    /// import of this file leaves.
-    static func point(
-        of session: String,
-        planned: [(name: String, items: [SessionItem])],
-        held: Held
-    ) throws(LedgerError) -> Point {
-        let heldNames = held.branches.map(\.name)
-        let plannedNames = planned.map(\.name)
-        let sameBranches =
-            heldNames.count == plannedNames.count
-            && zip(heldNames.sorted(by: utf8Order), plannedNames.sorted(by: utf8Order)).allSatisfy {
-                $0.isSameName(as: $1)
+    /// A session as the plan's commands shape it, from a new session (`main`, empty, current).
+    private struct Model {
+        var items: [[UInt8]: [SessionItem]] = [Array("main".utf8): []]
+        var current = Array("main".utf8)
+
+        mutating func apply(_ command: WriteCommand) {
+            switch command {
+            case .addItems(_, let added):
+                items[current, default: []] += added
+            case .popItem:
+                if items[current]?.isEmpty == false {
+                    items[current]?.removeLast()
+                }
+            case .createBranch(_, .turn(let turn), let name?):
+                let source = items[current] ?? []
+                let users = source.indices.filter { source[$0].classification.isUser }
+                let end = turn >= 1 && turn <= users.count ? users[turn - 1] : source.count
+                current = Array(name.utf8)
+                items[current] = Array(source[..<end])
+            case .switchBranch(_, let name):
+                current = Array(name.utf8)
+            default:
+                // The plan writes no other command.
+                break
             }
-        let main = planned.first?.name ?? "main"
-        let mainIsCurrent = held.branches.first { $0.isCurrent }.map { $0.name.isSameName(as: main) } ?? true
-        if sameBranches, mainIsCurrent,
-            planned.allSatisfy({ branch in held.items[Array(branch.name.utf8)] == branch.items })
-        {
-            return .whole
         }
-        if heldNames.count == 1, heldNames[0].isSameName(as: main), mainIsCurrent,
-            let fileItems = planned.first?.items, let heldItems = held.items[Array(main.utf8)],
-            heldItems.count <= fileItems.count, fileItems.starts(with: heldItems)
-        {
-            return .mainFrom(count: heldItems.count)
+
+        func isHeld(_ held: Held) -> Bool {
+            guard held.items.count == items.count,
+                let heldCurrent = held.branches.first(where: \.isCurrent), Array(heldCurrent.name.utf8) == current
+            else {
+                return false
+            }
+            return items.allSatisfy { name, branchItems in held.items[name] == branchItems }
         }
-        throw LedgerError(
-            .conflict,
-            "session '\(session)' already exists in this store and is not what an interrupted import of this file "
-                + "leaves (\(difference(planned: planned, held: held))): resuming would not reproduce the file, so "
-                + "nothing was imported"
-        )
     }
 
-    /// The first difference between `planned` and `held`, for the message.
-    private static func difference(planned: [(name: String, items: [SessionItem])], held: Held) -> String {
-        let heldNames = held.branches.map(\.name)
-        if let missing = heldNames.first(where: { name in !planned.contains { $0.name.isSameName(as: name) } }) {
-            return "it has a branch '\(missing)' that the file does not"
-        }
-        let main = planned.first?.name ?? "main"
-        if let current = held.branches.first(where: \.isCurrent), !current.name.isSameName(as: main) {
-            return "its current branch is '\(current.name)', not \(main)"
-        }
-        for branch in planned {
-            guard let items = held.items[Array(branch.name.utf8)] else {
-                return "it lacks the file's branch '\(branch.name)'"
+    /// How many of `commands`, the plan of `session`, this store has done, as `held` shows:
+    /// all of them when the session is here as the import writes it; throws `conflict`, naming
+    /// the session and the first difference from the whole import, when no prefix of the plan
+    /// gives what is held.
+    static func commandsDone(
+        _ commands: [WriteCommand],
+        of session: String,
+        held: Held
+    ) throws(LedgerError) -> Int {
+        var model = Model()
+        var done: Int? = model.isHeld(held) ? 0 : nil
+        for (index, command) in commands.enumerated() {
+            model.apply(command)
+            // Two prefixes with the same state lead to the same end: the later one writes less.
+            if model.isHeld(held) {
+                done = index + 1
             }
-            if items != branch.items {
-                let shared = zip(items, branch.items).prefix { $0 == $1 }.count
-                return "branch '\(branch.name)' holds \(items.count) items, the file \(branch.items.count), "
+        }
+        guard let done else {
+            throw LedgerError(
+                .conflict,
+                "session '\(session)' already exists in this store and is not what an interrupted import of this "
+                    + "file leaves (\(difference(model, held: held))): resuming would not reproduce the file, so "
+                    + "nothing was imported"
+            )
+        }
+        return done
+    }
+
+    /// The first difference between what the whole import makes of the session and `held`.
+    private static func difference(_ model: Model, held: Held) -> String {
+        func name(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }
+        if let extra = held.branches.first(where: { model.items[Array($0.name.utf8)] == nil }) {
+            return "it has a branch '\(extra.name)' that the file does not"
+        }
+        for (branch, items) in model.items.sorted(by: { $0.key.lexicographicallyPrecedes($1.key) }) {
+            guard let heldItems = held.items[branch] else {
+                return "it lacks the file's branch '\(name(branch))'"
+            }
+            if heldItems != items {
+                let shared = zip(heldItems, items).prefix { $0 == $1 }.count
+                return "branch '\(name(branch))' holds \(heldItems.count) items, the file \(items.count), "
                     + "the same first \(shared)"
             }
         }
-        return "it has other branches than main while the file has some of its own"
-    }
-
-    /// The commands of `commands`, a session's plan (``SDKImportPlan``), that remain after
-    /// its first `count` items on `main`: the plan adds `main`'s items first, in order.
-    static func remaining(_ commands: [WriteCommand], after count: Int) -> [WriteCommand] {
-        var left = count
-        var remaining: [WriteCommand] = []
-        for command in commands {
-            guard left > 0, case .addItems(let session, let items) = command else {
-                remaining.append(command)
-                continue
-            }
-            if items.count <= left {
-                left -= items.count
-            } else {
-                remaining.append(.addItems(session: session, items: Array(items[left...])))
-                left = 0
-            }
-        }
-        return remaining
-    }
-
-    /// Orders names by their bytes, as the store compares them.
-    private static func utf8Order(_ left: String, _ right: String) -> Bool {
-        left.utf8.lexicographicallyPrecedes(right.utf8)
-    }
-}
-
-extension SDKDatabase.Session {
-    /// The branches that `commands`, this session's plan (``SDKImportPlan``), imports, with the
-    /// items the file has on each: the first branch (`main`) and every branch it creates.
-    func imported(by commands: [WriteCommand]) -> [(name: String, items: [SessionItem])] {
-        let created = commands.compactMap { command -> String? in
-            if case .createBranch(_, _, let name?) = command {
-                return name
-            }
-            return nil
-        }
-        return branches.enumerated().compactMap { index, branch in
-            index == 0 || created.contains(where: { $0.isSameName(as: branch.name) })
-                ? (branch.name, branch.items) : nil
-        }
+        let current = held.branches.first(where: \.isCurrent)?.name ?? "main"
+        return "its current branch is '\(current)', not '\(name(model.current))'"
     }
 }
