@@ -133,19 +133,18 @@ struct StoreOptions: ParsableArguments {
 
     /// A reading command's store opened read-only after `failure`, a refusal to write of the
     /// writing open (a full disk, a read-only file system, missing permissions:
-    /// `LedgerError.isWriteRefusal`), when the read model is
-    /// current with the log: that open only repairs a torn tail and catches the model up, so
-    /// there is nothing it would have changed in what the command reads. Throws `failure`
-    /// otherwise: a model behind the log would answer without acknowledged events.
+    /// `LedgerError.isWriteRefusal`), when the read model is current (`readModelIsCurrent()`:
+    /// built from this log and caught up to its end): that open only repairs a torn tail and
+    /// catches the model up, so there is nothing it would have changed in what the command
+    /// reads. Throws `failure` otherwise: a model behind the log would answer without
+    /// acknowledged events, one of another log with that log's sessions.
     private func openReadOnlyIfCurrent(after failure: LedgerError) async throws -> Ledger {
         guard FileManager.default.fileExists(atPath: directory + "/views.sqlite"),
             let ledger = try? await Ledger.open(at: directory, options: ledgerOptions(readOnly: true))
         else {
             throw failure
         }
-        let modelHead = try? await ledger.headSequence()
-        let logEnd = try? await ledger.eventsEnd()
-        guard let modelHead, modelHead == logEnd else {
+        guard (try? await ledger.readModelIsCurrent()) == true else {
             try? await ledger.close()
             throw failure
         }

@@ -389,6 +389,45 @@ struct RebuildTests {
         try await ledger.close()
     }
 
+    @Test("readModelIsCurrent: false read-only for a model of another log or behind the log, true once a writer opened")
+    func readModelCurrency() async throws {
+        let store = try TemporaryStore()
+        defer { store.remove() }
+        let other = try TemporaryStore()
+        defer { other.remove() }
+        for (target, name) in [(store, "mine"), (other, "other")] {
+            let ledger = try await target.open()
+            for index in 0..<3 {
+                try await ledger.session("s").addItems([ItemFactory.user("\(name) \(index)")])
+            }
+            #expect(try await ledger.readModelIsCurrent())
+            try await ledger.close()
+        }
+        var reader = try await store.open { $0.readOnly = true }
+        #expect(try await reader.readModelIsCurrent())
+        try await reader.close()
+        // Another log of the same length put in place: the model answers for the old one.
+        try Self.replaceLog(of: store, withLogOf: other)
+        reader = try await store.open { $0.readOnly = true }
+        #expect(try await !reader.readModelIsCurrent())
+        try await reader.close()
+        try await store.open().close()
+        reader = try await store.open { $0.readOnly = true }
+        #expect(try await reader.readModelIsCurrent())
+        #expect(try await reader.session("s").items() == (0..<3).map { ItemFactory.user("other \($0)") })
+        try await reader.close()
+        // A model behind its log (the model of two events, the log of three).
+        let views = store.path + "/views.sqlite"
+        let shell = try ChildSpawn.run(
+            "/usr/bin/sqlite3",
+            [views, "UPDATE ledger_meta SET value = '2' WHERE key = 'last_applied_seq'"]
+        )
+        #expect(shell.status == 0, "\(shell.output)")
+        reader = try await store.open { $0.readOnly = true }
+        #expect(try await !reader.readModelIsCurrent())
+        try await reader.close()
+    }
+
     @Test(
         "the log's identity is the same read from its only frame and from the header of the frame after it, in the same segment or the next; a rebuild keeps it",
         arguments: [64 << 20, 4096]
