@@ -33,9 +33,11 @@ struct FileOwnershipTests {
             #expect(chown(path, nobody.0, nobody.1) == 0, "chown \(path)")
         }
 
-        // Root writes past a segment, and rebuilds the read model and the lock.
+        // Root writes past a segment, and rebuilds the read model, the lock and log/ (a store
+        // directory its owner made empty: root's first command creates log/).
         try FileManager.default.removeItem(atPath: store.path + "/views.sqlite")
         try FileManager.default.removeItem(atPath: store.path + "/LOCK")
+        try FileManager.default.removeItem(atPath: store.path + "/log")
         ledger = try await store.open(configure: small)
         for _ in 0..<30 {
             // Random text, which compresses badly: 30 frames fill more than one 4 KiB segment.
@@ -44,7 +46,7 @@ struct FileOwnershipTests {
         try await ledger.close()
         let created = (try FileManager.default.contentsOfDirectory(atPath: store.path + "/log")).map { "log/" + $0 }
         #expect(created.count > 1, "\(created)")
-        for name in created + ["views.sqlite", "LOCK"] {
+        for name in created + ["log", "views.sqlite", "LOCK"] {
             let (uid, gid) = try Self.owner(store.path + "/" + name)
             #expect(uid == nobody.0 && gid == nobody.1, "\(name) belongs to \(uid):\(gid)")
         }

@@ -26,7 +26,8 @@ enum FileOwnership {
         _ = fchown(descriptor, directory.st_uid, directory.st_gid)
     }
 
-    /// ``adoptDirectoryOwner(of:path:)`` for the file at `path`, which it opens for a moment.
+    /// ``adoptDirectoryOwner(of:path:)`` for the file or directory at `path`, which it opens for
+    /// a moment.
     static func adoptDirectoryOwner(ofFileAt path: String) {
         guard geteuid() == 0 else {
             return

@@ -92,7 +92,11 @@ public struct SystemFileSystem: LogFileSystem {
 
     /// Creates with `mkdir(2)`.
     public func createDirectory(atPath path: String) throws -> Bool {
-        try Syscalls.makeDirectory(path)
+        let created = try Syscalls.makeDirectory(path)
+        if created {
+            FileOwnership.adoptDirectoryOwner(ofFileAt: path)
+        }
+        return created
     }
 
     /// Removes with `unlink(2)`.
