@@ -51,7 +51,7 @@ struct AddCommand: AsyncParsableCommand, StoreCommand {
                 // A branch that does not exist cannot be switched to: say that, not "switch first".
                 try await session.requireBranch(branch)
                 let current = try await session.currentBranch()
-                guard current == branch else {
+                guard current.utf8.elementsEqual(branch.utf8) else {
                     throw CLIFailure.data(
                         "session '\(self.session)' is on branch '\(current)', not '\(branch)'; nothing was added. "
                             + "Switch first: agentledger branch switch \(self.session) \(branch)"

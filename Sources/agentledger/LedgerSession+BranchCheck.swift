@@ -5,11 +5,13 @@ extension LedgerSession {
     /// unknown branch fails (exit 65) instead of answering with nothing. `main` always exists,
     /// also for a session that was never written.
     func requireBranch(_ branch: String?, asOf: AsOf? = nil) async throws {
-        guard let branch, branch != "main" else {
+        guard let branch, !branch.utf8.elementsEqual("main".utf8) else {
             return
         }
         let branches = try await listBranches(asOf: asOf)
-        guard branches.contains(where: { $0.name == branch }) else {
+        // By bytes, as the store compares names: Swift's == takes "café" in NFC and in NFD, two
+        // branches of a session, for one.
+        guard branches.contains(where: { $0.name.utf8.elementsEqual(branch.utf8) }) else {
             let names = branches.map(\.name).joined(separator: ", ")
             throw CLIFailure.data(
                 "branch '\(branch)' does not exist in session '\(sessionID)'"

@@ -306,4 +306,24 @@ struct CLIBranchTests {
         #expect(refusal?.contains("the usage's requests is 2000000000000") == true, "\(imported.standardOutput)")
         #expect(try await other.run("usage", "show", "chat").status == 0)
     }
+
+    @Test("branch names that differ only in Unicode normalization are two branches to --branch, as to the store")
+    func normalizationVariants() async throws {
+        let store = try CLIStore()
+        let (composed, decomposed) = ("caf\u{E9}", "cafe\u{301}")
+        try await store.ok("add", "s", input: #"{"role":"user","content":"hi"}"#)
+        try await store.ok("branch", "create", "s", "--from-turn", "1", "--name", composed)
+        let read = try await store.run("items", "s", "--branch", decomposed)
+        #expect(read.status == 65, "\(read.standardOutput) \(read.standardError)")
+        #expect(read.standardError.contains("does not exist"), "\(read.standardError)")
+        let add = try await store.run("add", "s", "--branch", decomposed, input: #"{"role":"user","content":"x"}"#)
+        #expect(add.status == 65, "\(add.standardOutput) \(add.standardError)")
+        // Both exist, the composed one current: an add for the decomposed one is refused.
+        try await store.ok("branch", "switch", "s", "main")
+        try await store.ok("branch", "create", "s", "--from-turn", "1", "--name", decomposed)
+        try await store.ok("branch", "switch", "s", composed)
+        let wrong = try await store.run("add", "s", "--branch", decomposed, input: #"{"role":"user","content":"x"}"#)
+        #expect(wrong.status == 65, "\(wrong.standardOutput) \(wrong.standardError)")
+        #expect(try await store.ok("items", "s", "--branch", composed) == "[]\n")
+    }
 }
