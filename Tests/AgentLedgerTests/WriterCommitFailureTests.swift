@@ -149,6 +149,8 @@ struct WriterCommitFailureTests {
         failCommits.store(false, ordering: .releasing)
         try await Task.sleep(for: LedgerWriter.recoveryRetryDelay * 2)
         try await ledger.session("s").addItems([ItemFactory.user("second")])
+        // An add returns once durable, before its COMMIT; a query of the ledger waits for it.
+        #expect(try await ledger.session("s").items().count == 2)
         // Recovered, and the model proves the log's events durable again, before any close.
         let model = try ReadModel.open(path: store.path + "/views.sqlite", readOnly: true, readerCount: 1)
         let identity = try model.status().logIdentity
