@@ -177,8 +177,12 @@ struct StoreOptions: ParsableArguments {
                 // reported; then read-only, holding no lock while the output is read.
                 do {
                     try await Ledger.open(at: directory, options: ledgerOptions()).close()
-                } catch let error as LedgerError where error.code == .storeLocked || error.isWriteRefusal {
-                    // Another process writes (and repairs), or the files refuse writes: read as is.
+                } catch let error as LedgerError where error.code == .storeLocked {
+                    // Another process writes, and repairs.
+                } catch let error as LedgerError
+                    where error.isWriteRefusal && FileManager.default.fileExists(atPath: directory + "/views.sqlite")
+                {
+                    // The files refuse writes: read as is (a missing read model keeps the error).
                 }
             }
             return try await openRetryingWhileLocked { directory, _ in

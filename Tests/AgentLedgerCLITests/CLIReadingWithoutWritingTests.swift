@@ -88,4 +88,24 @@ struct CLIReadingWithoutWritingTests {
         #expect(!behind.standardError.contains("warning"), "\(behind.standardError)")
         #expect(try await store.ok("items", "s").contains("second"))
     }
+
+    @Test("log and export on a store that refuses writes and lacks its read model say why (74), not 'no store' (66)")
+    func refusedWithoutReadModel() async throws {
+        let store = try CLIStore()
+        try await store.ok("add", "s", input: #"{"role":"user","content":"kept"}"#)
+        for suffix in ["", "-wal", "-shm"] {
+            try? FileManager.default.removeItem(atPath: store.path + "/views.sqlite" + suffix)
+        }
+        let lock = store.path + "/LOCK"
+        try Self.chattr("+i", lock)
+        var results: [CLIRunner.Result] = []
+        for command in [["log"], ["export"]] {
+            results.append(try await store.run(command))
+        }
+        try Self.chattr("-i", lock)
+        for result in results {
+            #expect(result.status == 74, "\(result.standardError)")
+            #expect(result.standardError.contains("Operation not permitted"), "\(result.standardError)")
+        }
+    }
 }
