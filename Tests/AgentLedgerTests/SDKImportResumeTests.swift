@@ -213,4 +213,34 @@ struct SDKImportResumeTests {
         #expect(try await ledger.session("a").items(limit: nil).isEmpty)
         try await ledger.close()
     }
+
+    @Test("a resumed import counts each message it still writes once, also those the plan adds twice")
+    func resumedCountsMessagesOnce() async throws {
+        let store = try TemporaryStore()
+        defer { store.remove() }
+        // main: one assistant item; b: its own user, assistant, user, created through main (no
+        // branch has a user turn to create it from), which adds b's items twice.
+        let messages = [
+            (1, "s", #"{"role":"assistant","content":"m1"}"#), (2, "s", #"{"role":"user","content":"m2"}"#),
+            (3, "s", #"{"role":"assistant","content":"m3"}"#), (4, "s", #"{"role":"user","content":"m4"}"#),
+        ]
+        let structure = [(1, "s", "main", 1), (2, "s", "b", 1), (3, "s", "b", 2), (4, "s", "b", 3)]
+        let path = try SDKImportTests.database(
+            SDKImportTests.advancedSchema(messages: messages, structure: structure),
+            in: store
+        )
+        let reference = try TemporaryStore()
+        defer { reference.remove() }
+        var ledger = try await reference.open()
+        #expect(try await ledger.importSDKSQLite(at: path).items == 4)
+        let expected = try await Self.state(ledger, sessions: ["s"])
+        try await ledger.close()
+        // What an import stopped after main's add leaves.
+        ledger = try await store.open()
+        try await ledger.session("s").addItems([try SessionItem(json: messages[0].2)])
+        let summary = try await ledger.importSDKSQLite(at: path, resuming: true)
+        #expect(summary.items == 3, "\(summary)")
+        #expect(try await Self.state(ledger, sessions: ["s"]) == expected)
+        try await ledger.close()
+    }
 }

@@ -72,12 +72,14 @@ extension Ledger {
         var starts: [(index: Int, id: String)] = []
         for session in database.sessions {
             var imported = Set<Int64>()
+            var addedMessages: [Int: ArraySlice<Int64>] = [:]
             var planned = SDKImportPlan.commands(
                 for: session,
                 currentBranch: existing[Array(session.id.utf8)],
                 maxBytesPerAdd: options.groupCommitMaxBytes,
                 messages: &imported,
-                skipped: &skipped
+                skipped: &skipped,
+                addedMessages: &addedMessages
             )
             if let held = held[Array(session.id.utf8)] {
                 let done = try SDKImportResume.commandsDone(planned, of: session.id, held: held)
@@ -85,15 +87,14 @@ extension Ledger {
                     skipped.append("session '\(session.id)': already imported whole (resuming)")
                     continue
                 }
-                // Left in part: the rest of its commands, and the items they add.
-                planned = Array(planned[done...])
-                imported = []
-                messages += planned.reduce(0) { count, command in
-                    if case .addItems(_, let items) = command {
-                        return count + items.count
-                    }
-                    return count
+                // Left in part: the rest of its commands, and the messages they add that the
+                // commands done did not (the plan adds some twice: SDKImportPlan).
+                var written = Set<Int64>()
+                for (index, ids) in addedMessages where index < done {
+                    written.formUnion(ids)
                 }
+                imported.subtract(written)
+                planned = Array(planned[done...])
             }
             starts.append((commands.count, session.id))
             commands += planned

@@ -38,9 +38,33 @@ enum SDKImportPlan {
         messages: inout Set<Int64>,
         skipped: inout [String]
     ) -> [WriteCommand] {
+        var addedMessages: [Int: ArraySlice<Int64>] = [:]
+        return commands(
+            for: session,
+            currentBranch: currentBranch,
+            maxBytesPerAdd: maxBytesPerAdd,
+            messages: &messages,
+            skipped: &skipped,
+            addedMessages: &addedMessages
+        )
+    }
+
+    /// ``commands(for:currentBranch:maxBytesPerAdd:messages:skipped:)``, also giving the SDK
+    /// message ids of the items of each add command, by the command's index: a resumed import
+    /// counts the messages it still writes with them (``SDKImportResume``).
+    static func commands(
+        for session: SDKDatabase.Session,
+        currentBranch: String? = nil,
+        maxBytesPerAdd: Int,
+        messages: inout Set<Int64>,
+        skipped: inout [String],
+        addedMessages: inout [Int: ArraySlice<Int64>]
+    ) -> [WriteCommand] {
         let id = session.id
         var commands: [WriteCommand] = []
-        func add(_ items: ArraySlice<SessionItem>) {
+        var ids: [Int: ArraySlice<Int64>] = [:]
+        func add(_ branch: SDKDatabase.Branch, from first: Int) {
+            let items = branch.items[first...]
             var start = items.startIndex
             while start < items.endIndex {
                 let end = ImportChunks.end(
@@ -49,10 +73,12 @@ enum SDKImportPlan {
                     maxCount: itemsPerAdd,
                     maxBytes: maxBytesPerAdd
                 ) { items[$0].jsonBytes.count }
+                ids[commands.count] = branch.messageIDs[start..<end]
                 commands.append(.addItems(session: id, items: Array(items[start..<end])))
                 start = end
             }
         }
+        defer { addedMessages = ids }
         guard let main = session.branches.first else {
             return []
         }
@@ -64,7 +90,7 @@ enum SDKImportPlan {
             }
         }
         switchTo(main.name)
-        add(main.items[...])
+        add(main, from: 0)
         var imported = [Imported(main)]
         messages.formUnion(main.messageIDs)
         for branch in session.branches.dropFirst() {
@@ -75,20 +101,20 @@ enum SDKImportPlan {
                 for _ in shared..<parent.userStarts[turn - 1] {
                     commands.append(.popItem(session: id))
                 }
-                add(branch.items[shared...])
+                add(branch, from: shared)
             } else if let first = Imported(branch).userStarts.first {
                 // No imported branch has a user turn (main is empty, say): the branch's own items
                 // go on main for a moment, so that it can be created from their first turn; main
                 // then pops them again.
                 switchTo(main.name)
-                add(branch.items[...])
+                add(branch, from: 0)
                 commands.append(.createBranch(session: id, source: .turn(1), name: branch.name))
                 current = branch.name
                 // The copy is main's own items (none a user item) and the branch's before `first`.
                 for _ in 0..<(main.items.count + first) {
                     commands.append(.popItem(session: id))
                 }
-                add(branch.items[...])
+                add(branch, from: 0)
                 switchTo(main.name)
                 for _ in branch.items.indices {
                     commands.append(.popItem(session: id))
