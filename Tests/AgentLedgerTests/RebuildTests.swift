@@ -169,6 +169,16 @@ struct RebuildTests {
         return try #require((attributes[.systemFileNumber] as? NSNumber)?.uint64Value)
     }
 
+    /// Opens `target` and adds "NAME 0", "NAME 1" and "NAME 2" to session `s`, one per event:
+    /// a log of three events whose frames differ from another name's. Returns the ledger open.
+    static func openWithThreeAdds(_ target: TemporaryStore, named name: String) async throws -> Ledger {
+        let ledger = try await target.open()
+        for index in 0..<3 {
+            try await ledger.session("s").addItems([ItemFactory.user("\(name) \(index)")])
+        }
+        return ledger
+    }
+
     /// Runs one statement on a read model file with the sqlite3 command line and returns its output.
     static func sqlite(_ path: String, _ sql: String) throws -> String {
         try ChildSpawn.run("/usr/bin/env", ["sqlite3", "-readonly", path, sql]).output
@@ -359,11 +369,7 @@ struct RebuildTests {
         let other = try TemporaryStore()
         defer { other.remove() }
         for (target, name) in [(store, "mine"), (other, "other")] {
-            let ledger = try await target.open()
-            for index in 0..<3 {
-                try await ledger.session("s").addItems([ItemFactory.user("\(name) \(index)")])
-            }
-            try await ledger.close()
+            try await Self.openWithThreeAdds(target, named: name).close()
         }
         let views = store.path + "/views.sqlite"
         #expect(try Self.sqlite(views, "SELECT length(value) FROM ledger_meta WHERE key = 'log_identity'") == "64")
@@ -396,10 +402,7 @@ struct RebuildTests {
         let other = try TemporaryStore()
         defer { other.remove() }
         for (target, name) in [(store, "mine"), (other, "other")] {
-            let ledger = try await target.open()
-            for index in 0..<3 {
-                try await ledger.session("s").addItems([ItemFactory.user("\(name) \(index)")])
-            }
+            let ledger = try await Self.openWithThreeAdds(target, named: name)
             #expect(try await ledger.readModelIsCurrent())
             try await ledger.close()
         }

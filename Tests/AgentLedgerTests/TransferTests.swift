@@ -209,21 +209,29 @@ struct TransferTests {
         try? await copy.close()
     }
 
+    /// Imports `events` into `ledger` in a task cancelled once the first group commit (1,000
+    /// commands) is written (progress runs in the importing task), and returns its error.
+    static func importCancelledAfterFirstCommit(
+        _ events: [LedgerEvent],
+        into ledger: Ledger
+    ) async throws -> LedgerError {
+        let importing = Task {
+            try await ledger.importEvents(events) { progress in
+                if progress.written == 1000 {
+                    withUnsafeCurrentTask { $0?.cancel() }
+                }
+            }
+        }
+        return try await #require(throws: LedgerError.self) { try await importing.value }
+    }
+
     @Test("a cancelled import stops between two group commits and says what it wrote")
     func cancelledPartWay() async throws {
         let events = try await Self.fifteenHundredAdds()
         let target = try TemporaryStore()
         defer { target.remove() }
         let copy = try await target.open()
-        // Cancelled once the first group commit is written (progress runs in the importing task).
-        let importing = Task {
-            try await copy.importEvents(events) { progress in
-                if progress.written == 1000 {
-                    withUnsafeCurrentTask { $0?.cancel() }
-                }
-            }
-        }
-        let error = try await #require(throws: LedgerError.self) { try await importing.value }
+        let error = try await Self.importCancelledAfterFirstCommit(events, into: copy)
         #expect(error.code == .cancelled)
         #expect(
             error.message.contains(
@@ -253,14 +261,7 @@ struct TransferTests {
             )
         }
         let events = try lines.enumerated().map { try LedgerEvent(exportLine: Array($1.utf8), lineNumber: $0 + 1) }
-        let importing = Task {
-            try await copy.importEvents(events) { progress in
-                if progress.written == 1000 {
-                    withUnsafeCurrentTask { $0?.cancel() }
-                }
-            }
-        }
-        let error = try await #require(throws: LedgerError.self) { try await importing.value }
+        let error = try await Self.importCancelledAfterFirstCommit(events, into: copy)
         #expect(error.code == .cancelled)
         #expect(
             error.message.contains("Before it stopped, 1 commands were refused and not written: "),

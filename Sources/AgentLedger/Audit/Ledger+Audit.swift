@@ -27,9 +27,7 @@ extension Ledger {
                 )
             }
             let writing = StoreLock.lockHolder(ofFileAt: directory + "/" + StoreLock.fileName) != nil
-            // Read on this handle's own connection.
-            let status = try await read { db in try ReadModel.status(db) }
-            let identity = ReadModelBuilder.readLogIdentity(directory: directory, options: options)
+            let (status, identity) = try await modelStatusAndLogIdentity()
             guard writing else {
                 let durable = DurableThrough.sequence(status, logIdentity: identity)
                 return LedgerEvents.End(bound: nil, shown: durable, claim: DurableThrough.claim(durable))
@@ -67,9 +65,15 @@ extension Ledger {
             return bound
         }
         let logEnd = try LogReader.open(directory: directory).lastSequence
-        let status = try await read { db in try ReadModel.status(db) }
-        let identity = ReadModelBuilder.readLogIdentity(directory: directory, options: options)
+        let (status, identity) = try await modelStatusAndLogIdentity()
         return max(logEnd, DurableThrough.sequence(status, logIdentity: identity))
+    }
+
+    /// The read model's status, read on this handle's own connection, and the identity of the
+    /// store's log (nil when it cannot be read): what a read-only handle checks its model with.
+    func modelStatusAndLogIdentity() async throws -> (ReadModel.Status, String?) {
+        let status = try await read { db in try ReadModel.status(db) }
+        return (status, ReadModelBuilder.readLogIdentity(directory: directory, options: options))
     }
 
     /// Where history ends before the log does: the acknowledged or committed head beside a

@@ -10,8 +10,7 @@ extension Ledger {
         if writer != nil {
             return true
         }
-        let status = try await read { db in try ReadModel.status(db) }
-        let identity = ReadModelBuilder.readLogIdentity(directory: directory, options: options)
+        let (status, identity) = try await modelStatusAndLogIdentity()
         if let recorded = status.logIdentity, let identity, recorded != identity {
             return false
         }

@@ -29,29 +29,11 @@ enum SDKImportPlan {
     /// store when it exists here (an import appending to it, which only a session without other
     /// branches may do): `main` gets the items, and that branch is current again afterwards.
     /// Adds to `messages` the SDK message ids of the branches it imports, and to `skipped` why
-    /// it leaves a branch out. An add command carries at most ``itemsPerAdd`` items and, unless
-    /// one item is larger, `maxBytesPerAdd` bytes of item JSON, so that it fits in a frame.
-    static func commands(
-        for session: SDKDatabase.Session,
-        currentBranch: String? = nil,
-        maxBytesPerAdd: Int,
-        messages: inout Set<Int64>,
-        skipped: inout [String]
-    ) -> [WriteCommand] {
-        var addedMessages: [Int: ArraySlice<Int64>] = [:]
-        return commands(
-            for: session,
-            currentBranch: currentBranch,
-            maxBytesPerAdd: maxBytesPerAdd,
-            messages: &messages,
-            skipped: &skipped,
-            addedMessages: &addedMessages
-        )
-    }
-
-    /// ``commands(for:currentBranch:maxBytesPerAdd:messages:skipped:)``, also giving the SDK
-    /// message ids of the items of each add command, by the command's index: a resumed import
-    /// counts the messages it still writes with them (``SDKImportResume``).
+    /// it leaves a branch out; gives in `addedMessages`, by command index, the message ids of
+    /// each add command's items (a resumed import counts the messages it still writes with
+    /// them: ``SDKImportResume``). An add command carries at most ``itemsPerAdd`` items and,
+    /// unless one item is larger, `maxBytesPerAdd` bytes of item JSON, so that it fits in a
+    /// frame.
     static func commands(
         for session: SDKDatabase.Session,
         currentBranch: String? = nil,
