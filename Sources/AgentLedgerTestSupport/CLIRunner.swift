@@ -83,6 +83,36 @@ public struct CLIRunner: Sendable {
             kill(processID, signal)
         }
 
+        /// Sends `signal` as soon as standard error contains `text`, watching from a thread of
+        /// its own every 2 ms; `false` (and no signal) when the process ended first or after
+        /// `seconds`.
+        ///
+        /// A test that must signal inside a window (an import between its first progress line
+        /// and its end) cannot poll from a task: with the test process busy on two cores, the
+        /// cooperative pool can wake a sleeping task seconds late, after the window has closed.
+        public func send(_ signal: Int32, whenStandardErrorContains text: String, seconds: Double = 60) async -> Bool {
+            let path = directory.path + "/stderr"
+            let finished = finished
+            let pid = processID
+            return await withCheckedContinuation { continuation in
+                let watcher = Thread {
+                    let deadline = Date().addingTimeInterval(seconds)
+                    while Date() < deadline, !finished.isDone {
+                        let bytes = (try? Data(contentsOf: URL(fileURLWithPath: path))) ?? Data()
+                        if String(decoding: bytes, as: UTF8.self).contains(text) {
+                            kill(pid, signal)
+                            continuation.resume(returning: true)
+                            return
+                        }
+                        usleep(2_000)
+                    }
+                    continuation.resume(returning: false)
+                }
+                watcher.name = "cli-\(pid)-signal"
+                watcher.start()
+            }
+        }
+
         /// Waits until standard output contains `text`, checking every 20 ms; `false` after
         /// `seconds` or when the process ended first.
         public func waitForOutput(containing text: String, seconds: Double = 10) async throws -> Bool {
