@@ -254,13 +254,6 @@ struct ReliabilityDiskFaultTests {
         #expect(try await Ledger.verifyLog(at: store).isIntact)
     }
 
-    /// Runs `/bin/mount` or `/bin/umount` (or any command) and returns its termination and error text.
-    private func command(_ path: String, _ arguments: [String]) async throws -> (ok: Bool, error: String) {
-        let child = try ReliabilityChildProcess(executable: path, arguments: arguments)
-        let termination = await child.waitForExit(timeout: .seconds(30))
-        return (termination == .exited(0), child.standardError)
-    }
-
     @Test(
         "a real full disk (a 2 MiB tmpfs): the failing call gets a clear error, calls fail while the disk stays full, after it grows the same store takes writes again, and the reopened store holds exactly the acknowledged events"
     )
@@ -269,24 +262,7 @@ struct ReliabilityDiskFaultTests {
         defer { directory.remove() }
         let mountPoint = directory.path + "/disk"
         try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: false)
-        let mounted = try await command("/bin/mount", ["-t", "tmpfs", "-o", "size=2m", "tmpfs", mountPoint])
-        guard mounted.ok else {
-            print(
-                "RELIABILITY full disk: SKIPPED, cannot mount a tmpfs here (\(mounted.error.trimmingCharacters(in: .whitespacesAndNewlines)))"
-            )
-            return
-        }
-        var failure: (any Error)?
-        do {
-            try await fillDisk(mountPoint)
-        } catch {
-            failure = error
-        }
-        let unmounted = try await command("/bin/umount", [mountPoint])
-        #expect(unmounted.ok, "umount: \(unmounted.error)")
-        if let failure {
-            throw failure
-        }
+        try await Tmpfs.withMount(at: mountPoint, size: "2m") { try await fillDisk($0) }
     }
 
     private func fillDisk(_ mountPoint: String) async throws {
@@ -339,7 +315,7 @@ struct ReliabilityDiskFaultTests {
         }
         // The disk grows (space freed): the same store recovers and takes writes again, within
         // the log's recovery interval.
-        let remounted = try await command("/bin/mount", ["-o", "remount,size=16m", mountPoint])
+        let remounted = try await Tmpfs.resize(mountPoint, to: "16m")
         #expect(remounted.ok, "remount: \(remounted.error)")
         let after = [ItemFactory.user("after the disk grew")]
         var lastError: LedgerError?
