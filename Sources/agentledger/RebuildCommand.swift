@@ -22,7 +22,7 @@ struct RebuildCommand: AsyncParsableCommand, StoreCommand {
         try StoreOptions.requireLog(in: store.directory, reading: true)
         let reporter = ProgressReporter("rebuild")
         try await reporter.finishing {
-            let ledger = try await store.openRetryingWhileLocked { directory, options in
+            let ledger = try await store.openWaitingForLock { directory, options in
                 try await Ledger.openRebuildingViews(at: directory, options: options) { progress in
                     reporter.report(progress)
                 }

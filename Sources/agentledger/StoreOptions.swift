@@ -54,9 +54,15 @@ struct StoreOptions: ParsableArguments {
         return ".agentledger"
     }
 
-    /// The library options for this invocation.
-    func ledgerOptions(readOnly: Bool = false) -> LedgerOptions {
-        LedgerOptions(durability: durability.durability, readOnly: readOnly)
+    /// The library options for this invocation: opening waits `--lock-wait` for another
+    /// process's writer lock, unless `waitingForLock` is false (a reading command's attempt to
+    /// open for writing, which reads beside a writer instead).
+    func ledgerOptions(readOnly: Bool = false, waitingForLock: Bool = true) -> LedgerOptions {
+        LedgerOptions(
+            durability: durability.durability,
+            readOnly: readOnly,
+            lockWait: waitingForLock ? .milliseconds(lockWait) : .zero
+        )
     }
 
     /// Opens the store as `access` says, runs `body`, and closes the store whether `body`
@@ -79,35 +85,30 @@ struct StoreOptions: ParsableArguments {
         return result
     }
 
-    /// Opens the store for writing, retrying for up to `--lock-wait` milliseconds while
-    /// another process holds the writer lock.
+    /// Opens the store for writing, waiting up to `--lock-wait` milliseconds while another
+    /// process holds the writer lock.
     private func openForWriting() async throws -> Ledger {
-        try await openRetryingWhileLocked { directory, options in
+        try await openWaitingForLock { directory, options in
             try await Ledger.open(at: directory, options: options)
         }
     }
 
-    /// Opens the store with `opener`, retrying as ``openForWriting()`` does while another
-    /// process holds the writer lock (or, for a read-only opener, while the lock's holder
-    /// rebuilds the missing read model).
-    func openRetryingWhileLocked(
+    /// Opens the store with `opener` and ``ledgerOptions(readOnly:waitingForLock:)``, which
+    /// wait up to `--lock-wait` milliseconds while another process holds the writer lock (or,
+    /// for a read-only opener, while the lock's holder rebuilds the missing read model); the
+    /// library's refusal after that names the option.
+    func openWaitingForLock(
         _ opener: (String, LedgerOptions) async throws -> Ledger
     ) async throws -> Ledger {
-        let clock = ContinuousClock()
-        let deadline = clock.now + .milliseconds(lockWait)
-        while true {
-            do {
-                return try await opener(directory, ledgerOptions())
-            } catch let error as LedgerError where error.code == .storeLocked {
-                guard clock.now < deadline else {
-                    throw LedgerError(
-                        .storeLocked,
-                        error.message + " (waited \(lockWait) ms; see --lock-wait)",
-                        underlying: error
-                    )
-                }
-                try await Task.sleep(for: .milliseconds(20))
-            }
+        do {
+            return try await opener(directory, ledgerOptions())
+        } catch let error as LedgerError where error.code == .storeLocked {
+            let refusal = error.underlying as? LedgerError ?? error
+            throw LedgerError(
+                .storeLocked,
+                refusal.message + " (waited \(lockWait) ms; see --lock-wait)",
+                underlying: refusal
+            )
         }
     }
 
@@ -164,7 +165,7 @@ struct StoreOptions: ParsableArguments {
                 return try await openForWriting()
             case .read:
                 do {
-                    return try await Ledger.open(at: directory, options: ledgerOptions())
+                    return try await Ledger.open(at: directory, options: ledgerOptions(waitingForLock: false))
                 } catch let error as LedgerError where error.code == .storeLocked {
                     // Another process writes: read beside it.
                 } catch let error as LedgerError where error.isWriteRefusal {
@@ -176,7 +177,7 @@ struct StoreOptions: ParsableArguments {
                 // or rebuilt (missing, of another schema after an upgrade) and the log's damage
                 // reported; then read-only, holding no lock while the output is read.
                 do {
-                    try await Ledger.open(at: directory, options: ledgerOptions()).close()
+                    try await Ledger.open(at: directory, options: ledgerOptions(waitingForLock: false)).close()
                 } catch let error as LedgerError where error.code == .storeLocked {
                     // Another process writes, and repairs.
                 } catch let error as LedgerError
@@ -185,7 +186,7 @@ struct StoreOptions: ParsableArguments {
                     // The files refuse writes: read as is (a missing read model keeps the error).
                 }
             }
-            return try await openRetryingWhileLocked { directory, _ in
+            return try await openWaitingForLock { directory, _ in
                 try await Ledger.open(at: directory, options: ledgerOptions(readOnly: true))
             }
         } catch let error as LedgerError where error.code == .notFound {

@@ -52,7 +52,12 @@ enum TortureCommand {
 
     /// Options for a writer in a child: library logs on standard error, warnings and worse.
     static func options(durability: Durability = .fsync, readOnly: Bool = false) -> LedgerOptions {
-        LedgerOptions(durability: durability, readOnly: readOnly, logger: Logger(label: "ledger-torture"))
+        LedgerOptions(
+            durability: durability,
+            readOnly: readOnly,
+            lockWait: .zero,
+            logger: Logger(label: "ledger-torture")
+        )
     }
 
     /// A user item whose content is `text` (which must need no JSON escaping).

@@ -48,48 +48,58 @@ public final class Ledger: Sendable {
     /// A log that lost events its read model shows were durable (its last frame damaged after a
     /// clean close, a deleted last segment) is refused, not cut: see ``DurableThrough``.
     ///
+    /// Another opener's writer lock (a writer closing, a command-line reader catching up the
+    /// read model) is waited for, up to `options.lockWait` (2 s by default).
+    ///
     /// - Throws: `storeLocked` when another `Ledger` has the store open for writing, in another
-    ///   process or this one (the message names its pid), `corruptLog` for damage before the
+    ///   process or this one (the message names its pid), for longer than `options.lockWait`;
+    ///   for a read-only open, when the read model is missing while the lock's holder rebuilds
+    ///   it for as long; `corruptLog` for damage before the
     ///   log's tail, or to events the read model shows were durable (with its location), `io`;
-    ///   `invalidArgument` for options out of range (`maxItemBytes`, `segmentSizeBytes`) and for
-    ///   an empty path.
+    ///   `invalidArgument` for options out of range (`maxItemBytes`, `segmentSizeBytes`,
+    ///   `lockWait`) and for an empty path.
     public static func open(at path: String, options: LedgerOptions = LedgerOptions()) async throws -> Ledger {
         let directory = try storeDirectory(path)
         return try await BlockingWork.run(name: "agentledger-open") {
-            if options.readOnly {
-                let model: ReadModel
-                do {
-                    model = try ReadModel.open(
-                        path: directory + "/" + ReadModel.fileName,
-                        readOnly: true,
-                        options: options
-                    )
-                } catch let error as LedgerError where error.code == .notFound {
-                    let lock = directory + "/" + StoreLock.fileName
-                    if FileManager.default.fileExists(atPath: directory + "/log"),
-                        let holder = StoreLock.lockHolder(ofFileAt: lock)
-                    {
-                        throw LedgerError(
-                            .storeLocked,
-                            "the read model of \(directory) is missing while process \(holder) holds the store's "
-                                + "writer lock: it is rebuilding the read model, or about to"
-                        )
-                    }
-                    throw LedgerError(
-                        .notFound,
-                        "no store at \(directory) (or its read model is missing): "
-                            + "open it for writing once to create or rebuild it"
-                    )
-                } catch {
-                    let path = directory + "/" + ReadModel.fileName
-                    throw ReadModelBuilder.environmentFailure(error, path: path)
-                        ?? LedgerWriter.ledgerError(error, context: "opening the read model")
-                }
-                try checkSchema(of: model, directory: directory, options: options)
-                return Ledger(directory: directory, options: options, readModel: model, writer: nil)
-            }
-            return try openForWriting(directory: directory, options: options, rebuild: nil).ledger
+            try waitingForLock(options) { try openNow(directory: directory, options: options) }
         }
+    }
+
+    /// One attempt of ``open(at:options:)``, on a thread of its own.
+    private static func openNow(directory: String, options: LedgerOptions) throws -> Ledger {
+        if options.readOnly {
+            let model: ReadModel
+            do {
+                model = try ReadModel.open(
+                    path: directory + "/" + ReadModel.fileName,
+                    readOnly: true,
+                    options: options
+                )
+            } catch let error as LedgerError where error.code == .notFound {
+                let lock = directory + "/" + StoreLock.fileName
+                if FileManager.default.fileExists(atPath: directory + "/log"),
+                    let holder = StoreLock.lockHolder(ofFileAt: lock)
+                {
+                    throw LedgerError(
+                        .storeLocked,
+                        "the read model of \(directory) is missing while process \(holder) holds the store's "
+                            + "writer lock: it is rebuilding the read model, or about to"
+                    )
+                }
+                throw LedgerError(
+                    .notFound,
+                    "no store at \(directory) (or its read model is missing): "
+                        + "open it for writing once to create or rebuild it"
+                )
+            } catch {
+                let path = directory + "/" + ReadModel.fileName
+                throw ReadModelBuilder.environmentFailure(error, path: path)
+                    ?? LedgerWriter.ledgerError(error, context: "opening the read model")
+            }
+            try checkSchema(of: model, directory: directory, options: options)
+            return Ledger(directory: directory, options: options, readModel: model, writer: nil)
+        }
+        return try openForWriting(directory: directory, options: options, rebuild: nil).ledger
     }
 
     /// Refuses a read model built with other migrations than `options` name: a read-only handle
@@ -137,11 +147,13 @@ public final class Ledger: Sendable {
         }
         let directory = try storeDirectory(path)
         let (ledger, rebuilt) = try await BlockingWork.run(name: "agentledger-open") {
-            try openForWriting(
-                directory: directory,
-                options: options,
-                rebuild: ReadModelBuilder.Rebuild(progress: progress)
-            )
+            try waitingForLock(options) {
+                try openForWriting(
+                    directory: directory,
+                    options: options,
+                    rebuild: ReadModelBuilder.Rebuild(progress: progress)
+                )
+            }
         }
         if !rebuilt {
             do {

@@ -83,6 +83,12 @@ public struct LedgerOptions: Sendable {
     /// model shows it, and may have handed its sequence number over already. Default 20 ms;
     /// zero answers at once. A number past the log's head reads the current state after it.
     public var readOnlyAsOfWait: Duration
+    /// How long opening the store waits for another opener to release its writer lock before
+    /// throwing `storeLocked`: a writer that is closing, or a reading command of the command
+    /// line, which holds the lock while it catches up the read model and answers when nobody
+    /// writes. Also how long a read-only open waits for the lock's holder to rebuild a missing
+    /// read model. Default 2 s, as the command line's `--lock-wait`; zero fails at once.
+    public var lockWait: Duration
     /// How long the writer keeps the read model's transaction open, after acknowledging a
     /// group commit of one call (an agent awaiting each add), for the next adds or usage
     /// records, so that such an agent pays for one SQLite COMMIT every few calls instead of
@@ -134,6 +140,7 @@ public struct LedgerOptions: Sendable {
         readerCount: Int = LedgerOptions.defaultReaderCount,
         queryQoS: DispatchQoS = LedgerOptions.defaultQueryQoS,
         readOnlyAsOfWait: Duration = .milliseconds(20),
+        lockWait: Duration = .seconds(2),
         commitCoalescingWait: Duration = .microseconds(150),
         profilesWriter: Bool = false,
         logger: Logger = Logger(label: "agentledger"),
@@ -153,6 +160,7 @@ public struct LedgerOptions: Sendable {
         self.readerCount = readerCount
         self.queryQoS = queryQoS
         self.readOnlyAsOfWait = readOnlyAsOfWait
+        self.lockWait = lockWait
         self.commitCoalescingWait = commitCoalescingWait
         self.profilesWriter = profilesWriter
         self.logger = logger

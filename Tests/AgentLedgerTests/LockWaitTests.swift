@@ -1,0 +1,86 @@
+import AgentLedger
+import AgentLedgerTestSupport
+import Foundation
+import Testing
+
+/// `LedgerOptions.lockWait`: an open waits for another opener's writer lock (a writer closing,
+/// a command-line reader catching up the read model) instead of failing at once.
+@Suite("Opening waits for the writer lock")
+struct LockWaitTests {
+    /// Waits until `capture` has logged that an open waits for the lock; false after 60 s.
+    private func waitingLogged(_ capture: ReliabilityLogCapture) async throws -> Bool {
+        let deadline = ContinuousClock.now + .seconds(60)
+        while ContinuousClock.now < deadline {
+            if capture.messages.contains(where: { $0.hasPrefix("info: waiting for the store's writer lock") }) {
+                return true
+            }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        return false
+    }
+
+    @Test("an open that finds the lock held waits, and opens once the holder closes, seeing what it wrote")
+    func opensOnceTheHolderCloses() async throws {
+        let store = try TemporaryStore()
+        defer { store.remove() }
+        let holder = try await store.open()
+        try await holder.session("s").addItems([ItemFactory.user("from the holder")])
+        let capture = ReliabilityLogCapture()
+        let waiting = Task {
+            try await store.open {
+                $0.lockWait = .seconds(120)
+                $0.logger = capture.logger
+            }
+        }
+        // The second open is inside its wait (it logged so) before the holder lets go.
+        #expect(try await waitingLogged(capture), "\(capture.messages)")
+        try await holder.close()
+        let ledger = try await waiting.value
+        try await ledger.session("s").addItems([ItemFactory.user("from the waiter")])
+        #expect(
+            try await ledger.session("s").items().map(\.json) == [
+                ItemFactory.user("from the holder").json, ItemFactory.user("from the waiter").json,
+            ]
+        )
+        try await ledger.close()
+    }
+
+    @Test("zero refuses at once; a holder that stays past lockWait is refused saying how long; negative is refused")
+    func refusals() async throws {
+        let store = try TemporaryStore()
+        defer { store.remove() }
+        let holder = try await store.open()
+        let capture = ReliabilityLogCapture()
+        let atOnce = try await #require(throws: LedgerError.self) {
+            try await store.open {
+                $0.lockWait = .zero
+                $0.logger = capture.logger
+            }
+        }
+        #expect(atOnce.code == .storeLocked)
+        #expect(atOnce.message.contains("locked by another Ledger of this process (pid \(getpid()))"))
+        #expect(!atOnce.message.contains("waited"))
+        #expect(capture.messages.isEmpty, "no wait was logged: \(capture.messages)")
+
+        let started = ContinuousClock.now
+        let afterWaiting = try await #require(throws: LedgerError.self) {
+            try await store.open {
+                $0.lockWait = .seconds(1)
+                $0.logger = capture.logger
+            }
+        }
+        #expect(ContinuousClock.now - started >= .seconds(1))
+        #expect(afterWaiting.code == .storeLocked)
+        #expect(afterWaiting.message.hasSuffix(" (waited 1000 ms: LedgerOptions.lockWait)"), "\(afterWaiting.message)")
+        #expect((afterWaiting.underlying as? LedgerError)?.message == atOnce.message)
+
+        let negative = try await #require(throws: LedgerError.self) {
+            try await store.open { $0.lockWait = .milliseconds(-1) }
+        }
+        #expect(negative.code == .invalidArgument)
+        #expect(negative.message.contains("lockWait"))
+        // The holder was never disturbed.
+        try await holder.session("s").addItems([ItemFactory.user("still writing")])
+        try await holder.close()
+    }
+}
