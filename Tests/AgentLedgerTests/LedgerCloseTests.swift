@@ -39,6 +39,13 @@ struct LedgerCloseTests {
             { _ = try await ledger.importEvents([]) },
             { _ = try await ledger.session("").items() },
             { _ = try await ledger.session("s").items(branch: "") },
+            { _ = try await ledger.session("s").items(limit: -1) },
+            { _ = try await ledger.session("s", settings: SessionSettings(limit: -1)).items() },
+            { _ = try await ledger.search(" ") },
+            { _ = try await ledger.search("x", limit: 0) },
+            { _ = try await ledger.session("s").search("") },
+            { _ = try await ledger.session("s").search("x", limit: -1) },
+            { _ = try await ledger.session("s").recordUsage(RunUsage(requests: 1, detailsJSON: "{")) },
         ] as [@Sendable () async throws -> Void] {
             let error = try await #require(throws: LedgerError.self) { try await operation() }
             #expect(error.code == .closed, "\(error)")

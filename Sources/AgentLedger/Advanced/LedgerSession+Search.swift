@@ -5,6 +5,7 @@ extension LedgerSession {
     /// - Throws: `invalidArgument` for an empty or blank query, a query FTS5 cannot parse, or a
     ///   limit below 1.
     public func search(_ query: String, limit: Int = 20, branch: String? = nil) async throws -> [SearchHit] {
+        try ledger.checkOpen()
         try Validation.checkSearchQuery(query)
         guard limit > 0 else {
             throw LedgerError(.invalidArgument, "the search limit must be 1 or more, not \(limit)")
@@ -28,6 +29,7 @@ extension Ledger {
     /// Full-text search across every session of the store, best match first (see
     /// ``LedgerSession/search(_:limit:branch:)`` for the query syntax and what it throws).
     public func search(_ query: String, limit: Int = 20) async throws -> [SearchHit] {
+        try checkOpen()
         try Validation.checkSearchQuery(query)
         guard limit > 0 else {
             throw LedgerError(.invalidArgument, "the search limit must be 1 or more, not \(limit)")

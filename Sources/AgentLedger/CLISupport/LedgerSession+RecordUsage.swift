@@ -10,6 +10,8 @@ extension LedgerSession {
     ///   write throws (`closed`, `readOnly`, `writerFailed`).
     @discardableResult
     public func recordUsage(_ usage: RunUsage) async throws -> UInt64? {
+        // Closed first, whatever the usage holds, as for every other call.
+        try ledger.checkOpen()
         if let details = usage.detailsJSON {
             do {
                 _ = try JSONValue(parsing: details)

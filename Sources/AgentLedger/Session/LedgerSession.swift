@@ -34,6 +34,8 @@ public struct LedgerSession: Session {
     /// - Throws: `invalidArgument` for a negative limit, a session id or branch name no store
     ///   can hold, or an `asOf` date that is not a number; with any limit, 0 included.
     public func items(limit: Int? = nil, branch: String? = nil, asOf: AsOf? = nil) async throws -> [SessionItem] {
+        // Closed first, whatever the arguments, as for every other call.
+        try ledger.checkOpen()
         let limit = limit ?? settings.limit
         if let limit, limit < 0 {
             throw LedgerError(.invalidArgument, "the limit must be 0 or more, not \(limit)")
