@@ -318,6 +318,21 @@ struct ReliabilityInputTests {
         #expect(after == before, "nothing created in the current directory")
     }
 
+    @Test("a compression level beyond 32 bits is refused with invalidArgument, not a trap")
+    func compressionLevelBeyond32Bits() async throws {
+        let directory = try TemporaryDirectory(prefix: "reliability-level")
+        defer { directory.remove() }
+        for level in [Int(Int32.max) + 1, Int.min] {
+            let error = await ReliabilityHelpers.error {
+                _ = try await Ledger.open(
+                    at: directory.path + "/store",
+                    options: LedgerOptions(durability: .none, compressionLevel: level)
+                )
+            }
+            #expect(error?.code == .invalidArgument, "level \(level): \(String(describing: error))")
+        }
+    }
+
     @Test(
         "an event of a future encoding version (valid checksums and chain) is refused with 'upgrade', the store unchanged"
     )

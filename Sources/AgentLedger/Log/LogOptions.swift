@@ -39,7 +39,9 @@ struct LogOptions: Sendable, Equatable {
     init(_ options: LedgerOptions, preallocationBytes: Int) {
         self.init(
             segmentSizeBytes: options.segmentSizeBytes,
-            compressionLevel: Int32(options.compressionLevel),
+            // Clamped, not converted: a level beyond 32 bits is outside zstd's range too, and
+            // `ZstdCodec` refuses it with `invalidArgument` instead of trapping here.
+            compressionLevel: Int32(clamping: options.compressionLevel),
             compressionDictionary: options.compressionDictionary,
             preallocationBytes: preallocationBytes
         )
