@@ -333,6 +333,31 @@ struct ReliabilityInputTests {
         }
     }
 
+    @Test("an interval of durability too long to count in nanoseconds (Int.max) works as a very long one")
+    func intervalBeyondNanoseconds() async throws {
+        let directory = try TemporaryDirectory(prefix: "reliability-interval")
+        defer { directory.remove() }
+        for milliseconds in [Int.max, 18_446_744_073_709] {
+            let store = directory.path + "/store-\(milliseconds)"
+            let ledger = try await Ledger.open(
+                at: store,
+                options: LedgerOptions(durability: .interval(milliseconds: milliseconds))
+            )
+            try await ledger.session("s").addItems([ItemFactory.user("one")])
+            try await ledger.session("s").addItems([ItemFactory.user("two")])
+            #expect(try await ledger.session("s").items().count == 2)
+            try await ledger.close()
+            let reopened = try await Ledger.open(at: store, options: LedgerOptions(durability: .none))
+            #expect(try await reopened.session("s").items().count == 2)
+            try await reopened.close()
+        }
+        // Deadlines stay below 2^62 ns, where `DispatchTime` reads another clock (the idle writer spun).
+        #expect(LedgerWriter.intervalNanoseconds(Int.max) == LedgerWriter.longestIntervalNanoseconds)
+        #expect(LedgerWriter.longestIntervalNanoseconds < 1 << 62)
+        #expect(LedgerWriter.intervalNanoseconds(-1) == 0)
+        #expect(LedgerWriter.intervalNanoseconds(5) == 5_000_000)
+    }
+
     @Test(
         "an event of a future encoding version (valid checksums and chain) is refused with 'upgrade', the store unchanged"
     )

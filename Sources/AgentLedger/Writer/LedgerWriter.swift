@@ -495,7 +495,8 @@ final class LedgerWriter: Sendable {
     private func waitForWork(indexing: Bool) -> Bool {
         var syncDue: UInt64?
         if case .interval(let milliseconds) = options.durability, let since = threadState.unsyncedSince {
-            syncDue = since + UInt64(max(milliseconds, 0)) * 1_000_000
+            // An uptime stays below 2^61 ns (73 years): the sum below 2^62 (see the interval's bound).
+            syncDue = min(since + Self.intervalNanoseconds(milliseconds), (1 << 62) - 1)
         }
         let indexDue = indexing ? DispatchTime.now().uptimeNanoseconds + Self.indexIdleDelayNanoseconds : nil
         guard let due = [syncDue, indexDue].compactMap({ $0 }).min() else {
@@ -509,6 +510,20 @@ final class LedgerWriter: Sendable {
             syncForInterval()
         }
         return indexDue.map { $0 <= DispatchTime.now().uptimeNanoseconds } ?? false
+    }
+
+    /// The longest interval of ``Durability/interval(milliseconds:)`` the writer counts with:
+    /// 2^61 ns, about 73 years. A longer one (`Int.max`, say) means the same: no fsync but the
+    /// one at close. The deadline computed from it, an uptime plus the interval, then neither
+    /// overflows nor reaches 2^62, where `DispatchTime` reads the bits as another clock's (a
+    /// deadline long past: the idle writer woke at once, again and again).
+    static let longestIntervalNanoseconds: UInt64 = 1 << 61
+
+    /// The interval of ``Durability/interval(milliseconds:)`` in nanoseconds, 0 for a negative
+    /// one, at most ``longestIntervalNanoseconds``.
+    static func intervalNanoseconds(_ milliseconds: Int) -> UInt64 {
+        let (nanoseconds, overflow) = UInt64(max(milliseconds, 0)).multipliedReportingOverflow(by: 1_000_000)
+        return overflow ? longestIntervalNanoseconds : min(nanoseconds, longestIntervalNanoseconds)
     }
 
     private func syncForInterval() {
@@ -1048,7 +1063,7 @@ final class LedgerWriter: Sendable {
             try threadState.log.sync()
         case .interval(let milliseconds):
             let now = DispatchTime.now().uptimeNanoseconds
-            if now - threadState.lastSync >= UInt64(max(milliseconds, 0)) * 1_000_000 {
+            if now - threadState.lastSync >= Self.intervalNanoseconds(milliseconds) {
                 try threadState.log.sync()
                 threadState.lastSync = now
                 threadState.unsyncedSince = nil
