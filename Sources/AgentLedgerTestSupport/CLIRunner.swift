@@ -115,18 +115,25 @@ public struct CLIRunner: Sendable {
 
         /// Waits until standard output contains `text`, checking every 20 ms; `false` after
         /// `seconds` or when the process ended first.
-        public func waitForOutput(containing text: String, seconds: Double = 10) async throws -> Bool {
+        ///
+        /// The default is long because it costs nothing when the output comes: on a machine busy
+        /// with the whole suite, a child can take more than 10 s to start and print. The output
+        /// is checked once more after the deadline, so that a task the cooperative pool wakes
+        /// late does not report a timeout for output that came meanwhile.
+        public func waitForOutput(containing text: String, seconds: Double = 60) async throws -> Bool {
             let deadline = Date().addingTimeInterval(seconds)
-            while Date() < deadline {
+            while true {
                 if standardOutput.contains(text) {
                     return true
                 }
                 if finished.isDone {
                     return standardOutput.contains(text)
                 }
+                guard Date() < deadline else {
+                    return false
+                }
                 try await Task.sleep(for: .milliseconds(20))
             }
-            return false
         }
 
         /// Waits for the process to end (killing it after `timeoutSeconds`) and returns its result.

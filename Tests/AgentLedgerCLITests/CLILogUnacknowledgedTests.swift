@@ -63,7 +63,7 @@ struct CLILogUnacknowledgedTests {
         try await ledger.session("chat").addItems([ItemFactory.user("four")])
         #expect(try await following.waitForOutput(containing: "four"))
         following.send(SIGINT)
-        let result = await following.wait(timeoutSeconds: 10)
+        let result = await following.wait()
         try await ledger.close()
         #expect(result.status == 0, "\(result.standardError)")
         #expect(!result.standardOutput.contains("never acknowledged"), "\(result.standardOutput)")
@@ -149,7 +149,7 @@ struct CLILogUnacknowledgedTests {
         locked = false
         #expect(try await following.waitForOutput(containing: "acknowledged, then killed"))
         following.send(SIGINT)
-        let result = await following.wait(timeoutSeconds: 10)
+        let result = await following.wait()
         #expect(result.status == 0, "\(result.standardError)")
         #expect(result.lines.map { try? CLIStore.json($0)["seq"]?.intValue } == [1, 2], "\(result.lines)")
     }
