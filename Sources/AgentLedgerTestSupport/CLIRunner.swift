@@ -90,21 +90,37 @@ public struct CLIRunner: Sendable {
         /// A test that must signal inside a window (an import between its first progress line
         /// and its end) cannot poll from a task: with the test process busy on two cores, the
         /// cooperative pool can wake a sleeping task seconds late, after the window has closed.
-        public func send(_ signal: Int32, whenStandardErrorContains text: String, seconds: Double = 60) async -> Bool {
+        /// Nor can it give up early: on a machine busy with the whole suite, an import took more
+        /// than 60 s to print its first progress line. The process ending ends the watch anyway.
+        public func send(_ signal: Int32, whenStandardErrorContains text: String, seconds: Double = 600) async -> Bool {
             let path = directory.path + "/stderr"
+            return await send(signal, seconds: seconds) {
+                let bytes = (try? Data(contentsOf: URL(fileURLWithPath: path))) ?? Data()
+                return String(decoding: bytes, as: UTF8.self).contains(text)
+            }
+        }
+
+        /// Sends `signal` as soon as `condition` holds, checking it from a thread of its own
+        /// every `intervalMicroseconds`; `false` (and no signal) when the process ended first or
+        /// after `seconds`. See ``send(_:whenStandardErrorContains:seconds:)`` for why a thread.
+        public func send(
+            _ signal: Int32,
+            seconds: Double = 600,
+            intervalMicroseconds: UInt32 = 2_000,
+            when condition: @escaping @Sendable () -> Bool
+        ) async -> Bool {
             let finished = finished
             let pid = processID
             return await withCheckedContinuation { continuation in
                 let watcher = Thread {
                     let deadline = Date().addingTimeInterval(seconds)
                     while Date() < deadline, !finished.isDone {
-                        let bytes = (try? Data(contentsOf: URL(fileURLWithPath: path))) ?? Data()
-                        if String(decoding: bytes, as: UTF8.self).contains(text) {
+                        if condition() {
                             kill(pid, signal)
                             continuation.resume(returning: true)
                             return
                         }
-                        usleep(2_000)
+                        usleep(intervalMicroseconds)
                     }
                     continuation.resume(returning: false)
                 }

@@ -1,10 +1,16 @@
 import AgentLedger
 import AgentLedgerTestSupport
 import Foundation
+import Synchronization
 import Testing
 
 @Suite("CLI checkout: interrupted, inside the source")
 struct CLICheckoutTests {
+    /// The last listing of a directory, taken by a watching thread.
+    final class Listing: Sendable {
+        let names = Mutex<[String]>([])
+    }
+
     /// Events in the source store, of 1,000 items each: enough that a checkout takes a while to
     /// copy and replay.
     static let eventCount = 20
@@ -30,18 +36,19 @@ struct CLICheckoutTests {
             "checkout", "--store", store.path, "--as-of-seq", "\(Self.eventCount)", "--into", target,
         ])
         // Kill it as soon as anything of the copy appears: its staging directory, or the store.
-        let deadline = ContinuousClock.now + .seconds(60)
-        var seen: [String] = []
-        while ContinuousClock.now < deadline {
-            seen = (try? FileManager.default.contentsOfDirectory(atPath: store.root)) ?? []
-            let stored = FileManager.default.fileExists(atPath: target + "/log")
-            if stored || seen.contains(where: { $0.hasPrefix(staging) }) {
-                break
-            }
-            try await Task.sleep(for: .microseconds(200))
+        // Watched from a thread of its own, not a task: on a busy machine the cooperative pool
+        // can wake a polling task only after the checkout has ended.
+        let listing = Listing()
+        let root = store.root
+        let signalled = await running.send(SIGKILL, intervalMicroseconds: 200) {
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []
+            listing.names.withLock { $0 = names }
+            return FileManager.default.fileExists(atPath: target + "/log")
+                || names.contains { $0.hasPrefix(staging) }
         }
-        running.send(SIGKILL)
+        let seen = listing.names.withLock { $0 }
         let killed = await running.wait()
+        #expect(signalled, "nothing of the copy appeared before the checkout ended: \(seen)")
         #expect(killed.status == 128 + SIGKILL, "the checkout ended before it was killed: \(killed.standardError)")
 
         // No store at DIR with fewer events than asked for: none at all, or a complete one.
