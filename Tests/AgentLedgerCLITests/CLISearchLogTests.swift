@@ -131,11 +131,13 @@ struct CLISearchLogTests {
             "log", "--follow", "--json", "--session", "chat", "--store", store.path,
         ])
         #expect(try await following.waitForOutput(containing: "before"))
-        try await store.ok("add", "other", input: #"{"role":"user","content":"elsewhere"}"#)
-        try await store.ok("add", "chat", input: #"{"role":"user","content":"after"}"#)
+        // The follower opens the store for writing for a moment once more before it follows
+        // (see LogCommand.run), which a busy machine can stretch past the default --lock-wait.
+        try await store.ok("add", "other", "--lock-wait", "60000", input: #"{"role":"user","content":"elsewhere"}"#)
+        try await store.ok("add", "chat", "--lock-wait", "60000", input: #"{"role":"user","content":"after"}"#)
         #expect(try await following.waitForOutput(containing: "after"))
         following.send(SIGINT)
-        let result = await following.wait(timeoutSeconds: 10)
+        let result = await following.wait()
         #expect(result.status == 0)
         #expect(result.lines.map { try? CLIStore.json($0)["seq"]?.intValue } == [1, 3])
     }
@@ -146,8 +148,9 @@ struct CLISearchLogTests {
         try await store.ok("add", "chat", input: #"{"a":1}"#)
         let following = try store.runner.start(["log", "--follow", "--to-seq", "2", "--store", store.path])
         #expect(try await following.waitForOutput(containing: "items_added"))
-        try await store.ok("add", "chat", input: #"{"b":2}"#)
-        let result = await following.wait(timeoutSeconds: 10)
+        // As in follow(): the follower may still hold the lock for a moment.
+        try await store.ok("add", "chat", "--lock-wait", "60000", input: #"{"b":2}"#)
+        let result = await following.wait()
         #expect(result.status == 0)
         #expect(result.lines.count == 2)
     }
