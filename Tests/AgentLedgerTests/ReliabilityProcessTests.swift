@@ -19,12 +19,24 @@ struct ReliabilityProcessTests {
         var namedWinner = 0
         for round in 0..<rounds {
             let startAt = Int64(Date().timeIntervalSince1970 * 1000) + 400
+            let release = directory.path + "/release-\(round)"
             let children = try (0..<2).map { _ in
                 try ReliabilityChildProcess(
                     executable: binary,
-                    arguments: ["race", "--store", store, "--start-at", "\(startAt)", "--hold-ms", "800"]
+                    arguments: ["race", "--store", store, "--start-at", "\(startAt)", "--hold-until-file", release]
                 )
             }
+            // The winner holds the store until the other child has ended (or both say they won):
+            // a hold of a fixed time made a second winner of a child that a busy machine started
+            // after the first had already closed the store.
+            let deadline = ContinuousClock.now + .seconds(60)
+            while children.allSatisfy({ $0.termination == nil }),
+                children.count(where: { $0.lines.first?.hasPrefix("won ") == true }) < 2,
+                ContinuousClock.now < deadline
+            {
+                try await Task.sleep(for: .milliseconds(5))
+            }
+            #expect(FileManager.default.createFile(atPath: release, contents: nil))
             var terminations: [ReliabilityChildProcess.Termination?] = []
             for child in children {
                 terminations.append(await child.waitForExit(timeout: .seconds(60)))
