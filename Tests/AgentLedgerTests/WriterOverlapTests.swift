@@ -171,7 +171,22 @@ struct WriterOverlapTests {
         // Hold the writer thread so that the calls below queue up, in this order, and go out
         // together as one batch.
         let hold = DispatchSemaphore(value: 0)
-        let held = Task { try await writer.exclusive { _ in hold.wait() } }
+        let holding = DispatchSemaphore(value: 0)
+        let held = Task {
+            try await writer.exclusive { _ in
+                holding.signal()
+                hold.wait()
+            }
+        }
+        // The writer thread is held before the first call is made: a task the pool started
+        // after that call would let the writer take it alone, and the loop below wait forever
+        // for a queue that stays empty.
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                holding.wait()
+                continuation.resume()
+            }
+        }
         let calls: [@Sendable () async throws -> Void] = [
             { _ = try await fresh.recordUsage(Self.usage(1)) },  // no turn yet: nothing
             { try await fresh.addItems([ItemFactory.user("first")]) },
