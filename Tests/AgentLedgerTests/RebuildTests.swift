@@ -640,7 +640,17 @@ struct RebuildTests {
             }
             for _ in 0..<3 {
                 state.rebuilding.store(true, ordering: .releasing)
-                try await ledger.rebuildViews { report in state.progress.withLock { $0.append(report) } }
+                try await ledger.rebuildViews { report in
+                    state.progress.withLock { $0.append(report) }
+                    // Hold the rebuild here, before it swaps the new model in, until a read has
+                    // run inside one (or a minute has passed: the check below then fails): a
+                    // machine busy with other suites can otherwise give the readers no CPU while
+                    // a rebuild runs, and the test would not test the overlap.
+                    let deadline = ContinuousClock.now + .seconds(60)
+                    while state.readsDuringRebuild.load(ordering: .acquiring) == 0, ContinuousClock.now < deadline {
+                        usleep(1_000)
+                    }
+                }
                 state.rebuilding.store(false, ordering: .releasing)
                 try await Task.sleep(for: .milliseconds(20))
             }
