@@ -106,7 +106,6 @@ struct LedgerCloseTests {
                 )
                 let handle = statement.sqliteStatement
                 defer { sqlite3_reset(handle) }
-                started.signal()
                 var rows = 0
                 while true {
                     let code = sqlite3_step(handle)
@@ -114,6 +113,11 @@ struct LedgerCloseTests {
                         throw DatabaseError(resultCode: ResultCode(rawValue: code), message: "stepped")
                     }
                     rows += 1
+                    // Only once the statement runs: `sqlite3_interrupt` on a connection with no
+                    // statement running has no effect, and the cancellation would be lost.
+                    if rows == 1 {
+                        started.signal()
+                    }
                 }
             }
         }
