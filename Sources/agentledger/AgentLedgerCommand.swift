@@ -49,9 +49,12 @@ struct AgentLedgerCommand: AsyncParsableCommand {
         ]
     )
 
-    /// Refuses an argument that is not valid UTF-8, parses the command line, sets up logging,
+    /// Makes libdispatch's main-queue descriptor before anything else takes one
+    /// (``MainQueueHandle``), refuses an argument that is not valid UTF-8, parses the command
+    /// line, sets up logging,
     /// runs the command, and exits with the code of its outcome (see ``ExitCodes``).
     nonisolated static func main() async {
+        MainQueueHandle.reserve()
         RawArguments.refuseNonUTF8()
         let command: any ParsableCommand
         do {
