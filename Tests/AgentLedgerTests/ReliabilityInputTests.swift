@@ -330,6 +330,8 @@ struct ReliabilityInputTests {
                 )
             }
             #expect(error?.code == .invalidArgument, "level \(level): \(String(describing: error))")
+            // The message names the level the caller gave, not a 32-bit stand-in for it.
+            #expect(error?.message.contains("level \(level) is outside") == true, "\(String(describing: error))")
         }
     }
 

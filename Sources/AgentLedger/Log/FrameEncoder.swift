@@ -14,7 +14,7 @@ final class FrameEncoder {
 
     /// Creates an encoder compressing at `compressionLevel`, with the built-in dictionary when
     /// `dictionary` is true.
-    init(compressionLevel: Int32, dictionary: Bool) throws {
+    init(compressionLevel: Int, dictionary: Bool) throws {
         codec = try ZstdCodec(compressionLevel: compressionLevel)
         compressedCodec = dictionary ? .zstdDictionary : .zstd
     }

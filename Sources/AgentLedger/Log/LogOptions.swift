@@ -5,7 +5,7 @@ struct LogOptions: Sendable, Equatable {
     /// than this still gets a segment of its own). Default 64 MiB; at least 4 KiB.
     var segmentSizeBytes: Int = 64 << 20
     /// The zstd compression level of frame payloads (1 to 19 are useful; default 3).
-    var compressionLevel: Int32 = 3
+    var compressionLevel = 3
     /// Compress with the built-in dictionary (codec 2, the default); false writes codec 1 frames,
     /// which versions before the dictionary can read.
     var compressionDictionary = true
@@ -24,7 +24,7 @@ struct LogOptions: Sendable, Equatable {
     /// Creates options.
     init(
         segmentSizeBytes: Int = 64 << 20,
-        compressionLevel: Int32 = 3,
+        compressionLevel: Int = 3,
         compressionDictionary: Bool = true,
         preallocationBytes: Int = 1 << 20
     ) {
@@ -39,9 +39,9 @@ struct LogOptions: Sendable, Equatable {
     init(_ options: LedgerOptions, preallocationBytes: Int) {
         self.init(
             segmentSizeBytes: options.segmentSizeBytes,
-            // Clamped, not converted: a level beyond 32 bits is outside zstd's range too, and
-            // `ZstdCodec` refuses it with `invalidArgument` instead of trapping here.
-            compressionLevel: Int32(clamping: options.compressionLevel),
+            // As given: `ZstdCodec` refuses a level outside zstd's range (one beyond 32 bits
+            // among them) with `invalidArgument`, naming it.
+            compressionLevel: options.compressionLevel,
             compressionDictionary: options.compressionDictionary,
             preallocationBytes: preallocationBytes
         )

@@ -22,9 +22,10 @@ final class ZstdCodec {
     private var decompressionDictionary: OpaquePointer?
 
     /// Creates the contexts. Throws ``LedgerError/Code/invalidArgument`` for a level outside
-    /// zstd's range.
-    init(compressionLevel: Int32 = 3) throws {
-        let range = ZSTD_minCLevel()...ZSTD_maxCLevel()
+    /// zstd's range, naming the level as given (an `Int`: one beyond 32 bits is refused too,
+    /// not trapped on or named as another).
+    init(compressionLevel: Int = 3) throws {
+        let range = Int(ZSTD_minCLevel())...Int(ZSTD_maxCLevel())
         guard range.contains(compressionLevel) else {
             throw LedgerError(
                 .invalidArgument,
@@ -38,7 +39,8 @@ final class ZstdCodec {
             ZSTD_freeCCtx(compression)
             throw LedgerError(.io, "zstd could not allocate a decompression context (out of memory)")
         }
-        self.compressionLevel = compressionLevel
+        // In zstd's range, so within 32 bits.
+        self.compressionLevel = Int32(compressionLevel)
         self.compressionContext = compression
         self.decompressionContext = decompression
     }
