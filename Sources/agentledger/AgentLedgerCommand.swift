@@ -51,8 +51,8 @@ struct AgentLedgerCommand: AsyncParsableCommand {
 
     /// Makes libdispatch's main-queue descriptor before anything else takes one
     /// (``MainQueueHandle``), refuses an argument that is not valid UTF-8, parses the command
-    /// line, sets up logging,
-    /// runs the command, and exits with the code of its outcome (see ``ExitCodes``).
+    /// line, sets up logging, makes sure of enough file descriptors (``DescriptorFloor``), runs
+    /// the command, and exits with the code of its outcome (see ``ExitCodes``).
     nonisolated static func main() async {
         MainQueueHandle.reserve()
         RawArguments.refuseNonUTF8()
@@ -79,6 +79,7 @@ struct AgentLedgerCommand: AsyncParsableCommand {
             return handler
         }
         do {
+            try DescriptorFloor.ensure()
             if var asyncCommand = command as? any AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {

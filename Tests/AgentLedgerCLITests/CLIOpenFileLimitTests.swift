@@ -4,11 +4,18 @@ import Testing
 
 @Suite("CLI with too few file descriptors: a clear error, and the read model kept")
 struct CLIOpenFileLimitTests {
-    /// Runs `agentledger ARGUMENTS --store STORE` under `ulimit -n LIMIT`.
-    static func run(_ store: CLIStore, limit: Int, _ arguments: [String]) async throws -> CLIRunner.Result {
+    /// Runs `agentledger ARGUMENTS --store STORE` under `ulimit -n LIMIT` (soft and hard), or
+    /// with `softOnly`, under a soft limit of LIMIT and the hard limit the tests have.
+    static func run(
+        _ store: CLIStore,
+        limit: Int,
+        softOnly: Bool = false,
+        _ arguments: [String]
+    ) async throws -> CLIRunner.Result {
         let shell = CLIRunner(executablePath: "/bin/sh")
+        let limits = softOnly ? "ulimit -Sn \(limit)" : "ulimit -n \(limit)"
         return try await shell.run(
-            ["-c", "ulimit -n \(limit) && exec \"$0\" \"$@\"", store.runner.executablePath] + arguments + [
+            ["-c", "\(limits) && exec \"$0\" \"$@\"", store.runner.executablePath] + arguments + [
                 "--store", store.path,
             ]
         )
@@ -19,22 +26,39 @@ struct CLIOpenFileLimitTests {
         return try #require(attributes[.systemFileNumber] as? UInt64)
     }
 
-    @Test("reading commands exit 74 naming the limit, and never rebuild the read model for it")
+    @Test(
+        "below what a store needs, commands exit 74 naming both limits before they open anything; the read model is never rebuilt for it"
+    )
     func tooFewDescriptors() async throws {
         let store = try CLIStore()
         try await store.ok("add", "s", input: #"{"role":"user","content":"kept"}"#)
         let model = store.path + "/views.sqlite"
         let before = try Self.inode(model)
-        for (limit, arguments) in [(12, ["items", "s"]), (8, ["export"]), (12, ["verify", "--deep"])] {
+        for (limit, arguments) in [
+            (12, ["items", "s"]), (8, ["export"]), (12, ["verify", "--deep"]), (20, ["add", "s"]),
+        ] {
             let result = try await Self.run(store, limit: limit, arguments)
             #expect(result.status == 74, "\(arguments): \(result.standardError)")
             #expect(
-                result.standardError.contains("the limit on open files is \(limit)"),
+                result.standardError.contains(
+                    "the limit on open files is \(limit) (`ulimit -n`, hard limit \(limit)); a store needs about 32"
+                ),
                 "\(arguments): \(result.standardError)"
             )
             #expect(!result.standardError.contains("rebuilding"), "\(arguments): \(result.standardError)")
         }
         #expect(try Self.inode(model) == before)
         #expect(try await store.ok("items", "s") == #"[{"role":"user","content":"kept"}]"# + "\n")
+    }
+
+    @Test("a soft limit below what a store needs is raised as far as the hard limit allows, and the command runs")
+    func softLimitRaised() async throws {
+        let store = try CLIStore()
+        try await store.ok("add", "s", input: #"{"role":"user","content":"kept"}"#)
+        for arguments in [["items", "s"], ["export"], ["verify", "--deep"]] {
+            let result = try await Self.run(store, limit: 8, softOnly: true, arguments)
+            #expect(result.status == 0, "\(arguments): \(result.standardError)")
+            #expect(result.standardOutput.contains("kept") || arguments[0] == "verify", "\(arguments)")
+        }
     }
 }

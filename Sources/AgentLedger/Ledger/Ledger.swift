@@ -274,7 +274,8 @@ public final class Ledger: Sendable {
     ///
     /// A writable ledger that is dropped without `close()` stays open: its writer thread keeps
     /// the store and its lock until the process exits, and opening the store again in this
-    /// process throws `storeLocked`. Close it on every path, errors included. (Nothing is lost
+    /// process throws `storeLocked`, after waiting `LedgerOptions.lockWait` for nothing. Close
+    /// it on every path, errors included. (Nothing is lost
     /// either way: every acknowledged write is in the log.)
     public func close() async throws {
         let work = closing.withLock { closing in
