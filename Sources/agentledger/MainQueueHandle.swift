@@ -8,7 +8,9 @@ import Glibc
 /// `ulimit -n` the command could take the last descriptors first, and libdispatch then crashed
 /// the process (SIGILL, exit 132) instead of letting it exit 74 with the command's clear error.
 /// Making the descriptor first, through the function CoreFoundation uses for it, leaves the
-/// clean-up nothing to create; when the clean-up has run already, it does nothing.
+/// clean-up nothing to create; when the clean-up has run already, it does nothing. It covers
+/// that one descriptor only: libdispatch opens others as it goes, and ``DescriptorFloor`` keeps
+/// a command from running with too few to spare.
 enum MainQueueHandle {
     /// Makes the main queue's descriptor now, if libdispatch has not made it yet.
     static func reserve() {
