@@ -45,6 +45,28 @@ struct LockWaitTests {
         try await ledger.close()
     }
 
+    @Test("cancelling the task of an open that waits for the lock ends the wait with cancelled")
+    func cancelledWhileWaiting() async throws {
+        let store = try TemporaryStore()
+        defer { store.remove() }
+        let holder = try await store.open()
+        let capture = ReliabilityLogCapture()
+        let waiting = Task {
+            try await store.open {
+                $0.lockWait = .seconds(600)
+                $0.logger = capture.logger
+            }
+        }
+        #expect(try await waitingLogged(capture), "\(capture.messages)")
+        waiting.cancel()
+        let error = try await #require(throws: LedgerError.self) { try await waiting.value }
+        #expect(error.code == .cancelled, "\(error)")
+        #expect(error.message.contains("cancelled while it waited for the writer lock"), "\(error.message)")
+        // The holder was never disturbed.
+        try await holder.session("s").addItems([ItemFactory.user("still writing")])
+        try await holder.close()
+    }
+
     @Test("zero refuses at once; a holder that stays past lockWait is refused saying how long; negative is refused")
     func refusals() async throws {
         let store = try TemporaryStore()

@@ -54,15 +54,14 @@ public final class Ledger: Sendable {
     /// - Throws: `storeLocked` when another `Ledger` has the store open for writing, in another
     ///   process or this one (the message names its pid), for longer than `options.lockWait`;
     ///   for a read-only open, when the read model is missing while the lock's holder rebuilds
-    ///   it for as long; `corruptLog` for damage before the
+    ///   it for as long; `cancelled` when the calling task is cancelled while it waits for the
+    ///   lock; `corruptLog` for damage before the
     ///   log's tail, or to events the read model shows were durable (with its location), `io`;
     ///   `invalidArgument` for options out of range (`maxItemBytes`, `segmentSizeBytes`,
     ///   `lockWait`) and for an empty path.
     public static func open(at path: String, options: LedgerOptions = LedgerOptions()) async throws -> Ledger {
         let directory = try storeDirectory(path)
-        return try await BlockingWork.run(name: "agentledger-open") {
-            try waitingForLock(options) { try openNow(directory: directory, options: options) }
-        }
+        return try await waitingForLock(options) { try openNow(directory: directory, options: options) }
     }
 
     /// One attempt of ``open(at:options:)``, on a thread of its own.
@@ -146,14 +145,12 @@ public final class Ledger: Sendable {
             throw LedgerError(.readOnly, "a rebuild needs the store open for writing, not read-only")
         }
         let directory = try storeDirectory(path)
-        let (ledger, rebuilt) = try await BlockingWork.run(name: "agentledger-open") {
-            try waitingForLock(options) {
-                try openForWriting(
-                    directory: directory,
-                    options: options,
-                    rebuild: ReadModelBuilder.Rebuild(progress: progress)
-                )
-            }
+        let (ledger, rebuilt) = try await waitingForLock(options) {
+            try openForWriting(
+                directory: directory,
+                options: options,
+                rebuild: ReadModelBuilder.Rebuild(progress: progress)
+            )
         }
         if !rebuilt {
             do {

@@ -89,7 +89,7 @@ public struct LedgerOptions: Sendable {
     /// writes. Also how long a read-only open waits for the lock's holder to rebuild a missing
     /// read model. Default 2 s, as the command line's `--lock-wait`; zero fails at once. A
     /// `Ledger` of this process that stays open is waited for too, in vain: give zero where
-    /// that is the only holder there can be. The wait is not cancelled with the opening task.
+    /// that is the only holder there can be. Cancelling the opening task ends the wait.
     public var lockWait: Duration
     /// How long the writer keeps the read model's transaction open, after acknowledging a
     /// group commit of one call (an agent awaiting each add), for the next adds or usage
