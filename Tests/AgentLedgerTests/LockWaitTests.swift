@@ -19,21 +19,28 @@ struct LockWaitTests {
         return false
     }
 
+    /// Starts an open of `store` with `lockWait` in a task, and returns it once that open is
+    /// inside its wait for the lock that `holder` keeps (it logged so).
+    private func openWaiting(_ store: TemporaryStore, lockWait: Duration) async throws -> Task<Ledger, any Error> {
+        let capture = ReliabilityLogCapture()
+        let waiting = Task {
+            try await store.open {
+                $0.lockWait = lockWait
+                $0.logger = capture.logger
+            }
+        }
+        #expect(try await waitingLogged(capture), "\(capture.messages)")
+        return waiting
+    }
+
     @Test("an open that finds the lock held waits, and opens once the holder closes, seeing what it wrote")
     func opensOnceTheHolderCloses() async throws {
         let store = try TemporaryStore()
         defer { store.remove() }
         let holder = try await store.open()
         try await holder.session("s").addItems([ItemFactory.user("from the holder")])
-        let capture = ReliabilityLogCapture()
-        let waiting = Task {
-            try await store.open {
-                $0.lockWait = .seconds(120)
-                $0.logger = capture.logger
-            }
-        }
-        // The second open is inside its wait (it logged so) before the holder lets go.
-        #expect(try await waitingLogged(capture), "\(capture.messages)")
+        // The second open is inside its wait before the holder lets go.
+        let waiting = try await openWaiting(store, lockWait: .seconds(120))
         try await holder.close()
         let ledger = try await waiting.value
         try await ledger.session("s").addItems([ItemFactory.user("from the waiter")])
@@ -50,14 +57,7 @@ struct LockWaitTests {
         let store = try TemporaryStore()
         defer { store.remove() }
         let holder = try await store.open()
-        let capture = ReliabilityLogCapture()
-        let waiting = Task {
-            try await store.open {
-                $0.lockWait = .seconds(600)
-                $0.logger = capture.logger
-            }
-        }
-        #expect(try await waitingLogged(capture), "\(capture.messages)")
+        let waiting = try await openWaiting(store, lockWait: .seconds(600))
         waiting.cancel()
         let error = try await #require(throws: LedgerError.self) { try await waiting.value }
         #expect(error.code == .cancelled, "\(error)")
