@@ -49,12 +49,10 @@ struct AgentLedgerCommand: AsyncParsableCommand {
         ]
     )
 
-    /// Makes libdispatch's main-queue descriptor before anything else takes one
-    /// (``MainQueueHandle``), refuses an argument that is not valid UTF-8, parses the command
-    /// line, sets up logging, makes sure of enough file descriptors (``DescriptorFloor``), runs
-    /// the command, and exits with the code of its outcome (see ``ExitCodes``).
+    /// Refuses an argument that is not valid UTF-8, parses the command line, sets up logging,
+    /// makes sure of enough file descriptors (``DescriptorFloor``), runs the command, and exits
+    /// with the code of its outcome (see ``ExitCodes``).
     nonisolated static func main() async {
-        MainQueueHandle.reserve()
         RawArguments.refuseNonUTF8()
         let command: any ParsableCommand
         do {
