@@ -135,6 +135,38 @@ struct LedgerCloseTests {
         try await ledger.close()
     }
 
+    @Test("a query cancelled inside its read transaction, before its statement's first step, throws cancelled")
+    func cancelledBeforeTheFirstStep() async throws {
+        let store = try TemporaryStore()
+        defer { store.remove() }
+        let ledger = try await store.open()
+        try await ledger.session("s").addItems([ItemFactory.user("one")])
+        let inside = DispatchSemaphore(value: 0)
+        let release = DispatchSemaphore(value: 0)
+        // GRDB interrupts the connection when the task is cancelled, which SQLite ignores while
+        // no statement runs: the items' query must still see the cancellation.
+        let query = Task {
+            try await ledger.read { db -> [SessionItem] in
+                inside.signal()
+                release.wait()
+                return try ReadModel.items(db, session: "s", branch: "main", limit: nil, asOf: nil)
+            }
+        }
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                inside.wait()
+                continuation.resume()
+            }
+        }
+        // The cancellation handler runs before cancel() returns.
+        query.cancel()
+        release.signal()
+        let error = try await #require(throws: LedgerError.self) { try await query.value }
+        #expect(error.code == .cancelled, "\(error)")
+        #expect(try await ledger.session("s").items().count == 1)
+        try await ledger.close()
+    }
+
     @Test("a cancelled task's query throws cancelled; its write is still stored and answered")
     func cancellation() async throws {
         let store = try TemporaryStore()

@@ -367,8 +367,8 @@ public final class Ledger: Sendable {
             // what SQLite made of it.
             try checkOpen()
             // GRDB interrupts the connection of a cancelled task's query, and reports it as
-            // `CancellationError` from the statements it steps; a query stepped through SQLite's
-            // C API (``ReadModel/items(_:session:branch:limit:asOf:)``) gets SQLite's error.
+            // `CancellationError` from the statements it steps; a statement stepped through
+            // SQLite's C API (none of the ledger's queries since StoredItemColumn) gets SQLite's.
             if error.resultCode == .SQLITE_INTERRUPT, Task.isCancelled {
                 throw CancellationError()
             }

@@ -1,5 +1,4 @@
 import GRDB
-import GRDBSQLite
 
 extension ReadModel {
     /// The sequence number a time-travel position stands for; `nil` for the current state.
@@ -111,28 +110,12 @@ extension ReadModel {
         var arguments: StatementArguments = [session, branch]
         arguments += live.arguments
         arguments += [limit ?? -1]
-        let statement = try db.cachedStatement(sql: sql)
-        try statement.setArguments(arguments)
-        // Stepped through the C API, each row's text copied straight into its item: GRDB's row
-        // and String per row cost more than SQLite itself on a 10,000-item read.
-        let handle = statement.sqliteStatement
-        defer { sqlite3_reset(handle) }
+        // Each row's bytes are copied straight into its item: GRDB's row and String per row
+        // cost more than SQLite itself on a 10,000-item read.
         var items: [SessionItem] = []
-        while true {
-            let code = sqlite3_step(handle)
-            if code == SQLITE_DONE {
-                break
-            }
-            guard code == SQLITE_ROW else {
-                throw DatabaseError(
-                    resultCode: ResultCode(rawValue: code),
-                    message: String(cString: sqlite3_errmsg(db.sqliteConnection))
-                )
-            }
-            let count = Int(sqlite3_column_bytes(handle, 0))
-            items.append(
-                SessionItem(storedBytes: UnsafeRawBufferPointer(start: sqlite3_column_blob(handle, 0), count: count))
-            )
+        let rows = try StoredItemColumn.fetchCursor(db.cachedStatement(sql: sql), arguments: arguments)
+        while let row = try rows.next() {
+            items.append(row.item)
         }
         items.reverse()
         return items
