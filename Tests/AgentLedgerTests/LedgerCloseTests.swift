@@ -90,6 +90,82 @@ struct LedgerCloseTests {
         }
     }
 
+    @Test("closes of several ledgers with queries in flight leave the cooperative pool free: none hangs")
+    func closesBesideQueries() async throws {
+        // One ledger per thread of the cooperative pool (as wide as the machine has cores): a
+        // close that blocked a pool thread until the queries in flight end would hold them all,
+        // and those queries' tasks could never resume to end.
+        let count = max(2, ProcessInfo.processInfo.activeProcessorCount)
+        let stores = try (0..<count).map { _ in try TemporaryStore() }
+        defer {
+            for store in stores {
+                store.remove()
+            }
+        }
+        var opened: [Ledger] = []
+        for store in stores {
+            let writer = try await store.open()
+            try await writer.session("s").addItems([ItemFactory.user("one")])
+            try await writer.close()
+            // Read-only: its close goes straight to the read model, no writer to wait for first,
+            // so the closes are queued on the pool before the task below.
+            opened.append(try await store.open { $0.readOnly = true })
+        }
+        let ledgers = opened
+        let started = DispatchSemaphore(value: 0)
+        let release = DispatchSemaphore(value: 0)
+        let queries = ledgers.map { ledger in
+            Task {
+                try await ledger.read { _ in
+                    started.signal()
+                    release.wait()
+                }
+            }
+        }
+        await withCheckedContinuation { continuation in
+            Thread {
+                for _ in 0..<count {
+                    started.wait()
+                }
+                continuation.resume()
+            }.start()
+        }
+        // On a thread of its own, outside the pool: once every close has begun, a task queued
+        // behind them must run, and then, the queries let go, the closes must return. Were the
+        // closes holding every pool thread, nothing could end them (the queries' tasks need the
+        // pool to give their connections back): this ends the process with a message rather
+        // than hang the suite.
+        let done = DispatchSemaphore(value: 0)
+        Thread {
+            for ledger in ledgers {
+                while (try? ledger.checkOpen()) != nil {
+                    sched_yield()
+                }
+            }
+            let ran = DispatchSemaphore(value: 0)
+            Task.detached(priority: .background) { ran.signal() }
+            let queued = ran.wait(timeout: .now() + 120)
+            for _ in 0..<count {
+                release.signal()
+            }
+            if queued == .timedOut || done.wait(timeout: .now() + 120) == .timedOut {
+                fatalError("closes with queries in flight held every thread of the cooperative pool: deadlock")
+            }
+        }.start()
+        let closes = ledgers.map { ledger in Task { try await ledger.close() } }
+        for query in queries {
+            try await query.value
+        }
+        for close in closes {
+            try await close.value
+        }
+        done.signal()
+        // Closed for good: the stores open again.
+        for store in stores {
+            try await store.open().close()
+        }
+    }
+
     @Test("a query cancelled while SQLite runs it throws cancelled, also one stepped through SQLite's C API")
     func cancelledWhileRunning() async throws {
         let store = try TemporaryStore()

@@ -281,10 +281,16 @@ public final class Ledger: Sendable {
             }
             let work = Task { [writer, readModel] in
                 await writer?.close()
-                do {
-                    try readModel.close()
-                } catch {
-                    throw LedgerWriter.ledgerError(error, context: "closing the read model")
+                // On a thread of its own: closing the read model waits for the queries in flight,
+                // whose tasks need a thread of the cooperative pool to end. Blocking one per
+                // close, several closes (of several ledgers) could hold the whole pool and wait
+                // for those queries forever.
+                try await BlockingWork.run(name: "agentledger-close") {
+                    do {
+                        try readModel.close()
+                    } catch {
+                        throw LedgerWriter.ledgerError(error, context: "closing the read model")
+                    }
                 }
             }
             closing = work
