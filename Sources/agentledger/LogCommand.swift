@@ -156,13 +156,19 @@ struct LogCommand: AsyncParsableCommand, StoreCommand {
     private static func write(_ events: LedgerEvents, json: Bool) async throws {
         var output = OutputBuffer()
         var pending = 0
-        for try await event in events {
-            output.line(json ? EventFormatter.json(event) : EventFormatter.line(event))
-            pending += 1
-            if pending == 256 {
-                try output.flush()
-                pending = 0
+        do {
+            for try await event in events {
+                output.line(json ? EventFormatter.json(event) : EventFormatter.line(event))
+                pending += 1
+                if pending == 256 {
+                    try output.flush()
+                    pending = 0
+                }
             }
+        } catch let error as LedgerError where error.code == .cancelled {
+            // Interrupted (`--follow`) between two frames: what was read is printed.
+            try output.flush()
+            throw error
         }
         try output.flush()
     }

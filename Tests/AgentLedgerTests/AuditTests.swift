@@ -207,6 +207,47 @@ struct AuditTests {
         try await ledger.close()
     }
 
+    @Test("a cancelled task's reading of the events throws cancelled before the next frame, however little matches")
+    func cancelledReading() async throws {
+        let store = try TemporaryStore()
+        defer { store.remove() }
+        let ledger = try await store.open()
+        // One frame per event: each add is awaited.
+        for index in 0..<50 {
+            try await ledger.session("s").addItems([ItemFactory.user("item \(index)")])
+        }
+        // Cancelled from the start, with a filter nothing matches: it read the whole log, then
+        // ended as if no event matched.
+        let nothing = Task {
+            withUnsafeCurrentTask { $0?.cancel() }
+            var matched = 0
+            for try await _ in try ledger.events(EventFilter(sessionID: "no such session")) {
+                matched += 1
+            }
+            return matched
+        }
+        let error = try await #require(throws: LedgerError.self) { try await nothing.value }
+        #expect(error.code == .cancelled, "\(error)")
+        // Cancelled after its first event: the next frame is not read.
+        let some = Task { () -> (UInt64?, LedgerError.Code?) in
+            var events = try ledger.events().makeAsyncIterator()
+            let first = try await events.next()
+            withUnsafeCurrentTask { $0?.cancel() }
+            do {
+                _ = try await events.next()
+                return (first?.sequence, nil)
+            } catch let error as LedgerError {
+                return (first?.sequence, error.code)
+            }
+        }
+        let (first, code) = try await some.value
+        #expect(first == 1)
+        #expect(code == .cancelled)
+        // The ledger reads on for a task that is not cancelled.
+        #expect(try await collect(ledger.events()).count == 50)
+        try await ledger.close()
+    }
+
     @Test("reading the audit trail and verifying while a writer appends: a contiguous prefix, never damage")
     func readWhileWriting() async throws {
         let store = try TemporaryStore()

@@ -55,7 +55,9 @@ public struct LedgerEvents: AsyncSequence, Sendable {
         ///
         /// - Throws: `corruptLog` (with the location) when a frame cannot be read, or when the
         ///   log ends before events the read model shows it held (its last frame damaged or cut,
-        ///   its last segment gone) and the filter asks for them.
+        ///   its last segment gone) and the filter asks for them; `cancelled` when the calling
+        ///   task is cancelled before the next frame is read (the events of the frame read last
+        ///   still come first).
         public mutating func next() async throws -> LedgerEvent? {
             while !finished {
                 while pendingIndex < pending.count {
@@ -80,6 +82,12 @@ public struct LedgerEvents: AsyncSequence, Sendable {
                         unless: end.unlessBecause
                     )
                     frames = reader.frames(from: filter.fromSequence ?? 1, through: filter.toSequence)
+                }
+                // Checked at every frame: a filter that matches little can read the whole log
+                // before it returns, and a cancelled caller must not wait for that, nor take the
+                // end of its reading for the end of the log.
+                if Task.isCancelled {
+                    throw LedgerError(.cancelled, "the task reading the log's events was cancelled")
                 }
                 guard let frame = try frames?.next() else {
                     finished = true
