@@ -166,6 +166,47 @@ struct LedgerCloseTests {
         }
     }
 
+    @Test(
+        "a cancelled query waiting for the writer's commit throws cancelled while the fsync in flight hangs",
+        .timeLimit(.minutes(10))
+    )
+    func cancelledWhileWaitingForTheCommit() async throws {
+        let store = try TemporaryStore()
+        defer { store.remove() }
+        let fileSystem = GatedSyncFileSystem()
+        // The writer keeps its transaction open for the next add (as WriterCoalescingTests do),
+        // so an acknowledged add is not committed yet, and a query waits for the COMMIT, which
+        // comes after the group commit in flight: one whose fsync hangs (a stalled disk).
+        let ledger = try await store.open(durability: .fsync) { options in
+            options.fileSystem = fileSystem
+            options.commitCoalescingWait = .seconds(600)
+            options.transactionOpenLimit = .seconds(600)
+        }
+        let writer = try #require(ledger.writer)
+        let session = ledger.session("s")
+        try await session.addItems([ItemFactory.user("first")])
+        fileSystem.arm()
+        let second = Task { try await session.addItems([ItemFactory.user("second")]) }
+        while fileSystem.waitedCount == 0 {
+            try await Task.sleep(for: .milliseconds(1))
+        }
+        let query = Task { try await session.items() }
+        while !writer.applied.hasWaiters {
+            try await Task.sleep(for: .milliseconds(1))
+        }
+        query.cancel()
+        // Not answered within minutes: it waits for the fsync, which the test then lets end.
+        let outcome = try await WriterCoalescingTests.within(seconds: 300) { await query.result }
+        fileSystem.open()
+        let answer = try #require(outcome, "the cancelled query waited for the hanging fsync")
+        let error = try #require(throws: LedgerError.self) { try answer.get() }
+        #expect(error.code == .cancelled, "\(error)")
+        // The write the fsync held is answered, and the ledger reads on.
+        try await second.value
+        #expect(try await session.items() == [ItemFactory.user("first"), ItemFactory.user("second")])
+        try await ledger.close()
+    }
+
     @Test("a query cancelled while SQLite runs it throws cancelled, also one stepped through SQLite's C API")
     func cancelledWhileRunning() async throws {
         let store = try TemporaryStore()

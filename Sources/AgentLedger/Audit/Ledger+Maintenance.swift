@@ -101,10 +101,17 @@ extension Ledger {
     /// Rebuilds the read model from the log into a temporary file and compares it, table by
     /// table, with the live one at the same sequence number. Returns the differences (empty
     /// when they agree); a live read model SQLite finds damaged is one.
+    ///
+    /// - Throws: `cancelled` when the calling task is cancelled while it waits for the read
+    ///   model to show this ledger's acknowledged writes (the comparison itself runs to its end).
     public func verifyReadModel() async throws -> [String] {
         try checkOpen()
         // As every query: not while the read model lacks acknowledged writes.
-        try await writer?.waitUntilApplied()
+        do {
+            try await writer?.waitUntilApplied()
+        } catch is CancellationError {
+            throw LedgerError(.cancelled, "the verification's task was cancelled")
+        }
         try checkOpen()
         let directory = directory
         let options = options

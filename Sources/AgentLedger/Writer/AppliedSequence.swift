@@ -11,6 +11,8 @@ import Synchronization
 /// checkpoint (an fsync of its header).
 final class AppliedSequence: Sendable {
     private struct Waiter {
+        /// Tells a waiter apart from the others, for its cancellation.
+        let id: UInt64
         let sequence: UInt64
         let continuation: CheckedContinuation<Void, any Error>
     }
@@ -19,6 +21,7 @@ final class AppliedSequence: Sendable {
         var applied: UInt64
         var waiters: [Waiter] = []
         var failure: LedgerError?
+        var nextWaiterID: UInt64 = 0
     }
 
     /// The last applied sequence number, read without the lock on the fast path.
@@ -40,26 +43,48 @@ final class AppliedSequence: Sendable {
     var hasWaiters: Bool { waiting.load(ordering: .acquiring) }
 
     /// Returns once the read model has applied `sequence`; throws the failure that stopped it
-    /// short of it.
+    /// short of it, or `CancellationError` when the calling task is cancelled first (the writer
+    /// may be in the middle of a long fsync, which a cancelled query must not wait for).
     func wait(for sequence: UInt64) async throws {
         if applied.load(ordering: .acquiring) >= sequence {
             return
         }
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            let outcome: Result<Void, LedgerError>? = state.withLock { state in
-                if state.applied >= sequence {
-                    return .success(())
+        let id = state.withLock { state in
+            defer { state.nextWaiterID += 1 }
+            return state.nextWaiterID
+        }
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                let outcome: Result<Void, any Error>? = state.withLock { state in
+                    if state.applied >= sequence {
+                        return .success(())
+                    }
+                    if let failure = state.failure {
+                        return .failure(failure)
+                    }
+                    // Under the lock that the cancellation handler takes: a cancellation that
+                    // came before this waiter was added is seen here, a later one finds it.
+                    if Task.isCancelled {
+                        return .failure(CancellationError())
+                    }
+                    state.waiters.append(Waiter(id: id, sequence: sequence, continuation: continuation))
+                    waiting.store(true, ordering: .releasing)
+                    return nil
                 }
-                if let failure = state.failure {
-                    return .failure(failure)
+                if let outcome {
+                    continuation.resume(with: outcome)
                 }
-                state.waiters.append(Waiter(sequence: sequence, continuation: continuation))
-                waiting.store(true, ordering: .releasing)
-                return nil
             }
-            if let outcome {
-                continuation.resume(with: outcome)
+        } onCancel: {
+            let cancelled = state.withLock { state -> Waiter? in
+                guard let index = state.waiters.firstIndex(where: { $0.id == id }) else {
+                    return nil
+                }
+                let waiter = state.waiters.remove(at: index)
+                waiting.store(!state.waiters.isEmpty, ordering: .releasing)
+                return waiter
             }
+            cancelled?.continuation.resume(throwing: CancellationError())
         }
     }
 

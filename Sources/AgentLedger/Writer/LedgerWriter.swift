@@ -237,7 +237,7 @@ final class LedgerWriter: Sendable {
 
     /// Returns once the read model shows every write acknowledged so far. When a failed write
     /// left it behind them, catches it up from the log first (``recover()``), and throws when
-    /// that fails.
+    /// that fails. Throws `CancellationError` when the calling task is cancelled while it waits.
     func waitUntilApplied() async throws {
         do {
             try await applied.wait(for: lastSequence)
