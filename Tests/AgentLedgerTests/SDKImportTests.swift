@@ -413,6 +413,28 @@ struct SDKImportTests {
         return try Self.database(sql, in: store)
     }
 
+    @Test("an import cancelled before its first group commit says that nothing was imported")
+    func cancelledBeforeWriting() async throws {
+        let store = try TemporaryStore()
+        defer { store.remove() }
+        let path = try Self.sessionsDatabase(2, in: store)
+        let ledger = try await store.open()
+        for resuming in [false, true] {
+            let task = Task {
+                withUnsafeCurrentTask { $0?.cancel() }
+                return try await ledger.importSDKSQLite(at: path, resuming: resuming)
+            }
+            let error = try await #require(throws: LedgerError.self) { try await task.value }
+            #expect(error.code == .cancelled)
+            #expect(
+                error.message.contains("the import was cancelled before its first group commit"),
+                "resuming \(resuming): \(error.message)"
+            )
+        }
+        #expect(try await ledger.headSequence() == 0)
+        try await ledger.close()
+    }
+
     @Test("group commits end between sessions, so an import that stops leaves whole sessions and says which")
     func wholeSessionsPerGroupCommit() async throws {
         let store = try TemporaryStore()

@@ -244,6 +244,29 @@ struct TransferTests {
         try await copy.close()
     }
 
+    @Test("an import cancelled before its first group commit says that nothing was imported")
+    func cancelledBeforeWriting() async throws {
+        let target = try TemporaryStore()
+        defer { target.remove() }
+        let copy = try await target.open()
+        let event = LedgerEvent(
+            sequence: 1,
+            timestampMicros: 0,
+            sessionID: "s",
+            branch: "main",
+            payload: .itemsAdded([ItemFactory.user("one")])
+        )
+        let task = Task {
+            withUnsafeCurrentTask { $0?.cancel() }
+            return try await copy.importEvents([event])
+        }
+        let error = try await #require(throws: LedgerError.self) { try await task.value }
+        #expect(error.code == .cancelled)
+        #expect(error.message.contains("the import was cancelled before its first group commit"), "\(error.message)")
+        #expect(try await copy.headSequence() == 0)
+        try await copy.close()
+    }
+
     @Test("an import cancelled after a group commit that held a refused command reports that refusal")
     func cancelledAfterARefusal() async throws {
         let target = try TemporaryStore()

@@ -18,7 +18,8 @@ extension Ledger {
     /// not empty before), is refused and reported too.
     ///
     /// The import is not one transaction: cancelling the caller's task stops it between two
-    /// group commits with `cancelled`, whose message says how many events were written.
+    /// group commits with `cancelled`, whose message says how many events were written (or,
+    /// cancelled before the first, that nothing was).
     ///
     /// - Parameter progress: called after each group commit of the import, from the caller's
     ///   task.
@@ -48,7 +49,7 @@ extension Ledger {
             let session = event.sessionID
             let key = Array(session.utf8)
             if current[key] == nil {
-                current[key] = try await self.session(session).currentBranch()
+                current[key] = try await Self.beforeImporting { try await self.session(session).currentBranch() }
             }
             func onBranch() {
                 if current[key]?.isSameName(as: event.branch) != true {
@@ -87,6 +88,20 @@ extension Ledger {
             }
         }
         return try await submitImport(commands, origins: origins, progress: progress)
+    }
+
+    /// Runs `body`, the reads an import plans with before it writes anything; a cancelled task
+    /// gets `cancelled` saying that nothing was imported, not that a query was cancelled.
+    static func beforeImporting<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as LedgerError where error.code == .cancelled {
+            throw LedgerError(
+                .cancelled,
+                "the import was cancelled before its first group commit: nothing was imported",
+                underlying: error
+            )
+        }
     }
 
     /// Writes `commands` in group commits of at most ``importCommandsPerCommit`` commands and,

@@ -62,8 +62,10 @@ extension Ledger {
                 maxItemBytes: maxItemBytes
             )
         }
-        let existing = resuming ? [:] : try await checkNoClash(database, appending: appending)
-        let held = resuming ? try await heldSessions(database) : [:]
+        let existing = try await Self.beforeImporting {
+            resuming ? [:] : try await checkNoClash(database, appending: appending)
+        }
+        let held = try await Self.beforeImporting { resuming ? try await heldSessions(database) : [:] }
         var commands: [WriteCommand] = []
         var skipped = database.skipped
         // Items as the file holds them: each message once, however many branches share it or
