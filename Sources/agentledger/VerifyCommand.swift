@@ -2,8 +2,9 @@ import AgentLedger
 import ArgumentParser
 import Foundation
 
-/// `agentledger verify`: checks every frame's checksum, sequence continuity, segment headers
-/// and the hash chain, and prints the head an auditor can keep elsewhere.
+/// `agentledger verify`: checks every frame's checksum, sequence continuity, segment headers,
+/// the hash chain and the decoding of its events, and prints the head an auditor can keep
+/// elsewhere.
 struct VerifyCommand: AsyncParsableCommand, StoreCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",

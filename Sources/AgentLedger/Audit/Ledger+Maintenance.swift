@@ -3,7 +3,9 @@ import GRDB
 
 extension Ledger {
     /// Checks the log of the store at `path` without opening the store (no lock, no change):
-    /// every frame's checksum, sequence continuity, segment headers and the hash chain. A tail
+    /// every frame's checksum, sequence continuity, segment headers and the hash chain, and that
+    /// every frame's events decode (`corruptLog` otherwise, as every reader of the store would
+    /// refuse them; events of a newer encoding version are not damage and not reported). A tail
     /// or a last segment that lost events the read model shows were durable (``DurableThrough``)
     /// is reported as damage (`corruptLog`), not as a torn tail, since opening refuses it.
     ///
@@ -16,7 +18,7 @@ extension Ledger {
             // Read first: the log only grows, so what the model proves now the log held then.
             let durable = DurableThrough.sequence(directory: directory, options: LedgerOptions())
             var verification = Self.settledVerification {
-                LogReader.verify(directory: directory, expectedHead: expectedHead)
+                LogReader.verify(directory: directory, expectedHead: expectedHead, decodingEvents: true)
             }
             Self.checkDurable(&verification, through: durable)
             Self.addSalvageHint(&verification)

@@ -1,6 +1,9 @@
 /// The full check behind ``LogReader/verify(directory:fileSystem:expectedHead:)``: every
 /// segment header, every frame whole (both checksums, decompression, sequence continuity, hash
-/// chain), segments missing between others, and optionally a recorded head.
+/// chain), segments missing between others, and optionally a recorded head. With
+/// `decodesEvents` (a store's log, whose payloads are encoded events) also the decoding of
+/// every frame's events, as the readers of a store decode them (events of a newer encoding
+/// version are not reported: the frame is valid, for a newer reader).
 ///
 /// It collects every problem it can rather than stopping at the first: after a damaged frame
 /// it looks for the next valid frame header at any byte position and goes on from there (the
@@ -9,16 +12,18 @@ struct LogVerifier {
     let fileSystem: any LogFileSystem
     let logDirectory: String
     let expectedHead: LogHead?
+    let decodesEvents: Bool
 
     private var result = LogVerification()
     private var codec: ZstdCodec?
     private var scratch: [UInt8] = []
     private var matchedHead: Bool?
 
-    init(fileSystem: any LogFileSystem, logDirectory: String, expectedHead: LogHead?) {
+    init(fileSystem: any LogFileSystem, logDirectory: String, expectedHead: LogHead?, decodesEvents: Bool = false) {
         self.fileSystem = fileSystem
         self.logDirectory = logDirectory
         self.expectedHead = expectedHead
+        self.decodesEvents = decodesEvents
     }
 
     /// Checks everything and returns what was found.
@@ -258,8 +263,12 @@ struct LogVerifier {
                 location
             )
         }
-        if header.codec != .none, let codec {
-            let stored = UnsafeRawBufferPointer(rebasing: bytes[FrameHeader.byteCount...])
+        let stored = UnsafeRawBufferPointer(rebasing: bytes[FrameHeader.byteCount...])
+        if header.codec == .none {
+            if decodesEvents {
+                verifyEvents([UInt8](stored), header: header, location: location)
+            }
+        } else if let codec {
             do {
                 try ZstdCodec.checkContentSize(stored, rawLength: header.rawLength)
                 if scratch.count < header.rawLength {
@@ -271,6 +280,9 @@ struct LogVerifier {
                         into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<header.rawLength]),
                         dictionary: header.codec == .zstdDictionary
                     )
+                }
+                if decodesEvents {
+                    verifyEvents([UInt8](scratch[0..<header.rawLength]), header: header, location: location)
                 }
             } catch let error as LedgerError {
                 report(error.code, "frame payload does not decompress: \(error.message)", location)
@@ -291,6 +303,25 @@ struct LogVerifier {
             matchedHead = check.hash.bytes == expectedHead.hash && result.problems.isEmpty
         }
         return check.hash
+    }
+
+    /// Decodes the events of a frame's payload as every reader of the log does, and reports
+    /// why they do not decode: a frame can pass both checksums and the hash chain (rewritten
+    /// whole, or written so by a faulty writer) and still be one no reader can read.
+    private mutating func verifyEvents(_ payload: [UInt8], header: FrameHeader, location: LogLocation) {
+        do {
+            _ = try EventCodec.decode(
+                payload,
+                firstSequence: header.firstSequence,
+                count: header.eventCount,
+                location: location
+            )
+        } catch  where error.code == .unsupportedVersion {
+            // Events of a newer encoding are not damage: such a frame is valid, and the readers
+            // of this build refuse it with "upgrade AgentLedger", as they refuse a newer codec.
+        } catch {
+            report(error.code, "the frame's events do not decode: \(error.message)", location)
+        }
     }
 
     private mutating func checkExpectedHead(_ head: LogHead) {
