@@ -81,12 +81,8 @@ struct VerifyCommand: AsyncParsableCommand, StoreCommand {
             for problem in result.problems {
                 output.line("problem: \(problem)")
             }
-            if let matched = result.expectedHeadMatched {
-                output.line(
-                    matched
-                        ? "expected head \(expectHead ?? "") found: the log extends it"
-                        : "expected head \(expectHead ?? "") NOT found: history up to it was changed"
-                )
+            if let matched = result.expectedHeadMatched, let expected {
+                output.line("expected head \(expectHead ?? "") " + Self.expectedHeadOutcome(matched, expected, result))
             }
             if deep && !compares {
                 output.line("read model: not compared, the log is damaged")
@@ -107,5 +103,18 @@ struct VerifyCommand: AsyncParsableCommand, StoreCommand {
         if !intact {
             throw ExitCode(ExitCodes.verificationFailed)
         }
+    }
+
+    /// What became of the expected head: found, or not found because the log ends before it
+    /// (events lost, or the head of a longer or another log), or because the history up to it
+    /// differs.
+    private static func expectedHeadOutcome(_ matched: Bool, _ expected: LogHead, _ result: LogVerification) -> String {
+        if matched {
+            return "found: the log extends it"
+        }
+        if expected.sequence > result.lastSequence {
+            return "NOT found: the log ends at sequence \(result.lastSequence), before it"
+        }
+        return "NOT found: history up to it was changed"
     }
 }
