@@ -82,6 +82,9 @@ struct LogCommand: AsyncParsableCommand, StoreCommand {
         if let fromSeq, let toSeq, fromSeq > toSeq {
             throw ValidationError("--from-seq \(fromSeq) is after --to-seq \(toSeq)")
         }
+        if let since, let until, let first = Timestamp.parse(since), let last = Timestamp.parse(until), first > last {
+            throw ValidationError("--since \(since) is after --until \(until)")
+        }
     }
 
     /// The library filter for the options given.
@@ -165,8 +168,9 @@ struct LogCommand: AsyncParsableCommand, StoreCommand {
                     pending = 0
                 }
             }
-        } catch let error as LedgerError where error.code == .cancelled {
-            // Interrupted (`--follow`) between two frames: what was read is printed.
+        } catch {
+            // Interrupted (`--follow`) between two frames, or a damaged frame: every event read
+            // before it is printed, then the error (an audit of a damaged log gets what is intact).
             try output.flush()
             throw error
         }

@@ -151,8 +151,7 @@ public struct FrameIterator {
             guard header.firstSequence == expected else {
                 throw LedgerError(
                     .corruptLog,
-                    "sequence gap in \(current.name): expected a frame starting at sequence \(expected), "
-                        + "found one starting at \(header.firstSequence)",
+                    SequenceMismatch.message(in: current.name, expected: expected, found: header.firstSequence),
                     location: current.location(offset, expected)
                 )
             }

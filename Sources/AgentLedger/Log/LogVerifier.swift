@@ -250,8 +250,7 @@ struct LogVerifier {
         if let expected, header.firstSequence != expected {
             report(
                 .corruptLog,
-                "sequence gap in \(file.name): expected a frame starting at sequence \(expected), found one "
-                    + "starting at \(header.firstSequence)",
+                SequenceMismatch.message(in: file.name, expected: expected, found: header.firstSequence),
                 location
             )
         }

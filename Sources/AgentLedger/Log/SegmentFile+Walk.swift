@@ -54,8 +54,7 @@ extension SegmentFile {
                 guard header.firstSequence == expected else {
                     throw LedgerError(
                         .corruptLog,
-                        "sequence gap in \(name): expected a frame starting at sequence \(expected), "
-                            + "found one starting at \(header.firstSequence)",
+                        SequenceMismatch.message(in: name, expected: expected, found: header.firstSequence),
                         location: location(offset, expected)
                     )
                 }
