@@ -7,7 +7,9 @@ extension Ledger {
     /// every frame's events decode (`corruptLog` otherwise, as every reader of the store would
     /// refuse them; events of a newer encoding version are not damage and not reported). A tail
     /// or a last segment that lost events the read model shows were durable (``DurableThrough``)
-    /// is reported as damage (`corruptLog`), not as a torn tail, since opening refuses it.
+    /// is reported as damage (`corruptLog`), not as a torn tail, since opening refuses it; so is
+    /// a frame that no longer has the hash the read model recorded at the last clean close
+    /// (``ClosedHeadCheck``: the last frame rewritten, or the whole chain recomputed).
     ///
     /// - Parameter expectedHead: a head recorded earlier (`sequence:hash`); the result says
     ///   whether the log still extends it, proving nothing up to it was rewritten.
@@ -17,10 +19,14 @@ extension Ledger {
         return try await BlockingWork.run(name: "agentledger-verify") {
             // Read first: the log only grows, so what the model proves now the log held then.
             let durable = DurableThrough.sequence(directory: directory, options: LedgerOptions())
+            let closedHead = ClosedHeadCheck.recordedHead(directory: directory, options: LedgerOptions())
             var verification = Self.settledVerification {
                 LogReader.verify(directory: directory, expectedHead: expectedHead, decodingEvents: true)
             }
             Self.checkDurable(&verification, through: durable)
+            if let closedHead, verification.problems.isEmpty {
+                ClosedHeadCheck.check(&verification, against: closedHead, directory: directory)
+            }
             Self.addSalvageHint(&verification)
             return verification
         }

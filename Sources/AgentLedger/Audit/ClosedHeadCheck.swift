@@ -1,0 +1,62 @@
+import Foundation
+
+/// Checks a log against the head its read model recorded at the store's last clean close
+/// (``LogDivergence/closedHeadKey``): the frame ending at that sequence number must still have
+/// that hash. It catches what the hash chain cannot: the last frame rewritten with its
+/// checksums recomputed, or the whole chain recomputed after a change, as long as the read
+/// model was left as it was.
+enum ClosedHeadCheck {
+    /// The head the read model of the store at `directory` recorded at a clean close, when the
+    /// model was built from this log (``LogIdentity``); nil when it recorded none or cannot be read.
+    static func recordedHead(directory: String, options: LedgerOptions) -> (sequence: UInt64, hash: String)? {
+        let path = directory + "/" + ReadModel.fileName
+        guard FileManager.default.fileExists(atPath: path) else {
+            return nil
+        }
+        let identity = ReadModelBuilder.readLogIdentity(directory: directory, options: options)
+        guard let model = try? ReadModel.open(path: path, readOnly: true, readerCount: 1) else {
+            return nil
+        }
+        defer { try? model.close() }
+        guard let status = try? model.status(), let recorded = status.logIdentity, identity == recorded else {
+            return nil
+        }
+        return status.closedHead.flatMap(LogDivergence.parseHead)
+    }
+
+    /// Adds a problem to `verification` of the log of `directory` when its frame ending at
+    /// `head`'s sequence number is missing or has another hash. Nothing when the log ends
+    /// before it (``Ledger/checkDurable(_:through:)`` reports that) or could not be read there.
+    static func check(
+        _ verification: inout LogVerification,
+        against head: (sequence: UInt64, hash: String),
+        directory: String
+    ) {
+        guard head.sequence > 0, head.sequence <= verification.lastSequence,
+            let reader = try? LogReader.open(directory: directory)
+        else {
+            return
+        }
+        var frames = reader.frames(from: head.sequence, through: head.sequence)
+        guard let frame = try? frames.next() else {
+            return
+        }
+        let found: String
+        if frame.lastSequence != head.sequence {
+            found = "no frame ends there (the frame holding it ends at \(frame.lastSequence))"
+        } else if frame.hashHex != head.hash {
+            found = "the frame ending there has the hash \(frame.hashHex.prefix(16))…"
+        } else {
+            return
+        }
+        verification.problems.append(
+            LogProblem(
+                code: .corruptLog,
+                message: "the read model recorded the log's head at its last clean close as sequence \(head.sequence) "
+                    + "with the hash \(head.hash.prefix(16))…, but \(found): the log was changed after it was "
+                    + "written, or the read model comes from a copy of this store that went on writing on its own",
+                location: frame.location
+            )
+        )
+    }
+}
