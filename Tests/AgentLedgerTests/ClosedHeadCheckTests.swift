@@ -35,6 +35,49 @@ struct ClosedHeadCheckTests {
         try LogFileBytes.append(encoder.encodedFrame, to: segment)
     }
 
+    /// Replaces the frames of the log of `store` from the one starting at `sequence` to the
+    /// last with frames of the same events, the first of them holding an add of `text`
+    /// instead, each linked to the one before: the chain from there on is recomputed. The log
+    /// must be a single segment.
+    static func recomputeChain(of store: TemporaryStore, from sequence: UInt64, text: String) throws {
+        let reader = try LogReader.open(directory: store.path)
+        var frames = reader.frames(from: sequence, through: reader.lastSequence)
+        var originals: [LogFrame] = []
+        while let frame = try frames.next() {
+            originals.append(frame)
+        }
+        let first = try #require(originals.first)
+        #expect(first.firstSequence == sequence)
+        var previous = try #require(FrameHash(bytes: first.previousHash))
+        var bytes: [UInt8] = []
+        let encoder = try FrameEncoder(compressionLevel: 3, dictionary: true)
+        for frame in originals {
+            var events = try EventCodec.decode(frame)
+            if frame.firstSequence == sequence {
+                let event = events[0]
+                events[0] = LedgerEvent(
+                    sequence: event.sequence,
+                    timestampMicros: event.timestampMicros,
+                    sessionID: event.sessionID,
+                    branch: event.branch,
+                    payload: .itemsAdded([ItemFactory.user(text)])
+                )
+            }
+            previous = try EventCodec.encode(events).withUnsafeBytes {
+                try encoder.encode(
+                    firstSequence: frame.firstSequence,
+                    eventCount: events.count,
+                    payload: $0,
+                    previousHash: previous
+                ).hash
+            }
+            bytes += encoder.encodedFrame
+        }
+        let segment = store.path + "/log/" + first.location.segment
+        try LogFileBytes.truncate(segment, to: Int(first.location.offset))
+        try LogFileBytes.append(bytes, to: segment)
+    }
+
     @Test("a last frame rewritten with valid checksums and link is reported, naming the recorded head")
     func rewrittenLastFrame() async throws {
         let store = try TemporaryStore()
@@ -71,5 +114,29 @@ struct ClosedHeadCheckTests {
         #expect(try await Ledger.verifyLog(at: store.path).problems.isEmpty)
         try await ledger.close()
         #expect(try await Ledger.verifyLog(at: store.path).problems.isEmpty)
+    }
+
+    /// A store of three frames, one event each ("one", "two", "three"), closed cleanly.
+    static func closedStoreOfThreeFrames() async throws -> TemporaryStore {
+        let store = try TemporaryStore()
+        let ledger = try await store.open()
+        for text in ["one", "two", "three"] {
+            try await ledger.session("s").addItems([ItemFactory.user(text)])
+        }
+        try await ledger.close()
+        #expect(try await Ledger.verifyLog(at: store.path).isIntact)
+        return store
+    }
+
+    @Test("a chain recomputed after a change is reported without calling the events before the head intact")
+    func recomputedChainHasNoSalvageHint() async throws {
+        let store = try await Self.closedStoreOfThreeFrames()
+        defer { store.remove() }
+        try Self.recomputeChain(of: store, from: 2, text: "two, changed")
+        let verification = try await Ledger.verifyLog(at: store.path)
+        let problem = try #require(verification.problems.first)
+        #expect(problem.message.contains("recorded the log's head"), "\(problem.message)")
+        // Event 2 was changed: nothing tells which events before the head are intact.
+        #expect(!problem.message.contains("are intact"), "\(problem.message)")
     }
 }
