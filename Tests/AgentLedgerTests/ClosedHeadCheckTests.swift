@@ -139,4 +139,28 @@ struct ClosedHeadCheckTests {
         // Event 2 was changed: nothing tells which events before the head are intact.
         #expect(!problem.message.contains("are intact"), "\(problem.message)")
     }
+
+    @Test("a chain recomputed from its first frame is reported, though the log's identity changed with it")
+    func recomputedFromTheFirstFrame() async throws {
+        let store = try await Self.closedStoreOfThreeFrames()
+        defer { store.remove() }
+        try Self.recomputeChain(of: store, from: 1, text: "one, changed")
+        #expect(LogReader.verify(directory: store.path, expectedHead: nil).problems.isEmpty)
+        let verification = try await Ledger.verifyLog(at: store.path)
+        #expect(!verification.isIntact)
+        let problem = try #require(verification.problems.first)
+        #expect(problem.code == .corruptLog)
+        #expect(problem.message.contains("first frame"), "\(problem.message)")
+    }
+
+    @Test("a log of one frame, rewritten, is reported")
+    func rewrittenOnlyFrame() async throws {
+        let store = try TemporaryStore()
+        defer { store.remove() }
+        let ledger = try await store.open()
+        try await ledger.session("s").addItems([ItemFactory.user("one")])
+        try await ledger.close()
+        try Self.rewriteLastFrame(of: store, text: "one, rewritten")
+        #expect(!(try await Ledger.verifyLog(at: store.path).isIntact))
+    }
 }

@@ -6,9 +6,15 @@ import Foundation
 /// checksums recomputed, or the whole chain recomputed after a change, as long as the read
 /// model was left as it was.
 enum ClosedHeadCheck {
-    /// The head the read model of the store at `directory` recorded at a clean close, when the
-    /// model was built from this log (``LogIdentity``); nil when it recorded none or cannot be read.
-    static func recordedHead(directory: String, options: LedgerOptions) -> (sequence: UInt64, hash: String)? {
+    /// The head the read model of the store at `directory` recorded at a clean close; nil when
+    /// it recorded none or cannot be read, or when the log's ``LogIdentity`` cannot be read.
+    /// `otherLog`: the identities of the log the model was built from and of this log, when
+    /// they differ (the log's first frame changed, the chain after it recomputed, or another
+    /// store's log or model put in place).
+    static func recordedHead(
+        directory: String,
+        options: LedgerOptions
+    ) -> (sequence: UInt64, hash: String, otherLog: (model: String, log: String)?)? {
         let path = directory + "/" + ReadModel.fileName
         guard FileManager.default.fileExists(atPath: path) else {
             return nil
@@ -18,20 +24,39 @@ enum ClosedHeadCheck {
             return nil
         }
         defer { try? model.close() }
-        guard let status = try? model.status(), let recorded = status.logIdentity, identity == recorded else {
+        guard let status = try? model.status(), let recorded = status.logIdentity, let identity,
+            let head = status.closedHead.flatMap(LogDivergence.parseHead)
+        else {
             return nil
         }
-        return status.closedHead.flatMap(LogDivergence.parseHead)
+        return (head.sequence, head.hash, identity == recorded ? nil : (recorded, identity))
     }
 
     /// Adds a problem to `verification` of the log of `directory` when its frame ending at
-    /// `head`'s sequence number is missing or has another hash. Nothing when the log ends
+    /// `head`'s sequence number is missing or has another hash, or when the model was built
+    /// from another log (`otherLog`). Otherwise nothing when the log ends
     /// before it (``Ledger/checkDurable(_:through:)`` reports that) or could not be read there.
     static func check(
         _ verification: inout LogVerification,
-        against head: (sequence: UInt64, hash: String),
+        against head: (sequence: UInt64, hash: String, otherLog: (model: String, log: String)?),
         directory: String
     ) {
+        let recorded =
+            "the read model recorded the log's head at its last clean close as sequence \(head.sequence) "
+            + "with the hash \(head.hash.prefix(16))…"
+        if let otherLog = head.otherLog {
+            verification.problems.append(
+                LogProblem(
+                    code: .corruptLog,
+                    message: recorded + ", but it was built from a log whose first frame has the hash "
+                        + "\(otherLog.model.prefix(16))…, and this log's first frame has the hash "
+                        + "\(otherLog.log.prefix(16))…: the log was changed after it was written (its first frame, "
+                        + "and the chain after it recomputed), or the log or the read model is another store's",
+                    location: nil
+                )
+            )
+            return
+        }
         guard head.sequence > 0, head.sequence <= verification.lastSequence,
             let reader = try? LogReader.open(directory: directory)
         else {
@@ -52,8 +77,7 @@ enum ClosedHeadCheck {
         verification.problems.append(
             LogProblem(
                 code: .corruptLog,
-                message: "the read model recorded the log's head at its last clean close as sequence \(head.sequence) "
-                    + "with the hash \(head.hash.prefix(16))…, but \(found): the log was changed after it was "
+                message: recorded + ", but \(found): the log was changed after it was "
                     + "written, or the read model comes from a copy of this store that went on writing on its own",
                 location: frame.location
             )

@@ -9,7 +9,8 @@ extension Ledger {
     /// or a last segment that lost events the read model shows were durable (``DurableThrough``)
     /// is reported as damage (`corruptLog`), not as a torn tail, since opening refuses it; so is
     /// a frame that no longer has the hash the read model recorded at the last clean close
-    /// (``ClosedHeadCheck``: the last frame rewritten, or the whole chain recomputed).
+    /// (``ClosedHeadCheck``: the last frame rewritten, or the whole chain recomputed), and, when
+    /// it recorded one, a log whose first frame is not that of the log the model was built from.
     ///
     /// - Parameter expectedHead: a head recorded earlier (`sequence:hash`); the result says
     ///   whether the log still extends it, proving nothing up to it was rewritten.
