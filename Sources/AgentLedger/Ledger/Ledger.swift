@@ -374,7 +374,8 @@ public final class Ledger: Sendable {
             try checkOpen()
             // GRDB interrupts the connection of a cancelled task's query, and reports it as
             // `CancellationError` from the statements it steps; a statement stepped through
-            // SQLite's C API (none of the ledger's queries since StoredItemColumn) gets SQLite's.
+            // SQLite's C API (``ReadModel/items(_:session:branch:limit:asOf:)`` after its first
+            // row) gets SQLite's error.
             if error.resultCode == .SQLITE_INTERRUPT, Task.isCancelled {
                 throw CancellationError()
             }

@@ -4,10 +4,11 @@ import GRDBSQLite
 
 /// An item's JSON as the read model stores it, decoded straight from SQLite's column bytes.
 ///
-/// Fetched through GRDB's `FastDatabaseValueCursor`, which steps the statement through the C
-/// API without a `Row` or a `String` per row, and still runs GRDB's checks before the first
-/// step: a query whose task was cancelled before then throws `CancellationError` instead of
-/// running to its end (`sqlite3_interrupt` has no effect while no statement runs).
+/// ``ReadModel/items(_:session:branch:limit:asOf:)`` fetches its first row through GRDB's
+/// `FastDatabaseValueCursor` of this type, which runs GRDB's checks before the first step (a
+/// query whose task was cancelled before then throws `CancellationError` instead of running to
+/// its end: `sqlite3_interrupt` has no effect while no statement runs), and decodes the other
+/// rows with ``init(sqliteStatement:index:)`` as it steps them through SQLite's C API.
 struct StoredItemColumn: DatabaseValueConvertible, StatementColumnConvertible {
     /// The item.
     let item: SessionItem
