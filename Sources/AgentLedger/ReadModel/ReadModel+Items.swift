@@ -122,8 +122,18 @@ extension ReadModel {
         // The others straight through SQLite's C API, each row's bytes copied into its item: on a
         // 10,000-item read GRDB's cursor costs 10% more (its checks at every step), and a Row and
         // a String per row more than SQLite itself. An interrupt now comes as SQLite's error,
-        // which `Ledger.read` turns into `cancelled`.
+        // which `Ledger.read` turns into `cancelled`. The cursor resets the statement when it is
+        // released, so it must live until the last step.
         let handle = statement.sqliteStatement
+        try withExtendedLifetime(rows) {
+            try stepRest(handle, db: db, into: &items)
+        }
+        items.reverse()
+        return items
+    }
+
+    /// Steps `handle` to its end, appending each row's item to `items`.
+    private static func stepRest(_ handle: OpaquePointer, db: Database, into items: inout [SessionItem]) throws {
         while true {
             let code = sqlite3_step(handle)
             if code == SQLITE_DONE {
@@ -137,7 +147,5 @@ extension ReadModel {
             }
             items.append(StoredItemColumn(sqliteStatement: handle, index: 0).item)
         }
-        items.reverse()
-        return items
     }
 }
