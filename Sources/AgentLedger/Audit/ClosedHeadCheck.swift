@@ -1,30 +1,19 @@
-import Foundation
-
 /// Checks a log against the head its read model recorded at the store's last clean close
 /// (``LogDivergence/closedHeadKey``): the frame ending at that sequence number must still have
 /// that hash. It catches what the hash chain cannot: the last frame rewritten with its
 /// checksums recomputed, or the whole chain recomputed after a change, as long as the read
 /// model was left as it was.
 enum ClosedHeadCheck {
-    /// The head the read model of the store at `directory` recorded at a clean close; nil when
-    /// it recorded none or cannot be read, or when the log's ``LogIdentity`` cannot be read.
+    /// The head that a read model of `status` recorded at a clean close, for a log of identity
+    /// `logIdentity`; nil when it recorded none, or when either identity is unknown.
     /// `otherLog`: the identities of the log the model was built from and of this log, when
     /// they differ (the log's first frame changed, the chain after it recomputed, or another
     /// store's log or model put in place).
     static func recordedHead(
-        directory: String,
-        options: LedgerOptions
+        _ status: ReadModel.Status,
+        logIdentity identity: String?
     ) -> (sequence: UInt64, hash: String, otherLog: (model: String, log: String)?)? {
-        let path = directory + "/" + ReadModel.fileName
-        guard FileManager.default.fileExists(atPath: path) else {
-            return nil
-        }
-        let identity = ReadModelBuilder.readLogIdentity(directory: directory, options: options)
-        guard let model = try? ReadModel.open(path: path, readOnly: true, readerCount: 1) else {
-            return nil
-        }
-        defer { try? model.close() }
-        guard let status = try? model.status(), let recorded = status.logIdentity, let identity,
+        guard let recorded = status.logIdentity, let identity,
             let head = status.closedHead.flatMap(LogDivergence.parseHead)
         else {
             return nil

@@ -19,8 +19,10 @@ extension Ledger {
         let directory = try storeDirectory(path)
         return try await BlockingWork.run(name: "agentledger-verify") {
             // Read first: the log only grows, so what the model proves now the log held then.
-            let durable = DurableThrough.sequence(directory: directory, options: LedgerOptions())
-            let closedHead = ClosedHeadCheck.recordedHead(directory: directory, options: LedgerOptions())
+            // The read model opened once for both of what it proves.
+            let model = DurableThrough.modelStatus(directory: directory, options: LedgerOptions())
+            let durable = model.map { DurableThrough.sequence($0.status, logIdentity: $0.logIdentity) } ?? 0
+            let closedHead = model.flatMap { ClosedHeadCheck.recordedHead($0.status, logIdentity: $0.logIdentity) }
             var verification = Self.settledVerification {
                 LogReader.verify(directory: directory, expectedHead: expectedHead, decodingEvents: true)
             }

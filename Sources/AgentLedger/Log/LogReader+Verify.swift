@@ -22,12 +22,7 @@ extension LogReader {
         fileSystem: any LogFileSystem = SystemFileSystem(),
         expectedHead: LogHead? = nil
     ) -> LogVerification {
-        var verifier = LogVerifier(
-            fileSystem: fileSystem,
-            logDirectory: directory + "/" + EventLog.logDirectoryName,
-            expectedHead: expectedHead
-        )
-        return verifier.run()
+        verify(directory: directory, fileSystem: fileSystem, expectedHead: expectedHead, decodingEvents: false)
     }
 
     /// ``verify(directory:fileSystem:expectedHead:)``, also decoding every frame's events as a

@@ -29,21 +29,33 @@ enum DurableThrough {
     /// damaged) is taken for the model's own: another log put in its place would show its own
     /// identity, and a log that lost its first frame has lost what the model proves.
     static func sequence(directory: String, options: LedgerOptions) -> UInt64 {
+        guard let (status, identity) = modelStatus(directory: directory, options: options) else {
+            return 0
+        }
+        return sequence(status, logIdentity: identity)
+    }
+
+    /// The status of the read model of the store at `directory`, opened read-only, with the
+    /// identity of its log (nil: unreadable); nil when there is no model or it cannot be read.
+    static func modelStatus(
+        directory: String,
+        options: LedgerOptions
+    ) -> (status: ReadModel.Status, logIdentity: String?)? {
         let path = directory + "/" + ReadModel.fileName
         guard FileManager.default.fileExists(atPath: path) else {
-            return 0
+            return nil
         }
         let identity = ReadModelBuilder.readLogIdentity(directory: directory, options: options)
         do {
             let model = try ReadModel.open(path: path, readOnly: true, readerCount: 1)
             defer { try? model.close() }
-            return sequence(try model.status(), logIdentity: identity)
+            return (try model.status(), identity)
         } catch {
             options.logger.debug(
                 "the read model tells nothing about the log's durable events",
                 metadata: ["error": "\(error)"]
             )
-            return 0
+            return nil
         }
     }
 
