@@ -28,7 +28,9 @@ struct WriterProfileTests {
             #expect(profile.commits == 3)
             #expect(profile.events == 3)
             #expect(profile.eventsPerCommit == 1)
-            for phase in WriterProfile.Phase.allCases {
+            // Three small commits leave nothing to checkpoint or index between them.
+            #expect(profile.wallNanoseconds[.maintenance] == nil)
+            for phase in WriterProfile.Phase.allCases where phase != .maintenance {
                 #expect((profile.wallNanoseconds[phase] ?? 0) > 0, "no wall time for \(phase)")
                 #expect(profile.wallMicrosecondsPerCommit(phase) > 0)
             }
@@ -46,9 +48,28 @@ struct WriterProfileTests {
             let profile = try #require(try await ledger.writerProfile())
             #expect(profile.commits == 3 && profile.events == 3)
             #expect(profile.wallNanoseconds[.derive] == nil)
-            for phase in WriterProfile.Phase.allCases where phase != .derive {
+            for phase in WriterProfile.Phase.allCases where phase != .derive && phase != .maintenance {
                 #expect((profile.wallNanoseconds[phase] ?? 0) > 0, "no wall time for \(phase)")
             }
+        }
+    }
+
+    @Test("the work between group commits (a WAL checkpoint, an indexing step) is timed as maintenance")
+    func maintenance() async throws {
+        try await withLedger(LedgerOptions(durability: .none, profilesWriter: true)) { ledger in
+            let session = ledger.session("s")
+            // Five items of 1 MiB put more than WALCheckpointer.pageThreshold pages of 4 KiB in
+            // the read model's WAL, so the writer checkpoints after one of their commits (and
+            // may index them for search while the next one is on its way).
+            let large = String(repeating: "x", count: 1 << 20)
+            for _ in 0..<5 {
+                try await session.addItems([ItemFactory.user(large)])
+            }
+            // The profile is published with each group commit: this one shows the checkpoint.
+            try await session.addItems([ItemFactory.user("after")])
+            let profile = try #require(try await ledger.writerProfile())
+            #expect(profile.commits == 6)
+            #expect((profile.wallNanoseconds[.maintenance] ?? 0) > 0)
         }
     }
 

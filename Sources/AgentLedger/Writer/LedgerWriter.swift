@@ -432,7 +432,9 @@ final class LedgerWriter: Sendable {
                 threadState.walCheckpointer.markDue()
             case .indexStep:
                 threadState.commitsSinceIndexing = 0
+                threadState.phaseClock?.start()
                 indexForSearch(limit: Self.indexRowsPerIdleStep)
+                threadState.phaseClock?.mark(.maintenance)
             case .batch:
                 break
             }
@@ -1267,6 +1269,8 @@ final class LedgerWriter: Sendable {
         guard threadState.walCheckpointer.isDue else {
             return
         }
+        threadState.phaseClock?.start()
+        defer { threadState.phaseClock?.mark(.maintenance) }
         do {
             try readModel.pool.writeWithoutTransaction { db in try threadState.walCheckpointer.checkpoint(db) }
         } catch {

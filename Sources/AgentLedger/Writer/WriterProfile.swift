@@ -29,6 +29,10 @@ public struct WriterProfile: Sendable, Equatable {
         case commit
         /// Publishing the new head and resuming the callers.
         case resume
+        /// Work between group commits: the read model's WAL checkpoints and the steps of
+        /// full-text indexing the writer takes under constant load. Counted per group commit
+        /// like the other phases, though only some group commits are followed by it.
+        case maintenance
     }
 
     /// Group commits that wrote events.
