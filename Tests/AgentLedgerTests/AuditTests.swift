@@ -1,6 +1,7 @@
 import AgentLedger
 import AgentLedgerTestSupport
 import Foundation
+import Synchronization
 import Testing
 
 /// The audit trail and verification (issue 5): `events(...)` with every filter, popped and
@@ -203,6 +204,53 @@ struct AuditTests {
                 try await ledger.close()
                 ledger = try await store.open { $0.segmentSizeBytes = 4096 }
             }
+        }
+        try await ledger.close()
+    }
+
+    /// The turns of a counting task, and whether it should stop.
+    final class SharedTurns: Sendable {
+        let turns = Atomic(0)
+        let done = Atomic(false)
+    }
+
+    @Test("reading the events gives its thread up to other tasks every few frames")
+    func givesUpItsThread() async throws {
+        let store = try TemporaryStore()
+        defer { store.remove() }
+        let ledger = try await store.open()
+        // One frame per event: each add is awaited. Only the first and the last match. Ten
+        // times the frames the reading takes between two suspensions (framesPerSlice, 32).
+        let frames = 320
+        for index in 0..<frames {
+            let session = index == 0 || index == frames - 1 ? "edge" : "bulk"
+            try await ledger.session(session).addItems([ItemFactory.user("item \(index)")])
+        }
+        // The reading and a task that counts its own turns share one thread: the count goes up
+        // between the two matches only if the reading lets it run.
+        let executor = OneThreadExecutor()
+        defer { executor.stop() }
+        let state = SharedTurns()
+        let counter = Task(executorPreference: executor) {
+            while !state.done.load(ordering: .relaxed) {
+                state.turns.add(1, ordering: .relaxed)
+                await Task.yield()
+            }
+        }
+        let reading = Task(executorPreference: executor) { () -> [Int] in
+            defer { state.done.store(true, ordering: .relaxed) }
+            var seen: [Int] = []
+            for try await _ in try ledger.events(EventFilter(sessionID: "edge")) {
+                seen.append(state.turns.load(ordering: .relaxed))
+            }
+            return seen
+        }
+        let seen = try await reading.value
+        await counter.value
+        #expect(seen.count == 2)
+        if seen.count == 2 {
+            // About one turn every framesPerSlice frames (10 slices); none without the yields.
+            #expect(seen[1] - seen[0] >= 5, "\(seen)")
         }
         try await ledger.close()
     }

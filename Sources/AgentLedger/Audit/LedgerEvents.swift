@@ -44,6 +44,15 @@ public struct LedgerEvents: AsyncSequence, Sendable {
         private var pending: [LedgerEvent] = []
         private var pendingIndex = 0
         private var finished = false
+        /// Frames read since the iteration last gave up its thread.
+        private var framesSinceYield = 0
+
+        /// Frames read between two suspensions: the log is read on the caller's task, and a
+        /// filter that matches little, or a caller that consumes the events without awaiting
+        /// anything else, would otherwise hold one of the cooperative pool's few threads for
+        /// the whole log (seconds for a large store), and every other task of the process
+        /// waiting for it.
+        static let framesPerSlice = 32
 
         init(directory: String, filter: EventFilter, head: @escaping @Sendable () async throws -> End) {
             self.directory = directory
@@ -82,6 +91,11 @@ public struct LedgerEvents: AsyncSequence, Sendable {
                         unless: end.unlessBecause
                     )
                     frames = reader.frames(from: filter.fromSequence ?? 1, through: filter.toSequence)
+                }
+                framesSinceYield += 1
+                if framesSinceYield > Self.framesPerSlice {
+                    framesSinceYield = 0
+                    await Task.yield()
                 }
                 // Checked at every frame: a filter that matches little can read the whole log
                 // before it returns, and a cancelled caller must not wait for that, nor take the
