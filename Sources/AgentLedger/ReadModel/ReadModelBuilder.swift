@@ -172,11 +172,13 @@ enum ReadModelBuilder {
             if let status {
                 if status.fingerprint != ReadModel.schemaFingerprint(options) {
                     reason = "its schema differs from this build's migrations"
-                } else if status.checkpoint > logLastSequence {
-                    reason = "it is ahead of the log (\(status.checkpoint) > \(logLastSequence))"
                 } else if let recorded = status.logIdentity, let logIdentity, recorded != logIdentity {
+                    // Before "ahead": another store's log put in place is often also shorter,
+                    // and that it is another log is what the user needs to hear.
                     reason =
                         "it was built from another log (the first frames differ: \(recorded.prefix(16))… in the model, \(logIdentity.prefix(16))… in the log)"
+                } else if status.checkpoint > logLastSequence {
+                    reason = "it is ahead of the log (\(status.checkpoint) > \(logLastSequence))"
                 } else if let divergence = LogDivergence.reason(
                     model: model,
                     status: status,
