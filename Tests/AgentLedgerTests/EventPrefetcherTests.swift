@@ -55,8 +55,14 @@ struct EventPrefetcherTests {
             }
             // Let the reader fill its queue, then stop with it full: freeing the semaphores
             // then used to abort the process (libdispatch refuses a semaphore freed below its
-            // initial value).
-            try await Task.sleep(for: .milliseconds(200))
+            // initial value). 4,000 events fill it whatever was consumed (3 batches taken leave
+            // 4 full ones, a partial one and the end).
+            let deadline = ContinuousClock.now + .seconds(30)
+            while (prefetcher?.queuedElements ?? 0) < EventPrefetcher.capacityBatches && ContinuousClock.now < deadline
+            {
+                try await Task.sleep(for: .milliseconds(5))
+            }
+            #expect(prefetcher?.queuedElements == EventPrefetcher.capacityBatches, "consumed \(consumed)")
             prefetcher?.stop()
             prefetcher = nil
             try await Task.sleep(for: .milliseconds(50))

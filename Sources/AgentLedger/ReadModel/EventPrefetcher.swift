@@ -71,6 +71,12 @@ final class EventPrefetcher: Sendable {
         }
     }
 
+    /// Batches (and the end or the error) read and not yet taken by ``next()``: at most
+    /// ``capacityBatches``. For tests that must stop a prefetcher whose queue is full.
+    var queuedElements: Int {
+        queue.withLock { $0.count }
+    }
+
     /// Makes the reading thread stop at its next batch (call when the replay gives up early).
     func stop() {
         stopped.store(true, ordering: .releasing)
