@@ -207,6 +207,78 @@ struct LedgerCloseTests {
         try await ledger.close()
     }
 
+    @Test("close interrupts the queries running SQL, which throw closed, instead of waiting for them to end")
+    func closeInterruptsRunningQueries() async throws {
+        let store = try TemporaryStore()
+        defer { store.remove() }
+        let ledger = try await store.open()
+        try await ledger.session("s").addItems([ItemFactory.user("one")])
+        let started = DispatchSemaphore(value: 0)
+        let endless = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT x FROM c"
+        // Two statements that never end unless interrupted, on the two read connections: one
+        // stepped through GRDB's cursor, one through SQLite's C API as `ReadModel.items` does.
+        let queries = [
+            Task {
+                try await ledger.read { db -> Int in
+                    let rows = try Int.fetchCursor(db, sql: endless)
+                    var count = 0
+                    while try rows.next() != nil {
+                        count += 1
+                        // Only once the statement runs: `sqlite3_interrupt` on a connection with
+                        // no statement running has no effect.
+                        if count == 1 {
+                            started.signal()
+                        }
+                    }
+                    return count
+                }
+            },
+            Task {
+                try await ledger.read { db -> Int in
+                    let statement = try db.makeStatement(sql: endless)
+                    let handle = statement.sqliteStatement
+                    defer { sqlite3_reset(handle) }
+                    var count = 0
+                    while true {
+                        let code = sqlite3_step(handle)
+                        guard code == SQLITE_ROW else {
+                            throw DatabaseError(resultCode: ResultCode(rawValue: code), message: "stepped")
+                        }
+                        count += 1
+                        if count == 1 {
+                            started.signal()
+                        }
+                    }
+                }
+            },
+        ]
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                started.wait()
+                started.wait()
+                continuation.resume()
+            }
+        }
+        // Without the interrupt the close waits for the queries forever: end the process with
+        // a message rather than hang the suite.
+        let done = DispatchSemaphore(value: 0)
+        Thread {
+            if done.wait(timeout: .now() + 120) == .timedOut {
+                fatalError("close waited for the queries in flight, which never end")
+            }
+        }.start()
+        try await ledger.close()
+        done.signal()
+        for query in queries {
+            let error = try await #require(throws: LedgerError.self) { try await query.value }
+            #expect(error.code == .closed, "\(error)")
+        }
+        // Closed for good: the store opens again, with its item.
+        let reopened = try await store.open()
+        #expect(try await reopened.session("s").items().count == 1)
+        try await reopened.close()
+    }
+
     @Test("a query cancelled while SQLite runs it throws cancelled, also one stepped through SQLite's C API")
     func cancelledWhileRunning() async throws {
         let store = try TemporaryStore()

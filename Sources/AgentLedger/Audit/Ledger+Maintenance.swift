@@ -129,13 +129,17 @@ extension Ledger {
         let directory = directory
         let options = options
         let model = readModel
-        return try await BlockingWork.run(name: "agentledger-verify-deep") {
+        return try await BlockingWork.run(name: "agentledger-verify-deep") { [self] in
             let live: (checkpoint: UInt64, digest: ReadModelDigest)
             do {
                 live = try model.pool.read { db in (try Projector.checkpoint(db), try ReadModelDigest(db)) }
             } catch let error as DatabaseError where ReadModel.isDamage(error) {
                 // What this verification looks for: the read model differs from its log.
                 return ["the read model is damaged (SQLite: \(error.message ?? "\(error)")). " + ReadModel.damageAdvice]
+            } catch let error as DatabaseError where error.resultCode == .SQLITE_INTERRUPT {
+                // A close interrupted the reading.
+                try checkOpen()
+                throw LedgerWriter.ledgerError(error, context: "reading the read model to compare it")
             } catch {
                 throw ReadModelBuilder.environmentFailure(error, path: directory + "/" + ReadModel.fileName)
                     ?? LedgerWriter.ledgerError(error, context: "reading the read model to compare it")

@@ -265,7 +265,9 @@ public final class Ledger: Sendable {
     }
 
     /// Finishes every queued write, closes the log and the read model, and releases the lock.
-    /// Every later call on this ledger or its sessions throws `closed`. Calling it again, also
+    /// Queries whose SQL is running by then are interrupted and throw `closed`, rather than
+    /// holding the close up until they end (a search or a deep verification of a large store
+    /// can take seconds). Every later call on this ledger or its sessions throws `closed`. Calling it again, also
     /// while the first call runs, returns once the first has finished (with its error, if any):
     /// so when any `close()` returns, the lock is released and the store can be opened again.
     ///
@@ -281,6 +283,9 @@ public final class Ledger: Sendable {
             }
             let work = Task { [writer, readModel] in
                 await writer?.close()
+                // Every query that starts from now on throws `closed` (checkOpen); those already
+                // running SQL end at their next step, and throw `closed` too (see `query`).
+                readModel.interruptQueries()
                 // On a thread of its own: closing the read model waits for the queries in flight,
                 // whose tasks need a thread of the cooperative pool to end. Blocking one per
                 // close, several closes (of several ledgers) could hold the whole pool and wait
