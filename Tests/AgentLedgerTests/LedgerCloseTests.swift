@@ -207,6 +207,29 @@ struct LedgerCloseTests {
         try await ledger.close()
     }
 
+    /// A statement that never ends unless interrupted.
+    static let endless = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT x FROM c"
+
+    /// Steps ``endless`` as `ReadModel.items` steps its statement, through SQLite's C API with
+    /// each failure made into SQLite's error, signalling `started` after its first row: only
+    /// once the statement runs does `sqlite3_interrupt` (a cancellation, a close) reach it.
+    static func stepEndlessly(_ db: Database, signalling started: DispatchSemaphore) throws -> Int {
+        let statement = try db.makeStatement(sql: endless)
+        let handle = statement.sqliteStatement
+        defer { sqlite3_reset(handle) }
+        var rows = 0
+        while true {
+            let code = sqlite3_step(handle)
+            guard code == SQLITE_ROW else {
+                throw DatabaseError(resultCode: ResultCode(rawValue: code), message: "stepped")
+            }
+            rows += 1
+            if rows == 1 {
+                started.signal()
+            }
+        }
+    }
+
     @Test("close interrupts the queries running SQL, which throw closed, instead of waiting for them to end")
     func closeInterruptsRunningQueries() async throws {
         let store = try TemporaryStore()
@@ -214,13 +237,12 @@ struct LedgerCloseTests {
         let ledger = try await store.open()
         try await ledger.session("s").addItems([ItemFactory.user("one")])
         let started = DispatchSemaphore(value: 0)
-        let endless = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT x FROM c"
         // Two statements that never end unless interrupted, on the two read connections: one
         // stepped through GRDB's cursor, one through SQLite's C API as `ReadModel.items` does.
         let queries = [
             Task {
                 try await ledger.read { db -> Int in
-                    let rows = try Int.fetchCursor(db, sql: endless)
+                    let rows = try Int.fetchCursor(db, sql: Self.endless)
                     var count = 0
                     while try rows.next() != nil {
                         count += 1
@@ -234,22 +256,7 @@ struct LedgerCloseTests {
                 }
             },
             Task {
-                try await ledger.read { db -> Int in
-                    let statement = try db.makeStatement(sql: endless)
-                    let handle = statement.sqliteStatement
-                    defer { sqlite3_reset(handle) }
-                    var count = 0
-                    while true {
-                        let code = sqlite3_step(handle)
-                        guard code == SQLITE_ROW else {
-                            throw DatabaseError(resultCode: ResultCode(rawValue: code), message: "stepped")
-                        }
-                        count += 1
-                        if count == 1 {
-                            started.signal()
-                        }
-                    }
-                }
+                try await ledger.read { db in try Self.stepEndlessly(db, signalling: started) }
             },
         ]
         await withCheckedContinuation { continuation in
@@ -286,29 +293,8 @@ struct LedgerCloseTests {
         let ledger = try await store.open()
         try await ledger.session("s").addItems([ItemFactory.user("one")])
         let started = DispatchSemaphore(value: 0)
-        // A statement that never ends unless interrupted, stepped as `ReadModel.items` steps its
-        // statement: through the C API, each failure made into SQLite's error.
         let query = Task {
-            try await ledger.read { db -> Int in
-                let statement = try db.makeStatement(
-                    sql: "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT x FROM c"
-                )
-                let handle = statement.sqliteStatement
-                defer { sqlite3_reset(handle) }
-                var rows = 0
-                while true {
-                    let code = sqlite3_step(handle)
-                    guard code == SQLITE_ROW else {
-                        throw DatabaseError(resultCode: ResultCode(rawValue: code), message: "stepped")
-                    }
-                    rows += 1
-                    // Only once the statement runs: `sqlite3_interrupt` on a connection with no
-                    // statement running has no effect, and the cancellation would be lost.
-                    if rows == 1 {
-                        started.signal()
-                    }
-                }
-            }
+            try await ledger.read { db in try Self.stepEndlessly(db, signalling: started) }
         }
         await withCheckedContinuation { continuation in
             DispatchQueue.global().async {
