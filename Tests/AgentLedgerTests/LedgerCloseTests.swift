@@ -280,6 +280,8 @@ struct LedgerCloseTests {
             let error = try await #require(throws: LedgerError.self) { try await query.value }
             #expect(error.code == .closed, "\(error)")
         }
+        // Still a clean close: the interrupt did not stop the checkpoint that empties the WAL.
+        #expect(Ledger.fileSize(store.path + "/" + ReadModel.fileName + "-wal") == 0)
         // Closed for good: the store opens again, with its item.
         let reopened = try await store.open()
         #expect(try await reopened.session("s").items().count == 1)

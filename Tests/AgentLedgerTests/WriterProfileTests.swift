@@ -28,8 +28,8 @@ struct WriterProfileTests {
             #expect(profile.commits == 3)
             #expect(profile.events == 3)
             #expect(profile.eventsPerCommit == 1)
-            // Three small commits leave nothing to checkpoint or index between them.
-            #expect(profile.wallNanoseconds[.maintenance] == nil)
+            // The writer may index these items for search between two commits (when it waits
+            // long enough for the next one), so `maintenance` may or may not have time.
             for phase in WriterProfile.Phase.allCases where phase != .maintenance {
                 #expect((profile.wallNanoseconds[phase] ?? 0) > 0, "no wall time for \(phase)")
                 #expect(profile.wallMicrosecondsPerCommit(phase) > 0)

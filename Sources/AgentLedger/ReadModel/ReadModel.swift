@@ -181,7 +181,8 @@ final class ReadModel: Sendable {
     /// while the store is closed, a leftover WAL could otherwise make it look valid on open.
     /// Interrupts the statements running on the read model's connections, which then fail
     /// with `SQLITE_INTERRUPT`: so that a close does not wait for a long query to end. A no-op
-    /// for a connection that runs no statement at this moment (SQLite's `sqlite3_interrupt`).
+    /// for the statements of a connection that runs none at this moment (SQLite's
+    /// `sqlite3_interrupt`), but not for its next checkpoint: call ``close()`` next.
     func interruptQueries() {
         pool.interrupt()
     }
@@ -189,6 +190,10 @@ final class ReadModel: Sendable {
     func close() throws {
         if !pool.configuration.readonly {
             try? pool.writeWithoutTransaction { db in
+                // A statement that starts while none runs clears an interrupt left on the
+                // connection by ``interruptQueries()`` when it ran nothing: the checkpoint is no
+                // statement and would stop at it, leaving the WAL full (an unclean close).
+                try db.execute(sql: "SELECT 1")
                 _ = try db.checkpoint(.truncate)
             }
         }
