@@ -28,6 +28,9 @@ struct CheckoutCommand: AsyncParsableCommand, StoreCommand {
     var into: String
 
     func run() async throws {
+        // No store at the source is 66 (a read model without its log 74), as for every reading
+        // command; the library's own refusal is `notFound`, which would exit 65.
+        try StoreOptions.requireLog(in: store.directory, reading: true)
         let last = try await Ledger.checkout(from: store.directory, through: asOfSeq, into: into)
         if last < asOfSeq {
             // The log (or its intact part, before damage) ends first: the copy holds all of it,

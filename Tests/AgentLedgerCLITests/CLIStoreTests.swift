@@ -61,7 +61,8 @@ struct CLIStoreTests {
     @Test("read commands on a missing store exit 66; add creates it")
     func missingStore() async throws {
         let store = try CLIStore()
-        for command in [["items", "s"], ["sessions"], ["stats"], ["log"], ["turns", "s"], ["search", "x"]] {
+        let checkout = ["checkout", "--as-of-seq", "1", "--into", store.root + "/copy"]
+        for command in [["items", "s"], ["sessions"], ["stats"], ["log"], ["turns", "s"], ["search", "x"], checkout] {
             let result = try await store.run(command)
             #expect(result.status == 66, "\(command)")
             #expect(
@@ -182,7 +183,8 @@ struct CLIStoreTests {
         let store = try CLIStore()
         try await store.ok("add", "s", input: #"{"role":"user","content":"kept"}"#)
         try FileManager.default.removeItem(atPath: store.path + "/log")
-        for arguments in [["items", "s"], ["add", "s"], ["verify"], ["sessions"], ["rebuild"]] {
+        let checkout = ["checkout", "--as-of-seq", "1", "--into", store.root + "/copy"]
+        for arguments in [["items", "s"], ["add", "s"], ["verify"], ["sessions"], ["rebuild"], checkout] {
             let result = try await store.run(arguments, input: #"{"role":"user","content":"new"}"#)
             #expect(result.status == 74, "\(arguments): \(result.standardError)")
             #expect(result.standardError.contains("holds a read model (views.sqlite) but no log/ directory"))
