@@ -105,6 +105,35 @@ struct TransferTests {
         try await copy.close()
     }
 
+    @Test("a branch whose source branch was refused is refused too, not created from another branch")
+    func refusedSourceBranchKeepsItsBranches() async throws {
+        let (source, target) = (try TemporaryStore(), try TemporaryStore())
+        defer { Self.remove(source, target) }
+        let ledger = try await source.open()
+        let session = ledger.session("c")
+        try await session.addItems([ItemFactory.user("q1"), ItemFactory.assistant("a1"), ItemFactory.user("q2")])
+        try await session.createBranch(fromTurn: 2, named: "retry")
+        try await session.addItems([ItemFactory.user("retry q2")])
+        try await session.createBranch(fromTurn: 2, named: "deeper")
+        let events = try await Self.events(of: ledger)
+        try await ledger.close()
+
+        // The target used the name 'retry' and deleted it: the switch to it is refused.
+        let copy = try await target.open()
+        try await copy.session("c").addItems([ItemFactory.user("x")])
+        try await copy.session("c").createBranch(fromTurn: 1, named: "retry")
+        try await copy.session("c").deleteBranch("retry", force: true)
+        let summary = try await copy.importEvents(events)
+        let branches = try await copy.session("c").listBranches().map(\.name)
+        #expect(!branches.contains("deeper"), "'deeper' was created from another branch than 'retry': \(branches)")
+        #expect(
+            summary.refused.contains { $0.contains("would create branch 'deeper' from turn 2 of 'main'") },
+            "\(summary.refused)"
+        )
+        #expect(try await copy.session("c").currentBranch() == "main")
+        try await copy.close()
+    }
+
     @Test("into a session that is not empty, a pop of another item or usage on another turn is refused, reported")
     func replayThatWouldDiffer() async throws {
         let (source, target) = (try TemporaryStore(), try TemporaryStore())

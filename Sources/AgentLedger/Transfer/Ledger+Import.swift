@@ -11,8 +11,9 @@ extension Ledger {
     /// verbatim. Into empty sessions this reproduces the source sessions exactly. A command
     /// this store refuses (a branch name it already used, say) is reported in the summary with
     /// its event, and the ones after it are still written, except that adds, pops and usage
-    /// records are written only on the branch their event names: after a refused branch change
-    /// they are refused too, never put on another branch. Events out of log order (a sequence
+    /// records are written only on the branch their event names, and a branch is created only
+    /// from the branch and turn its event names: after a refused branch change they are refused
+    /// too, never put on another branch. Events out of log order (a sequence
     /// number not above the one before) refuse the whole import. A pop that would pop another
     /// item than the exported one, or usage that would land on another turn (a session that was
     /// not empty before), is refused and reported too.
@@ -73,7 +74,11 @@ extension Ledger {
                 if current[key]?.isSameName(as: source) != true {
                     commands.append(.switchBranch(session: session, name: source))
                 }
-                commands.append(.createBranch(session: session, source: .turn(turn), name: event.branch))
+                // From its event's source branch or not at all: after a refused switch to it,
+                // the branch would start from whichever branch was current.
+                commands.append(
+                    .replaying(event, .createBranch(session: session, source: .turn(turn), name: event.branch))
+                )
                 current[key] = event.branch
             case .branchSwitched:
                 onBranch()

@@ -167,7 +167,7 @@ struct CommandDeriver {
 
     /// How `event`, the replay of the exported `source`, would record another history; nil
     /// when it records the same: the same branch, and for a pop the same item, for usage the
-    /// same turn.
+    /// same turn, for a new branch the same source branch and turn.
     private static func difference(_ event: LedgerEvent?, from source: LedgerEvent) -> String? {
         guard let event else {
             // An add of no items writes nothing, here as in the source; a pop or usage record must.
@@ -188,6 +188,10 @@ struct CommandDeriver {
         case (.usageRecorded(let expected, _), .usageRecorded(let turn, _)) where turn != expected:
             return "differs from the exported one here: it would record usage on turn \(turn), not \(expected); "
                 + "not applied"
+        case (.branchCreated(let expectedSource, let expectedTurn), .branchCreated(let branchSource, let turn))
+        where !branchSource.isSameName(as: expectedSource) || turn != expectedTurn:
+            return "differs from the exported one here: it would create branch '\(event.branch)' from turn \(turn) "
+                + "of '\(branchSource)', not from turn \(expectedTurn) of '\(expectedSource)'; not applied"
         default:
             return nil
         }

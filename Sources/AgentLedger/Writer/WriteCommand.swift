@@ -9,9 +9,9 @@ enum WriteCommand: Sendable {
     case recordUsage(session: String, usage: RunUsage)
     /// The command, refused unless the event it derives records what `event`, the exported one
     /// it replays, recorded: the same branch (as the store compares names), for a pop the same
-    /// item, for usage the same turn. An import's adds, pops and usage records: after a refused
-    /// branch change, or into a session that was not empty, they are refused, never written as
-    /// another history.
+    /// item, for usage the same turn, for a new branch the same source branch and turn. An
+    /// import's adds, pops, usage records and branch creations: after a refused branch change,
+    /// or into a session that was not empty, they are refused, never written as another history.
     indirect case replaying(LedgerEvent, WriteCommand)
     /// Several commands applied in order in one group commit, each with its own outcome
     /// (an import). A rejected command does not stop the ones after it.
