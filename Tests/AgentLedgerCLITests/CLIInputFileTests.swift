@@ -82,6 +82,18 @@ struct CLIInputFileTests {
         #expect(!FileManager.default.fileExists(atPath: bad.path + "/log"))
     }
 
+    @Test("import skips a UTF-8 byte order mark at the start of its input, as add does")
+    func importAfterByteOrderMark() async throws {
+        let source = try CLIStore()
+        try await source.ok("add", "s", input: Self.manyItems[0])
+        let exported = try await source.ok("export")
+        let target = try CLIStore()
+        let imported = try await target.run("import", input: "\u{FEFF}" + exported)
+        #expect(imported.status == 0, "\(imported.standardError)")
+        #expect(imported.standardOutput.hasPrefix("imported 1 events (1 items, 1 sessions)"))
+        #expect(try await target.ok("items", "s") == (try await source.ok("items", "s")))
+    }
+
     @Test("a missing file or a directory exits 66 and says why", arguments: ["add", "import"])
     func unreadable(command: String) async throws {
         let store = try CLIStore()
