@@ -13,6 +13,14 @@ struct ExportCommand: AsyncParsableCommand, StoreCommand {
     @Option(help: "Only this session's events.")
     var session: String?
 
+    mutating func validate() throws {
+        // As `log --session`: an empty id (an unset shell variable, say) matches no event, and
+        // exporting nothing with exit 0 would pass for a complete export.
+        if let session {
+            try ArgumentChecks.session(session)
+        }
+    }
+
     func run() async throws {
         try await store.withLedger(.readOnly) { ledger in
             var output = OutputBuffer()

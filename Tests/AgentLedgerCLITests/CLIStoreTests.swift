@@ -75,6 +75,20 @@ struct CLIStoreTests {
         #expect(FileManager.default.fileExists(atPath: store.path + "/log"))
     }
 
+    @Test("an empty or too long --session exits 64, for export as for log", arguments: ["log", "export"])
+    func sessionFilterChecked(command: String) async throws {
+        let store = try CLIStore()
+        try await store.ok("add", "s", input: #"{"a":1}"#)
+        for (session, message) in [
+            ("", "the session id is empty"), (String(repeating: "x", count: 1025), "1025 bytes"),
+        ] {
+            let result = try await store.run(command, "--session", session)
+            #expect(result.status == 64, "\(command): \(result.standardError)")
+            #expect(result.standardError.contains(message), "\(command): \(result.standardError)")
+            #expect(result.standardOutput.isEmpty)
+        }
+    }
+
     @Test("the store defaults to $AGENTLEDGER_STORE")
     func storeFromEnvironment() async throws {
         let directory = try TemporaryDirectory(prefix: "agentledger-cli-env")
