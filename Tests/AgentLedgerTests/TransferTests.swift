@@ -134,6 +134,41 @@ struct TransferTests {
         try await copy.close()
     }
 
+    @Test("a branch the import could not create keeps its events off the store's own branch of that name")
+    func sameNamedBranchOfTheStore() async throws {
+        let (source, target) = (try TemporaryStore(), try TemporaryStore())
+        defer { Self.remove(source, target) }
+        let ledger = try await source.open()
+        let session = ledger.session("c")
+        try await session.addItems([ItemFactory.user("q1"), ItemFactory.user("q2")])
+        try await session.createBranch(fromTurn: 2, named: "retry")
+        try await session.addItems([ItemFactory.user("source retry 1")])
+        try await session.switchToBranch("main")
+        try await session.addItems([ItemFactory.user("source main 3")])
+        try await session.switchToBranch("retry")
+        try await session.addItems([ItemFactory.user("source retry 2")])
+        await session.storeRunUsage(RunUsage(requests: 1, totalTokens: 3))
+        try await session.createBranch(fromTurn: 2, named: "deeper")
+        let events = try await Self.events(of: ledger)
+        try await ledger.close()
+
+        // The target has a 'retry' of its own: the import's 'retry' is refused, and every event
+        // of the source's 'retry' with it, the switches to it included.
+        let copy = try await target.open()
+        let mine = copy.session("c")
+        try await mine.addItems([ItemFactory.user("own")])
+        try await mine.createBranch(fromTurn: 1, named: "retry")
+        try await mine.addItems([ItemFactory.user("own retry")])
+        try await mine.switchToBranch("main")
+        let summary = try await copy.importEvents(events)
+        #expect(try await mine.items(branch: "retry") == [ItemFactory.user("own retry")], "\(summary.refused)")
+        #expect(try await mine.turnUsage(branch: "retry").isEmpty)
+        #expect(try await mine.listBranches().map(\.name) == ["main", "retry"])
+        #expect(try await mine.currentBranch() == "main")
+        #expect(summary.refused.contains { $0.contains("has a branch 'retry' of its own") }, "\(summary.refused)")
+        try await copy.close()
+    }
+
     @Test("into a session that is not empty, a pop of another item or usage on another turn is refused, reported")
     func replayThatWouldDiffer() async throws {
         let (source, target) = (try TemporaryStore(), try TemporaryStore())

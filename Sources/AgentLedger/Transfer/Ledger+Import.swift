@@ -43,6 +43,23 @@ extension Ledger {
             previous = (index, event.sequence)
         }
         var current: [[UInt8]: String] = [:]  // by the id's bytes, as the store compares them
+        // The branches the events create, by session and name bytes: their events go only to the
+        // branch this import creates, never to one of that name the store had before (whose name
+        // makes the creation refused).
+        let importedAfter = try await Self.beforeImporting { try await self.headSequence() }
+        var created = Set<[[UInt8]]>()
+        func after(_ session: String, _ branch: String) -> UInt64? {
+            created.contains([Array(session.utf8), Array(branch.utf8)]) ? importedAfter : nil
+        }
+        // A switch to such a branch is checked too, so that the session is not left on the
+        // store's own branch of that name.
+        func switching(_ event: LedgerEvent, to branch: String) -> WriteCommand {
+            let command = WriteCommand.switchBranch(session: event.sessionID, name: branch)
+            guard let after = after(event.sessionID, branch) else {
+                return command
+            }
+            return .replaying(event, command, importedAfter: after)
+        }
         var commands: [WriteCommand] = []
         var origins: [Int] = []  // for each command, the index of its event
         for (index, event) in events.enumerated() {
@@ -54,7 +71,7 @@ extension Ledger {
             }
             func onBranch() {
                 if current[key]?.isSameName(as: event.branch) != true {
-                    commands.append(.switchBranch(session: session, name: event.branch))
+                    commands.append(switching(event, to: event.branch))
                     current[key] = event.branch
                 }
             }
@@ -63,22 +80,35 @@ extension Ledger {
             // branch change before them, they are refused too (reported), not redirected.
             case .itemsAdded(let added):
                 onBranch()
-                commands.append(.replaying(event, .addItems(session: session, items: added)))
+                commands.append(
+                    .replaying(
+                        event,
+                        .addItems(session: session, items: added),
+                        importedAfter: after(session, event.branch)
+                    )
+                )
             case .itemPopped:
                 onBranch()
-                commands.append(.replaying(event, .popItem(session: session)))
+                commands.append(
+                    .replaying(event, .popItem(session: session), importedAfter: after(session, event.branch))
+                )
             case .sessionCleared:
                 commands.append(.clearSession(session: session))
                 current[key] = "main"
             case .branchCreated(let source, let turn):
                 if current[key]?.isSameName(as: source) != true {
-                    commands.append(.switchBranch(session: session, name: source))
+                    commands.append(switching(event, to: source))
                 }
                 // From its event's source branch or not at all: after a refused switch to it,
                 // the branch would start from whichever branch was current.
                 commands.append(
-                    .replaying(event, .createBranch(session: session, source: .turn(turn), name: event.branch))
+                    .replaying(
+                        event,
+                        .createBranch(session: session, source: .turn(turn), name: event.branch),
+                        importedAfter: after(session, source)
+                    )
                 )
+                created.insert([key, Array(event.branch.utf8)])
                 current[key] = event.branch
             case .branchSwitched:
                 onBranch()
@@ -89,7 +119,13 @@ extension Ledger {
                 }
             case .usageRecorded(_, let usage):
                 onBranch()
-                commands.append(.replaying(event, .recordUsage(session: session, usage: usage)))
+                commands.append(
+                    .replaying(
+                        event,
+                        .recordUsage(session: session, usage: usage),
+                        importedAfter: after(session, event.branch)
+                    )
+                )
             }
         }
         return try await submitImport(commands, origins: origins, progress: progress)
@@ -202,7 +238,7 @@ extension Ledger {
                     sessions.insert(Array(command.sessionID.utf8))
                     if case .addItems(_, let added) = command {
                         items += added.count
-                    } else if case .replaying(_, .addItems(_, let added)) = command {
+                    } else if case .replaying(_, .addItems(_, let added), _) = command {
                         items += added.count
                     }
                 case .failure(let error):

@@ -152,16 +152,44 @@ struct CommandDeriver {
             }
             return (event(session, branch, .usageRecorded(turn: turn, usage: usage)), .written(sequence: sequence))
 
-        case .replaying(let source, let command):
+        case .replaying(let source, let command, let importedAfter):
             // Deriving writes nothing: a replay that would record something else is refused whole.
             let derived = try derive(command, sequence: sequence, timestamp: timestamp, context: context)
-            if let difference = Self.difference(derived.event, from: source) {
+            // A switch an import makes before replaying `source` records no event of its own to compare.
+            let isSwitch = if case .switchBranch = command { true } else { false }
+            if !isSwitch, let difference = Self.difference(derived.event, from: source) {
                 throw Rejection(error: LedgerError(.conflict, "session '\(source.sessionID)' \(difference)"))
+            }
+            if let importedAfter, let event = derived.event {
+                try Self.requireImportedBranch(event, after: importedAfter, db: db)
             }
             return derived
 
         case .sequence:
             preconditionFailure("the writer expands a command sequence before deriving events")
+        }
+    }
+
+    /// Throws unless the branch `event` acts on (for a new branch, its source) was created after
+    /// sequence `after`, by the import replaying it: a branch of that name the store had before
+    /// (its creation by the import refused) is another branch.
+    private static func requireImportedBranch(_ event: LedgerEvent, after: UInt64, db: Database) throws {
+        var branch = event.branch
+        if case .branchCreated(let source, _) = event.payload {
+            branch = source
+        }
+        let created = try Int64.fetchOne(
+            db.cachedStatement(sql: "SELECT created_seq FROM branch WHERE session = ? AND name = ?"),
+            arguments: [event.sessionID, branch]
+        )
+        guard let created, UInt64(clamping: created) > after else {
+            throw Rejection(
+                error: LedgerError(
+                    .conflict,
+                    "session '\(event.sessionID)' has a branch '\(branch)' of its own, from before the import, not "
+                        + "the exported one: not applied to another branch"
+                )
+            )
         }
     }
 

@@ -12,7 +12,10 @@ enum WriteCommand: Sendable {
     /// item, for usage the same turn, for a new branch the same source branch and turn. An
     /// import's adds, pops, usage records and branch creations: after a refused branch change,
     /// or into a session that was not empty, they are refused, never written as another history.
-    indirect case replaying(LedgerEvent, WriteCommand)
+    /// With `importedAfter`, the branch the command acts on (a new branch's source) must also
+    /// have been created after that sequence number, by the import: a branch of the same name
+    /// that the store had before is another branch.
+    indirect case replaying(LedgerEvent, WriteCommand, importedAfter: UInt64? = nil)
     /// Several commands applied in order in one group commit, each with its own outcome
     /// (an import). A rejected command does not stop the ones after it.
     case sequence([WriteCommand])
@@ -30,7 +33,7 @@ enum WriteCommand: Sendable {
             .createBranch(let session, _, _), .switchBranch(let session, _), .deleteBranch(let session, _, _),
             .recordUsage(let session, _):
             session
-        case .replaying(_, let command):
+        case .replaying(_, let command, _):
             command.sessionID
         case .sequence:
             ""
@@ -48,7 +51,7 @@ enum WriteCommand: Sendable {
             Self.envelopeBytes(session) + (usage.detailsJSON?.utf8.count ?? 0)
         case .sequence(let commands):
             commands.reduce(0) { $0 + $1.byteCount }
-        case .replaying(let event, let command):
+        case .replaying(let event, let command, _):
             switch event.payload {
             case .itemPopped(let item, _, _):
                 max(command.byteCount, Self.envelopeBytes(sessionID) + item.jsonBytes.count)
