@@ -115,6 +115,7 @@ struct TransferTests {
         try await session.createBranch(fromTurn: 2, named: "retry")
         try await session.addItems([ItemFactory.user("retry q2")])
         try await session.createBranch(fromTurn: 2, named: "deeper")
+        try await session.deleteBranch("retry")
         let events = try await Self.events(of: ledger)
         try await ledger.close()
 
@@ -149,11 +150,12 @@ struct TransferTests {
         try await session.addItems([ItemFactory.user("source retry 2")])
         await session.storeRunUsage(RunUsage(requests: 1, totalTokens: 3))
         try await session.createBranch(fromTurn: 2, named: "deeper")
+        try await session.deleteBranch("retry")
         let events = try await Self.events(of: ledger)
         try await ledger.close()
 
         // The target has a 'retry' of its own: the import's 'retry' is refused, and every event
-        // of the source's 'retry' with it, the switches to it included.
+        // of the source's 'retry' with it, the switches to it and its deletion included.
         let copy = try await target.open()
         let mine = copy.session("c")
         try await mine.addItems([ItemFactory.user("own")])

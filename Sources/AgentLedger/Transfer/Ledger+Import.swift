@@ -52,7 +52,7 @@ extension Ledger {
             created.contains([Array(session.utf8), Array(branch.utf8)]) ? importedAfter : nil
         }
         // A switch to such a branch is checked too, so that the session is not left on the
-        // store's own branch of that name.
+        // store's own branch of that name (and so is a deletion, below).
         func switching(_ event: LedgerEvent, to branch: String) -> WriteCommand {
             let command = WriteCommand.switchBranch(session: event.sessionID, name: branch)
             guard let after = after(event.sessionID, branch) else {
@@ -113,7 +113,12 @@ extension Ledger {
             case .branchSwitched:
                 onBranch()
             case .branchDeleted(let switchedToMain):
-                commands.append(.deleteBranch(session: session, name: event.branch, force: true))
+                let deletion = WriteCommand.deleteBranch(session: session, name: event.branch, force: true)
+                if let after = after(session, event.branch) {
+                    commands.append(.replaying(event, deletion, importedAfter: after))  // never the store's own
+                } else {
+                    commands.append(deletion)
+                }
                 if switchedToMain {
                     current[key] = "main"
                 }
