@@ -41,11 +41,19 @@ struct StoreOptions: ParsableArguments {
 
     mutating func validate() throws {
         try ArgumentChecks.notNegative(lockWait, "--lock-wait")
+        if store?.isEmpty == true {
+            // `--store "$DIR"` with DIR unset: falling back to $AGENTLEDGER_STORE or
+            // ./.agentledger would read or write a store nobody named.
+            throw ValidationError(
+                "--store is empty: give the store's directory, or leave the option out for "
+                    + "$AGENTLEDGER_STORE, else ./.agentledger"
+            )
+        }
     }
 
     /// The store directory: `--store`, else `$AGENTLEDGER_STORE`, else `./.agentledger`.
     var directory: String {
-        if let store, !store.isEmpty {
+        if let store {
             return store
         }
         if let fromEnvironment = ProcessInfo.processInfo.environment["AGENTLEDGER_STORE"], !fromEnvironment.isEmpty {

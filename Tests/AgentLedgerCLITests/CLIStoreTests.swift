@@ -89,6 +89,19 @@ struct CLIStoreTests {
         }
     }
 
+    @Test("an empty --store is a usage error, not the default store")
+    func emptyStore() async throws {
+        let directory = try TemporaryDirectory(prefix: "agentledger-cli-empty-store")
+        let runner = try CLIRunner(environment: ["AGENTLEDGER_STORE": directory.path + "/env-store"])
+        for arguments in [["add", "s", "--store", ""], ["items", "s", "--store", ""]] {
+            let result = try await runner.run(arguments + ["--durability", "none"], input: #"{"a":1}"#)
+            #expect(result.status == 64, "\(arguments): \(result.standardError)")
+            #expect(result.standardError.contains("--store is empty"), "\(result.standardError)")
+        }
+        // Nothing was written to the store the environment names.
+        #expect(!FileManager.default.fileExists(atPath: directory.path + "/env-store"))
+    }
+
     @Test("the store defaults to $AGENTLEDGER_STORE")
     func storeFromEnvironment() async throws {
         let directory = try TemporaryDirectory(prefix: "agentledger-cli-env")
