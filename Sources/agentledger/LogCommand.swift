@@ -22,7 +22,8 @@ struct LogCommand: AsyncParsableCommand, StoreCommand {
             branch_deleted, usage_recorded.
 
             --follow keeps printing new events as other processes write them (it reads the log \
-            every 200 ms, read-only) until interrupted, or until --to-seq is reached.
+            every 200 ms, read-only) until interrupted, until --to-seq is reached, or, with \
+            --until, once the store holds an event after it (event times never go back).
             """
     )
 
@@ -119,7 +120,13 @@ struct LogCommand: AsyncParsableCommand, StoreCommand {
             // Stop cleanly (exit 0) on SIGINT or SIGTERM.
             do {
                 try await Interruption.cancellingOnSignals {
-                    try await Self.follow(ledger, filter: filter, after: last, json: json)
+                    try await Self.follow(
+                        ledger,
+                        filter: filter,
+                        until: until.flatMap(Timestamp.parse),
+                        after: last,
+                        json: json
+                    )
                 }
             } catch is CancellationError {
                 // Interrupted: everything read so far was printed.
@@ -130,10 +137,18 @@ struct LogCommand: AsyncParsableCommand, StoreCommand {
     }
 
     /// Prints the events of the log after sequence `last` that pass `filter`, as they appear,
-    /// until cancelled or past the filter's `toSequence`.
-    private static func follow(_ ledger: Ledger, filter: EventFilter, after last: UInt64, json: Bool) async throws {
+    /// until cancelled, past the filter's `toSequence`, or once an event is later than `until`
+    /// (microseconds): the writer never stamps an event earlier than the one before it, so no
+    /// event after that one can pass.
+    private static func follow(
+        _ ledger: Ledger,
+        filter: EventFilter,
+        until: Int64?,
+        after last: UInt64,
+        json: Bool
+    ) async throws {
         var last = last
-        while filter.toSequence.map({ last < $0 }) ?? true {
+        while try await !isPast(until, at: last, in: ledger), filter.toSequence.map({ last < $0 }) ?? true {
             try await Task.sleep(for: .milliseconds(followIntervalMilliseconds))
             let head = try await committedHead(ledger)
             guard head > last else {
@@ -145,6 +160,17 @@ struct LogCommand: AsyncParsableCommand, StoreCommand {
             try await write(ledger.events(next), json: json)
             last = head
         }
+    }
+
+    /// Whether the event at `sequence` (none for 0) is later than `until`.
+    private static func isPast(_ until: Int64?, at sequence: UInt64, in ledger: Ledger) async throws -> Bool {
+        guard let until, sequence > 0 else {
+            return false
+        }
+        for try await event in try ledger.events(EventFilter(fromSequence: sequence, toSequence: sequence)) {
+            return event.timestampMicros > until
+        }
+        return false
     }
 
     /// The last event to print: the end of what is history (``Ledger/eventsEnd()``). Beside a

@@ -155,6 +155,28 @@ struct CLISearchLogTests {
         #expect(result.lines.count == 2)
     }
 
+    @Test("log --follow --until stops by itself once the store holds a later event")
+    func followUntilTime() async throws {
+        let store = try CLIStore()
+        try await store.ok("add", "chat", input: #"{"a":1}"#)
+        // Every event is later than this: the history is empty, and nothing can follow.
+        let following = try store.runner.start([
+            "log", "--follow", "--until", "2020-01-01T00:00:00Z", "--store", store.path,
+        ])
+        let result = await following.wait(timeoutSeconds: 30)
+        #expect(result.status == 0, "\(result.standardError)")
+        #expect(result.lines.isEmpty, "\(result.lines)")
+        // With --until in the future it follows as before, printing the next event.
+        let future = try store.runner.start([
+            "log", "--follow", "--json", "--until", "2999-01-01T00:00:00Z", "--store", store.path,
+        ])
+        #expect(try await future.waitForOutput(containing: #""seq":1"#))
+        try await store.ok("add", "chat", "--lock-wait", "60000", input: #"{"b":2}"#)
+        #expect(try await future.waitForOutput(containing: #""seq":2"#))
+        future.send(SIGINT)
+        #expect(await future.wait().status == 0)
+    }
+
     static func isMicrosecondTime(_ text: String) -> Bool {
         text.wholeMatch(of: /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z/) != nil
     }
