@@ -41,6 +41,14 @@ struct SearchTests {
                 let error = try await #require(throws: LedgerError.self) { try await session.search(query) }
                 #expect(error.code == .invalidArgument)
             }
+            // A query that ends too soon is not told about the parenthesis that closes the
+            // ledger's own wrapping of it, which the user never typed.
+            for query in ["zebra NOT", "zebra AND", "zebra OR"] {
+                let error = try await #require(throws: LedgerError.self) { try await session.search(query) }
+                #expect(error.code == .invalidArgument)
+                #expect(error.message.contains("at the end of the query"), "\(query): \(error)")
+                #expect(!error.message.contains(#"near ")""#), "\(query): \(error)")
+            }
         }
     }
 

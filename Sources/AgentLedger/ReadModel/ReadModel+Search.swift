@@ -54,9 +54,15 @@ extension ReadModel {
         } catch let error as DatabaseError where error.resultCode == .SQLITE_ERROR {
             // The only statement here is a MATCH on a fixed schema: a plain SQLITE_ERROR is FTS5
             // refusing the query ("fts5: syntax error near ...", "unterminated string", ...).
+            var reason = error.message ?? "\(error)"
+            if reason == #"fts5: syntax error near ")""#, !query.contains(")") {
+                // The parenthesis is the one that closes ours around the query: the query ended
+                // where FTS5 expected more ("a NOT", "a AND").
+                reason = "fts5: syntax error at the end of the query (an operator with nothing after it?)"
+            }
             throw LedgerError(
                 .invalidArgument,
-                "invalid search query \"\(query)\": \(error.message ?? "\(error)"). Quote words with special "
+                "invalid search query \"\(query)\": \(reason). Quote words with special "
                     + "characters (\"like this\"); see the SQLite FTS5 query syntax"
             )
         }
