@@ -267,9 +267,10 @@ public final class Ledger: Sendable {
     /// Finishes every queued write, closes the log and the read model, and releases the lock.
     /// Queries whose SQL is running by then are interrupted and throw `closed`, rather than
     /// holding the close up until they end (a search or a deep verification of a large store
-    /// can take seconds). Every later call on this ledger or its sessions throws `closed`. Calling it again, also
-    /// while the first call runs, returns once the first has finished (with its error, if any):
-    /// so when any `close()` returns, the lock is released and the store can be opened again.
+    /// can take seconds). Every later call on this ledger or its sessions throws `closed`.
+    /// Calling it again, also while the first call runs, returns once the first has finished
+    /// (with its error, if any): so when any `close()` returns, the lock is released and the
+    /// store can be opened again.
     ///
     /// A writable ledger that is dropped without `close()` stays open: its writer thread keeps
     /// the store and its lock until the process exits, and opening the store again in this

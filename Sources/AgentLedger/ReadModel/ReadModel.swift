@@ -176,9 +176,6 @@ final class ReadModel: Sendable {
         )
     }
 
-    /// Checkpoints the WAL into the database file and empties it, then closes every
-    /// connection. An emptied WAL matters: if the database file is later damaged or replaced
-    /// while the store is closed, a leftover WAL could otherwise make it look valid on open.
     /// Interrupts the statements running on the read model's connections, which then fail
     /// with `SQLITE_INTERRUPT`: so that a close does not wait for a long query to end. A no-op
     /// for the statements of a connection that runs none at this moment (SQLite's
@@ -187,6 +184,9 @@ final class ReadModel: Sendable {
         pool.interrupt()
     }
 
+    /// Checkpoints the WAL into the database file and empties it, then closes every
+    /// connection. An emptied WAL matters: if the database file is later damaged or replaced
+    /// while the store is closed, a leftover WAL could otherwise make it look valid on open.
     func close() throws {
         if !pool.configuration.readonly {
             try? pool.writeWithoutTransaction { db in
