@@ -8,9 +8,10 @@ struct CheckoutCommand: AsyncParsableCommand, StoreCommand {
         abstract: "Copy the log up to a sequence number into a new, independent store.",
         discussion: """
             For reproducing exactly what an agent saw at that moment; the read model is rebuilt. \
-            The copy is built in a hidden directory next to DIR and moved into place once complete: \
-            an interrupted checkout leaves no store at DIR, and the next checkout into DIR removes \
-            what it left.
+            The copy is built in a hidden directory, next to DIR when DIR does not exist and inside \
+            it when it does (an empty directory, one of other files, or a mount point), and moved \
+            into place once complete: an interrupted checkout leaves no store at DIR, and the next \
+            checkout into DIR removes what it left.
             """
     )
 
