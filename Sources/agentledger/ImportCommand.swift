@@ -26,10 +26,6 @@ struct ImportCommand: AsyncParsableCommand, StoreCommand {
         var events: [LedgerEvent] = []
         var lineNumbers: [Int] = []
         try InputLines.forEach(file) { line, lineNumber throws(CLIFailure) in
-            var line = line
-            if lineNumber == 1, line.starts(with: [0xEF, 0xBB, 0xBF]) {
-                line.removeFirst(3)  // a UTF-8 byte order mark, which `add` skips too
-            }
             if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) {
                 return
             }

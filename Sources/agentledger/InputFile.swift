@@ -9,6 +9,9 @@ import Glibc
 enum InputFile {
     /// The size of each `read(2)`.
     static let readChunkBytes = 64 * 1024
+    /// A UTF-8 byte order mark, which some editors put at the start of a file: skipped where an
+    /// input starts (``ItemInput``, ``InputLines``).
+    static let byteOrderMark: [UInt8] = [0xEF, 0xBB, 0xBF]
 
     /// Reads all of `path`, or all of standard input when `path` is `nil`.
     ///

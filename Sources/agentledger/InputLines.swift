@@ -4,10 +4,18 @@
 enum InputLines {
     /// Calls `body` with each line of `path` (standard input when `nil`), without its `\n`, and
     /// its number from 1. The lines are those of splitting the whole input at each `\n`: a last
-    /// line without one counts, and so does the empty line after a final `\n`.
+    /// line without one counts, and so does the empty line after a final `\n`. A byte order
+    /// mark at the start of the input is not part of the first line (as `add` skips it).
     ///
     /// - Throws: ``CLIFailure`` as ``InputFile/read(_:)`` does, or what `body` throws.
     static func forEach(_ path: String?, _ body: ([UInt8], Int) throws(CLIFailure) -> Void) throws(CLIFailure) {
+        func line(_ bytes: [UInt8], _ number: Int) throws(CLIFailure) {
+            if number == 1, bytes.starts(with: InputFile.byteOrderMark) {
+                try body(Array(bytes.dropFirst(InputFile.byteOrderMark.count)), number)
+            } else {
+                try body(bytes, number)
+            }
+        }
         try InputFile.withInput(path) { descriptor, _, name throws(CLIFailure) in
             var pending: [UInt8] = []  // the start of a line whose end has not been read yet
             var chunk = [UInt8](repeating: 0, count: InputFile.readChunkBytes)
@@ -24,13 +32,13 @@ enum InputLines {
                 var lineStart = 0
                 while let newline = pending[searchFrom...].firstIndex(of: 0x0A) {
                     lineNumber += 1
-                    try body(Array(pending[lineStart..<newline]), lineNumber)
+                    try line(Array(pending[lineStart..<newline]), lineNumber)
                     lineStart = newline + 1
                     searchFrom = lineStart
                 }
                 pending.removeFirst(lineStart)
             }
-            try body(pending, lineNumber + 1)
+            try line(pending, lineNumber + 1)
         }
     }
 }

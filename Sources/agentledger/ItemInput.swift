@@ -13,8 +13,8 @@ enum ItemInput {
     ///   its line (array), and the reason.
     static func parse(_ bytes: [UInt8], maxItemBytes: Int) throws(CLIFailure) -> [SessionItem] {
         var start = 0
-        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) {
-            start = 3  // a UTF-8 byte order mark
+        if bytes.starts(with: InputFile.byteOrderMark) {
+            start = InputFile.byteOrderMark.count
         }
         while start < bytes.count, isWhitespace(bytes[start]) {
             start += 1

@@ -148,7 +148,9 @@ struct LogCommand: AsyncParsableCommand, StoreCommand {
         json: Bool
     ) async throws {
         var last = last
-        while try await !isPast(until, at: last, in: ledger), filter.toSequence.map({ last < $0 }) ?? true {
+        // Read again only when `last` moves, not at every poll.
+        var past = try await isPast(until, at: last, in: ledger)
+        while !past, filter.toSequence.map({ last < $0 }) ?? true {
             try await Task.sleep(for: .milliseconds(followIntervalMilliseconds))
             let head = try await committedHead(ledger)
             guard head > last else {
@@ -159,6 +161,7 @@ struct LogCommand: AsyncParsableCommand, StoreCommand {
             next.toSequence = min(filter.toSequence ?? head, head)
             try await write(ledger.events(next), json: json)
             last = head
+            past = try await isPast(until, at: last, in: ledger)
         }
     }
 

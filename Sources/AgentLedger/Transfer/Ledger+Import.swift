@@ -49,7 +49,11 @@ extension Ledger {
         let importedAfter = try await Self.beforeImporting { try await self.headSequence() }
         var created = Set<[[UInt8]]>()
         func after(_ session: String, _ branch: String) -> UInt64? {
-            created.contains([Array(session.utf8), Array(branch.utf8)]) ? importedAfter : nil
+            // Asked for every event: no key built until the import has created a branch.
+            guard !created.isEmpty else {
+                return nil
+            }
+            return created.contains([Array(session.utf8), Array(branch.utf8)]) ? importedAfter : nil
         }
         // A switch to such a branch is checked too, so that the session is not left on the
         // store's own branch of that name (and so is a deletion, below).
