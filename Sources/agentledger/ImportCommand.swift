@@ -12,7 +12,9 @@ struct ImportCommand: AsyncParsableCommand, StoreCommand {
             is parsed and checked before anything is written: a bad line exits 65 naming it. A \
             command this store refuses when it is replayed (a branch name it already used, say) is \
             reported with its line and skipped, the lines after it are still written, and the exit \
-            status is then 65. An import that takes more than a second shows its progress on \
+            status is then 65. A session of the input that already exists in this store refuses \
+            the import (exit 65, nothing written) unless --append: importing the same export twice \
+            would double it. An import that takes more than a second shows its progress on \
             standard error, as rebuild does.
             """
     )
@@ -21,6 +23,9 @@ struct ImportCommand: AsyncParsableCommand, StoreCommand {
 
     @Option(help: "Read from this file instead of standard input.")
     var file: String?
+
+    @Flag(help: "Replay the events into sessions that already exist in this store, after what they hold.")
+    var append = false
 
     func run() async throws {
         var events: [LedgerEvent] = []
@@ -40,13 +45,18 @@ struct ImportCommand: AsyncParsableCommand, StoreCommand {
         }
         let parsed = events
         let reporter = ProgressReporter("import", quietFor: .seconds(1))
-        let summary = try await reporter.finishing {
-            try await store.withLedger(.write) { ledger in
-                // Ctrl-C stops between two group commits, saying what was written.
-                try await Interruption.cancellingOnSignals {
-                    try await ledger.importEvents(parsed) { reporter.report($0) }
+        let summary: ImportSummary
+        do {
+            summary = try await reporter.finishing {
+                try await store.withLedger(.write) { ledger in
+                    // Ctrl-C stops between two group commits, saying what was written.
+                    try await Interruption.cancellingOnSignals {
+                        try await ledger.importEvents(parsed, appending: append) { reporter.report($0) }
+                    }
                 }
             }
+        } catch let error as LedgerError where error.code == .conflict {
+            throw CLIFailure.data(error.message + " (--append)")
         }
         var output = OutputBuffer()
         output.line("imported \(summary.eventsWritten) events (\(summary.items) items, \(summary.sessions) sessions)")

@@ -17,7 +17,7 @@ struct CLIImportRefusalTests {
         try await target.ok("add", "s", input: #"{"role":"user","content":"old"}"#)
         try await target.ok("branch", "create", "s", "--from-turn", "1", "--name", "x")
         // A blank line first, so that line numbers and event positions differ.
-        let result = try await target.run("import", input: "\n" + export)
+        let result = try await target.run("import", "--append", input: "\n" + export)
         #expect(result.status == 65, "\(result.standardError)")
         #expect(
             result.standardOutput.contains("refused: line 3: branch name 'x' was already used"),
@@ -34,6 +34,22 @@ struct CLIImportRefusalTests {
         #expect(result.standardOutput.contains("imported 2 events"), "\(result.standardOutput)")
         let main = try await target.ok("items", "s", "--branch", "main")
         #expect(main.contains("hi") && !main.contains("on x"), "\(main)")
+    }
+
+    @Test("an export imported twice is refused the second time, nothing written, unless --append")
+    func importedTwice() async throws {
+        let source = try CLIStore()
+        try await source.ok("add", "s", input: #"{"role":"user","content":"hi"}"#)
+        let export = try await source.ok("export")
+        let target = try CLIStore()
+        try await target.ok("import", input: export)
+        let again = try await target.run("import", input: export)
+        #expect(again.status == 65, "\(again.standardError)")
+        #expect(again.standardError.contains("session 's' already exists in this store"), "\(again.standardError)")
+        #expect(again.standardError.hasSuffix("(--append)\n"), "\(again.standardError)")
+        #expect(try await target.ok("items", "s").components(separatedBy: #""content":"hi""#).count == 2)
+        try await target.ok("import", "--append", input: export)
+        #expect(try await target.ok("items", "s").components(separatedBy: #""content":"hi""#).count == 3)
     }
 
     @Test("a name no store can hold is refused with its line before anything is written")

@@ -80,7 +80,7 @@ struct TransferTests {
         try await copy.session("c").addItems([ItemFactory.user("x")])
         try await copy.session("c").createBranch(fromTurn: 1, named: "retry")
         try await copy.session("c").switchToBranch("main")
-        let summary = try await copy.importEvents(events)
+        let summary = try await copy.importEvents(events, appending: true)
         // The branch name is taken; the add and the usage meant for the source's 'retry' follow it.
         #expect(summary.refused.count == 3, "\(summary.refused)")
         #expect(summary.refused.first?.contains("branch name 'retry' was already used") == true)
@@ -124,7 +124,7 @@ struct TransferTests {
         try await copy.session("c").addItems([ItemFactory.user("x")])
         try await copy.session("c").createBranch(fromTurn: 1, named: "retry")
         try await copy.session("c").deleteBranch("retry", force: true)
-        let summary = try await copy.importEvents(events)
+        let summary = try await copy.importEvents(events, appending: true)
         let branches = try await copy.session("c").listBranches().map(\.name)
         #expect(!branches.contains("deeper"), "'deeper' was created from another branch than 'retry': \(branches)")
         #expect(
@@ -162,7 +162,7 @@ struct TransferTests {
         try await mine.createBranch(fromTurn: 1, named: "retry")
         try await mine.addItems([ItemFactory.user("own retry")])
         try await mine.switchToBranch("main")
-        let summary = try await copy.importEvents(events)
+        let summary = try await copy.importEvents(events, appending: true)
         #expect(try await mine.items(branch: "retry") == [ItemFactory.user("own retry")], "\(summary.refused)")
         #expect(try await mine.turnUsage(branch: "retry").isEmpty)
         #expect(try await mine.listBranches().map(\.name) == ["main", "retry"])
@@ -185,7 +185,7 @@ struct TransferTests {
 
         let copy = try await target.open()
         try await copy.session("s").addItems([ItemFactory.user("q0"), ItemFactory.assistant("mine")])
-        let summary = try await copy.importEvents(events)
+        let summary = try await copy.importEvents(events, appending: true)
         // The add goes on; usage would land on turn 2, not 1; the pop would take "a1" back (it
         // is the last item again), so it matches and is written.
         #expect(summary.refused.count == 1, "\(summary.refused)")
@@ -200,7 +200,7 @@ struct TransferTests {
         // A pop whose item is not the branch's last is refused; nothing is popped.
         let pop = try #require(events.last)
         try await copy.session("s").addItems([ItemFactory.assistant("other")])
-        let popSummary = try await copy.importEvents([pop])
+        let popSummary = try await copy.importEvents([pop], appending: true)
         #expect(popSummary.refused.count == 1 && popSummary.refused[0].contains("would pop"), "\(popSummary.refused)")
         #expect(try await copy.session("s").items().last == ItemFactory.assistant("other"))
         try await copy.close()
@@ -282,7 +282,7 @@ struct TransferTests {
         into ledger: Ledger
     ) async throws -> LedgerError {
         let importing = Task {
-            try await ledger.importEvents(events) { progress in
+            try await ledger.importEvents(events, appending: true) { progress in
                 if progress.written == 1000 {
                     withUnsafeCurrentTask { $0?.cancel() }
                 }

@@ -22,10 +22,15 @@ extension Ledger {
     /// group commits with `cancelled`, whose message says how many events were written (or,
     /// cancelled before the first, that nothing was).
     ///
-    /// - Parameter progress: called after each group commit of the import, from the caller's
-    ///   task.
+    /// - Parameters:
+    ///   - appending: replay the events into sessions that already exist in this store, after
+    ///     what they hold. Without it such a session refuses the import with `conflict` before
+    ///     anything is written, so that importing the same export twice cannot double every
+    ///     conversation.
+    ///   - progress: called after each group commit of the import, from the caller's task.
     public func importEvents(
         _ events: [LedgerEvent],
+        appending: Bool = false,
         progress: (@Sendable (ImportProgress) -> Void)? = nil
     ) async throws -> ImportSummary {
         try checkOpen()
@@ -41,6 +46,9 @@ extension Ledger {
                 )
             }
             previous = (index, event.sequence)
+        }
+        if !appending {
+            try await Self.beforeImporting { try await checkNoneExists(events) }
         }
         var current: [[UInt8]: String] = [:]  // by the id's bytes, as the store compares them
         // The branches the events create, by session and name bytes: their events go only to the
@@ -138,6 +146,26 @@ extension Ledger {
             }
         }
         return try await submitImport(commands, origins: origins, progress: progress)
+    }
+
+    /// Refuses an import with `conflict` before anything is written when a session its events
+    /// write already exists in this store (see ``importEvents(_:appending:progress:)``).
+    private func checkNoneExists(_ events: [LedgerEvent]) async throws {
+        var seen = Set<[UInt8]>()
+        let sessions = events.map(\.sessionID).filter { seen.insert(Array($0.utf8)).inserted }
+        let existing = try await read { db in
+            try sessions.first { id in
+                try Bool.fetchOne(db, sql: "SELECT 1 FROM session WHERE id = ?", arguments: [id]) != nil
+            }
+        }
+        if let existing {
+            throw LedgerError(
+                .conflict,
+                "session '\(existing)' already exists in this store: importing would replay the events after the "
+                    + "ones it has (importing the same export twice doubles every session), so nothing was "
+                    + "imported. Import into a new store, or append on purpose"
+            )
+        }
     }
 
     /// Runs `body`, the reads an import plans with before it writes anything; a cancelled task
@@ -311,7 +339,7 @@ extension Ledger {
         return LedgerError(
             error.code,
             error.message + ". The import stopped\(place): the \(written) events it wrote before are in the store"
-                + group + "; importing the same input again would add them twice" + refusals(refused),
+                + group + "; importing the same input again, appending, would add them twice" + refusals(refused),
             location: error.location,
             underlying: error
         )
