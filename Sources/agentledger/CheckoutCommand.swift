@@ -37,11 +37,11 @@ struct CheckoutCommand: AsyncParsableCommand, StoreCommand {
             // The log (or its intact part, before damage) ends first: the copy holds all of it,
             // which is the state as of N too, but not the N events that were asked for.
             OutputBuffer.printError(
-                "note: the log ends at sequence \(last), before \(asOfSeq): the copy holds its \(last) events"
+                "note: the log ends at sequence \(last), before \(asOfSeq): the copy holds its \(counted(last, "event"))"
             )
         }
         var output = OutputBuffer()
-        output.line("checked out \(last) events into \(into)")
+        output.line("checked out \(counted(last, "event")) into \(into)")
         try output.flush()
     }
 }

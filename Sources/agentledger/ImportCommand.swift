@@ -59,7 +59,10 @@ struct ImportCommand: AsyncParsableCommand, StoreCommand {
             throw CLIFailure.data(error.message + " (--append)")
         }
         var output = OutputBuffer()
-        output.line("imported \(summary.eventsWritten) events (\(summary.items) items, \(summary.sessions) sessions)")
+        output.line(
+            "imported \(counted(summary.eventsWritten, "event")) (\(counted(summary.items, "item")), "
+                + "\(counted(summary.sessions, "session")))"
+        )
         for (position, refusal) in summary.refused.enumerated() {
             let line =
                 summary.refusedEventIndexes.count == summary.refused.count

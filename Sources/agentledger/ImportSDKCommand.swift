@@ -82,7 +82,7 @@ struct ImportSDKCommand: AsyncParsableCommand, StoreCommand {
             )
         }
         var output = OutputBuffer()
-        output.line("imported \(summary.items) items of \(summary.sessions) sessions")
+        output.line("imported \(counted(summary.items, "item")) of \(counted(summary.sessions, "session"))")
         for skipped in summary.skipped {
             output.line("skipped: " + skipped)
         }

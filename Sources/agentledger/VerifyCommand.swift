@@ -73,7 +73,8 @@ struct VerifyCommand: AsyncParsableCommand, StoreCommand {
             output.line(object.object)
         } else {
             output.line(
-                "\(result.segmentCount) segments, \(result.frameCount) frames, \(result.eventCount) events, "
+                counted(result.segmentCount, "segment") + ", " + counted(result.frameCount, "frame") + ", "
+                    + counted(result.eventCount, "event") + ", "
                     + "\(result.byteCount) bytes (the events take \(result.payloadByteCount) bytes uncompressed)"
                     + (result.unusedByteCount > 0
                         ? ", \(result.unusedByteCount) bytes reserved for the next frames" : "")

@@ -48,7 +48,7 @@ struct CLIInputFileTests {
         let target = try CLIStore()
         let imported = try await Self.runReadingFIFO(target, ["import"], input: exported)
         #expect(imported.status == 0, "\(imported.standardError)")
-        #expect(imported.standardOutput.hasPrefix("imported 2 events (4 items, 1 sessions)"))
+        #expect(imported.standardOutput.hasPrefix("imported 2 events (4 items, 1 session)"))
         #expect(try await target.ok("items", "s") == (try await source.ok("items", "s")))
     }
 
@@ -66,7 +66,7 @@ struct CLIInputFileTests {
         let input = lines[0] + "\r\n\n  \n" + lines[1] + "\r\n" + lines[2]
         let imported = try await Self.runReadingFIFO(target, ["import"], input: input)
         #expect(imported.status == 0, "\(imported.standardError)")
-        #expect(imported.standardOutput.hasPrefix("imported 3 events (3 items, 1 sessions)"))
+        #expect(imported.standardOutput.hasPrefix("imported 3 events (3 items, 1 session)"))
         #expect(try await target.ok("items", "s") == (try await source.ok("items", "s")))
 
         // A bad line after the long one is named by its number, and nothing is written: the
@@ -90,7 +90,7 @@ struct CLIInputFileTests {
         let target = try CLIStore()
         let imported = try await target.run("import", input: "\u{FEFF}" + exported)
         #expect(imported.status == 0, "\(imported.standardError)")
-        #expect(imported.standardOutput.hasPrefix("imported 1 events (1 items, 1 sessions)"))
+        #expect(imported.standardOutput.hasPrefix("imported 1 event (1 item, 1 session)"))
         #expect(try await target.ok("items", "s") == (try await source.ok("items", "s")))
     }
 

@@ -353,7 +353,7 @@ struct TransferTests {
         let error = try await Self.importCancelledAfterFirstCommit(events, into: copy)
         #expect(error.code == .cancelled)
         #expect(
-            error.message.contains("Before it stopped, 1 commands were refused and not written: "),
+            error.message.contains("Before it stopped, 1 command was refused and not written: "),
             "\(error.message)"
         )
         #expect(error.message.contains("'x'"), "\(error.message)")

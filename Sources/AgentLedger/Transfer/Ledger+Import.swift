@@ -353,6 +353,8 @@ extension Ledger {
         }
         let shown = refused.prefix(3).joined(separator: "; ")
         let more = refused.count > 3 ? "; and \(refused.count - 3) more" : ""
-        return ". Before it stopped, \(refused.count) commands were refused and not written: " + shown + more
+        let were = refused.count == 1 ? "was" : "were"
+        return ". Before it stopped, \(counted(refused.count, "command")) \(were) refused and not written: " + shown
+            + more
     }
 }
