@@ -34,6 +34,13 @@ enum InputFile {
         _ body: (Int32, Int, String) throws(CLIFailure) -> T
     ) throws(CLIFailure) -> T {
         guard let path else {
+            if standardInputWasClosed() {
+                throw CLIFailure(
+                    ExitCodes.noInput,
+                    "cannot read standard input: it was closed when agentledger started (`<&-`). Give the input "
+                        + "with --file, or on standard input (`< /dev/null` for none)"
+                )
+            }
             return try body(STDIN_FILENO, 0, "standard input")
         }
         let name = "the file \(path)"
@@ -83,6 +90,19 @@ enum InputFile {
             }
             bytes.append(contentsOf: chunk[..<count])
         }
+    }
+
+    /// Whether standard input was closed when the process started. Its descriptor is then
+    /// still closed, or the runtime's first descriptor took its number (libdispatch's epoll
+    /// instance or an eventfd, on Linux), which a read would answer with an unrelated error
+    /// ("Invalid argument", "Resource temporarily unavailable").
+    private static func standardInputWasClosed() -> Bool {
+        if fcntl(STDIN_FILENO, F_GETFD) < 0 {
+            return errno == EBADF
+        }
+        var target = [CChar](repeating: 0, count: 64)
+        let count = readlink("/proc/self/fd/0", &target, target.count)
+        return count > 0 && target[..<count].map { UInt8(bitPattern: $0) }.starts(with: Array("anon_inode:".utf8))
     }
 
     private static func failure(_ name: String, _ code: Int32) -> CLIFailure {

@@ -109,4 +109,21 @@ struct CLIInputFileTests {
         #expect(directory.status == 66)
         #expect(directory.standardError == "agentledger: cannot read the file \(store.root): it is a directory\n")
     }
+
+    @Test("standard input closed when the command starts exits 66 saying so", arguments: ["add", "import"])
+    func closedStandardInput(command: String) async throws {
+        let store = try CLIStore()
+        let arguments = command == "add" ? "add chat" : "import"
+        let shell = CLIRunner(executablePath: "/bin/sh")
+        let result = try await shell.run([
+            "-c", #"exec "$0" \#(arguments) --store "$1" --durability none <&-"#, store.runner.executablePath,
+            store.path,
+        ])
+        #expect(result.status == 66, "\(result.standardError)")
+        #expect(
+            result.standardError.hasPrefix("agentledger: cannot read standard input: it was closed when agentledger"),
+            "\(result.standardError)"
+        )
+        #expect(!FileManager.default.fileExists(atPath: store.path + "/log"), "nothing written")
+    }
 }
