@@ -67,6 +67,11 @@ struct AgentLedgerCommand: AsyncParsableCommand {
             if message.hasPrefix("Error: ") {
                 message.removeFirst("Error: ".count)
             }
+            if code == ExitCode(ExitCodes.usage),
+                let hint = OptionOrderHint.hint(for: Array(CommandLine.arguments.dropFirst()))
+            {
+                message += (message.hasSuffix("\n") ? "" : "\n") + hint
+            }
             OutputBuffer.printError(message)
             exit(withError: code)
         }

@@ -102,6 +102,24 @@ struct CLIStoreTests {
         #expect(!FileManager.default.fileExists(atPath: directory.path + "/env-store"))
     }
 
+    @Test("options before the subcommand are a usage error that shows the command with them after it")
+    func optionsBeforeTheSubcommand() async throws {
+        let runner = try CLIRunner()
+        let result = try await runner.run(["--store", "/tmp/my store", "--verbose", "branch", "list", "s"])
+        #expect(result.status == 64, "\(result.standardError)")
+        #expect(result.standardError.hasPrefix("agentledger: Unknown option '--store'\n"), "\(result.standardError)")
+        #expect(
+            result.standardError.hasSuffix(
+                "Options go after the subcommand: agentledger branch list s --store '/tmp/my store' --verbose\n"
+            ),
+            "\(result.standardError)"
+        )
+        // No subcommand to move them after: no hint.
+        let unknown = try await runner.run(["--bogus"])
+        #expect(unknown.status == 64)
+        #expect(!unknown.standardError.contains("Options go after"), "\(unknown.standardError)")
+    }
+
     @Test("the store defaults to $AGENTLEDGER_STORE")
     func storeFromEnvironment() async throws {
         let directory = try TemporaryDirectory(prefix: "agentledger-cli-env")
