@@ -234,6 +234,13 @@ struct SDKImportTests {
             try await ledger.importSDKSQLite(at: store.path)
         }
         #expect(directory.code == .notFound && directory.message.contains("is a directory"))
+        // A database that can be read but is not the SDK's: bad input data, as a text file is.
+        let tables = try Self.database("CREATE TABLE notes (body TEXT);", in: store, named: "tables.db")
+        let noTables = try await #require(throws: LedgerError.self) { try await ledger.importSDKSQLite(at: tables) }
+        #expect(
+            noTables.code == .invalidArgument && noTables.message.contains("has no table agent_sessions"),
+            "\(noTables)"
+        )
         let columns = try Self.database(
             "CREATE TABLE agent_sessions (session_id TEXT); CREATE TABLE agent_messages (id INTEGER PRIMARY KEY);",
             in: store,

@@ -29,9 +29,9 @@ extension Ledger {
     /// The import is not one transaction: cancelling the caller's task stops it between two
     /// group commits with `cancelled`, whose message says which sessions are in the store (then
     /// import again with `resuming`).
-    /// - Throws: `notFound` when the file or its tables do not exist, or the path is a directory;
-    ///   `invalidArgument` for a file that is not an SQLite database or lacks the SDK's columns,
-    ///   for an invalid session id, and for `appending` with `resuming`; `invalidItem` naming the
+    /// - Throws: `notFound` when the file does not exist, or the path is a directory;
+    ///   `invalidArgument` for a file that is not an SQLite database or lacks the SDK's tables or
+    ///   columns, for an invalid session id, and for `appending` with `resuming`; `invalidItem` naming the
     ///   message id of an item that is not a JSON object; `conflict` naming a session that
     ///   already exists (or, resuming, one that is not what a stopped import leaves). Nothing is
     ///   written then.

@@ -30,8 +30,8 @@ struct SDKDatabase {
 
     /// Reads the database at `path`, read-only.
     ///
-    /// - Throws: `notFound` for a missing file, a directory or missing tables; `invalidArgument`
-    ///   for a file that is not an SQLite database or whose tables lack the SDK's columns;
+    /// - Throws: `notFound` for a missing file or a directory; `invalidArgument` for a file that
+    ///   is not an SQLite database, lacks the SDK's tables, or whose tables lack its columns;
     ///   `invalidItem` (or `invalidArgument` for a session id) naming the first row this store
     ///   cannot hold, unless `skippingInvalid`, which leaves such rows out and lists them in
     ///   ``skipped``.
@@ -100,7 +100,7 @@ struct SDKDatabase {
             }
             for table in [sessionsTable, messagesTable] where try !db.tableExists(table) {
                 throw LedgerError(
-                    .notFound,
+                    .invalidArgument,
                     "\(path) has no table \(table): is it an Agents SDK SQLiteSession database?"
                 )
             }
