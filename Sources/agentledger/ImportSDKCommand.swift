@@ -54,6 +54,8 @@ struct ImportSDKCommand: AsyncParsableCommand, StoreCommand {
         let summary: ImportSummary
         let reporter = ProgressReporter("import", quietFor: .seconds(1))
         do {
+            // Before the store is opened: a mistyped path must not leave a new, empty store.
+            try SDKDatabase.checkFile(at: file)
             summary = try await reporter.finishing {
                 try await store.withLedger(.write) { ledger in
                     // Ctrl-C stops between two group commits, saying which sessions are in.

@@ -202,6 +202,12 @@ struct CLIMaintenanceTests {
     func importSDK() async throws {
         let store = try CLIStore()
         let database = store.root + "/sdk.db"
+        // A mistyped path, or a directory, before any store exists: 66, and no store is created.
+        for path in [store.root + "/missing.db", store.root] {
+            let mistyped = try await store.run("import-sdk-sqlite", path)
+            #expect(mistyped.status == 66, "\(mistyped.standardError)")
+            #expect(!FileManager.default.fileExists(atPath: store.path), "no store created for \(path)")
+        }
         let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             .appendingPathComponent("../../Fixtures/sdk-sqlite-session.sql").standardized.path
         let shell = try ChildSpawn.run("/usr/bin/sqlite3", [database, ".read \(fixture)"])

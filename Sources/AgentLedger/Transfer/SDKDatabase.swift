@@ -8,7 +8,7 @@ import GRDB
 /// which puts messages on branches: a branch's items are the messages it references, in
 /// `sequence_number` order (what the SDK's `get_items` reads on that branch), and a branch
 /// created from a turn references the same message rows as its parent before that turn.
-struct SDKDatabase {
+package struct SDKDatabase {
     /// One SDK session: `main` first, then its other branches in the order they were created.
     struct Session {
         var id: String
@@ -28,6 +28,18 @@ struct SDKDatabase {
     /// (when skipping them was asked for), usage records, messages on no branch.
     var skipped: [String] = []
 
+    /// Throws `notFound` when nothing is at `path`, or a directory is: the checks an import
+    /// runs first, which the command line also runs before it opens (and so creates) a store.
+    package static func checkFile(at path: String) throws {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw LedgerError(.notFound, "no SQLite database at \(path)")
+        }
+        if isDirectory.boolValue {
+            throw LedgerError(.notFound, "\(path) is a directory, not an SQLite database")
+        }
+    }
+
     /// Reads the database at `path`, read-only.
     ///
     /// - Throws: `notFound` for a missing file or a directory; `invalidArgument` for a file that
@@ -42,13 +54,7 @@ struct SDKDatabase {
         skippingInvalid: Bool,
         maxItemBytes: Int
     ) throws -> SDKDatabase {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw LedgerError(.notFound, "no SQLite database at \(path)")
-        }
-        if isDirectory.boolValue {
-            throw LedgerError(.notFound, "\(path) is a directory, not an SQLite database")
-        }
+        try checkFile(at: path)
         do {
             var configuration = Configuration()
             configuration.readonly = true
