@@ -64,16 +64,29 @@ extension Ledger {
         if let bound = try await historyBound() {
             return bound
         }
-        let logEnd = try LogReader.open(directory: directory).lastSequence
+        let logEnd = try await logLastSequence()
         let (status, identity) = try await modelStatusAndLogIdentity()
         return max(logEnd, DurableThrough.sequence(status, logIdentity: identity))
     }
 
+    /// The last sequence number of the log as it is now, found on a thread of its own: opening
+    /// the log walks the frame headers of its last segment, which must not hold a thread of the
+    /// cooperative pool.
+    func logLastSequence() async throws -> UInt64 {
+        try await BlockingWork.run(name: "agentledger-log-end") { [directory, options] in
+            try LogReader.open(directory: directory, fileSystem: options.fileSystem).lastSequence
+        }
+    }
+
     /// The read model's status, read on this handle's own connection, and the identity of the
-    /// store's log (nil when it cannot be read): what a read-only handle checks its model with.
+    /// store's log (nil when it cannot be read), read on a thread of its own: what a read-only
+    /// handle checks its model with.
     func modelStatusAndLogIdentity() async throws -> (ReadModel.Status, String?) {
         let status = try await read { db in try ReadModel.status(db) }
-        return (status, ReadModelBuilder.readLogIdentity(directory: directory, options: options))
+        let identity = try await BlockingWork.run(name: "agentledger-log-identity") { [directory, options] in
+            ReadModelBuilder.readLogIdentity(directory: directory, options: options)
+        }
+        return (status, identity)
     }
 
     /// Where history ends before the log does: the acknowledged or committed head beside a

@@ -14,6 +14,6 @@ extension Ledger {
         if let recorded = status.logIdentity, let identity, recorded != identity {
             return false
         }
-        return status.checkpoint == (try LogReader.open(directory: directory).lastSequence)
+        return status.checkpoint == (try await logLastSequence())
     }
 }
