@@ -155,7 +155,7 @@ extension Ledger {
         let sessions = events.map(\.sessionID).filter { seen.insert(Array($0.utf8)).inserted }
         let existing = try await read { db in
             try sessions.first { id in
-                try Bool.fetchOne(db, sql: "SELECT 1 FROM session WHERE id = ?", arguments: [id]) != nil
+                try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM session WHERE id = ?"), arguments: [id]) != nil
             }
         }
         if let existing {
