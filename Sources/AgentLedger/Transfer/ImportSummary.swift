@@ -11,8 +11,8 @@ public struct ImportSummary: Sendable, Hashable {
     /// The commands after a refused one are still written: an import is not one transaction.
     public let refused: [String]
     /// For each of ``refused``, the position (from 0) in the events given to
-    /// ``Ledger/importEvents(_:)`` of the event whose command was refused; empty for an import
-    /// of an SDK database.
+    /// ``Ledger/importEvents(_:appending:progress:)`` of the event whose command was refused;
+    /// empty for an import of an SDK database.
     public var refusedEventIndexes: [Int] = []
     /// What an import of an SDK database left out, with the reason: rows skipped as invalid (see
     /// ``Ledger/importSDKSQLite(at:sessionsTable:messagesTable:skippingInvalid:appending:resuming:progress:)``),
