@@ -28,6 +28,13 @@ struct CheckoutCommand: AsyncParsableCommand, StoreCommand {
     )
     var into: String
 
+    func validate() throws {
+        // `--into "$DIR"` with DIR unset: a usage error (64), as an empty --store is.
+        if into.isEmpty {
+            throw ValidationError("--into is empty: give the new store's directory")
+        }
+    }
+
     func run() async throws {
         // No store at the source is 66 (a read model without its log 74), as for every reading
         // command; the library's own refusal is `notFound`, which would exit 65.

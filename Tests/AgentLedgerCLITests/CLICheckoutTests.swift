@@ -83,6 +83,15 @@ struct CLICheckoutTests {
         #expect(stats.status == 0 && stats.standardError.isEmpty, "\(stats.standardError)")
     }
 
+    @Test("checkout --into '' (an unset variable) is a usage error, as --store '' is")
+    func emptyDestination() async throws {
+        let store = try CLIStore()
+        try await store.ok("add", "s", input: #"{"role":"user","content":"one"}"#)
+        let result = try await store.run("checkout", "--as-of-seq", "1", "--into", "")
+        #expect(result.status == 64, "\(result.standardError)")
+        #expect(result.standardError.contains("--into is empty"), "\(result.standardError)")
+    }
+
     @Test("checkout past the head copies the whole log and says on standard error that it ends first")
     func pastTheHead() async throws {
         let store = try CLIStore()
