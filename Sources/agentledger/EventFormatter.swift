@@ -36,7 +36,7 @@ enum EventFormatter {
         case .branchDeleted(let switchedToMain):
             return switchedToMain ? "deleted; switched to main" : "deleted"
         case .usageRecorded(let turn, let usage):
-            return "turn \(turn): \(usage.requests) requests, \(usage.inputTokens) input, "
+            return "turn \(turn): \(counted(usage.requests, "request")), \(usage.inputTokens) input, "
                 + "\(usage.outputTokens) output, \(usage.totalTokens) total tokens"
         }
     }

@@ -60,9 +60,9 @@ struct UsageShowCommand: AsyncParsableCommand, StoreCommand {
             let scope = target.branch.map { "branch \(TextTable.display($0))" } ?? "all branches"
             if let totals {
                 output.line(
-                    "total (\(scope)): \(totals.requests) requests, \(totals.inputTokens) input, "
-                        + "\(totals.outputTokens) output, \(totals.totalTokens) total tokens in \(totals.turnCount) "
-                        + (totals.turnCount == 1 ? "turn" : "turns")
+                    "total (\(scope)): \(counted(totals.requests, "request")), \(totals.inputTokens) input, "
+                        + "\(totals.outputTokens) output, \(totals.totalTokens) total tokens in "
+                        + counted(totals.turnCount, "turn")
                 )
             } else {
                 output.line("total (\(scope)): no usage recorded")

@@ -207,7 +207,13 @@ struct CLIBranchTests {
         #expect(main["turns"]?[0]?["details"] == (try JSONValue(parsing: details)))
         #expect(main["totals"]?["total_tokens"]?.intValue == 15)
         let text = try await store.ok("usage", "show", "chat", "--branch", "main", "--turn", "3")
-        #expect(text.contains("total (branch main): 1 requests, 10 input, 5 output, 15 total tokens in 1 turn"))
+        #expect(
+            text.contains("total (branch main): 1 request, 10 input, 5 output, 15 total tokens in 1 turn"),
+            "\(text)"
+        )
+        // The log's summary of the record agrees with its count too.
+        let log = try await store.ok("log", "--kind", "usage_recorded", "--session", "chat")
+        #expect(log.contains("turn 3: 1 request, 10 input, 5 output, 15 total tokens\n"), "\(log)")
         #expect(try await store.ok("usage", "show", "chat", "--turn", "1").hasPrefix("BRANCH  TURN"))
 
         let bad = try await store.run(
