@@ -67,8 +67,9 @@ struct AgentLedgerCommand: AsyncParsableCommand {
             if message.hasPrefix("Error: ") {
                 message.removeFirst("Error: ".count)
             }
+            let arguments = Array(CommandLine.arguments.dropFirst())
             if code == ExitCode(ExitCodes.usage),
-                let hint = OptionOrderHint.hint(for: Array(CommandLine.arguments.dropFirst()))
+                let hint = OptionOrderHint.hint(for: arguments) ?? UnknownCommandHint.hint(for: arguments)
             {
                 message += (message.hasSuffix("\n") ? "" : "\n") + hint
             }

@@ -120,6 +120,26 @@ struct CLIStoreTests {
         #expect(!unknown.standardError.contains("Options go after"), "\(unknown.standardError)")
     }
 
+    @Test("a mistyped command is a usage error that names it and lists the commands there")
+    func unknownCommand() async throws {
+        let runner = try CLIRunner()
+        let top = try await runner.run(["itmes", "s"])
+        #expect(top.status == 64, "\(top.standardError)")
+        #expect(top.standardError.contains("'itmes' is not a command of agentledger; the commands are: add, items,"))
+        let nested = try await runner.run(["branch", "lst", "s"])
+        #expect(nested.status == 64, "\(nested.standardError)")
+        #expect(
+            nested.standardError.hasSuffix(
+                "'lst' is not a command of agentledger branch; the commands are: create, switch, delete, list\n"
+            ),
+            "\(nested.standardError)"
+        )
+        // A command that exists, with a surplus argument: no such hint.
+        let surplus = try await runner.run(["items", "s", "t"])
+        #expect(surplus.status == 64)
+        #expect(!surplus.standardError.contains("is not a command"), "\(surplus.standardError)")
+    }
+
     @Test("the store defaults to $AGENTLEDGER_STORE")
     func storeFromEnvironment() async throws {
         let directory = try TemporaryDirectory(prefix: "agentledger-cli-env")
