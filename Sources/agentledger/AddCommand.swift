@@ -69,6 +69,10 @@ struct AddCommand: AsyncParsableCommand, StoreCommand {
         } else if let sequence {
             output.line("\(sequence)")
         }
-        try output.flush()
+        guard let sequence else {
+            try output.flush()
+            return
+        }
+        try output.flush(afterWriting: "added \(counted(items.count, "item")) at sequence \(sequence)")
     }
 }

@@ -58,6 +58,6 @@ struct BranchCreateCommand: AsyncParsableCommand, StoreCommand {
         }
         var output = OutputBuffer()
         output.line(created)
-        try output.flush()
+        try output.flush(afterWriting: "created the branch '\(created)' and made it current")
     }
 }

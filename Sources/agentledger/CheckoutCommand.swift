@@ -48,7 +48,8 @@ struct CheckoutCommand: AsyncParsableCommand, StoreCommand {
             )
         }
         var output = OutputBuffer()
-        output.line("checked out \(counted(last, "event")) into \(into)")
-        try output.flush()
+        let done = "checked out \(counted(last, "event")) into \(into)"
+        output.line(done)
+        try output.flush(afterWriting: done)
     }
 }

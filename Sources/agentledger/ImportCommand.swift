@@ -59,17 +59,18 @@ struct ImportCommand: AsyncParsableCommand, StoreCommand {
             throw CLIFailure.data(error.message + " (--append)")
         }
         var output = OutputBuffer()
-        output.line(
+        let imported =
             "imported \(counted(summary.eventsWritten, "event")) (\(counted(summary.items, "item")), "
-                + "\(counted(summary.sessions, "session")))"
-        )
+            + "\(counted(summary.sessions, "session")))"
+        output.line(imported)
         for (position, refusal) in summary.refused.enumerated() {
             let line =
                 summary.refusedEventIndexes.count == summary.refused.count
                 ? "line \(lineNumbers[summary.refusedEventIndexes[position]]): " : ""
             output.line("refused: " + line + refusal)
         }
-        try output.flush()
+        let refused = summary.refused.isEmpty ? "" : ", \(counted(summary.refused.count, "command")) refused"
+        try output.flush(afterWriting: imported + refused)
         if !summary.refused.isEmpty {
             throw ExitCode(ExitCodes.dataError)
         }

@@ -84,14 +84,15 @@ struct ImportSDKCommand: AsyncParsableCommand, StoreCommand {
             )
         }
         var output = OutputBuffer()
-        output.line("imported \(counted(summary.items, "item")) of \(counted(summary.sessions, "session"))")
+        let imported = "imported \(counted(summary.items, "item")) of \(counted(summary.sessions, "session"))"
+        output.line(imported)
         for skipped in summary.skipped {
             output.line("skipped: " + skipped)
         }
         for refusal in summary.refused {
             output.line("refused: " + refusal)
         }
-        try output.flush()
+        try output.flush(afterWriting: imported)
         if !summary.refused.isEmpty {
             throw ExitCode(ExitCodes.dataError)
         }

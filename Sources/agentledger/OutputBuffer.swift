@@ -30,6 +30,19 @@ struct OutputBuffer {
         try Self.write(bytes, to: STDOUT_FILENO)
     }
 
+    /// ``flush()`` for a command whose write is already stored: a failure starts with `done`
+    /// (such as "the items were added at sequence 7"), so that nobody repeats the write on the
+    /// strength of the exit code.
+    ///
+    /// - Throws: ``CLIFailure`` (exit 74) when standard output cannot be written.
+    mutating func flush(afterWriting done: String) throws(CLIFailure) {
+        do {
+            try flush()
+        } catch {
+            throw CLIFailure(error.exitCode, "\(done); \(error.message)")
+        }
+    }
+
     /// Writes all of `bytes` to `descriptor`, retrying short writes and `EINTR`.
     static func write(_ bytes: [UInt8], to descriptor: Int32) throws(CLIFailure) {
         var failure: Int32 = 0

@@ -23,12 +23,13 @@ struct PopCommand: AsyncParsableCommand, StoreCommand {
             try await ledger.session(session).popItem()
         }
         var output = OutputBuffer()
-        if let item {
-            output.append(bytes: item.jsonBytes)
-            output.line("")
-        } else {
+        guard let item else {
             output.line("null")
+            try output.flush()
+            return
         }
-        try output.flush()
+        output.append(bytes: item.jsonBytes)
+        output.line("")
+        try output.flush(afterWriting: "popped the newest item (the log keeps it: agentledger log --kind item_popped)")
     }
 }

@@ -63,6 +63,6 @@ struct UsageRecordCommand: AsyncParsableCommand, StoreCommand {
         }
         var output = OutputBuffer()
         output.line("\(sequence)")
-        try output.flush()
+        try output.flush(afterWriting: "recorded the usage at sequence \(sequence)")
     }
 }
