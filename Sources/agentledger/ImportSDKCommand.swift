@@ -50,6 +50,17 @@ struct ImportSDKCommand: AsyncParsableCommand, StoreCommand {
     )
     var resume = false
 
+    func validate() throws {
+        // Before the store is opened: the library refuses the pair too, but only once it has
+        // created the store, and as invalid data (65).
+        if append && resume {
+            throw ValidationError(
+                "give --append (add the file's items to sessions that exist) or --resume (finish a stopped "
+                    + "import of this file), not both"
+            )
+        }
+    }
+
     func run() async throws {
         let summary: ImportSummary
         let reporter = ProgressReporter("import", quietFor: .seconds(1))

@@ -198,7 +198,7 @@ struct CLIMaintenanceTests {
         )
     }
 
-    @Test("import-sdk-sqlite moves an Agents SDK database in; a missing file exits 66")
+    @Test("import-sdk-sqlite moves an Agents SDK database in; a missing file exits 66, --append --resume 64")
     func importSDK() async throws {
         let store = try CLIStore()
         let database = store.root + "/sdk.db"
@@ -212,6 +212,12 @@ struct CLIMaintenanceTests {
             .appendingPathComponent("../../Fixtures/sdk-sqlite-session.sql").standardized.path
         let shell = try ChildSpawn.run("/usr/bin/sqlite3", [database, ".read \(fixture)"])
         #expect(shell.status == 0, "\(shell.output)")
+        // --append with --resume: a usage error (64), found before any store is created.
+        let fresh = try CLIStore()
+        let contradictory = try await fresh.run("import-sdk-sqlite", database, "--append", "--resume")
+        #expect(contradictory.status == 64, "\(contradictory.standardError)")
+        #expect(contradictory.standardError.contains("not both"), "\(contradictory.standardError)")
+        #expect(!FileManager.default.fileExists(atPath: fresh.path), "no store created for --append --resume")
         let output = try await store.ok("import-sdk-sqlite", database)
         #expect(output.contains("imported 5 items of 2 sessions"))
         #expect(try await store.ok("items", "user_123", "--limit", "1").contains(#"What state is it in? \u00e9"#))
@@ -226,6 +232,6 @@ struct CLIMaintenanceTests {
         #expect(resumed.contains("imported 0 items of 0 sessions"), "\(resumed)")
         #expect(resumed.contains("skipped: session 'user_123': already imported whole (resuming)"), "\(resumed)")
         let both = try await store.run("import-sdk-sqlite", database, "--resume", "--append")
-        #expect(both.status == 65 && both.standardError.contains("not both"), "\(both.standardError)")
+        #expect(both.status == 64 && both.standardError.contains("not both"), "\(both.standardError)")
     }
 }
