@@ -22,8 +22,9 @@ struct LogCommand: AsyncParsableCommand, StoreCommand {
             branch_deleted, usage_recorded.
 
             --follow keeps printing new events as other processes write them (it reads the log \
-            every 200 ms, read-only) until interrupted, until --to-seq is reached, or, with \
-            --until, once the store holds an event after it (event times never go back).
+            every 200 ms, read-only) until interrupted, until --to-seq is reached, until nobody \
+            reads its output (a closed pipe, as after `| head -1`), or, with --until, once the \
+            store holds an event after it (event times never go back).
             """
     )
 
@@ -152,6 +153,7 @@ struct LogCommand: AsyncParsableCommand, StoreCommand {
         var past = try await isPast(until, at: last, in: ledger)
         while !past, filter.toSequence.map({ last < $0 }) ?? true {
             try await Task.sleep(for: .milliseconds(followIntervalMilliseconds))
+            try OutputBuffer.endIfReaderGone()
             let head = try await committedHead(ledger)
             guard head > last else {
                 continue

@@ -65,6 +65,22 @@ struct OutputBuffer {
         }
     }
 
+    /// Ends the command as a write to standard output would once nobody reads it (a pipe whose
+    /// reading end was closed, as `| head -1` does after its line): killed by SIGPIPE, or with
+    /// exit 74 where SIGPIPE is ignored. For `log --follow`, which writes nothing while the log
+    /// is idle and so would not find out.
+    ///
+    /// - Throws: ``CLIFailure`` (exit 74) when the reader is gone and SIGPIPE is ignored.
+    static func endIfReaderGone() throws(CLIFailure) {
+        var descriptor = pollfd(fd: STDOUT_FILENO, events: 0, revents: 0)
+        // POLLERR on the writing end of a pipe means that it has no reader left.
+        guard poll(&descriptor, 1, 0) == 1, descriptor.revents & Int16(POLLERR) != 0 else {
+            return
+        }
+        raise(SIGPIPE)
+        throw CLIFailure(ExitCodes.ioError, "cannot write the output: \(String(cString: strerror(EPIPE)))")
+    }
+
     /// Writes `agentledger: <message>` and a newline to standard error.
     static func printError(_ message: String) {
         try? write(Array("agentledger: \(message)\n".utf8), to: STDERR_FILENO)

@@ -177,6 +177,20 @@ struct CLISearchLogTests {
         #expect(await future.wait().status == 0)
     }
 
+    @Test("log --follow on an idle log ends once nobody reads its output (| head -1), as a write would")
+    func followUntilReaderGone() async throws {
+        let store = try CLIStore()
+        try await store.ok("add", "chat", input: #"{"a":1}"#)
+        // `true` closes the pipe at once; nothing after sequence 1 is ever written. Without the
+        // check, the follower waits for an event to write, and `timeout` ends it (124).
+        let shell = CLIRunner(executablePath: "/bin/sh")
+        let result = try await shell.run([
+            "-c", #"( timeout 20 "$0" log --follow --from-seq 2 --store "$1"; echo "status $?" >&2 ) | true"#,
+            store.runner.executablePath, store.path,
+        ])
+        #expect(result.standardError == "status 141\n", "\(result.standardError)")
+    }
+
     static func isMicrosecondTime(_ text: String) -> Bool {
         text.wholeMatch(of: /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z/) != nil
     }
