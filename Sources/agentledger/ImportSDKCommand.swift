@@ -65,20 +65,22 @@ struct ImportSDKCommand: AsyncParsableCommand, StoreCommand {
         let summary: ImportSummary
         let reporter = ProgressReporter("import", quietFor: .seconds(1))
         do {
-            // Before the store is opened: a mistyped path must not leave a new, empty store.
-            try SDKDatabase.checkFile(at: file)
+            // Read and checked before the store is opened: a mistyped path or a file that is
+            // not the SDK's must not leave a new, empty store.
+            let database = try await Ledger.readSDKDatabase(
+                at: file,
+                sessionsTable: sessionsTable,
+                messagesTable: messagesTable,
+                skippingInvalid: skipInvalid,
+                maxItemBytes: store.ledgerOptions().maxItemBytes
+            )
             summary = try await reporter.finishing {
                 try await store.withLedger(.write) { ledger in
                     // Ctrl-C stops between two group commits, saying which sessions are in.
                     try await Interruption.cancellingOnSignals {
-                        try await ledger.importSDKSQLite(
-                            at: file,
-                            sessionsTable: sessionsTable,
-                            messagesTable: messagesTable,
-                            skippingInvalid: skipInvalid,
-                            appending: append,
-                            resuming: resume
-                        ) { reporter.report($0) }
+                        try await ledger.importSDK(database, appending: append, resuming: resume) {
+                            reporter.report($0)
+                        }
                     }
                 }
             }

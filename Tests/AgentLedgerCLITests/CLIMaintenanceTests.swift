@@ -218,6 +218,14 @@ struct CLIMaintenanceTests {
         #expect(contradictory.status == 64, "\(contradictory.standardError)")
         #expect(contradictory.standardError.contains("not both"), "\(contradictory.standardError)")
         #expect(!FileManager.default.fileExists(atPath: fresh.path), "no store created for --append --resume")
+        // A file that is not SQLite, or a database without the tables named: 65, no store either.
+        let text = store.root + "/notes.txt"
+        try Data("just text".utf8).write(to: URL(fileURLWithPath: text))
+        for arguments in [[text], [database, "--sessions-table", "nope"]] {
+            let refused = try await fresh.run(["import-sdk-sqlite"] + arguments)
+            #expect(refused.status == 65, "\(arguments): \(refused.standardError)")
+            #expect(!FileManager.default.fileExists(atPath: fresh.path), "no store created for \(arguments)")
+        }
         let output = try await store.ok("import-sdk-sqlite", database)
         #expect(output.contains("imported 5 items of 2 sessions"))
         #expect(try await store.ok("items", "user_123", "--limit", "1").contains(#"What state is it in? \u00e9"#))

@@ -52,8 +52,28 @@ extension Ledger {
                     + "file, not both"
             )
         }
-        let maxItemBytes = options.maxItemBytes
-        let database = try await BlockingWork.run(name: "agentledger-import-sdk") {
+        let database = try await Self.readSDKDatabase(
+            at: path,
+            sessionsTable: sessionsTable,
+            messagesTable: messagesTable,
+            skippingInvalid: skippingInvalid,
+            maxItemBytes: options.maxItemBytes
+        )
+        return try await importSDK(database, appending: appending, resuming: resuming, progress: progress)
+    }
+
+    /// Reads an SDK database for ``importSDK(_:appending:resuming:progress:)`` on a thread of its
+    /// own, with the checks and errors of
+    /// ``importSDKSQLite(at:sessionsTable:messagesTable:skippingInvalid:appending:resuming:progress:)``:
+    /// the command line reads the file before it opens (and so creates) a store.
+    package static func readSDKDatabase(
+        at path: String,
+        sessionsTable: String,
+        messagesTable: String,
+        skippingInvalid: Bool,
+        maxItemBytes: Int
+    ) async throws -> SDKDatabase {
+        try await BlockingWork.run(name: "agentledger-import-sdk") {
             try SDKDatabase.read(
                 at: path,
                 sessionsTable: sessionsTable,
@@ -62,6 +82,18 @@ extension Ledger {
                 maxItemBytes: maxItemBytes
             )
         }
+    }
+
+    /// Imports `database`, read by ``readSDKDatabase(at:sessionsTable:messagesTable:skippingInvalid:maxItemBytes:)``,
+    /// as ``importSDKSQLite(at:sessionsTable:messagesTable:skippingInvalid:appending:resuming:progress:)``
+    /// does once it has read the file. Not both `appending` and `resuming`.
+    package func importSDK(
+        _ database: SDKDatabase,
+        appending: Bool,
+        resuming: Bool,
+        progress: (@Sendable (ImportProgress) -> Void)?
+    ) async throws -> ImportSummary {
+        try checkOpen()
         let existing = try await Self.beforeImporting {
             resuming ? [:] : try await checkNoClash(database, appending: appending)
         }

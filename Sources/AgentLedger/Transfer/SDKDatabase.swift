@@ -29,8 +29,8 @@ package struct SDKDatabase {
     var skipped: [String] = []
 
     /// Throws `notFound` when nothing is at `path`, or a directory is: the checks an import
-    /// runs first, which the command line also runs before it opens (and so creates) a store.
-    package static func checkFile(at path: String) throws {
+    /// runs first.
+    private static func checkFile(at path: String) throws {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw LedgerError(.notFound, "no SQLite database at \(path)")
