@@ -63,11 +63,15 @@ struct ImportCommand: AsyncParsableCommand, StoreCommand {
             "imported \(counted(summary.eventsWritten, "event")) (\(counted(summary.items, "item")), "
             + "\(counted(summary.sessions, "session")))"
         output.line(imported)
+        let refusedEvents = summary.refusedEventIndexes
+        let byLine = refusedEvents.count == summary.refused.count
         for (position, refusal) in summary.refused.enumerated() {
-            let line =
-                summary.refusedEventIndexes.count == summary.refused.count
-                ? "line \(lineNumbers[summary.refusedEventIndexes[position]]): " : ""
-            output.line("refused: " + line + refusal)
+            // One line per refused event: a later command of the same event (the add after its
+            // refused switch to a branch) was refused because of the first.
+            if byLine, position > 0, refusedEvents[position - 1] == refusedEvents[position] {
+                continue
+            }
+            output.line("refused: " + (byLine ? "line \(lineNumbers[refusedEvents[position]]): " : "") + refusal)
         }
         let refused = summary.refused.isEmpty ? "" : ", \(counted(summary.refused.count, "command")) refused"
         try output.flush(afterWriting: imported + refused)

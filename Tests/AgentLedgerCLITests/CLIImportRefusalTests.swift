@@ -36,6 +36,20 @@ struct CLIImportRefusalTests {
         #expect(main.contains("hi") && !main.contains("on x"), "\(main)")
     }
 
+    @Test("an event whose commands are all refused is reported once, with its first refusal")
+    func oneLinePerRefusedEvent() async throws {
+        let store = try CLIStore()
+        // An add on a branch this new store does not have: the switch to it is refused, and so
+        // is the add that would otherwise land on main.
+        let line = #"{"seq":1,"session":"a","branch":"b","kind":"items_added","items":[{"a":1}]}"#
+        let result = try await store.run("import", input: line + "\n")
+        #expect(result.status == 65, "\(result.standardError)")
+        let refusals = result.standardOutput.split(separator: "\n").filter { $0.hasPrefix("refused: ") }
+        #expect(refusals.count == 1, "\(result.standardOutput)")
+        #expect(refusals.first?.hasPrefix("refused: line 1: branch 'b'") == true, "\(result.standardOutput)")
+        #expect(try await store.ok("items", "a") == "[]\n")
+    }
+
     @Test("an export imported twice is refused the second time, nothing written, unless --append")
     func importedTwice() async throws {
         let source = try CLIStore()
