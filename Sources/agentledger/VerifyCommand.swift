@@ -107,14 +107,17 @@ struct VerifyCommand: AsyncParsableCommand, StoreCommand {
     }
 
     /// What became of the expected head: found, or not found because the log ends before it
-    /// (events lost, or the head of a longer or another log), or because the history up to it
-    /// differs.
+    /// (events lost, or the head of a longer or another log), because no log has it (sequence 0
+    /// with a hash other than zeros), or because the history up to it differs.
     private static func expectedHeadOutcome(_ matched: Bool, _ expected: LogHead, _ result: LogVerification) -> String {
         if matched {
             return "found: the log extends it"
         }
         if expected.sequence > result.lastSequence {
             return "NOT found: the log ends at sequence \(result.lastSequence), before it"
+        }
+        if expected.sequence == 0 {
+            return "NOT found: no log has that head (the empty log's hash is all zeros)"
         }
         return "NOT found: history up to it was changed"
     }

@@ -30,5 +30,18 @@ struct CLIVerifyExpectedHeadTests {
         let changed = try await store.run("verify", "--expect-head", "2:" + head)
         #expect(changed.status == 1)
         #expect(changed.standardOutput.contains("NOT found: history up to it was changed"))
+
+        // Sequence 0 with a hash other than zeros: no frame ends there, and no log has that head.
+        let impossible = try await store.run("verify", "--expect-head", "0:" + head)
+        #expect(impossible.status == 1)
+        #expect(
+            impossible.standardOutput.contains("the head at sequence 0 is the empty log's, whose hash is all zeros"),
+            "\(impossible.standardOutput)"
+        )
+        #expect(impossible.standardOutput.contains("NOT found: no log has that head"), "\(impossible.standardOutput)")
+        #expect(!impossible.standardOutput.contains("history up to it was changed"))
+        // The empty log's own head is found in every log.
+        let empty = try await store.run("verify", "--expect-head", "0:" + String(repeating: "0", count: 64))
+        #expect(empty.status == 0, "\(empty.standardOutput)")
     }
 }

@@ -330,6 +330,15 @@ struct LogVerifier {
         switch matchedHead {
         case .some(true):
             result.expectedHeadMatched = true
+        case .some(false) where head.sequence == 0:
+            // No frame ends at 0: the empty log's head is all zeros, and no log has another.
+            result.expectedHeadMatched = false
+            report(
+                .corruptLog,
+                "the head at sequence 0 is the empty log's, whose hash is all zeros, not \(head.hashHex): no log "
+                    + "can match that expected head",
+                nil
+            )
         case .some(false):
             result.expectedHeadMatched = false
             report(
