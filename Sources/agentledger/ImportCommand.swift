@@ -1,5 +1,6 @@
 import AgentLedger
 import ArgumentParser
+import Synchronization
 
 /// `agentledger import`: replays exported events into this store.
 struct ImportCommand: AsyncParsableCommand, StoreCommand {
@@ -45,18 +46,29 @@ struct ImportCommand: AsyncParsableCommand, StoreCommand {
         }
         let parsed = events
         let reporter = ProgressReporter("import", quietFor: .seconds(1))
+        let eventsDone = Mutex(0)
         let summary: ImportSummary
         do {
             summary = try await reporter.finishing {
                 try await store.withLedger(.write) { ledger in
                     // Ctrl-C stops between two group commits, saying what was written.
                     try await Interruption.cancellingOnSignals {
-                        try await ledger.importEvents(parsed, appending: append) { reporter.report($0) }
+                        try await ledger.importEvents(parsed, appending: append) { progress in
+                            reporter.report(progress)
+                            eventsDone.withLock { $0 = progress.eventsDone ?? 0 }
+                        }
                     }
                 }
             }
         } catch let error as LedgerError where error.code == .conflict {
             throw CLIFailure.data(error.message + " (--append)")
+        } catch let error as LedgerError where error.code == .cancelled {
+            // Stopped between two group commits: the events before the next one's are whole.
+            let done = eventsDone.withLock { $0 }
+            guard done > 0, done < lineNumbers.count else {
+                throw error
+            }
+            throw CLIFailure(ExitCodes.interrupted, error.message + ". " + finishHint(fromLine: lineNumbers[done]))
         }
         var output = OutputBuffer()
         let imported =
@@ -78,5 +90,15 @@ struct ImportCommand: AsyncParsableCommand, StoreCommand {
         if !summary.refused.isEmpty {
             throw ExitCode(ExitCodes.dataError)
         }
+    }
+
+    /// How to finish an import stopped before the event on input line `line`: the same input from
+    /// that line on, appending.
+    private func finishHint(fromLine line: Int) -> String {
+        let rest = file.map { "tail -n +\(line) \(ShellWord.quoted($0)) | " } ?? ""
+        let command = rest + "agentledger import --append --store \(ShellWord.quoted(store.directory))"
+        return file == nil
+            ? "To finish it, give the input's lines from line \(line) on to: \(command)"
+            : "To finish it: \(command)"
     }
 }

@@ -15,18 +15,6 @@ enum OptionOrderHint {
             return nil
         }
         let reordered = arguments[index...] + arguments[..<index]
-        return "Options go after the subcommand: agentledger " + reordered.map(quoted).joined(separator: " ")
-    }
-
-    /// `argument` as a shell would need it: in single quotes unless it is made of characters
-    /// that need none.
-    private static func quoted(_ argument: String) -> String {
-        let plain =
-            !argument.isEmpty
-            && argument.unicodeScalars.allSatisfy { scalar in
-                scalar.properties.isAlphabetic || ("0"..."9").contains(scalar)
-                    || "-_./:=@%+,".unicodeScalars.contains(scalar)
-            }
-        return plain ? argument : "'" + argument.replacingOccurrences(of: "'", with: #"'\''"#) + "'"
+        return "Options go after the subcommand: agentledger " + reordered.map(ShellWord.quoted).joined(separator: " ")
     }
 }

@@ -32,5 +32,23 @@ struct CLIImportInterruptTests {
         let head = try await store.ok("log", "--json").split(separator: "\n").count
         #expect(head == written)
         #expect(try await store.run("verify").status == 0)
+
+        // The message ends with the command that finishes the import; run as given, it leaves
+        // every event in the store once.
+        let finish =
+            "To finish it: tail -n +\(written + 1) \(input) | agentledger import --append --store \(store.path)"
+        #expect(result.standardError.hasSuffix(finish + "\n"), "\(result.standardError)")
+        let shell = CLIRunner(executablePath: "/bin/sh")
+        let finished = try await shell.run(
+            [
+                "-c", #"tail -n +"$1" "$2" | "$0" import --append --store "$3" --durability none"#,
+                store.runner.executablePath, "\(written + 1)", input, store.path,
+            ],
+            timeoutSeconds: 300
+        )
+        #expect(finished.status == 0, "\(finished.standardError)")
+        #expect(try await store.ok("log", "--json").split(separator: "\n").count == count)
+        #expect(try CLIStore.json(try await store.ok("items", "s7")).arrayValue?.count == count / 50)
+        #expect(try await store.run("verify").status == 0)
     }
 }

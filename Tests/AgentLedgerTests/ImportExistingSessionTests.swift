@@ -1,5 +1,6 @@
 import AgentLedger
 import AgentLedgerTestSupport
+import Synchronization
 import Testing
 
 @Suite("Import into sessions that already exist")
@@ -44,5 +45,52 @@ struct ImportExistingSessionTests {
             ]
         )
         try await copy.close()
+    }
+
+    @Test("an import cancelled part way is finished by the events from its last eventsDone on, appending")
+    func finishCancelledImport() async throws {
+        let (source, target) = (try TemporaryStore(), try TemporaryStore())
+        defer { TransferTests.remove(source, target) }
+        let ledger = try await source.open()
+        let session = ledger.session("s")
+        try await session.addItems([ItemFactory.user("first")])
+        try await session.addItems([ItemFactory.user("second")])
+        // 1,601 events over 400 branches, each switch and creation a command of its own; the
+        // first group commit (1,000 commands) ends before an add, which a resumption from the
+        // wrong event would lose or repeat.
+        for index in 0..<400 {
+            try await session.switchToBranch("main")
+            try await session.addItems([ItemFactory.user("main \(index)")])
+            try await session.createBranch(fromTurn: 1, named: "b\(index)")
+            try await session.addItems([ItemFactory.user("b \(index)")])
+        }
+        let events = try await TransferTests.events(of: ledger)
+
+        let copy = try await target.open()
+        let done = Mutex(0)
+        let importing = Task {
+            try await copy.importEvents(events) { progress in
+                done.withLock { $0 = progress.eventsDone ?? -1 }
+                if progress.written >= 1000 {
+                    withUnsafeCurrentTask { $0?.cancel() }
+                }
+            }
+        }
+        let error = try await #require(throws: LedgerError.self) { try await importing.value }
+        #expect(error.code == .cancelled)
+        let resumeAt = done.withLock { $0 }
+        #expect(resumeAt > 0 && resumeAt < events.count, "\(resumeAt) of \(events.count)")
+        if case .itemsAdded = events[resumeAt].payload {
+        } else {
+            Issue.record("the import stopped before \(events[resumeAt].payload), not an add")
+        }
+        _ = try await copy.importEvents(Array(events[resumeAt...]), appending: true)
+        #expect(try await TransferTests.events(of: copy).count == events.count)
+        for branch in try await session.listBranches().map(\.name) {
+            #expect(try await copy.session("s").items(branch: branch) == session.items(branch: branch), "\(branch)")
+        }
+        #expect(try await copy.session("s").currentBranch() == session.currentBranch())
+        try await copy.close()
+        try await ledger.close()
     }
 }

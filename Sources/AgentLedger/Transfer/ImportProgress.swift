@@ -5,11 +5,17 @@ public struct ImportProgress: Sendable, Hashable {
     public let written: Int
     /// Events to write in all.
     public let total: Int
+    /// For ``Ledger/importEvents(_:appending:progress:)``: how many of the events given, from
+    /// the first, are written (or refused) whole. An import cancelled between two group commits
+    /// is finished by importing the events from this position on, appending. Nil for an SDK
+    /// database.
+    public let eventsDone: Int?
 
     /// Creates a progress report.
-    public init(written: Int, total: Int) {
+    public init(written: Int, total: Int, eventsDone: Int? = nil) {
         self.written = written
         self.total = total
+        self.eventsDone = eventsDone
     }
 
     /// The share done, from 0 to 1 (1 when there is nothing to do).

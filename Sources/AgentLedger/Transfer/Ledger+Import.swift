@@ -145,7 +145,7 @@ extension Ledger {
                 )
             }
         }
-        return try await submitImport(commands, origins: origins, progress: progress)
+        return try await submitImport(commands, origins: (origins, events.count), progress: progress)
     }
 
     /// Refuses an import with `conflict` before anything is written when a session its events
@@ -186,18 +186,20 @@ extension Ledger {
     /// unless one command is larger, `LedgerOptions.groupCommitMaxBytes` bytes of events
     /// (``WriteCommand/byteCount``: a group commit is one frame, which holds at most 1 GiB), and
     /// sums up what they wrote: the items and sessions of the commands that succeeded, and each
-    /// refusal with the position in `origins` (when given) of the event it came from. Reports to
-    /// `progress` after each group commit.
+    /// refusal with the position of the event it came from, when `origins` gives each command's
+    /// event (and how many events there are). Reports to `progress` after each group commit,
+    /// with the events done whole when `origins` is given.
     ///
     /// With `sessions` (where each session's commands start, in order), a group commit ends
     /// before the first command of a session whenever the bounds leave a choice, so that an
     /// import that stops (a crash, a full disk) leaves whole sessions, and the error says which.
     func submitImport(
         _ commands: [WriteCommand],
-        origins: [Int]? = nil,
+        origins eventOrigins: (indexes: [Int], eventCount: Int)? = nil,
         sessions starts: [(index: Int, id: String)]? = nil,
         progress: (@Sendable (ImportProgress) -> Void)? = nil
     ) async throws -> ImportSummary {
+        let origins = eventOrigins?.indexes
         var written = 0
         var items = 0
         var sessions = Set<[UInt8]>()  // by the id's bytes, as the store compares them
@@ -261,7 +263,10 @@ extension Ledger {
                     refused: refused
                 )
             }
-            progress?(ImportProgress(written: start, total: commands.count))
+            // The events before the next command's are whole (those with no command of their
+            // own included); at the end, every event.
+            let eventsDone = eventOrigins.map { start < $0.indexes.count ? $0.indexes[start] : $0.eventCount }
+            progress?(ImportProgress(written: start, total: commands.count, eventsDone: eventsDone))
             guard case .sequence(let outcomes) = outcome else {
                 continue
             }
