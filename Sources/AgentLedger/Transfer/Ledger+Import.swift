@@ -65,12 +65,12 @@ extension Ledger {
         }
         // A switch to such a branch is checked too, so that the session is not left on the
         // store's own branch of that name (and so is a deletion, below).
-        func switching(_ event: LedgerEvent, to branch: String) -> WriteCommand {
-            let command = WriteCommand.switchBranch(session: event.sessionID, name: branch)
-            guard let after = after(event.sessionID, branch) else {
+        func switching(_ session: String, to branch: String) -> WriteCommand {
+            let command = WriteCommand.switchBranch(session: session, name: branch)
+            guard let after = after(session, branch) else {
                 return command
             }
-            return .replaying(event, command, importedAfter: after)
+            return .onImportedBranch(command, after: after)
         }
         var commands: [WriteCommand] = []
         var origins: [Int] = []  // for each command, the index of its event
@@ -83,7 +83,7 @@ extension Ledger {
             }
             func onBranch() {
                 if current[key]?.isSameName(as: event.branch) != true {
-                    commands.append(switching(event, to: event.branch))
+                    commands.append(switching(session, to: event.branch))
                     current[key] = event.branch
                 }
             }
@@ -109,7 +109,7 @@ extension Ledger {
                 current[key] = "main"
             case .branchCreated(let source, let turn):
                 if current[key]?.isSameName(as: source) != true {
-                    commands.append(switching(event, to: source))
+                    commands.append(switching(session, to: source))
                 }
                 // From its event's source branch or not at all: after a refused switch to it,
                 // the branch would start from whichever branch was current.
@@ -127,7 +127,7 @@ extension Ledger {
             case .branchDeleted(let switchedToMain):
                 let deletion = WriteCommand.deleteBranch(session: session, name: event.branch, force: true)
                 if let after = after(session, event.branch) {
-                    commands.append(.replaying(event, deletion, importedAfter: after))  // never the store's own
+                    commands.append(.onImportedBranch(deletion, after: after))  // never the store's own
                 } else {
                     commands.append(deletion)
                 }

@@ -155,13 +155,18 @@ struct CommandDeriver {
         case .replaying(let source, let command, let importedAfter):
             // Deriving writes nothing: a replay that would record something else is refused whole.
             let derived = try derive(command, sequence: sequence, timestamp: timestamp, context: context)
-            // A switch an import makes before replaying `source` records no event of its own to compare.
-            let isSwitch = if case .switchBranch = command { true } else { false }
-            if !isSwitch, let difference = Self.difference(derived.event, from: source) {
+            if let difference = Self.difference(derived.event, from: source) {
                 throw Rejection(error: LedgerError(.conflict, "session '\(source.sessionID)' \(difference)"))
             }
             if let importedAfter, let event = derived.event {
                 try Self.requireImportedBranch(event, after: importedAfter, db: db)
+            }
+            return derived
+
+        case .onImportedBranch(let command, let after):
+            let derived = try derive(command, sequence: sequence, timestamp: timestamp, context: context)
+            if let event = derived.event {
+                try Self.requireImportedBranch(event, after: after, db: db)
             }
             return derived
 

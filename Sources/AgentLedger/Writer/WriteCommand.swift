@@ -16,6 +16,10 @@ enum WriteCommand: Sendable {
     /// have been created after that sequence number, by the import: a branch of the same name
     /// that the store had before is another branch.
     indirect case replaying(LedgerEvent, WriteCommand, importedAfter: UInt64? = nil)
+    /// The command, refused unless the branch it acts on was created after sequence `after`, by
+    /// the import that sends it: an import's switch to a branch it created, which records no
+    /// exported event of its own to compare (see ``replaying(_:_:importedAfter:)``).
+    indirect case onImportedBranch(WriteCommand, after: UInt64)
     /// Several commands applied in order in one group commit, each with its own outcome
     /// (an import). A rejected command does not stop the ones after it.
     case sequence([WriteCommand])
@@ -33,7 +37,7 @@ enum WriteCommand: Sendable {
             .createBranch(let session, _, _), .switchBranch(let session, _), .deleteBranch(let session, _, _),
             .recordUsage(let session, _):
             session
-        case .replaying(_, let command, _):
+        case .replaying(_, let command, _), .onImportedBranch(let command, _):
             command.sessionID
         case .sequence:
             ""
@@ -57,6 +61,8 @@ enum WriteCommand: Sendable {
                 max(command.byteCount, Self.envelopeBytes(sessionID) + item.jsonBytes.count)
             default: command.byteCount
             }
+        case .onImportedBranch(let command, _):
+            command.byteCount
         default:
             Self.envelopeBytes(sessionID)
         }
