@@ -47,15 +47,22 @@ struct ImportCommand: AsyncParsableCommand, StoreCommand {
         let parsed = events
         let reporter = ProgressReporter("import", quietFor: .seconds(1))
         let eventsDone = Mutex(0)
+        // The log's last sequence number once the import's last acknowledged group commit is in.
+        let acknowledgedEnd = Mutex<UInt64?>(nil)
         let summary: ImportSummary
         do {
             summary = try await reporter.finishing {
                 try await store.withLedger(.write) { ledger in
+                    let end = try await ledger.eventsEnd()
+                    acknowledgedEnd.withLock { $0 = end }
                     // Ctrl-C stops between two group commits, saying what was written.
-                    try await Interruption.cancellingOnSignals {
+                    return try await Interruption.cancellingOnSignals {
                         try await ledger.importEvents(parsed, appending: append) { progress in
                             reporter.report(progress)
                             eventsDone.withLock { $0 = progress.eventsDone ?? 0 }
+                            if let last = progress.lastSequence {
+                                acknowledgedEnd.withLock { $0 = last }
+                            }
                         }
                     }
                 }
@@ -69,6 +76,16 @@ struct ImportCommand: AsyncParsableCommand, StoreCommand {
                 throw error
             }
             throw CLIFailure(ExitCodes.interrupted, error.message + ". " + finishHint(fromLine: lineNumbers[done]))
+        } catch let error as LedgerError {
+            // A failed group commit: the store (closed by now) tells whether it holds any of it.
+            let done = eventsDone.withLock { $0 }
+            guard let acknowledged = acknowledgedEnd.withLock({ $0 }), done < lineNumbers.count,
+                let end = await storedEnd()
+            else {
+                throw error
+            }
+            let note = failedGroupNote(end: end, acknowledged: acknowledged, resumingAt: lineNumbers[done])
+            throw CLIFailure(ExitCodes.code(for: error), error.message + ". " + note)
         }
         var output = OutputBuffer()
         let imported =
@@ -92,13 +109,34 @@ struct ImportCommand: AsyncParsableCommand, StoreCommand {
         }
     }
 
+    /// The last sequence number of the store's log, read without writing; nil when the store
+    /// cannot be read.
+    private func storedEnd() async -> UInt64? {
+        try? await store.withLedger(.readOnly) { try await $0.eventsEnd() }
+    }
+
+    /// Whether the store holds the group commit that failed, from where its log ends (`end`)
+    /// against where it ended after the import's last acknowledged group commit; when it does
+    /// not, how to finish the import from input line `line`.
+    private func failedGroupNote(end: UInt64, acknowledged: UInt64, resumingAt line: Int) -> String {
+        guard end == acknowledged else {
+            return end > acknowledged
+                ? "It is: the store's log ends at sequence \(end), after the import's last acknowledged event "
+                    + "(\(acknowledged)); `agentledger log --from-seq \(acknowledged + 1)` shows what it holds"
+                : "The store's log ends at sequence \(end), before the import's last acknowledged event "
+                    + "(\(acknowledged)): run `agentledger verify`"
+        }
+        return "It is not: the store's log ends at sequence \(end), the import's last acknowledged event. "
+            + finishHint(fromLine: line, lead: "To finish it once the cause is fixed")
+    }
+
     /// How to finish an import stopped before the event on input line `line`: the same input from
-    /// that line on, appending.
-    private func finishHint(fromLine line: Int) -> String {
+    /// that line on, appending; the sentence starts with `lead`.
+    private func finishHint(fromLine line: Int, lead: String = "To finish it") -> String {
         let rest = file.map { "tail -n +\(line) \(ShellWord.quoted($0)) | " } ?? ""
         let command = rest + "agentledger import --append --store \(ShellWord.quoted(store.directory))"
         return file == nil
-            ? "To finish it, give the input's lines from line \(line) on to: \(command)"
-            : "To finish it: \(command)"
+            ? "\(lead), give the input's lines from line \(line) on to: \(command)"
+            : "\(lead): \(command)"
     }
 }

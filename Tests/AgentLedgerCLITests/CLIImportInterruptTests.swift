@@ -38,14 +38,7 @@ struct CLIImportInterruptTests {
         let finish =
             "To finish it: tail -n +\(written + 1) \(input) | agentledger import --append --store \(store.path)"
         #expect(result.standardError.hasSuffix(finish + "\n"), "\(result.standardError)")
-        let shell = CLIRunner(executablePath: "/bin/sh")
-        let finished = try await shell.run(
-            [
-                "-c", #"tail -n +"$1" "$2" | "$0" import --append --store "$3" --durability none"#,
-                store.runner.executablePath, "\(written + 1)", input, store.path,
-            ],
-            timeoutSeconds: 300
-        )
+        let finished = try await store.finishImport(fromLine: written + 1, of: input, ["--durability", "none"])
         #expect(finished.status == 0, "\(finished.standardError)")
         #expect(try await store.ok("log", "--json").split(separator: "\n").count == count)
         #expect(try CLIStore.json(try await store.ok("items", "s7")).arrayValue?.count == count / 50)

@@ -55,6 +55,19 @@ final class CLIStore: Sendable {
         return result.standardOutput
     }
 
+    /// Runs the command an interrupted or failed `import` prints to finish it, through the
+    /// shell: `tail -n +LINE INPUT | agentledger import --append --store PATH`, with `options`
+    /// after it.
+    func finishImport(fromLine line: Int, of input: String, _ options: [String] = []) async throws -> CLIRunner.Result {
+        try await CLIRunner(executablePath: "/bin/sh").run(
+            [
+                "-c", #"l=$1 i=$2 p=$3; shift 3; tail -n +"$l" "$i" | "$0" import --append --store "$p" "$@""#,
+                runner.executablePath, "\(line)", input, path,
+            ] + options,
+            timeoutSeconds: 300
+        )
+    }
+
     /// Parses JSON output with the library's strict parser.
     static func json(_ text: String) throws -> JSONValue {
         try JSONValue(parsing: text)

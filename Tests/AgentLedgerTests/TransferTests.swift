@@ -375,10 +375,15 @@ struct TransferTests {
         #expect(summary.refused == [] && summary.items == 20)
         // One report per group commit, the last one for every event.
         let seen = reports.withLock { $0 }
-        #expect(seen.count >= 5 && seen.last == ImportProgress(written: 20, total: 20, eventsDone: 20), "\(seen)")
+        #expect(
+            seen.count >= 5 && seen.last == ImportProgress(written: 20, total: 20, eventsDone: 20, lastSequence: 20),
+            "\(seen)"
+        )
         #expect(zip(seen, seen.dropFirst()).allSatisfy { $0.written < $1.written && $0.total == 20 }, "\(seen)")
         // One command per event here: the events done whole are the commands written.
         #expect(seen.allSatisfy { $0.eventsDone == $0.written }, "\(seen)")
+        // Into an empty store, event N of the import is the log's event N.
+        #expect(seen.allSatisfy { $0.lastSequence == UInt64($0.written) }, "\(seen)")
         #expect(try await copy.session("big").items() == session.items())
         try await copy.close()
         try await ledger.close()

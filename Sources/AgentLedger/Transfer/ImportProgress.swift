@@ -10,12 +10,17 @@ public struct ImportProgress: Sendable, Hashable {
     /// is finished by importing the events from this position on, appending. Nil for an SDK
     /// database.
     public let eventsDone: Int?
+    /// The sequence number of the last event the import has written so far; nil while it has
+    /// written none. A store whose log ends there after a failed import holds nothing of the
+    /// group commit that failed.
+    public let lastSequence: UInt64?
 
     /// Creates a progress report.
-    public init(written: Int, total: Int, eventsDone: Int? = nil) {
+    public init(written: Int, total: Int, eventsDone: Int? = nil, lastSequence: UInt64? = nil) {
         self.written = written
         self.total = total
         self.eventsDone = eventsDone
+        self.lastSequence = lastSequence
     }
 
     /// The share done, from 0 to 1 (1 when there is nothing to do).

@@ -207,6 +207,7 @@ extension Ledger {
         var refusedEventIndexes: [Int] = []
         var start = 0
         var nextStart = 0  // the first of `starts` not before `start`
+        var lastSequence: UInt64?
         while start < commands.count {
             // Cancelled: stop between two group commits, each written whole or not at all.
             if Task.isCancelled {
@@ -266,7 +267,15 @@ extension Ledger {
             // The events before the next command's are whole (those with no command of their
             // own included); at the end, every event.
             let eventsDone = eventOrigins.map { start < $0.indexes.count ? $0.indexes[start] : $0.eventCount }
-            progress?(ImportProgress(written: start, total: commands.count, eventsDone: eventsDone))
+            lastSequence = Self.lastSequence(of: outcome) ?? lastSequence
+            progress?(
+                ImportProgress(
+                    written: start,
+                    total: commands.count,
+                    eventsDone: eventsDone,
+                    lastSequence: lastSequence
+                )
+            )
             guard case .sequence(let outcomes) = outcome else {
                 continue
             }
@@ -294,6 +303,18 @@ extension Ledger {
         var summary = ImportSummary(eventsWritten: written, sessions: sessions.count, items: items, refused: refused)
         summary.refusedEventIndexes = refusedEventIndexes
         return summary
+    }
+
+    /// The sequence number of the last event an outcome wrote, if it wrote any.
+    private static func lastSequence(of outcome: WriteOutcome) -> UInt64? {
+        switch outcome {
+        case .nothing:
+            return nil
+        case .written(let sequence), .popped(_, let sequence), .branchCreated(_, let sequence):
+            return sequence
+        case .sequence(let outcomes):
+            return outcomes.compactMap { try? lastSequence(of: $0.get()) }.max()
+        }
     }
 
     /// `error` with where an import of whole sessions (``submitImport(_:origins:sessions:progress:)``)

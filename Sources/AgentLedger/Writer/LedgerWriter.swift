@@ -961,7 +961,7 @@ final class LedgerWriter: Sendable {
     /// the heads (they may hold events that were never committed), puts the store in the
     /// failed state when events were derived, and resumes every caller with the error.
     private func abandon(_ batch: [Request], error: any Error, derived: [LedgerEvent], frameWritten: Bool) {
-        let failure = Self.ledgerError(error, context: "group commit of \(batch.count) calls")
+        let failure = Self.ledgerError(error, context: "group commit of \(counted(batch.count, "call"))")
         let log = threadState.log
         if frameWritten, !log.hasFailed {
             // The frame is in the log but the batch failed (the read model's transaction):
