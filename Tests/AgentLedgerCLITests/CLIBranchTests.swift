@@ -54,6 +54,21 @@ struct CLIBranchTests {
         #expect(toolTable.count == 4)
     }
 
+    @Test("turns --json escapes quotes, backslashes and control characters, and keeps other text as it is")
+    func turnsJSONEscapes() async throws {
+        let store = try CLIStore()
+        let texts = ["plain words, été, 😀", "tab\there \"quoted\" back\\slash \u{01}\u{1F} end"]
+        let items = try texts.map { text in
+            #"{"role":"user","content":"# + String(decoding: try JSONEncoder().encode(text), as: UTF8.self) + "}"
+        }
+        try await store.ok("add", "chat", input: items.joined(separator: "\n"))
+        let output = try await store.ok("turns", "chat", "--json")
+        let turns = try #require(try CLIStore.json(output).arrayValue)
+        #expect(turns.map { $0["content"]?.stringValue } == texts)
+        #expect(output.contains(#""content":"plain words, été, 😀""#), "\(output)")
+        #expect(output.contains(#"tab\there \"quoted\" back\\slash \u0001\u001f end"#), "\(output)")
+    }
+
     @Test("turns previews and tools are the SDK's: unicode kept in list previews, nameless calls under null")
     func sdkPreviewsAndNamelessTools() async throws {
         let store = try CLIStore()
