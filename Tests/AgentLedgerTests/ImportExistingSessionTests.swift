@@ -93,4 +93,64 @@ struct ImportExistingSessionTests {
         try await copy.close()
         try await ledger.close()
     }
+
+    @Test(
+        "an import cancelled between an event's switch to its branch and its add resumes at that event: the store ends as after an import never cancelled"
+    )
+    func cancelledBetweenSwitchAndAdd() async throws {
+        let (source, target, reference) = (try TemporaryStore(), try TemporaryStore(), try TemporaryStore())
+        defer { TransferTests.remove(source, target, reference) }
+        let ledger = try await source.open()
+        // 999 one-command events, then an add to 's' on main: in a store whose 's' is on
+        // another branch it takes a switch (command 1,000, the first group commit's last) and
+        // the add (the second's first).
+        for index in 0..<999 {
+            try await ledger.session("t").addItems([ItemFactory.user("t \(index)")])
+        }
+        for index in 0..<3 {
+            try await ledger.session("s").addItems([ItemFactory.user("s \(index)")])
+        }
+        let events = try await TransferTests.events(of: ledger)
+        try await ledger.close()
+        func prepared(_ store: TemporaryStore) async throws -> Ledger {
+            let copy = try await store.open()
+            let session = copy.session("s")
+            try await session.addItems([ItemFactory.user("before")])
+            try await session.createBranch(fromTurn: 1, named: "b")
+            try await session.addItems([ItemFactory.user("on b")])
+            return copy
+        }
+
+        let whole = try await prepared(reference)
+        _ = try await whole.importEvents(events, appending: true)
+        let copy = try await prepared(target)
+        let done = Mutex(0)
+        let importing = Task {
+            try await copy.importEvents(events, appending: true) { progress in
+                done.withLock { $0 = progress.eventsDone ?? -1 }
+                withUnsafeCurrentTask { $0?.cancel() }
+            }
+        }
+        let error = try await #require(throws: LedgerError.self) { try await importing.value }
+        #expect(error.code == .cancelled)
+        // The first group commit holds the switch of event 1,000 but not its add.
+        let resumeAt = done.withLock { $0 }
+        #expect(resumeAt == 999)
+        #expect(try await copy.session("s").currentBranch() == "main")
+        #expect(try await copy.session("s").items() == [ItemFactory.user("before")])
+        _ = try await copy.importEvents(Array(events[resumeAt...]), appending: true)
+
+        for name in ["s", "t"] {
+            let (resumed, expected) = (copy.session(name), whole.session(name))
+            for branch in try await expected.listBranches().map(\.name) {
+                #expect(try await resumed.items(branch: branch) == expected.items(branch: branch), "\(name) \(branch)")
+            }
+            #expect(try await resumed.currentBranch() == expected.currentBranch())
+        }
+        // No second switch either: the same events as the import never cancelled.
+        let kinds = { (ledger: Ledger) in try await TransferTests.events(of: ledger).map(\.kind) }
+        #expect(try await kinds(copy) == kinds(whole))
+        try await copy.close()
+        try await whole.close()
+    }
 }
