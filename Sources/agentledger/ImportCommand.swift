@@ -46,7 +46,8 @@ struct ImportCommand: AsyncParsableCommand, StoreCommand {
         }
         let parsed = events
         let reporter = ProgressReporter("import", quietFor: .seconds(1))
-        let eventsDone = Mutex(0)
+        // Nil until a group commit of the import is acknowledged.
+        let eventsDone = Mutex<Int?>(nil)
         // The log's last sequence number once the import's last acknowledged group commit is in.
         let acknowledgedEnd = Mutex<UInt64?>(nil)
         let summary: ImportSummary
@@ -71,16 +72,17 @@ struct ImportCommand: AsyncParsableCommand, StoreCommand {
             throw CLIFailure.data(error.message + " (--append)")
         } catch let error as LedgerError where error.code == .cancelled {
             // Stopped between two group commits: the events before the next one's are whole.
-            let done = eventsDone.withLock { $0 }
+            let done = eventsDone.withLock { $0 } ?? 0
             guard done > 0, done < lineNumbers.count else {
                 throw error
             }
             throw CLIFailure(ExitCodes.interrupted, error.message + ". " + finishHint(fromLine: lineNumbers[done]))
         } catch let error as LedgerError {
-            // A failed group commit: the store (closed by now) tells whether it holds any of it.
-            let done = eventsDone.withLock { $0 }
-            guard let acknowledged = acknowledgedEnd.withLock({ $0 }), done < lineNumbers.count,
-                let end = await storedEnd()
+            // A group commit failed after others were acknowledged (every check an import makes
+            // before writing had passed): the store, closed by now, tells whether it holds any
+            // of it.
+            guard let done = eventsDone.withLock({ $0 }), let acknowledged = acknowledgedEnd.withLock({ $0 }),
+                done < lineNumbers.count, let end = await storedEnd()
             else {
                 throw error
             }
