@@ -54,6 +54,12 @@ struct AgentLedgerCommand: AsyncParsableCommand {
     /// with the code of its outcome (see ``ExitCodes``).
     nonisolated static func main() async {
         RawArguments.refuseNonUTF8()
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        // `help itmes` would print the top-level help, as if the word were not there.
+        if arguments.first == "help", let hint = UnknownCommandHint.hint(for: Array(arguments.dropFirst())) {
+            OutputBuffer.printError("help: " + hint)
+            exit(withError: ExitCode(ExitCodes.usage))
+        }
         let command: any ParsableCommand
         do {
             command = try parseAsRoot()
@@ -67,7 +73,6 @@ struct AgentLedgerCommand: AsyncParsableCommand {
             if message.hasPrefix("Error: ") {
                 message.removeFirst("Error: ".count)
             }
-            let arguments = Array(CommandLine.arguments.dropFirst())
             if code == ExitCode(ExitCodes.usage),
                 let hint = OptionOrderHint.hint(for: arguments) ?? UnknownCommandHint.hint(for: arguments)
             {

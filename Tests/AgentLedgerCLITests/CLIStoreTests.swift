@@ -134,6 +134,16 @@ struct CLIStoreTests {
             ),
             "\(nested.standardError)"
         )
+        // The same word after `help`, which would otherwise print the top-level help.
+        let help = try await runner.run(["help", "branch", "lst"])
+        #expect(help.status == 64, "\(help.standardOutput)")
+        #expect(help.standardOutput.isEmpty)
+        #expect(
+            help.standardError == "agentledger: help: 'lst' is not a command of agentledger branch; the commands are: "
+                + "create, switch, delete, list\n"
+        )
+        let knownHelp = try await runner.run(["help", "branch", "list"])
+        #expect(knownHelp.status == 0 && knownHelp.standardOutput.contains("USAGE: agentledger branch list"))
         // A command that exists, with a surplus argument: no such hint.
         let surplus = try await runner.run(["items", "s", "t"])
         #expect(surplus.status == 64)
