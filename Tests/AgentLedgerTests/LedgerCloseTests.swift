@@ -211,6 +211,41 @@ struct LedgerCloseTests {
         try await ledger.close()
     }
 
+    @Test(
+        "a cancelled search waiting for the writer to index throws cancelled while the fsync in flight hangs",
+        .timeLimit(.minutes(10))
+    )
+    func searchCancelledWhileTheWriterSyncs() async throws {
+        let store = try TemporaryStore()
+        defer { store.remove() }
+        let fileSystem = GatedSyncFileSystem()
+        let ledger = try await store.open(durability: .fsync) { $0.fileSystem = fileSystem }
+        let writer = try #require(ledger.writer)
+        let session = ledger.session("s")
+        try await session.addItems([ItemFactory.user("first")])
+        fileSystem.arm()
+        let second = Task { try await session.addItems([ItemFactory.user("second")]) }
+        while fileSystem.waitedCount == 0 {
+            try await Task.sleep(for: .milliseconds(1))
+        }
+        // A search first has the writer index what it has not yet: it waits for the writer,
+        // which waits for the fsync (a stalled disk).
+        let search = Task { try await session.search("first") }
+        while writer.queuedExclusiveCount == 0 {
+            try await Task.sleep(for: .milliseconds(1))
+        }
+        search.cancel()
+        let outcome = try await WriterCoalescingTests.within(seconds: 300) { await search.result }
+        fileSystem.open()
+        let answer = try #require(outcome, "the cancelled search waited for the hanging fsync")
+        let error = try #require(throws: LedgerError.self) { try answer.get() }
+        #expect(error.code == .cancelled, "\(error)")
+        // The write the fsync held is answered, and search goes on.
+        try await second.value
+        #expect(try await session.search("second").map(\.item) == [ItemFactory.user("second")])
+        try await ledger.close()
+    }
+
     /// A statement that never ends unless interrupted.
     static let endless = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT x FROM c"
 

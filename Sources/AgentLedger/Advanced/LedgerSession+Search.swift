@@ -3,7 +3,8 @@ extension LedgerSession {
     ///
     /// `query` uses SQLite FTS5 syntax: words, `"exact phrases"`, `prefix*`, `AND`/`OR`/`NOT`.
     /// - Throws: `invalidArgument` for an empty or blank query, a query FTS5 cannot parse, or a
-    ///   limit below 1.
+    ///   limit below 1; `cancelled` when the calling task is cancelled, also while the search
+    ///   waits for the writer to index new items.
     public func search(_ query: String, limit: Int = 20, branch: String? = nil) async throws -> [SearchHit] {
         try ledger.checkOpen()
         try Validation.checkSearchQuery(query)
@@ -21,9 +22,16 @@ extension LedgerSession {
 extension Ledger {
     /// Indexes every acknowledged item for search. A store opened read-only searches what its
     /// writer has indexed so far (the writer indexes whenever it is idle).
+    ///
+    /// - Throws: `cancelled` when the calling task is cancelled while it waits for the writer
+    ///   (which may be in the middle of a long fsync).
     func catchUpSearchIndex() async throws {
         try checkOpen()
-        try await writer?.catchUpSearchIndex()
+        do {
+            try await writer?.catchUpSearchIndex()
+        } catch is CancellationError {
+            throw LedgerError(.cancelled, "the query's task was cancelled")
+        }
     }
 
     /// Full-text search across every session of the store, best match first (see

@@ -253,6 +253,12 @@ final class LedgerWriter: Sendable {
         queue.withLock { $0.requests.count }
     }
 
+    /// Exclusive tasks queued and not yet started (for tests that must know a call waits for
+    /// the writer).
+    var queuedExclusiveCount: Int {
+        queue.withLock { $0.exclusive.count }
+    }
+
     /// Starts the writer thread and its fsync helper.
     func start() {
         syncer.start { job in job.run() }
@@ -326,25 +332,83 @@ final class LedgerWriter: Sendable {
     /// Commands submitted meanwhile wait and go out after it.
     func exclusive<T: Sendable>(_ body: @escaping @Sendable (EventLog) throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
-            let task: ExclusiveTask = { log in
+            enqueueExclusive { log in
                 continuation.resume(with: Result { try body(log) })
-            }
-            let shouldWake: Bool
-            do {
-                shouldWake = try queue.withLock { queue throws(LedgerError) in
-                    guard case .running = queue.lifecycle else {
-                        throw LedgerError(.closed, "the ledger is closed")
-                    }
-                    queue.exclusive.append(task)
-                    return queue.takeSleeping()
-                }
-            } catch {
+            } refused: { error in
                 continuation.resume(throwing: error)
-                return
             }
-            if shouldWake {
-                wake.signal()
+        }
+    }
+
+    /// Runs `body` as ``exclusive(_:)`` does, for a query that needs the writer first: a caller
+    /// whose task is cancelled stops waiting at once and gets `CancellationError`, since the
+    /// writer may be in the middle of a long fsync, which a cancelled query must not wait for.
+    /// `body` still runs in its turn, and its result is dropped.
+    func exclusiveUnlessCancelled<T: Sendable>(_ body: @escaping @Sendable (EventLog) throws -> T) async throws -> T {
+        let waiter = ExclusiveWaiter<T>()
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+                // Under the lock that the cancellation handler takes: a cancellation that came
+                // before is seen here, a later one finds the continuation.
+                guard waiter.install(continuation) else {
+                    continuation.resume(throwing: CancellationError())
+                    return
+                }
+                enqueueExclusive { log in
+                    let result = Result { try body(log) }
+                    waiter.take()?.resume(with: result)
+                } refused: { error in
+                    waiter.take()?.resume(throwing: error)
+                }
             }
+        } onCancel: {
+            waiter.take()?.resume(throwing: CancellationError())
+        }
+    }
+
+    /// The continuation of an ``exclusiveUnlessCancelled(_:)`` call, resumed once: by the
+    /// task's end or by the caller's cancellation, whichever comes first.
+    private final class ExclusiveWaiter<T: Sendable>: Sendable {
+        private let continuation = Mutex<CheckedContinuation<T, any Error>?>(nil)
+
+        /// Keeps `continuation` for ``take()``; false, keeping nothing, when the calling task
+        /// is cancelled already.
+        func install(_ continuation: CheckedContinuation<T, any Error>) -> Bool {
+            self.continuation.withLock { kept in
+                if Task.isCancelled {
+                    return false
+                }
+                kept = continuation
+                return true
+            }
+        }
+
+        /// The continuation, if nobody took it before.
+        func take() -> CheckedContinuation<T, any Error>? {
+            continuation.withLock { kept in
+                defer { kept = nil }
+                return kept
+            }
+        }
+    }
+
+    /// Queues `task` for the writer thread, or calls `refused` when the ledger is closed.
+    private func enqueueExclusive(_ task: @escaping ExclusiveTask, refused: (LedgerError) -> Void) {
+        let shouldWake: Bool
+        do {
+            shouldWake = try queue.withLock { queue throws(LedgerError) in
+                guard case .running = queue.lifecycle else {
+                    throw LedgerError(.closed, "the ledger is closed")
+                }
+                queue.exclusive.append(task)
+                return queue.takeSleeping()
+            }
+        } catch {
+            refused(error)
+            return
+        }
+        if shouldWake {
+            wake.signal()
         }
     }
 
@@ -357,9 +421,10 @@ final class LedgerWriter: Sendable {
 
     /// Brings the full-text index up to date with every acknowledged item (before a search),
     /// after recovering from a failed write (``recover()``). Throws when that recovery fails and
-    /// left the read model behind acknowledged writes.
+    /// left the read model behind acknowledged writes, and with `CancellationError` when the
+    /// calling task is cancelled while it waits for the writer.
     func catchUpSearchIndex() async throws {
-        try await exclusive { [self] _ in
+        try await exclusiveUnlessCancelled { [self] _ in
             do {
                 try recoverOnWriterThread()
             } catch {
