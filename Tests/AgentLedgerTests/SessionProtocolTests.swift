@@ -29,6 +29,19 @@ struct SessionProtocolTests {
         }
     }
 
+    @Test("a negative default limit is an invalid argument that names SessionSettings, not the call's limit")
+    func negativeDefaultLimit() async throws {
+        try await withLedger { ledger in
+            let session = ledger.session("s", settings: SessionSettings(limit: -3))
+            try await session.addItems([ItemFactory.user("a")])
+            let error = try await #require(throws: LedgerError.self) { try await session.items() }
+            #expect(error.code == .invalidArgument)
+            #expect(error.message.contains("SessionSettings.limit"), "\(error)")
+            // A limit given in the call wins over the default, as for any other default.
+            #expect(try await session.items(limit: 1) == [ItemFactory.user("a")])
+        }
+    }
+
     @Test("the session's default limit applies when the call passes nil; a per-call limit wins")
     func defaultLimit() async throws {
         try await withLedger { ledger in

@@ -31,15 +31,24 @@ public struct LedgerSession: Session {
     ///   - limit: `nil` uses ``SessionSettings/limit``; `N > 0` the latest `N`; `0` none.
     ///   - branch: a branch name, or `nil` for the branch that was current at that position.
     ///   - asOf: a past position; `nil` reads the current state.
-    /// - Throws: `invalidArgument` for a negative limit, a session id or branch name no store
-    ///   can hold, or an `asOf` date that is not a number; with any limit, 0 included.
+    /// - Throws: `invalidArgument` for a negative limit (or, with `limit` nil, a negative
+    ///   ``SessionSettings/limit``), a session id or branch name no store can hold, or an `asOf`
+    ///   date that is not a number; with any limit, 0 included.
     public func items(limit: Int? = nil, branch: String? = nil, asOf: AsOf? = nil) async throws -> [SessionItem] {
         // Closed first, whatever the arguments, as for every other call.
         try ledger.checkOpen()
-        let limit = limit ?? settings.limit
         if let limit, limit < 0 {
             throw LedgerError(.invalidArgument, "the limit must be 0 or more, not \(limit)")
         }
+        if limit == nil, let limit = settings.limit, limit < 0 {
+            // The call gave no limit: name the default it fell back on, not the call.
+            throw LedgerError(
+                .invalidArgument,
+                "the session's default limit (SessionSettings.limit) must be 0 or more (nil for every item), "
+                    + "not \(limit)"
+            )
+        }
+        let limit = limit ?? settings.limit
         if limit == 0 {
             // Nothing to read, but the arguments are checked as for any other limit.
             try checkReadArguments(branch: branch)
