@@ -87,9 +87,14 @@ enum ExportedEvent {
             guard let range = RawJSONSpans.member("item", in: bytes) else {
                 throw fail("missing \"item\"")
             }
+            // A sequence number is never negative; converting one to UInt64 would trap.
+            let itemSequence = try int("item_seq")
+            guard itemSequence >= 0 else {
+                throw fail("\"item_seq\" must be a sequence number, 0 or more, not \(itemSequence)")
+            }
             payload = .itemPopped(
                 item: try item(exact(value["item_exact"], named: "item_exact", line: Array(bytes[range]))),
-                itemSequence: UInt64(try int("item_seq")),
+                itemSequence: UInt64(itemSequence),
                 itemIndex: try int("item_index")
             )
         case .sessionCleared:
