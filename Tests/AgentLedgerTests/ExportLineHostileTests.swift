@@ -24,4 +24,37 @@ struct ExportLineHostileTests {
         #expect(error.message.hasPrefix("line 7: "), "\(error.message)")
         #expect(error.message.contains("\"item_seq\""), "\(error.message)")
     }
+
+    @Test("items and usage details as deep as an add accepts come back from an export line")
+    func deepestItems() throws {
+        let depth = 512  // JSONParser.maxDepth: the deepest item an add accepts.
+        let nested = String(repeating: "[", count: depth - 1) + String(repeating: "]", count: depth - 1)
+        let item = try SessionItem(json: #"{"a":\#(nested)}"#)
+        let details = String(repeating: "[", count: depth) + String(repeating: "]", count: depth)
+
+        let added = try LedgerEvent(exportLine: Self.line("items_added", #""items":[\#(item.json)]"#), lineNumber: 1)
+        #expect(added.payload == .itemsAdded([item]))
+        let popped = try LedgerEvent(
+            exportLine: Self.line("item_popped", #""item":\#(item.json),"item_seq":1,"item_index":0"#),
+            lineNumber: 2
+        )
+        #expect(popped.payload == .itemPopped(item: item, itemSequence: 1, itemIndex: 0))
+        let usage = try LedgerEvent(
+            exportLine: Self.line(
+                "usage_recorded",
+                #""turn":1,"usage":{"requests":1,"input_tokens":2,"output_tokens":3,"total_tokens":5,"details":\#(details)}"#
+            ),
+            lineNumber: 3
+        )
+        guard case .usageRecorded(_, let recorded) = usage.payload else {
+            Issue.record("not a usage record: \(usage)")
+            return
+        }
+        #expect(recorded.detailsJSON == details)
+
+        // One level deeper is still refused, as an add refuses it.
+        let tooDeep = "[" + nested + "]"
+        let error = try Self.refusal(Self.line("items_added", #""items":[{"a":\#(tooDeep)}]"#))
+        #expect(error.message.contains("nesting deeper than"), "\(error.message)")
+    }
 }

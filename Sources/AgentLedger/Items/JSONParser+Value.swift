@@ -9,6 +9,15 @@ extension JSONParser {
         try run(buffer) { parser throws(JSONParseError) in try parser.readDocument() }
     }
 
+    /// Parses a whole document into a ``JSONValue``, accepting nesting down to `depthLimit`
+    /// levels instead of ``maxDepth``.
+    static func parse(_ bytes: [UInt8], depthLimit: Int) throws(JSONParseError) -> JSONValue {
+        try run(bytes) { parser throws(JSONParseError) in
+            parser.depthLimit = depthLimit
+            return try parser.readDocument()
+        }
+    }
+
     /// Validates a whole document without building anything.
     static func validate(_ bytes: [UInt8]) throws(JSONParseError) {
         try run(bytes) { parser throws(JSONParseError) in try parser.skipDocument() }

@@ -45,6 +45,9 @@ struct JSONParser {
     var position: Int
     /// The number of arrays and objects the cursor is inside.
     var depth = 0
+    /// The deepest nesting this reader accepts: ``maxDepth`` unless a document that wraps items
+    /// (an export line) needs room for its own levels above them.
+    var depthLimit = JSONParser.maxDepth
 
     /// Creates a reader over `count` bytes at `base`, starting at `position`.
     init(base: UnsafePointer<UInt8>, count: Int, position: Int = 0) {
@@ -185,8 +188,8 @@ struct JSONParser {
 
     private mutating func enterContainer() throws(JSONParseError) {
         depth += 1
-        if depth > Self.maxDepth {
-            throw JSONParseError(offset: position, reason: "nesting deeper than \(Self.maxDepth) arrays and objects")
+        if depth > depthLimit {
+            throw JSONParseError(offset: position, reason: "nesting deeper than \(depthLimit) arrays and objects")
         }
     }
 

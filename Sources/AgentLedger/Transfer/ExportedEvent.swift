@@ -9,9 +9,13 @@ enum ExportedEvent {
         }
         let value: JSONValue
         do {
-            value = try JSONValue(parsing: bytes)
-        } catch let error as LedgerError {
-            throw fail(error.message)  // it begins "not valid JSON: "
+            // The line's own two levels (the event object, and its `items` array or `usage`
+            // object) sit above the items and usage details, which may nest as deep as the
+            // store accepted them: `maxDepth` below those two levels. Each item is checked
+            // against `maxDepth` on its own again when it is made.
+            value = try JSONParser.parse(bytes, depthLimit: JSONParser.maxDepth + 2)
+        } catch {
+            throw fail("not valid JSON: \(error)")
         }
         guard case .object = value else {
             throw fail("an event must be a JSON object")
