@@ -57,4 +57,23 @@ struct ExportLineHostileTests {
         let error = try Self.refusal(Self.line("items_added", #""items":[{"a":\#(tooDeep)}]"#))
         #expect(error.message.contains("nesting deeper than"), "\(error.message)")
     }
+
+    @Test("items that are not an array, usage that is not an object, counts that are not integers: refused")
+    func wrongShapes() throws {
+        let refused = [
+            Self.line("items_added", #""items":{"role":"user","content":"hi"}"#),
+            Self.line("items_added", #""items":"[{\"role\":\"user\",\"content\":\"hi\"}]""#),
+            Self.line("usage_recorded", #""turn":1,"usage":5"#),
+            Self.line("branch_created", #""source_branch":"main","from_turn":9223372036854775807"#),
+            Self.line("branch_created", #""source_branch":"main","from_turn":1.5"#),
+        ]
+        for line in refused {
+            let error = #expect(throws: LedgerError.self, "\(String(decoding: line, as: UTF8.self))") {
+                try LedgerEvent(exportLine: line, lineNumber: 7)
+            }
+            #expect(error?.code == .invalidArgument)
+            #expect(error?.message.hasPrefix("line 7: ") == true, "\(String(describing: error))")
+            #expect(error?.message.contains("missing") == false, "\(String(describing: error))")
+        }
+    }
 }

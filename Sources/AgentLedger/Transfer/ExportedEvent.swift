@@ -63,8 +63,11 @@ enum ExportedEvent {
             return exact
         }
         func int(_ key: String) throws -> Int {
-            guard let number = value[key]?.intValue else {
+            guard let member = value[key] else {
                 throw fail("missing number \"\(key)\"")
+            }
+            guard let number = member.intValue else {
+                throw fail("\"\(key)\" must be a whole number that fits 64 bits, not \(member.jsonText.prefix(40))")
             }
             return number
         }
@@ -73,6 +76,10 @@ enum ExportedEvent {
         case .itemsAdded:
             guard let range = RawJSONSpans.member("items", in: bytes) else {
                 throw fail("missing \"items\"")
+            }
+            // Anything else has no elements: the line would be imported as an add of nothing.
+            guard range.lowerBound < bytes.count, bytes[range.lowerBound] == UInt8(ascii: "[") else {
+                throw fail("\"items\" must be an array of items")
             }
             let spans = RawJSONSpans.elements(of: range, in: bytes)
             var exacts: [JSONValue?] = Array(repeating: nil, count: spans.count)
@@ -115,6 +122,10 @@ enum ExportedEvent {
         case .usageRecorded:
             guard let usage = value["usage"] else {
                 throw fail("missing \"usage\"")
+            }
+            // Anything else has no counts: the line would be imported as usage of zero tokens.
+            guard usage.objectValue != nil else {
+                throw fail("\"usage\" must be an object with the counts")
             }
             let details = RawJSONSpans.member("usage", in: bytes).flatMap {
                 RawJSONSpans.member("details", in: Array(bytes[$0]))
