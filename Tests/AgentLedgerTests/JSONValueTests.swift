@@ -71,4 +71,31 @@ struct JSONValueTests {
         let value: JSONValue = ["a": 1, "a": 2]
         #expect(value == ["a": 2])
     }
+
+    /// `{"a":[[...null...]]}`: an object holding `levels - 1` nested arrays, `levels` in all.
+    static func nested(levels: Int) -> JSONValue {
+        var value: JSONValue = .null
+        for _ in 1..<levels {
+            value = .array([value])
+        }
+        return ["a": value]
+    }
+
+    @Test("an item made from a value nested deeper than an item may is refused, not a stack overflow")
+    func deepValueAsItem() throws {
+        #expect(try SessionItem(Self.nested(levels: JSONParser.maxDepth)).value == Self.nested(levels: 512))
+        // Deep enough that writing its text (one call per level) overflows the stack of a test's
+        // thread, yet shallow enough for the test to build and release it.
+        for levels in [JSONParser.maxDepth + 1, 15_000] {
+            let error = #expect(throws: LedgerError.self, "\(levels) levels") {
+                try SessionItem(Self.nested(levels: levels))
+            }
+            #expect(error?.code == .invalidItem)
+            #expect(error?.message.contains("deeper than 512") == true, "\(String(describing: error))")
+        }
+        let array = #expect(throws: LedgerError.self) { try SessionItem(.array([Self.nested(levels: 15_000)])) }
+        #expect(array?.message.contains("it is an array") == true, "\(String(describing: array))")
+        let nan = #expect(throws: LedgerError.self) { try SessionItem(["a": [["b": .number(.nan)]]]) }
+        #expect(nan?.message.contains("NaN") == true, "\(String(describing: nan))")
+    }
 }

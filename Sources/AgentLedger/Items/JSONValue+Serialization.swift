@@ -26,18 +26,39 @@ extension JSONValue: CustomStringConvertible {
         return output
     }
 
-    /// Whether a NaN appears anywhere in this value (NaN has no JSON spelling).
-    var containsNaN: Bool {
-        switch self {
-        case .number(let value):
-            return value.isNaN
-        case .array(let elements):
-            return elements.contains { $0.containsNaN }
-        case .object(let members):
-            return members.values.contains { $0.containsNaN }
-        case .null, .bool, .string:
-            return false
+    /// What keeps a value from being written as an item's JSON.
+    enum ItemProblem {
+        /// Arrays and objects nest deeper than the limit.
+        case tooDeep
+        /// A NaN appears somewhere (NaN has no JSON spelling).
+        case nan
+    }
+
+    /// Whether this value nests deeper than `depthLimit` arrays and objects (the value itself
+    /// counting as the first level) or holds a NaN, found without recursion: a value built too
+    /// deep for the stack is refused here instead of crashing the writer of its text.
+    func itemProblem(depthLimit: Int) -> ItemProblem? {
+        var pending: [(value: JSONValue, enclosing: Int)] = [(self, 0)]
+        var hasNaN = false
+        while let (value, enclosing) = pending.popLast() {
+            switch value {
+            case .number(let number):
+                hasNaN = hasNaN || number.isNaN
+            case .array(let elements):
+                guard enclosing < depthLimit else {
+                    return .tooDeep
+                }
+                pending.append(contentsOf: elements.lazy.map { ($0, enclosing + 1) })
+            case .object(let members):
+                guard enclosing < depthLimit else {
+                    return .tooDeep
+                }
+                pending.append(contentsOf: members.values.lazy.map { ($0, enclosing + 1) })
+            case .null, .bool, .string:
+                break
+            }
         }
+        return hasNaN ? .nan : nil
     }
 
     /// Appends the compact JSON text of this value to `output`.

@@ -63,19 +63,30 @@ public struct SessionItem: Sendable, Hashable, CustomStringConvertible {
     /// Creates an item from a value, written as ``JSONValue/jsonText`` (compact, sorted members).
     ///
     /// - Throws: ``LedgerError`` with code ``LedgerError/Code/invalidItem`` when the value is not an
-    ///   object, or contains a NaN (which JSON cannot express).
+    ///   object, nests deeper than an item may (512 arrays and objects), or contains a NaN (which
+    ///   JSON cannot express).
     public init(_ value: JSONValue) throws {
         guard case .object = value else {
+            // Not the text of an array: it may be too deep to write.
+            let shown = if case .array = value { "an array" } else { String(value.jsonText.prefix(40)) }
             throw LedgerError(
                 .invalidItem,
-                "item is not a JSON object: it is \(value.jsonText.prefix(40)); an item must be an object "
+                "item is not a JSON object: it is \(shown); an item must be an object "
                     + #"such as {"role":"user","content":"Hello"}"#
             )
         }
-        guard !value.containsNaN else {
+        // Checked before the text is written: writing it recurses once per level.
+        switch value.itemProblem(depthLimit: JSONParser.maxDepth) {
+        case .tooDeep:
+            throw LedgerError(
+                .invalidItem,
+                "item nests deeper than \(JSONParser.maxDepth) arrays and objects, the limit of an item"
+            )
+        case .nan:
             throw LedgerError(.invalidItem, "item contains a NaN number, which JSON cannot express")
+        case nil:
+            try self.init(jsonBytes: value.jsonBytes)
         }
-        try self.init(jsonBytes: value.jsonBytes)
     }
 
     /// Creates an item from bytes already validated and classified (when replaying the log).
