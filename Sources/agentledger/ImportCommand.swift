@@ -102,7 +102,8 @@ struct ImportCommand: AsyncParsableCommand, StoreCommand {
             if byLine, position > 0, refusedEvents[position - 1] == refusedEvents[position] {
                 continue
             }
-            output.line("refused: " + (byLine ? "line \(lineNumbers[refusedEvents[position]]): " : "") + refusal)
+            let place = byLine ? "line \(lineNumbers[refusedEvents[position]]): " : ""
+            output.line("refused: " + place + OutputBuffer.terminalSafe(refusal))
         }
         let refused = summary.refused.isEmpty ? "" : ", \(counted(summary.refused.count, "command")) refused"
         try output.flush(afterWriting: imported + refused)
