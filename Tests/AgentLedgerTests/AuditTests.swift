@@ -296,6 +296,26 @@ struct AuditTests {
         try await ledger.close()
     }
 
+    @Test("a reading of the events begun before close() throws closed before the next frame, read-only too")
+    func readingAfterClose() async throws {
+        let store = try TemporaryStore()
+        defer { store.remove() }
+        let ledger = try await store.open()
+        // One frame per event: each add is awaited.
+        for index in 0..<10 {
+            try await ledger.session("s").addItems([ItemFactory.user("item \(index)")])
+        }
+        let reader = try await store.open { $0.readOnly = true }
+        for handle in [ledger, reader] {
+            var events = try handle.events().makeAsyncIterator()
+            #expect(try await events.next()?.sequence == 1)
+            try await handle.close()
+            // It went on reading the store's log, which the closed handle no longer holds.
+            let error = try await #require(throws: LedgerError.self) { try await events.next() }
+            #expect(error.code == .closed, "\(error)")
+        }
+    }
+
     @Test("reading the audit trail and verifying while a writer appends: a contiguous prefix, never damage")
     func readWhileWriting() async throws {
         let store = try TemporaryStore()

@@ -12,12 +12,14 @@ extension Ledger {
     /// A log that ends before that end (beside a writer: every frame is in the log before the
     /// read model commits it), or before the events the read model proves durable
     /// (``DurableThrough``; with no writer), lost them to damage: the first `next()` that would
-    /// read them throws `corruptLog`, instead of ending early with less.
+    /// read them throws `corruptLog`, instead of ending early with less. Once the ledger is
+    /// closed, `next()` throws `closed` before it reads another frame.
     public func events(_ filter: EventFilter = EventFilter()) throws -> LedgerEvents {
         try checkOpen()
         try EventFilter.checkDate(filter.since, "the filter's since")
         try EventFilter.checkDate(filter.until, "the filter's until")
-        return LedgerEvents(directory: directory, filter: filter) { [self] in
+        let isOpen: @Sendable () throws -> Void = { [self] in try checkOpen() }
+        return LedgerEvents(directory: directory, filter: filter, checkOpen: isOpen) { [self] in
             if writer != nil {
                 let head = try await headSequence()
                 return LedgerEvents.End(

@@ -27,18 +27,21 @@ public struct LedgerEvents: AsyncSequence, Sendable {
 
     let directory: String
     let filter: EventFilter
+    /// Throws `closed` once the ledger that made the sequence is closed.
+    let checkOpen: @Sendable () throws -> Void
     /// Where the events end and what the log must hold, asked for on the first `next()`.
     let head: @Sendable () async throws -> End
 
     /// Makes an iterator that opens the log on its first `next()`.
     public func makeAsyncIterator() -> Iterator {
-        Iterator(directory: directory, filter: filter, head: head)
+        Iterator(directory: directory, filter: filter, checkOpen: checkOpen, head: head)
     }
 
     /// Reads frames one at a time and yields their matching events.
     public struct Iterator: AsyncIteratorProtocol {
         let directory: String
         private var filter: EventFilter
+        let checkOpen: @Sendable () throws -> Void
         let head: @Sendable () async throws -> End
         private var frames: FrameIterator?
         private var pending: [LedgerEvent] = []
@@ -54,9 +57,15 @@ public struct LedgerEvents: AsyncSequence, Sendable {
         /// waiting for it.
         static let framesPerSlice = 32
 
-        init(directory: String, filter: EventFilter, head: @escaping @Sendable () async throws -> End) {
+        init(
+            directory: String,
+            filter: EventFilter,
+            checkOpen: @escaping @Sendable () throws -> Void,
+            head: @escaping @Sendable () async throws -> End
+        ) {
             self.directory = directory
             self.filter = filter
+            self.checkOpen = checkOpen
             self.head = head
         }
 
@@ -65,8 +74,8 @@ public struct LedgerEvents: AsyncSequence, Sendable {
         /// - Throws: `corruptLog` (with the location) when a frame cannot be read, or when the
         ///   log ends before events the read model shows it held (its last frame damaged or cut,
         ///   its last segment gone) and the filter asks for them; `cancelled` when the calling
-        ///   task is cancelled before the next frame is read (the events of the frame read last
-        ///   still come first).
+        ///   task is cancelled, and `closed` when the ledger is closed, before the next frame is
+        ///   read (the events of the frame read last still come first).
         public mutating func next() async throws -> LedgerEvent? {
             while !finished {
                 while pendingIndex < pending.count {
@@ -103,6 +112,9 @@ public struct LedgerEvents: AsyncSequence, Sendable {
                 if Task.isCancelled {
                     throw LedgerError(.cancelled, "the task reading the log's events was cancelled")
                 }
+                // As every call after close(): a reading begun before it does not go on reading
+                // the store (which another opener may have taken) as if it were still open.
+                try checkOpen()
                 guard let frame = try frames?.next() else {
                     finished = true
                     break
