@@ -187,26 +187,11 @@ struct LedgerCloseTests {
             options.transactionOpenLimit = .seconds(600)
         }
         let writer = try #require(ledger.writer)
-        let session = ledger.session("s")
-        try await session.addItems([ItemFactory.user("first")])
-        fileSystem.arm()
-        let second = Task { try await session.addItems([ItemFactory.user("second")]) }
-        while fileSystem.waitedCount == 0 {
-            try await Task.sleep(for: .milliseconds(1))
+        let session = try await Self.cancelWhileTheFsyncHangs(ledger, fileSystem) {
+            writer.applied.hasWaiters
+        } call: { session in
+            try await session.items()
         }
-        let query = Task { try await session.items() }
-        while !writer.applied.hasWaiters {
-            try await Task.sleep(for: .milliseconds(1))
-        }
-        query.cancel()
-        // Not answered within minutes: it waits for the fsync, which the test then lets end.
-        let outcome = try await WriterCoalescingTests.within(seconds: 300) { await query.result }
-        fileSystem.open()
-        let answer = try #require(outcome, "the cancelled query waited for the hanging fsync")
-        let error = try #require(throws: LedgerError.self) { try answer.get() }
-        #expect(error.code == .cancelled, "\(error)")
-        // The write the fsync held is answered, and the ledger reads on.
-        try await second.value
         #expect(try await session.items() == [ItemFactory.user("first"), ItemFactory.user("second")])
         try await ledger.close()
     }
@@ -221,6 +206,27 @@ struct LedgerCloseTests {
         let fileSystem = GatedSyncFileSystem()
         let ledger = try await store.open(durability: .fsync) { $0.fileSystem = fileSystem }
         let writer = try #require(ledger.writer)
+        // A search first has the writer index what it has not yet: it waits for the writer,
+        // which waits for the fsync (a stalled disk).
+        let session = try await Self.cancelWhileTheFsyncHangs(ledger, fileSystem) {
+            writer.queuedExclusiveCount > 0
+        } call: { session in
+            try await session.search("first")
+        }
+        #expect(try await session.search("second").map(\.item) == [ItemFactory.user("second")])
+        try await ledger.close()
+    }
+
+    /// Adds an item to session `s`, then holds the fsync of a second add; starts `call`, cancels
+    /// it once `waiting` says it waits for the writer, and expects `cancelled` before the fsync
+    /// is let go (not within minutes: it waited for the fsync). Returns the session once the
+    /// held add is answered too.
+    private static func cancelWhileTheFsyncHangs<T: Sendable>(
+        _ ledger: Ledger,
+        _ fileSystem: GatedSyncFileSystem,
+        waiting: () -> Bool,
+        call: @escaping @Sendable (LedgerSession) async throws -> T
+    ) async throws -> LedgerSession {
         let session = ledger.session("s")
         try await session.addItems([ItemFactory.user("first")])
         fileSystem.arm()
@@ -228,22 +234,18 @@ struct LedgerCloseTests {
         while fileSystem.waitedCount == 0 {
             try await Task.sleep(for: .milliseconds(1))
         }
-        // A search first has the writer index what it has not yet: it waits for the writer,
-        // which waits for the fsync (a stalled disk).
-        let search = Task { try await session.search("first") }
-        while writer.queuedExclusiveCount == 0 {
+        let query = Task { try await call(session) }
+        while !waiting() {
             try await Task.sleep(for: .milliseconds(1))
         }
-        search.cancel()
-        let outcome = try await WriterCoalescingTests.within(seconds: 300) { await search.result }
+        query.cancel()
+        let outcome = try await WriterCoalescingTests.within(seconds: 300) { await query.result }
         fileSystem.open()
-        let answer = try #require(outcome, "the cancelled search waited for the hanging fsync")
+        let answer = try #require(outcome, "the cancelled call waited for the hanging fsync")
         let error = try #require(throws: LedgerError.self) { try answer.get() }
         #expect(error.code == .cancelled, "\(error)")
-        // The write the fsync held is answered, and search goes on.
         try await second.value
-        #expect(try await session.search("second").map(\.item) == [ItemFactory.user("second")])
-        try await ledger.close()
+        return session
     }
 
     /// A statement that never ends unless interrupted.
