@@ -87,26 +87,11 @@ struct OutputBuffer {
         try? write(Array("agentledger: \(terminalSafe(message))\n".utf8), to: STDERR_FILENO)
     }
 
-    /// `message` with the control characters a terminal acts on written as `\u` escapes
-    /// (`\u001b`): those below U+0020 but line feed and tab, U+007F, and U+0080...U+009F. A
-    /// session id or branch name that a message quotes must not move the cursor, clear the screen
-    /// or recolour the text, as the tables already ensure; the message's own line breaks stay.
+    /// `message` with the control characters a terminal acts on written as escapes
+    /// (``TerminalText``), but its own line feeds and tabs: a session id or branch name that a
+    /// message quotes must not move the cursor, clear the screen or recolour the text, as the
+    /// tables already ensure.
     static func terminalSafe(_ message: String) -> String {
-        func isControl(_ scalar: Unicode.Scalar) -> Bool {
-            (scalar.value < 0x20 && scalar != "\n" && scalar != "\t") || (0x7F...0x9F).contains(scalar.value)
-        }
-        guard message.unicodeScalars.contains(where: isControl) else {
-            return message
-        }
-        var out = ""
-        for scalar in message.unicodeScalars {
-            if isControl(scalar) {
-                let digits = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - digits.count) + digits
-            } else {
-                out.unicodeScalars.append(scalar)
-            }
-        }
-        return out
+        TerminalText.escaped(message, keeping: ["\n", "\t"])
     }
 }

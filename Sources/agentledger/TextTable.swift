@@ -39,25 +39,10 @@ struct TextTable {
         }
     }
 
-    /// `text` on one line: control characters written as JSON escapes (`\n`, `\t`, `\u001b`).
+    /// `text` on one line: control characters written as JSON escapes (`\n`, `\t`, `\u001b`),
+    /// the C1 controls too (see ``TerminalText``).
     static func display(_ text: String) -> String {
-        guard text.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else {
-            return text
-        }
-        let quoted = JSONText.string(text)
-        // JSONText escapes quotes and backslashes too; undo that part for people.
-        var out = ""
-        var scalars = Array(quoted.unicodeScalars.dropFirst().dropLast())[...]
-        while let scalar = scalars.popFirst() {
-            if scalar == "\\", let next = scalars.first, next == "\"" || next == "\\" {
-                out.unicodeScalars.append(scalars.removeFirst())
-            } else if scalar == "\u{7F}" {
-                out += "\\u007f"
-            } else {
-                out.unicodeScalars.append(scalar)
-            }
-        }
-        return out
+        TerminalText.escaped(text)
     }
 
     /// `text` cut to `limit` characters with "..." when longer, on one line (see ``display(_:)``).

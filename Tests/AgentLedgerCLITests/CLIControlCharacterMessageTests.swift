@@ -21,6 +21,8 @@ struct CLIControlCharacterMessageTests {
             #expect(message.contains(#"a\u001b[2Jb\u009bc\u0007"#), "\(message)")
             #expect(message.hasSuffix("\n"))
         }
+        // The tables escape the same characters, C1 controls included.
+        #expect(try await store.ok("sessions").contains(#"a\u001b[2Jb\u009bc\u0007"#))
         // The session itself is stored as it was given.
         let sessions = try CLIStore.json(try await store.ok("sessions", "--json"))
         #expect(sessions[0]?["session"] == .string(session))
