@@ -15,18 +15,27 @@ struct JSONText {
             switch scalar {
             case "\"": out += "\\\""
             case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "\u{08}": out += "\\b"
-            case "\u{0C}": out += "\\f"
-            case let control where control.value < 0x20:
-                out += "\\u00" + (control.value < 0x10 ? "0" : "") + String(control.value, radix: 16)
-            default:
-                out.unicodeScalars.append(scalar)
+            case let control where control.value < 0x20: out += escape(control: control)
+            default: out.unicodeScalars.append(scalar)
             }
         }
         return out + "\""
+    }
+
+    /// A control character as a JSON string writes it: `\n`, `\r`, `\t`, `\b`, `\f`, else
+    /// `\u` and four hex digits (`\u001b`; also for DEL and the C1 controls, which JSON need not
+    /// escape but a terminal acts on).
+    static func escape(control scalar: Unicode.Scalar) -> String {
+        switch scalar {
+        case "\n": return "\\n"
+        case "\r": return "\\r"
+        case "\t": return "\\t"
+        case "\u{08}": return "\\b"
+        case "\u{0C}": return "\\f"
+        default:
+            let digits = String(scalar.value, radix: 16)
+            return "\\u" + String(repeating: "0", count: max(0, 4 - digits.count)) + digits
+        }
     }
 
     /// `text` as a JSON string, or `null`.

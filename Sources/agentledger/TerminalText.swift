@@ -19,19 +19,10 @@ enum TerminalText {
         }
         var out = ""
         for scalar in text.unicodeScalars {
-            guard escapes(scalar) else {
+            if escapes(scalar) {
+                out += JSONText.escape(control: scalar)
+            } else {
                 out.unicodeScalars.append(scalar)
-                continue
-            }
-            switch scalar {
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "\u{08}": out += "\\b"
-            case "\u{0C}": out += "\\f"
-            default:
-                let digits = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - digits.count) + digits
             }
         }
         return out
