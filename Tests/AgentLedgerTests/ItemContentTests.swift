@@ -204,6 +204,19 @@ struct ItemContentTests {
         #expect(!facts.userContentContains("ETE"))  // Accents are not ignored.
     }
 
+    @Test("content search never matches part of a character")
+    func wholeCharacters() throws {
+        let family = try Self.facts(
+            #"{"role":"user","content":"Our \ud83d\udc68\u200d\ud83d\udc69\u200d\ud83d\udc67 trip, "#
+                + #"cafe\u0301 \ud83c\uddeb\ud83c\uddf7"}"#
+        )
+        #expect(family.userContentContains("\u{1F468}\u{200D}\u{1F469}\u{200D}\u{1F467} trip"))
+        #expect(!family.userContentContains("\u{1F469}"))  // One person of the family emoji.
+        #expect(!family.userContentContains("\u{1F1EB}"))  // Half of the French flag.
+        #expect(!family.userContentContains("cafe"))  // The "e" of a decomposed "é".
+        #expect(family.userContentContains("caf\u{E9}"))
+    }
+
     // MARK: Search text
 
     @Test("search text holds the human text of any item, never member names")

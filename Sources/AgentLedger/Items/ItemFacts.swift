@@ -66,8 +66,8 @@ struct ItemFacts: Sendable, Equatable {
     /// folding, approximated as in ``foldCase(_:)`` ("STRASSE" finds "Straße", "ΣΟΦΊΑ" finds
     /// "σοφία"); the comparison is then by Swift characters, so canonically equivalent spellings
     /// match (a precomposed "é" finds a decomposed one) and a term never matches half of a
-    /// character (an "e" does not match the "e" inside a decomposed "é"). An empty term matches
-    /// every user item.
+    /// character (an "e" does not match the "e" inside a decomposed "é", nor "👩" one person of
+    /// the family emoji "👨‍👩‍👧"). An empty term matches every user item.
     func userContentContains(_ term: String) -> Bool {
         guard isUser else {
             return false
@@ -76,7 +76,9 @@ struct ItemFacts: Sendable, Equatable {
             return true
         }
         let foldedTerm = Self.foldCase(term)
-        return findTexts.contains { Self.foldCase($0).contains(foldedTerm) }
+        // `firstRange(of:)` compares characters; `contains(_:)` on two `String` values resolves
+        // to Foundation's, which matches inside emoji sequences and flags.
+        return findTexts.contains { Self.foldCase($0).firstRange(of: foldedTerm) != nil }
     }
 
     /// Folds case for case-insensitive matching: lowercase of uppercase, which gives Unicode's
