@@ -218,6 +218,42 @@ struct WriterCommitFailureTests {
         try await reopened.close()
     }
 
+    @Test(
+        "a query cancelled while it waits for the catch-up of a stopped store throws cancelled at once, not when the writer gets to it; the catch-up still runs",
+        .timeLimit(.minutes(10))
+    )
+    func cancelledWhileWaitingForTheCatchUp() async throws {
+        let store = try TemporaryStore(prefix: "commit-cancelled-catch-up")
+        defer { store.remove() }
+        defer { failCommits.store(false, ordering: .releasing) }
+        let (ledger, first, second) = try await Self.acknowledgeWithFailingCommit(store)
+        let session = ledger.session("s")
+        // The failure is recorded once the COMMIT after the acknowledgement has failed.
+        let stopped = await ReliabilityHelpers.error { _ = try await session.items() }
+        #expect(stopped?.code == .writerFailed, "\(String(describing: stopped))")
+        failCommits.store(false, ordering: .releasing)
+        try await Task.sleep(for: LedgerWriter.recoveryRetryDelay * 2)
+
+        // The writer thread is held (as by a long fsync): the query's catch-up queues behind it.
+        let writer = try #require(ledger.writer)
+        let hold = DispatchSemaphore(value: 0)
+        let holding = Task { try await writer.exclusive { _ in hold.wait() } }
+        let query = Task { try await session.items() }
+        while writer.queuedExclusiveCount == 0 {
+            try await Task.sleep(for: .milliseconds(1))
+        }
+        query.cancel()
+        let outcome = try await WriterCoalescingTests.within(seconds: 300) { await query.result }
+        hold.signal()
+        try await holding.value
+        let answer = try #require(outcome, "the cancelled query waited for the writer")
+        let error = try #require(throws: LedgerError.self) { try answer.get() }
+        #expect(error.code == .cancelled, "\(error)")
+        #expect(try await session.items() == first + second)
+        #expect(try await ledger.verifyReadModel() == [])
+        try await ledger.close()
+    }
+
     @Test("callers that meet a stopped store at once share one catch-up, and every one of them succeeds")
     func concurrentCallersShareOneCatchUp() async throws {
         let store = try TemporaryStore(prefix: "commit-recovers-together")

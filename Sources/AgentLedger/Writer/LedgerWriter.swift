@@ -237,12 +237,14 @@ final class LedgerWriter: Sendable {
 
     /// Returns once the read model shows every write acknowledged so far. When a failed write
     /// left it behind them, catches it up from the log first (``recover()``), and throws when
-    /// that fails. Throws `CancellationError` when the calling task is cancelled while it waits.
+    /// that fails. Throws `CancellationError` when the calling task is cancelled while it waits,
+    /// for the catch-up too: that runs in its turn on the writer thread, which may be busy with
+    /// a long fsync or another catch-up, and is not waited for.
     func waitUntilApplied() async throws {
         do {
             try await applied.wait(for: lastSequence)
         } catch let error as LedgerError where error.code == .writerFailed {
-            try await recover()
+            try await exclusiveUnlessCancelled { [self] _ in try recoverOnWriterThread() }
             try await applied.wait(for: lastSequence)
         }
     }
