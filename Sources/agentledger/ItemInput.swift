@@ -145,7 +145,9 @@ enum ItemInput {
         place: @autoclosure () -> String
     ) throws(CLIFailure) -> SessionItem {
         guard to - from <= maxItemBytes else {
-            throw CLIFailure.data("\(place()): the item is \(to - from) bytes, over the limit of \(maxItemBytes)")
+            throw CLIFailure.data(
+                "\(place()): the item is \(to - from) bytes, over the limit of \(maxItemBytes) (--max-item-bytes)"
+            )
         }
         do {
             return try SessionItem(jsonBytes: Array(bytes[from..<to]))

@@ -82,9 +82,11 @@ struct OutputBuffer {
     }
 
     /// Writes `agentledger: <message>` and a newline to standard error, its control characters
-    /// escaped (see ``terminalSafe(_:)``).
+    /// escaped (see ``terminalSafe(_:)``) and the library options it names given as this
+    /// tool's (``LibraryOptionNames``).
     static func printError(_ message: String) {
-        try? write(Array("agentledger: \(terminalSafe(message))\n".utf8), to: STDERR_FILENO)
+        let line = "agentledger: \(terminalSafe(LibraryOptionNames.forCommandLine(message)))\n"
+        try? write(Array(line.utf8), to: STDERR_FILENO)
     }
 
     /// `message` with the control characters a terminal acts on written as escapes

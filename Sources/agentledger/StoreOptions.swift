@@ -36,11 +36,27 @@ struct StoreOptions: ParsableArguments {
     )
     var lockWait = 2000
 
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "The largest item a command accepts, in bytes, or with K, M or G (binary multiples), at most "
+                + "512M. Raise it to import the export of a store whose library wrote larger items.",
+            valueName: "size"
+        )
+    )
+    var maxItemBytes = ByteCountArgument(bytes: LedgerOptions().maxItemBytes)
+
     @Flag(name: .long, help: "Report recovery and read-model rebuilds (log level info instead of warning).")
     var verbose = false
 
     mutating func validate() throws {
         try ArgumentChecks.notNegative(lockWait, "--lock-wait")
+        guard (1...LedgerOptions.largestMaxItemBytes).contains(maxItemBytes.bytes) else {
+            throw ValidationError(
+                "--max-item-bytes must be between 1 and \(LedgerOptions.largestMaxItemBytes) (512M), "
+                    + "not \(maxItemBytes.bytes)"
+            )
+        }
         if store?.isEmpty == true {
             // `--store "$DIR"` with DIR unset: falling back to $AGENTLEDGER_STORE or
             // ./.agentledger would read or write a store nobody named.
@@ -69,6 +85,7 @@ struct StoreOptions: ParsableArguments {
         LedgerOptions(
             durability: durability.durability,
             readOnly: readOnly,
+            maxItemBytes: maxItemBytes.bytes,
             lockWait: waitingForLock ? .milliseconds(lockWait) : .zero
         )
     }

@@ -36,6 +36,35 @@ struct CLIImportRefusalTests {
         #expect(main.contains("hi") && !main.contains("on x"), "\(main)")
     }
 
+    @Test(
+        "--max-item-bytes sets the largest item add and import accept: the export of items over the default imports with it, and the refusals name it"
+    )
+    func maxItemBytes() async throws {
+        let item = #"{"role":"user","content":"\#(String(repeating: "x", count: 1500))"}"#
+        let source = try CLIStore()
+        let refused = try await source.run("add", "s", "--max-item-bytes", "1K", input: item)
+        #expect(refused.status == 65, "\(refused.standardError)")
+        #expect(refused.standardError.contains("over the limit of 1024 (--max-item-bytes)"), "\(refused.standardError)")
+        try await source.ok("add", "s", "--max-item-bytes", "2k", input: item)
+        let export = try await source.ok("export")
+
+        let target = try CLIStore()
+        let small = try await target.run("import", "--max-item-bytes", "1024", input: export)
+        #expect(small.status == 65, "\(small.standardError)")
+        #expect(
+            small.standardOutput.contains("over the limit of 1024 (--max-item-bytes); nothing was added"),
+            "\(small.standardOutput)"
+        )
+        try await target.ok("import", "--max-item-bytes", "2KiB", input: export)
+        #expect(try await target.ok("items", "s") == "[\(item)]\n")
+
+        for bad in ["0", "513M", "1x", "M", "-1"] {
+            let result = try await target.run("items", "s", "--max-item-bytes", bad)
+            #expect(result.status == 64, "\(bad): \(result.standardError)")
+            #expect(result.standardError.contains("--max-item-bytes"), "\(bad): \(result.standardError)")
+        }
+    }
+
     @Test("an event whose commands are all refused is reported once, with its first refusal")
     func oneLinePerRefusedEvent() async throws {
         let store = try CLIStore()
