@@ -44,7 +44,7 @@ struct StoreOptions: ParsableArguments {
             valueName: "size"
         )
     )
-    var maxItemBytes = ByteCountArgument(bytes: LedgerOptions().maxItemBytes)
+    var maxItemBytes = ByteCountArgument(bytes: LedgerOptions.defaultMaxItemBytes)
 
     @Flag(name: .long, help: "Report recovery and read-model rebuilds (log level info instead of warning).")
     var verbose = false

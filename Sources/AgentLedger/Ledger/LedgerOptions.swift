@@ -9,9 +9,11 @@ public struct LedgerOptions: Sendable {
     /// Open without the writer lock: every read works (also while another process writes),
     /// every write throws `readOnly`, and no file is modified.
     public var readOnly: Bool
-    /// The largest item accepted, in bytes of JSON text. Default 16 MiB; at most
-    /// ``largestMaxItemBytes``.
+    /// The largest item accepted, in bytes of JSON text. Default ``defaultMaxItemBytes``; at
+    /// most ``largestMaxItemBytes``.
     public var maxItemBytes: Int
+    /// The default ``maxItemBytes``: 16 MiB.
+    public static let defaultMaxItemBytes = 16 << 20
     /// The largest ``maxItemBytes`` a store opens with (512 MiB): an item must fit in one log
     /// frame (at most 1 GiB) and in one SQLite value (at most 1,000,000,000 bytes), or the
     /// read model would refuse it after the log has it.
@@ -51,9 +53,10 @@ public struct LedgerOptions: Sendable {
     /// up the others, and at most 4. Connections beyond the free cores only queue for the CPU,
     /// and while they do they take the CPU from the writer (Benchmarks/NOTEBOOK.md, "What the
     /// readers of (a) take from its writers").
-    public static var defaultReaderCount: Int {
-        min(4, max(2, ProcessInfo.processInfo.activeProcessorCount - 1))
-    }
+    public static var defaultReaderCount: Int { readerCountForThisMachine }
+    /// ``defaultReaderCount``, worked out once: Foundation reads the cgroup's files for each
+    /// `activeProcessorCount`, and every `LedgerOptions()` asks for it.
+    private static let readerCountForThisMachine = min(4, max(2, ProcessInfo.processInfo.activeProcessorCount - 1))
     /// The quality of service of the dispatch queues that run this ledger's queries (GRDB's
     /// reader queues). Default ``defaultQueryQoS``, below the writer thread's, so that when
     /// the CPU is short a query waits for a core and the writer does not: a query of the ledger
@@ -132,7 +135,7 @@ public struct LedgerOptions: Sendable {
     public init(
         durability: Durability = .fsync,
         readOnly: Bool = false,
-        maxItemBytes: Int = 16 << 20,
+        maxItemBytes: Int = LedgerOptions.defaultMaxItemBytes,
         segmentSizeBytes: Int = 64 << 20,
         logPreallocationBytes: Int = 1 << 20,
         groupCommitMaxEvents: Int = 4096,
