@@ -786,7 +786,8 @@ public struct SessionModel: Sendable {
         guard let content else {
             return false
         }
-        return term.isEmpty || content.uppercased().lowercased().contains(term.uppercased().lowercased())
+        // By characters, as the ledger matches: never part of an emoji sequence or a flag.
+        return term.isEmpty || content.uppercased().lowercased().firstRange(of: term.uppercased().lowercased()) != nil
     }
 
     /// The first 100 code points and "...", when longer.
