@@ -73,6 +73,36 @@ struct WALCheckpointTests {
         try await ledger.close()
     }
 
+    @Test("a WAL that rebuildViews grew is cut back to the size limit once the writer starts it over")
+    func walShrinksAfterRebuild() async throws {
+        let store = try TemporaryStore(prefix: "wal-shrink")
+        defer { store.remove() }
+        let limit = 64 << 10
+        let ledger = try await store.open { $0.walSizeLimitBytes = limit }
+        let padding = String(repeating: "z", count: 1_000)
+        for call in 0..<50 {
+            try await ledger.session("s\(call % 5)").addItems(
+                (0..<20).map { ItemFactory.user("\(call) \($0) \(padding)") }
+            )
+        }
+        // The backup copies every page of the model (about 1 MB) through the WAL.
+        try await ledger.rebuildViews()
+        let writer = try #require(ledger.writer)
+        try await writer.exclusive { _ in }
+        let grown = try Self.walBytes(store.path)
+        #expect(grown > 4 * UInt64(limit), "the rebuild left a WAL of \(grown) bytes")
+        // The writer checkpointed it after the rebuild; the next write starts it over, and its
+        // COMMIT cuts the file back to the limit (or to its own frames, when they take more);
+        // the writes after it (and their full-text indexing) append a few pages.
+        for call in 0..<3 {
+            try await ledger.session("after").addItems([ItemFactory.user("after \(call)")])
+        }
+        try await writer.exclusive { _ in }
+        let after = try Self.walBytes(store.path)
+        #expect(after < 2 * UInt64(limit), "the WAL kept \(after) of \(grown) bytes, the limit being \(limit)")
+        try await ledger.close()
+    }
+
     private static func walBytes(_ store: String) throws -> UInt64 {
         let attributes = try FileManager.default.attributesOfItem(atPath: store + "/views.sqlite-wal")
         return (attributes[.size] as? NSNumber)?.uint64Value ?? 0

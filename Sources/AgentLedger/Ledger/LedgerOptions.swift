@@ -124,6 +124,12 @@ public struct LedgerOptions: Sendable {
     /// The longest the writer keeps one read-model transaction open to take more group
     /// commits (see ``commitCoalescingWait``). Default 2 ms; tests lengthen it.
     var transactionOpenLimit: Duration = .milliseconds(2)
+    /// The size the read model's WAL file is cut back to when the writer starts it over after
+    /// a checkpoint (SQLite's `journal_size_limit`): a WAL that a burst grew (the copy of
+    /// `rebuildViews()`, long queries that held off the checkpoints) does not keep its largest
+    /// size on disk until the store closes. Default 16 MiB, above the 4 MiB a checkpoint every
+    /// 1,000 pages lets it reach; tests lower it.
+    var walSizeLimitBytes = 16 << 20
     /// The most item bytes one add may carry: its event must fit in one frame (1 GiB, with
     /// room for the event's envelope). Tests lower it.
     var maxAddBytes = CommandDeriver.frameItemBytes

@@ -485,7 +485,9 @@ final class LedgerWriter: Sendable {
     // MARK: - The writer thread
 
     private func run() {
-        readModel.pool.writeWithoutTransaction { db in threadState.walCheckpointer.install(on: db) }
+        readModel.pool.writeWithoutTransaction { db in
+            threadState.walCheckpointer.install(on: db, sizeLimit: options.walSizeLimitBytes)
+        }
         while true {
             let (work, closing) = takeWork()
             switch work {

@@ -28,7 +28,15 @@ final class WALCheckpointer: @unchecked Sendable {  // confined to the writer th
 
     /// Installs the hook on `db`, the read model's writer connection; it replaces SQLite's
     /// automatic checkpoint there. Call ``uninstall(from:)`` before this object goes away.
-    func install(on db: Database) {
+    ///
+    /// It also sets the connection's `journal_size_limit` to `sizeLimit` bytes: without it
+    /// SQLite starts a checkpointed WAL over from its beginning but never makes the file
+    /// smaller, so one burst (an online rebuild copies the whole model through it) kept its
+    /// size on disk until the store closed.
+    func install(on db: Database, sizeLimit: Int) {
+        // Only an out-of-memory error can refuse this pragma; the WAL then keeps its size, as
+        // before, and nothing else depends on it.
+        try? db.execute(sql: "PRAGMA journal_size_limit = \(sizeLimit)")
         sqlite3_wal_hook(
             db.sqliteConnection,
             { context, _, _, pages in
