@@ -23,8 +23,8 @@ struct ByteCountArgument: ExpressibleByArgument, Sendable {
                 break search
             }
         }
-        guard !digits.isEmpty, digits.allSatisfy(\.isASCII), digits.allSatisfy(\.isNumber),
-            let value = Int(digits), value <= Int.max >> shift
+        guard !digits.isEmpty, digits.allSatisfy({ $0.isASCII && $0.isNumber }), let value = Int(digits),
+            value <= Int.max >> shift
         else {
             return nil
         }

@@ -103,7 +103,7 @@ struct ImportCommand: AsyncParsableCommand, StoreCommand {
                 continue
             }
             let place = byLine ? "line \(lineNumbers[refusedEvents[position]]): " : ""
-            output.line("refused: " + place + OutputBuffer.terminalSafe(LibraryOptionNames.forCommandLine(refusal)))
+            output.line("refused: " + place + OutputBuffer.shown(refusal))
         }
         let refused = summary.refused.isEmpty ? "" : ", \(counted(summary.refused.count, "command")) refused"
         try output.flush(afterWriting: imported + refused)

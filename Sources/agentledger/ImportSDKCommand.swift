@@ -100,10 +100,10 @@ struct ImportSDKCommand: AsyncParsableCommand, StoreCommand {
         let imported = "imported \(counted(summary.items, "item")) of \(counted(summary.sessions, "session"))"
         output.line(imported)
         for skipped in summary.skipped {
-            output.line("skipped: " + OutputBuffer.terminalSafe(LibraryOptionNames.forCommandLine(skipped)))
+            output.line("skipped: " + OutputBuffer.shown(skipped))
         }
         for refusal in summary.refused {
-            output.line("refused: " + OutputBuffer.terminalSafe(LibraryOptionNames.forCommandLine(refusal)))
+            output.line("refused: " + OutputBuffer.shown(refusal))
         }
         try output.flush(afterWriting: imported)
         if !summary.refused.isEmpty {

@@ -81,19 +81,17 @@ struct OutputBuffer {
         throw CLIFailure(ExitCodes.ioError, "cannot write the output: \(String(cString: strerror(EPIPE)))")
     }
 
-    /// Writes `agentledger: <message>` and a newline to standard error, its control characters
-    /// escaped (see ``terminalSafe(_:)``) and the library options it names given as this
-    /// tool's (``LibraryOptionNames``).
+    /// Writes `agentledger: <message>` and a newline to standard error, as ``shown(_:)``.
     static func printError(_ message: String) {
-        let line = "agentledger: \(terminalSafe(LibraryOptionNames.forCommandLine(message)))\n"
-        try? write(Array(line.utf8), to: STDERR_FILENO)
+        try? write(Array("agentledger: \(shown(message))\n".utf8), to: STDERR_FILENO)
     }
 
-    /// `message` with the control characters a terminal acts on written as escapes
-    /// (``TerminalText``), but its own line feeds and tabs: a session id or branch name that a
-    /// message quotes must not move the cursor, clear the screen or recolour the text, as the
-    /// tables already ensure.
-    static func terminalSafe(_ message: String) -> String {
-        TerminalText.escaped(message, keeping: ["\n", "\t"])
+    /// A message as this tool shows it: the control characters a terminal acts on written as
+    /// escapes (``TerminalText``), but its own line feeds and tabs, so that a session id or
+    /// branch name it quotes cannot move the cursor, clear the screen or recolour the text, as
+    /// the tables already ensure; and the library options it names given as this tool's
+    /// (``LibraryOptionNames``).
+    static func shown(_ message: String) -> String {
+        TerminalText.escaped(LibraryOptionNames.forCommandLine(message), keeping: ["\n", "\t"])
     }
 }

@@ -53,7 +53,8 @@ struct StoreOptions: ParsableArguments {
         try ArgumentChecks.notNegative(lockWait, "--lock-wait")
         guard (1...LedgerOptions.largestMaxItemBytes).contains(maxItemBytes.bytes) else {
             throw ValidationError(
-                "--max-item-bytes must be between 1 and \(LedgerOptions.largestMaxItemBytes) (512M), "
+                "--max-item-bytes must be between 1 and \(LedgerOptions.largestMaxItemBytes) "
+                    + "(\(ByteCountArgument(bytes: LedgerOptions.largestMaxItemBytes).defaultValueDescription)), "
                     + "not \(maxItemBytes.bytes)"
             )
         }
