@@ -75,6 +75,16 @@ struct WriterCommitFailureTests {
         return (ledger, first, second)
     }
 
+    /// Expects a query of session "s" to find the store stopped (`writerFailed`: a COMMIT after
+    /// an acknowledgement failed), then lets COMMITs succeed again (``failCommits``) and waits
+    /// out the delay before the next call tries the catch-up again.
+    static func expectStoppedThenClearTheCause(_ ledger: Ledger) async throws {
+        let stopped = await ReliabilityHelpers.error { _ = try await ledger.session("s").items() }
+        #expect(stopped?.code == .writerFailed, "\(String(describing: stopped))")
+        failCommits.store(false, ordering: .releasing)
+        try await Task.sleep(for: LedgerWriter.recoveryRetryDelay * 2)
+    }
+
     /// Makes the writer connection of `ledger` fail its COMMITs while ``failCommits`` is set,
     /// and the next one after ``failNextCommitSlowly`` is set.
     static func installCommitHook(in ledger: Ledger) async throws {
@@ -144,10 +154,7 @@ struct WriterCommitFailureTests {
         failCommits.store(true, ordering: .releasing)
         // The transaction that fails is the one that recorded the identity with frame 1.
         #expect(try await ledger.session("s").append([ItemFactory.user("first")]) == 1)
-        let stopped = await ReliabilityHelpers.error { _ = try await ledger.session("s").items() }
-        #expect(stopped?.code == .writerFailed, "\(String(describing: stopped))")
-        failCommits.store(false, ordering: .releasing)
-        try await Task.sleep(for: LedgerWriter.recoveryRetryDelay * 2)
+        try await Self.expectStoppedThenClearTheCause(ledger)
         try await ledger.session("s").addItems([ItemFactory.user("second")])
         // An add returns once durable, before its COMMIT; a query of the ledger waits for it.
         #expect(try await ledger.session("s").items().count == 2)
@@ -229,10 +236,7 @@ struct WriterCommitFailureTests {
         let (ledger, first, second) = try await Self.acknowledgeWithFailingCommit(store)
         let session = ledger.session("s")
         // The failure is recorded once the COMMIT after the acknowledgement has failed.
-        let stopped = await ReliabilityHelpers.error { _ = try await session.items() }
-        #expect(stopped?.code == .writerFailed, "\(String(describing: stopped))")
-        failCommits.store(false, ordering: .releasing)
-        try await Task.sleep(for: LedgerWriter.recoveryRetryDelay * 2)
+        try await Self.expectStoppedThenClearTheCause(ledger)
 
         // The writer thread is held (as by a long fsync): the query's catch-up queues behind it.
         let writer = try #require(ledger.writer)
@@ -262,10 +266,7 @@ struct WriterCommitFailureTests {
         let capture = ReliabilityLogCapture()
         let (ledger, first, second) = try await Self.acknowledgeWithFailingCommit(store, logger: capture.logger)
         // The failure is recorded once the COMMIT after the acknowledgement has failed.
-        let stopped = await ReliabilityHelpers.error { _ = try await ledger.session("s").items() }
-        #expect(stopped?.code == .writerFailed, "\(String(describing: stopped))")
-        failCommits.store(false, ordering: .releasing)
-        try await Task.sleep(for: LedgerWriter.recoveryRetryDelay * 2)
+        try await Self.expectStoppedThenClearTheCause(ledger)
 
         let added = try await withThrowingTaskGroup(of: Int.self) { group in
             for caller in 0..<12 {
