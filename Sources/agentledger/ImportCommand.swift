@@ -10,7 +10,8 @@ struct ImportCommand: AsyncParsableCommand, StoreCommand {
         discussion: """
             Each event is replayed as the command that produced it (add, pop, clear, branch, usage), \
             so sequence numbers and times are this store's and item JSON stays verbatim. Every line \
-            is parsed and checked before anything is written: a bad line exits 65 naming it. A \
+            is parsed and checked before anything is written (its JSON, names, and items against \
+            --max-item-bytes): a bad line exits 65 naming it. A \
             command this store refuses when it is replayed (a branch name it already used, say) is \
             reported with its line and skipped, the lines after it are still written, and the exit \
             status is then 65. A session of the input that already exists in this store refuses \
@@ -31,18 +32,26 @@ struct ImportCommand: AsyncParsableCommand, StoreCommand {
     func run() async throws {
         var events: [LedgerEvent] = []
         var lineNumbers: [Int] = []
+        let options = store.ledgerOptions()
         try InputLines.forEach(file) { line, lineNumber throws(CLIFailure) in
             if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) {
                 return
             }
+            let event: LedgerEvent
             do {
-                events.append(try LedgerEvent(exportLine: line, lineNumber: lineNumber))
-                lineNumbers.append(lineNumber)
+                event = try LedgerEvent(exportLine: line, lineNumber: lineNumber)
             } catch let error as LedgerError {
                 throw CLIFailure.data(error.message)
             } catch {
                 throw CLIFailure.data("line \(lineNumber): \(error)")
             }
+            // What this store refuses whatever it holds (an item over --max-item-bytes) refuses
+            // the whole import here, naming its line, rather than being skipped halfway through.
+            if let refusal = Ledger.importRefusal(of: event, options: options) {
+                throw CLIFailure.data("line \(lineNumber): " + refusal.message)
+            }
+            events.append(event)
+            lineNumbers.append(lineNumber)
         }
         let parsed = events
         let reporter = ProgressReporter("import", quietFor: .seconds(1))

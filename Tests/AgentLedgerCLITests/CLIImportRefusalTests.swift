@@ -52,8 +52,8 @@ struct CLIImportRefusalTests {
         let small = try await target.run("import", "--max-item-bytes", "1024", input: export)
         #expect(small.status == 65, "\(small.standardError)")
         #expect(
-            small.standardOutput.contains("over the limit of 1024 (--max-item-bytes); nothing was added"),
-            "\(small.standardOutput)"
+            small.standardError.contains("over the limit of 1024 (--max-item-bytes); nothing was imported"),
+            "\(small.standardError)"
         )
         try await target.ok("import", "--max-item-bytes", "2KiB", input: export)
         #expect(try await target.ok("items", "s") == "[\(item)]\n")
@@ -63,6 +63,33 @@ struct CLIImportRefusalTests {
             #expect(result.status == 64, "\(bad): \(result.standardError)")
             #expect(result.standardError.contains("--max-item-bytes"), "\(bad): \(result.standardError)")
         }
+    }
+
+    @Test(
+        "an item over --max-item-bytes refuses the whole import before anything is written, naming its line, so that the import can be run again with a larger limit"
+    )
+    func oversizedItemRefusesTheImport() async throws {
+        let source = try CLIStore()
+        try await source.ok("add", "chat", input: #"{"role":"user","content":"first"}"#)
+        let reply = #"{"role":"assistant","content":"\#(String(repeating: "x", count: 2000))"}"#
+        try await source.ok("add", "chat", input: reply)
+        try await source.ok("add", "chat", input: #"{"role":"user","content":"third"}"#)
+        let export = try await source.ok("export")
+        let target = try CLIStore()
+        // A blank line first, so that line numbers and event positions differ.
+        let small = try await target.run("import", "--max-item-bytes", "1K", input: "\n" + export)
+        #expect(small.status == 65, "\(small.standardError)")
+        #expect(
+            small.standardError.hasPrefix("agentledger: line 3: item 0 is 2033 bytes, over the limit of 1024 "),
+            "\(small.standardError)"
+        )
+        #expect(small.standardOutput.isEmpty, "\(small.standardOutput)")
+        #expect(!FileManager.default.fileExists(atPath: target.path + "/log"), "nothing written")
+        try await target.ok("import", "--max-item-bytes", "4K", input: export)
+        #expect(
+            try await target.ok("items", "chat")
+                == "[\(#"{"role":"user","content":"first"}"#),\n\(reply),\n\(#"{"role":"user","content":"third"}"#)]\n"
+        )
     }
 
     @Test("an event whose commands are all refused is reported once, with its first refusal")

@@ -63,6 +63,37 @@ struct TransferTests {
         try await ledger.close()
     }
 
+    @Test(
+        "an event the store refuses whatever it holds (an item over maxItemBytes, usage out of range) refuses the whole import before anything is written"
+    )
+    func refusedWhateverTheStoreHolds() async throws {
+        let store = try TemporaryStore()
+        defer { store.remove() }
+        let ledger = try await store.open { $0.maxItemBytes = 100 }
+        func event(_ sequence: UInt64, _ payload: EventPayload) -> LedgerEvent {
+            LedgerEvent(sequence: sequence, timestampMicros: 0, sessionID: "s", branch: "main", payload: payload)
+        }
+        let small = event(1, .itemsAdded([ItemFactory.user("hi")]))
+        let long = ItemFactory.user(String(repeating: "x", count: 100))
+        let big = event(2, .itemsAdded([ItemFactory.user("hi"), long]))
+        let usage = event(3, .usageRecorded(turn: 1, usage: RunUsage(requests: -1)))
+        #expect(Ledger.importRefusal(of: small, options: LedgerOptions(maxItemBytes: 100)) == nil)
+
+        let oversized = try await #require(throws: LedgerError.self) { try await ledger.importEvents([small, big]) }
+        #expect(oversized.code == .invalidItem, "\(oversized)")
+        #expect(
+            oversized.message.hasPrefix("event 2: item 1 is \(long.jsonBytes.count) bytes, over the limit of 100 "),
+            "\(oversized)"
+        )
+        #expect(oversized.message.hasSuffix("nothing was imported"), "\(oversized)")
+        let negative = try await #require(throws: LedgerError.self) { try await ledger.importEvents([small, usage]) }
+        #expect(negative.code == .invalidArgument, "\(negative)")
+        #expect(negative.message.hasPrefix("event 2: the usage's requests is -1"), "\(negative)")
+        #expect(try await ledger.headSequence() == 0)
+        #expect(try await ledger.importEvents([small]).eventsWritten == 1)
+        try await ledger.close()
+    }
+
     @Test("events on a branch the target refused are refused too, never written to another branch")
     func refusedBranchKeepsItsEvents() async throws {
         let (source, target) = (try TemporaryStore(), try TemporaryStore())

@@ -40,9 +40,38 @@ enum Validation {
         }
     }
 
+    /// The items of one add are within `options`' limits: none over `maxItemBytes`, no more
+    /// items and item bytes together than one add's event can hold. `consequence` ends each
+    /// message ("nothing was added").
+    static func checkAdd(_ items: [SessionItem], options: LedgerOptions, consequence: String) throws(LedgerError) {
+        for (index, item) in items.enumerated() where item.jsonBytes.count > options.maxItemBytes {
+            throw LedgerError(
+                .invalidItem,
+                "item \(index) is \(item.jsonBytes.count) bytes, over the limit of \(options.maxItemBytes) "
+                    + "(maxItemBytes); \(consequence)"
+            )
+        }
+        if items.count > options.maxItemsPerAdd {
+            throw LedgerError(
+                .invalidArgument,
+                "\(items.count) items are more than one add can hold (\(options.maxItemsPerAdd): its event must be "
+                    + "readable back); \(consequence): add them in several calls"
+            )
+        }
+        let bytes = WriteCommand.itemBytes(items)
+        if bytes > options.maxAddBytes {
+            throw LedgerError(
+                .invalidArgument,
+                "the \(items.count) items are \(bytes) bytes together, more than one add can hold "
+                    + "(\(options.maxAddBytes): its event must fit in one log frame); \(consequence): add them in "
+                    + "several calls"
+            )
+        }
+    }
+
     /// Every count of `usage` is 0 through ``RunUsage/maxFieldValue``, so that summing a
-    /// session's records can neither overflow nor go negative.
-    static func checkUsage(_ usage: RunUsage) throws(LedgerError) {
+    /// session's records can neither overflow nor go negative. `consequence` ends the message.
+    static func checkUsage(_ usage: RunUsage, consequence: String = "nothing was recorded") throws(LedgerError) {
         let fields = [
             ("requests", usage.requests), ("inputTokens", usage.inputTokens), ("outputTokens", usage.outputTokens),
             ("totalTokens", usage.totalTokens),
@@ -51,7 +80,7 @@ enum Validation {
             let problem = value < 0 ? "below 0" : "over the cap of \(RunUsage.maxFieldValue) per record"
             throw LedgerError(
                 .invalidArgument,
-                "the usage's \(name) is \(value), \(problem) (RunUsage.maxFieldValue); nothing was recorded"
+                "the usage's \(name) is \(value), \(problem) (RunUsage.maxFieldValue); \(consequence)"
             )
         }
     }

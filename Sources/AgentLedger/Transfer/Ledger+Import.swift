@@ -47,6 +47,11 @@ extension Ledger {
             }
             previous = (index, event.sequence)
         }
+        for (index, event) in events.enumerated() {
+            if let refusal = Self.importRefusal(of: event, options: options) {
+                throw LedgerError(refusal.code, "event \(index + 1): " + refusal.message)
+            }
+        }
         if !appending {
             try await Self.beforeImporting { try await checkNoneExists(events) }
         }
@@ -146,6 +151,34 @@ extension Ledger {
             }
         }
         return try await submitImport(commands, origins: (origins, events.count), progress: progress)
+    }
+
+    /// Why a store opened with `options` refuses to replay `event`, whatever it holds: an item
+    /// over `maxItemBytes`, an add larger than one event can hold, a session id or branch name
+    /// no store can hold, usage counts out of range; nil when there is no such reason.
+    /// ``importEvents(_:appending:progress:)`` checks every event this way before it writes
+    /// anything, so that such an event refuses the whole import instead of being skipped in the
+    /// middle of it; a caller that reads the events one by one can check each as it reads it,
+    /// to say where it is.
+    public static func importRefusal(of event: LedgerEvent, options: LedgerOptions) -> LedgerError? {
+        let consequence = "nothing was imported"
+        do {
+            try Validation.checkSessionID(event.sessionID)
+            try Validation.checkBranchName(event.branch)
+            switch event.payload {
+            case .itemsAdded(let items):
+                try Validation.checkAdd(items, options: options, consequence: consequence)
+            case .branchCreated(let source, _):
+                try Validation.checkBranchName(source)
+            case .usageRecorded(_, let usage):
+                try Validation.checkUsage(usage, consequence: consequence)
+            case .itemPopped, .sessionCleared, .branchSwitched, .branchDeleted:
+                break
+            }
+        } catch {
+            return error
+        }
+        return nil
     }
 
     /// Refuses an import with `conflict` before anything is written when a session its events

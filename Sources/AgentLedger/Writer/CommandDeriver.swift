@@ -11,11 +11,8 @@ struct CommandDeriver {
         let error: LedgerError
     }
 
-    let maxItemBytes: Int
-    /// The most item bytes of one add (``LedgerOptions/maxAddBytes``).
-    let maxAddBytes: Int
-    /// The most items of one add (``LedgerOptions/maxItemsPerAdd``).
-    let maxItemsPerAdd: Int
+    /// The store's options, for their limits on adds (``Validation/checkAdd(_:options:consequence:)``).
+    let limits: LedgerOptions
 
     /// The most item bytes an add's event can carry and still fit in one frame: the frame's
     /// payload limit less room for the envelope (ids, lengths; a few bytes per item, counted
@@ -296,34 +293,10 @@ struct CommandDeriver {
 
     private func checkAdd(_ session: String, _ items: [SessionItem]) throws {
         try Self.checkSessionID(session)
-        for (index, item) in items.enumerated() where item.jsonBytes.count > maxItemBytes {
-            throw Rejection(
-                error: LedgerError(
-                    .invalidItem,
-                    "item \(index) is \(item.jsonBytes.count) bytes, over the limit of \(maxItemBytes) "
-                        + "(maxItemBytes); nothing was added"
-                )
-            )
-        }
-        if items.count > maxItemsPerAdd {
-            throw Rejection(
-                error: LedgerError(
-                    .invalidArgument,
-                    "\(items.count) items are more than one add can hold (\(maxItemsPerAdd): its event must be "
-                        + "readable back); nothing was added: add them in several calls"
-                )
-            )
-        }
-        let bytes = WriteCommand.itemBytes(items)
-        if bytes > maxAddBytes {
-            throw Rejection(
-                error: LedgerError(
-                    .invalidArgument,
-                    "the \(items.count) items are \(bytes) bytes together, more than one add can hold "
-                        + "(\(maxAddBytes): its event must fit in one log frame); nothing was added: add them in "
-                        + "several calls"
-                )
-            )
+        do {
+            try Validation.checkAdd(items, options: limits, consequence: "nothing was added")
+        } catch {
+            throw Rejection(error: error)
         }
     }
 

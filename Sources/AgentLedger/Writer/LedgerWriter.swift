@@ -222,9 +222,7 @@ final class LedgerWriter: Sendable {
         self.options = options
         self.batchMaxEvents = min(options.groupCommitMaxEvents, LedgerOptions.largestGroupCommitEvents)
         self.deriver = CommandDeriver(
-            maxItemBytes: options.maxItemBytes,
-            maxAddBytes: options.maxAddBytes,
-            maxItemsPerAdd: options.maxItemsPerAdd
+            limits: options
         )
         self.headSequence = Atomic(log.lastSequence)
         self.applied = AppliedSequence(log.lastSequence)
