@@ -98,7 +98,8 @@ struct CheckoutTests {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: false)
         }
         try Data("notes".utf8).write(to: URL(fileURLWithPath: notes + "/notes.txt"))
-        for destination in [parent.path + "/missing", empty, notes] {
+        // A destination whose parent directories are missing too gets them, as a store does.
+        for destination in [parent.path + "/missing", empty, notes, parent.path + "/nested/a/copy"] {
             #expect(try await Ledger.checkout(from: source.path, through: 2, into: destination) == 2)
             let copy = try await Ledger.open(at: destination, options: LedgerOptions(durability: .none))
             #expect(try await copy.headSequence() == 2)
@@ -106,7 +107,8 @@ struct CheckoutTests {
             try await copy.close()
         }
         #expect(FileManager.default.contents(atPath: notes + "/notes.txt") == Data("notes".utf8))
-        #expect(Self.names(in: parent.path) == ["missing", "empty", "notes"])
+        #expect(Self.names(in: parent.path) == ["missing", "empty", "notes", "nested"])
+        #expect(Self.names(in: parent.path + "/nested/a") == ["copy"])
 
         // A failed checkout (a damaged frame in the part to copy) removes its staging directory.
         let segment = source.path + "/log/00000000000000000001.seg"
@@ -117,7 +119,7 @@ struct CheckoutTests {
             try await Ledger.checkout(from: source.path, through: 3, into: parent.path + "/failed")
         }
         #expect(error.code == .corruptLog)
-        #expect(Self.names(in: parent.path) == ["missing", "empty", "notes"])
+        #expect(Self.names(in: parent.path) == ["missing", "empty", "notes", "nested"])
     }
 
     @Test("a destination inside the source store is refused, symbolic links and .. resolved")

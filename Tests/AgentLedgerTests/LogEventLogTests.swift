@@ -1,4 +1,6 @@
 import AgentLedgerTestSupport
+import Foundation
+import Synchronization
 import Testing
 
 @testable import AgentLedger
@@ -8,6 +10,16 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+
+/// Records the directories the log syncs.
+private final class DirectorySyncRecorder: ForwardingFileSystem, @unchecked Sendable {  // state in a Mutex
+    let synced = Mutex<[String]>([])
+
+    override func syncDirectory(atPath path: String) throws {
+        synced.withLock { $0.append(path) }
+        try super.syncDirectory(atPath: path)
+    }
+}
 
 @Suite("EventLog: appending, chaining, roll-over, locking")
 struct LogEventLogTests {
@@ -29,6 +41,30 @@ struct LogEventLogTests {
         // A fixed-width record (pid, spaces, newline), written in one go.
         #expect(pid.count == 21 && pid.hasSuffix("\n"))
         #expect(pid.trimmingCharacters(in: .whitespacesAndNewlines) == "\(getpid())")
+    }
+
+    @Test("a store whose parent directories are missing creates them, as mkdir -p, each synced into its parent")
+    func createsMissingAncestors() throws {
+        let directory = try TemporaryDirectory()
+        let store = directory.path + "/var/lib/agent/store"
+        let fileSystem = DirectorySyncRecorder()
+        let log = try EventLog.openForWriting(directory: store, fileSystem: fileSystem)
+        defer { log.close() }
+        #expect(log.recovery.createdStore)
+        #expect(try LogFileBytes.list(store) == ["LOCK", "log"])
+        let synced = fileSystem.synced.withLock { $0 }
+        for path in [
+            directory.path, directory.path + "/var", directory.path + "/var/lib", directory.path + "/var/lib/agent",
+        ] {
+            #expect(synced.contains(path), "\(path) not synced: \(synced)")
+        }
+        // A file where a directory should be is still refused, with the path.
+        let blocked = directory.path + "/file"
+        #expect(FileManager.default.createFile(atPath: blocked, contents: Data()))
+        let error = try #require(throws: LedgerError.self) {
+            try EventLog.openForWriting(directory: blocked + "/store")
+        }
+        #expect(error.message.contains(blocked), "\(error)")
     }
 
     @Test("appended frames read back in order, each chained to the one before")

@@ -37,6 +37,10 @@ struct CheckoutStaging {
             // else is ever removed as a leftover), then renamed: a staging directory never
             // exists without it.
             let unmarked = path + "~"
+            if place.directory == target.parent {
+                // A destination in a directory that does not exist yet: made as a store's is.
+                _ = try options.fileSystem.createDirectoryAndAncestors(atPath: target.parent)
+            }
             guard try Syscalls.makeDirectory(unmarked) else {
                 throw LedgerError(.io, "\(unmarked) exists already: a staging directory must be new")
             }

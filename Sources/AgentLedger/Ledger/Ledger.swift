@@ -36,7 +36,8 @@ public final class Ledger: Sendable {
         self.writer = writer
     }
 
-    /// Opens (creating if needed) the store at `path`.
+    /// Opens the store at `path`, creating it if needed, with its missing parent directories
+    /// (as `mkdir -p`).
     ///
     /// For writing, this takes the store's lock, recovers the log (a torn tail from a crash is
     /// truncated and reported through `options.logger`), and brings the read model up to date:

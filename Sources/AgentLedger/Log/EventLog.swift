@@ -153,9 +153,8 @@ final class EventLog {
         )
         let logDirectory = directory + "/" + logDirectoryName
         var created = false
-        if try fileSystem.createDirectory(atPath: directory) {
+        if try fileSystem.createDirectoryAndAncestors(atPath: directory) {
             created = true
-            try fileSystem.syncDirectory(atPath: parentDirectory(of: directory))
         }
         if try fileSystem.createDirectory(atPath: logDirectory) {
             created = true
@@ -602,17 +601,5 @@ final class EventLog {
         )
         logger.debug("started a new log segment", metadata: ["segment": "\(name)"])
         return newHandle
-    }
-
-    private static func parentDirectory(of path: String) -> String {
-        var trimmed = path
-        while trimmed.count > 1, trimmed.hasSuffix("/") {
-            trimmed.removeLast()
-        }
-        guard let slash = trimmed.lastIndex(of: "/") else {
-            return "."
-        }
-        let parent = String(trimmed[..<slash])
-        return parent.isEmpty ? "/" : parent
     }
 }
