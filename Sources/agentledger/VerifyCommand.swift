@@ -19,7 +19,10 @@ struct VerifyCommand: AsyncParsableCommand, StoreCommand {
 
     @OptionGroup var store: StoreOptions
 
-    @Flag(help: "Also rebuild the read model into a temporary file and compare it with the live one.")
+    @Flag(
+        help:
+            "Also check the read model with SQLite's integrity_check, rebuild it into a temporary file and compare it with the live one."
+    )
     var deep = false
 
     @Option(help: ArgumentHelp("A head recorded earlier, as printed by verify.", valueName: "seq:hash"))

@@ -351,6 +351,45 @@ struct ReliabilityReadModelTests {
         try await ledger.close()
     }
 
+    @Test(
+        "a damaged page that no query reads (SQLite's index of its migrations table): the deep verification finds it"
+    )
+    func damagedPageNoQueryReads() async throws {
+        let store = try TemporaryStore()
+        defer { store.remove() }
+        var ledger = try await store.open()
+        let items = (0..<5).map { ItemFactory.user("item \($0)") }
+        try await ledger.session("s").addItems(items)
+        try await ledger.close()
+        let path = store.path + "/views.sqlite"
+        let (root, pageSize) = try await DatabaseQueue(path: path).read { db in
+            (
+                try Int.fetchOne(
+                    db,
+                    sql: "SELECT rootpage FROM sqlite_master WHERE name = 'sqlite_autoindex_grdb_migrations_1'"
+                ) ?? 0,
+                try Int.fetchOne(db, sql: "PRAGMA page_size") ?? 0
+            )
+        }
+        try #require(root > 1 && pageSize > 0)
+        var bytes = try LogFileBytes.read(path)
+        // Everything after the b-tree page header: its cells made nonsense.
+        for offset in 8..<pageSize {
+            bytes[(root - 1) * pageSize + offset] ^= 0x5A
+        }
+        try LogFileBytes.write(bytes, to: path)
+        ledger = try await store.open()
+        #expect(try await ledger.session("s").items() == items, "the rows are intact")
+        let differences = try await ledger.verifyReadModel()
+        #expect(differences.count == 1, "\(differences)")
+        #expect(differences.first?.hasPrefix("the read model is damaged (SQLite's integrity_check: ") == true)
+        #expect(differences.first?.contains("agentledger rebuild") == true, "\(differences)")
+        try await ledger.close()
+        ledger = try await Ledger.openRebuildingViews(at: store.path, options: LedgerOptions(durability: .none))
+        #expect(try await ledger.verifyReadModel() == [])
+        try await ledger.close()
+    }
+
     @Test("a read model behind the log (a crash between the log's fsync and the SQLite commit) is caught up on open")
     func staleReadModel() async throws {
         let directory = try TemporaryDirectory(prefix: "reliability-stale")

@@ -113,7 +113,8 @@ extension Ledger {
 
     /// Rebuilds the read model from the log into a temporary file and compares it, table by
     /// table, with the live one at the same sequence number. Returns the differences (empty
-    /// when they agree); a live read model SQLite finds damaged is one.
+    /// when they agree); a live read model SQLite finds damaged (in its queries or in its
+    /// `integrity_check`) is one.
     ///
     /// - Throws: `cancelled` when the calling task is cancelled while it waits for the read
     ///   model to show this ledger's acknowledged writes (the comparison itself runs to its end).
@@ -130,9 +131,16 @@ extension Ledger {
         let options = options
         let model = readModel
         return try await BlockingWork.run(name: "agentledger-verify-deep") { [self] in
-            let live: (checkpoint: UInt64, digest: ReadModelDigest)
+            let live: (checkpoint: UInt64, digest: ReadModelDigest, integrity: [String])
             do {
-                live = try model.pool.read { db in (try Projector.checkpoint(db), try ReadModelDigest(db)) }
+                live = try model.pool.read { db in
+                    // SQLite's own check too: damage in pages that no row the digest reads lies
+                    // in (an index of SQLite's, a free page) leaves the rows intact.
+                    (
+                        try Projector.checkpoint(db), try ReadModelDigest(db),
+                        try String.fetchAll(db, sql: "PRAGMA integrity_check(10)")
+                    )
+                }
             } catch let error as DatabaseError where ReadModel.isDamage(error) {
                 // What this verification looks for: the read model differs from its log.
                 return ["the read model is damaged (SQLite: \(error.message ?? "\(error)")). " + ReadModel.damageAdvice]
@@ -143,6 +151,12 @@ extension Ledger {
             } catch {
                 throw ReadModelBuilder.environmentFailure(error, path: directory + "/" + ReadModel.fileName)
                     ?? LedgerWriter.ledgerError(error, context: "reading the read model to compare it")
+            }
+            if live.integrity != ["ok"] {
+                return [
+                    "the read model is damaged (SQLite's integrity_check: \(live.integrity.joined(separator: "; "))). "
+                        + ReadModel.damageAdvice
+                ]
             }
             // A verification killed before it removed its temporary model leaves it behind.
             ReadModelLeftovers.removeStaleVerifications(in: directory, options: options)
