@@ -10,8 +10,9 @@ struct AgentLedgerCommand: AsyncParsableCommand {
         abstract: "An event-sourced conversation memory for AI agents.",
         discussion: """
             Every command works on one store directory: --store DIR, else $AGENTLEDGER_STORE, else \
-            ./.agentledger. Writing commands create the store; reading commands need an existing one \
-            (exit 66 otherwise) and read it read-only while another process writes to it.
+            ./.agentledger; an empty --store or a set but empty AGENTLEDGER_STORE is a usage error \
+            (exit 64), never the default. Writing commands create the store; reading commands need an \
+            existing one (exit 66 otherwise) and read it read-only while another process writes to it.
 
             Item JSON is printed exactly as it was added, byte for byte. Times are ISO 8601 in UTC \
             with microseconds.

@@ -8,7 +8,8 @@ struct StoreOptions: ParsableArguments {
     @Option(
         name: .long,
         help: ArgumentHelp(
-            "The store directory. Default: $AGENTLEDGER_STORE, else ./.agentledger.",
+            "The store directory. Default: $AGENTLEDGER_STORE, else ./.agentledger; an empty one (here or in "
+                + "the variable) exits 64.",
             valueName: "dir"
         )
     )
@@ -66,17 +67,24 @@ struct StoreOptions: ParsableArguments {
                     + "$AGENTLEDGER_STORE, else ./.agentledger"
             )
         }
+        if store == nil, Self.environmentStore?.isEmpty == true {
+            // `AGENTLEDGER_STORE=$DIR` with DIR unset: the same store nobody named.
+            throw ValidationError(
+                "AGENTLEDGER_STORE is set but empty: set it to the store's directory, give --store DIR, or "
+                    + "unset it for ./.agentledger"
+            )
+        }
+    }
+
+    /// `$AGENTLEDGER_STORE`, or `nil` when it is not set.
+    private static var environmentStore: String? {
+        ProcessInfo.processInfo.environment["AGENTLEDGER_STORE"]
     }
 
     /// The store directory: `--store`, else `$AGENTLEDGER_STORE`, else `./.agentledger`.
+    /// An empty `--store` or `$AGENTLEDGER_STORE` never gets here: ``validate()`` refuses it.
     var directory: String {
-        if let store {
-            return store
-        }
-        if let fromEnvironment = ProcessInfo.processInfo.environment["AGENTLEDGER_STORE"], !fromEnvironment.isEmpty {
-            return fromEnvironment
-        }
-        return ".agentledger"
+        store ?? Self.environmentStore ?? ".agentledger"
     }
 
     /// The library options for this invocation: opening waits `--lock-wait` for another

@@ -102,6 +102,33 @@ struct CLIStoreTests {
         #expect(!FileManager.default.fileExists(atPath: directory.path + "/env-store"))
     }
 
+    @Test("a set but empty $AGENTLEDGER_STORE is a usage error, not ./.agentledger; --store still wins over it")
+    func emptyStoreVariable() async throws {
+        let directory = try TemporaryDirectory(prefix: "agentledger-cli-empty-env")
+        let executable = try CLIRunner().executablePath
+        // `AGENTLEDGER_STORE=$DIR agentledger ...` with DIR unset, run in the directory.
+        let shell = CLIRunner(executablePath: "/bin/sh", environment: ["AGENTLEDGER_STORE": ""])
+        let script = #"cd "$1" && shift && exec "$0" "$@""#
+        for arguments in [["add", "s"], ["items", "s"]] {
+            let result = try await shell.run(
+                ["-c", script, executable, directory.path] + arguments + ["--durability", "none"],
+                input: #"{"a":1}"#
+            )
+            #expect(result.status == 64, "\(arguments): \(result.standardError)")
+            #expect(
+                result.standardError.contains("AGENTLEDGER_STORE is set but empty"),
+                "\(arguments): \(result.standardError)"
+            )
+        }
+        #expect(!FileManager.default.fileExists(atPath: directory.path + "/.agentledger"))
+        let named = try await shell.run(
+            ["-c", script, executable, directory.path, "add", "s", "--store", "named", "--durability", "none"],
+            input: #"{"a":1}"#
+        )
+        #expect(named.status == 0, "\(named.standardError)")
+        #expect(FileManager.default.fileExists(atPath: directory.path + "/named/log"))
+    }
+
     @Test("options before the subcommand are a usage error that shows the command with them after it")
     func optionsBeforeTheSubcommand() async throws {
         let runner = try CLIRunner()
