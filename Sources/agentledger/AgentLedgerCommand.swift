@@ -51,8 +51,8 @@ struct AgentLedgerCommand: AsyncParsableCommand {
     )
 
     /// Refuses an argument that is not valid UTF-8, parses the command line, sets up logging,
-    /// makes sure of enough file descriptors (``DescriptorFloor``), runs the command, and exits
-    /// with the code of its outcome (see ``ExitCodes``).
+    /// makes sure of enough file descriptors (``DescriptorFloor``) when the command opens a store,
+    /// runs the command, and exits with the code of its outcome (see ``ExitCodes``).
     nonisolated static func main() async {
         RawArguments.refuseNonUTF8()
         let arguments = Array(CommandLine.arguments.dropFirst())
@@ -89,7 +89,11 @@ struct AgentLedgerCommand: AsyncParsableCommand {
             return handler
         }
         do {
-            try DescriptorFloor.ensure()
+            // Help (`--help`, `help items`, a parent command such as `branch`) opens no store, and
+            // must print whatever the limit on open files is.
+            if opensStore(command) {
+                try DescriptorFloor.ensure()
+            }
             if var asyncCommand = command as? any AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {
@@ -113,5 +117,11 @@ struct AgentLedgerCommand: AsyncParsableCommand {
             OutputBuffer.printError("internal error: \(error)")
             exit(withError: ExitCode(ExitCodes.software))
         }
+    }
+
+    /// Whether `command` opens a store, and so needs ``DescriptorFloor``: a ``StoreCommand``, or
+    /// `bench`, which opens stores of its own.
+    private static func opensStore(_ command: any ParsableCommand) -> Bool {
+        command is any StoreCommand || command is BenchCommand
     }
 }

@@ -12,13 +12,25 @@ struct CLIOpenFileLimitTests {
         softOnly: Bool = false,
         _ arguments: [String]
     ) async throws -> CLIRunner.Result {
+        try await run(
+            store.runner.executablePath,
+            limit: limit,
+            softOnly: softOnly,
+            arguments + ["--store", store.path]
+        )
+    }
+
+    /// Runs the binary at `executablePath` with `arguments` alone (no store options) under
+    /// `ulimit -n LIMIT`, or with `softOnly` under a soft limit of LIMIT.
+    static func run(
+        _ executablePath: String,
+        limit: Int,
+        softOnly: Bool = false,
+        _ arguments: [String]
+    ) async throws -> CLIRunner.Result {
         let shell = CLIRunner(executablePath: "/bin/sh")
         let limits = softOnly ? "ulimit -Sn \(limit)" : "ulimit -n \(limit)"
-        return try await shell.run(
-            ["-c", "\(limits) && exec \"$0\" \"$@\"", store.runner.executablePath] + arguments + [
-                "--store", store.path,
-            ]
-        )
+        return try await shell.run(["-c", "\(limits) && exec \"$0\" \"$@\"", executablePath] + arguments)
     }
 
     static func inode(_ path: String) throws -> UInt64 {
@@ -59,6 +71,22 @@ struct CLIOpenFileLimitTests {
             let result = try await Self.run(store, limit: 8, softOnly: true, arguments)
             #expect(result.status == 0, "\(arguments): \(result.standardError)")
             #expect(result.standardOutput.contains("kept") || arguments[0] == "verify", "\(arguments)")
+        }
+    }
+
+    @Test(
+        "help and --version print under a limit too low for a store: only a command that opens a store needs the floor"
+    )
+    func helpWithFewDescriptors() async throws {
+        let executable = try CLIRunner().executablePath
+        for arguments in [
+            ["--help"], ["items", "--help"], ["help", "items"], ["usage", "show", "--help"], ["--version"],
+        ] {
+            let result = try await Self.run(executable, limit: 16, arguments)
+            #expect(result.status == 0, "\(arguments): \(result.standardError)")
+            #expect(result.standardError.isEmpty, "\(arguments): \(result.standardError)")
+            let expected = arguments == ["--version"] ? "agentledger 0.1.0" : "USAGE: agentledger"
+            #expect(result.standardOutput.contains(expected), "\(arguments): \(result.standardOutput)")
         }
     }
 }
