@@ -286,6 +286,8 @@ def exp_usage(st, sid, branch, turn, times):
     b, bad = target_branch(st, sid, branch)
     if bad:
         return ("err", 65)
+    if turn is not None and not 1 <= turn <= (b.user_count() if b else 0):
+        return ("err", 65)  # a turn the branch does not have (at that position)
     s = st.get(sid)
     turns = []
     if b:

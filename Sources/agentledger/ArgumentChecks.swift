@@ -17,6 +17,14 @@ enum ArgumentChecks {
         }
     }
 
+    /// A turn number (`--turn`, `--from-turn`): turns are numbered from 1, so a smaller one is a
+    /// bad value, not an unknown turn (which exits 65).
+    static func turn(_ value: Int?, _ name: String) throws {
+        if let value, value < 1 {
+            throw ValidationError("\(name) must be 1 or more, not \(value)")
+        }
+    }
+
     /// A count that must not be negative (`--limit`, token counts).
     static func notNegative(_ value: Int?, _ name: String) throws {
         if let value, value < 0 {

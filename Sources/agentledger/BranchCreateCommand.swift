@@ -8,7 +8,8 @@ struct BranchCreateCommand: AsyncParsableCommand, StoreCommand {
         abstract: "Create a branch from a user turn of the current branch, make it current, and print its name.",
         discussion: """
             The new branch holds the turns before the one given. Without --name the name is \
-            branch_from_turn_<n>_<unix seconds>.
+            branch_from_turn_<n>_<unix seconds>. A turn the current branch does not have exits 65; \
+            a --from-turn below 1 exits 64.
             """
     )
 
@@ -38,6 +39,8 @@ struct BranchCreateCommand: AsyncParsableCommand, StoreCommand {
 
     mutating func validate() throws {
         try ArgumentChecks.session(session)
+        // A turn below 1 is a bad value, as for `usage show --turn`, not an unknown turn (65).
+        try ArgumentChecks.turn(fromTurn, "--from-turn")
         switch (fromTurn, fromTurnContaining) {
         case (nil, nil):
             throw ValidationError("give --from-turn N or --from-turn-containing TEXT")

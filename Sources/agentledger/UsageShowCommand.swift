@@ -12,7 +12,8 @@ struct UsageShowCommand: AsyncParsableCommand, StoreCommand {
             {"turns":[{"branch","turn","requests","input_tokens","output_tokens","total_tokens",\
             "details","time","seq"}],"totals":{"requests","input_tokens","output_tokens",\
             "total_tokens","turns"} or null when nothing was recorded}; "details" is the JSON given \
-            when recording, verbatim, or null. An unknown branch exits 65.
+            when recording, verbatim, or null. An unknown branch, or a --turn the branch does not have \
+            (at the --as-of position when given), exits 65; a --turn below 1 exits 64.
             """
     )
 
@@ -28,14 +29,16 @@ struct UsageShowCommand: AsyncParsableCommand, StoreCommand {
 
     func validate() throws {
         // Turns are numbered from 1; a negative one was answered with an empty list, exit 0.
-        if let turn, turn < 1 {
-            throw ValidationError("--turn must be 1 or more, not \(turn)")
-        }
+        try ArgumentChecks.turn(turn, "--turn")
     }
 
     func run() async throws {
         let (turns, totals) = try await target.read(store) { session in
             let turns = try await session.turnUsage(turn, branch: target.branch, asOf: target.asOf)
+            if let turn, turns.isEmpty {
+                // No usage: a turn without any, or no such turn (an empty table, exit 0, before).
+                try await session.requireTurn(turn, branch: target.branch, asOf: target.asOf)
+            }
             let totals = try await session.sessionUsage(branch: target.branch, asOf: target.asOf)
             return (turns, totals)
         }

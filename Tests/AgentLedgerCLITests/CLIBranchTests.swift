@@ -173,6 +173,40 @@ struct CLIBranchTests {
         #expect(list[1]?["current"]?.boolValue == true)
     }
 
+    @Test(
+        "a turn below 1 is a usage error (64), a turn the branch does not have invalid data (65): for usage show as for branch create"
+    )
+    func unknownTurn() async throws {
+        let store = try await Self.store()
+        try await store.ok("add", "chat", input: #"{"role":"user","content":"a fourth turn, at seq 2"}"#)
+        let cases: [([String], Int32, String)] = [  // the status and the expected part of the message
+            (
+                ["usage", "show", "chat", "--turn", "99"], 65,
+                "turn 99 does not exist on branch 'main' of session 'chat'"
+            ),
+            (["usage", "show", "chat", "--turn", "99", "--branch", "main", "--json"], 65, "turn 99 does not exist"),
+            (
+                ["usage", "show", "chat", "--turn", "4", "--as-of-seq", "1"], 65,
+                "turn 4 does not exist on branch 'main' of session 'chat' at that position"
+            ),
+            (
+                ["branch", "create", "chat", "--from-turn", "99"], 65,
+                "turn 99 does not exist on branch 'main' of session 'chat'"
+            ),
+            (["usage", "show", "chat", "--turn", "0"], 64, "--turn must be 1 or more, not 0"),
+            (["branch", "create", "chat", "--from-turn", "0"], 64, "--from-turn must be 1 or more, not 0"),
+        ]
+        for (arguments, status, expected) in cases {
+            let result = try await store.run(arguments)
+            #expect(result.status == status, "\(arguments): \(result.standardError)")
+            #expect(result.standardError.contains(expected), "\(arguments): \(result.standardError)")
+            #expect(result.standardOutput.isEmpty, "\(arguments): \(result.standardOutput)")
+        }
+        // A turn that exists without usage is an empty table, as before.
+        let known = try await store.ok("usage", "show", "chat", "--turn", "4")
+        #expect(known.hasPrefix("BRANCH  TURN") && known.contains("no usage recorded"), "\(known)")
+    }
+
     @Test("usage record and show; no turn yet and bad details exit 65")
     func usage() async throws {
         let store = try await Self.store()

@@ -13,7 +13,7 @@ struct CLINegativeNumberTests {
                 "--total-tokens", "2",
             ], 64, "--requests must be 0 or more, not -1"
         ),
-        (["branch", "create", "s", "--from-turn", "-1"], 65, "turn -1 does not exist"),
+        (["branch", "create", "s", "--from-turn", "-1"], 64, "--from-turn must be 1 or more, not -1"),
         (["items", "s", "--as-of-seq", "-5"], 64, "The value '-5' is invalid for '--as-of-seq"),
         (["checkout", "--as-of-seq", "-5", "--into", "/nonexistent/x"], 64, "The value '-5' is invalid"),
         (["log", "--from-seq", "-3"], 64, "The value '-3' is invalid for '--from-seq"),
