@@ -17,7 +17,8 @@ struct AddCommand: AsyncParsableCommand, StoreCommand {
             `agentledger branch switch SESSION B`.
 
             Prints the sequence number of the event that recorded the items (nothing when the \
-            input holds no item); with --json, {"sequence":N,"items":K}.
+            input holds no item); with --json, {"sequence":N,"items":K}, and \
+            {"sequence":null,"items":0} when the input holds no item (nothing was written).
             """
     )
 
@@ -35,7 +36,7 @@ struct AddCommand: AsyncParsableCommand, StoreCommand {
     @Option(name: .long, help: ArgumentHelp("Require this to be the current branch.", valueName: "branch"))
     var branch: String?
 
-    @Flag(name: .long, help: "Print {\"sequence\":N,\"items\":K}.")
+    @Flag(name: .long, help: "Print {\"sequence\":N,\"items\":K} (N is null when there is no item).")
     var json = false
 
     mutating func validate() throws {
