@@ -17,7 +17,7 @@ struct CheckoutCommand: AsyncParsableCommand, StoreCommand {
 
     @OptionGroup var store: StoreOptions
 
-    @Option(parsing: .unconditional, help: "The last sequence number to copy.")
+    @Option(parsing: .unconditional, help: ArgumentHelp("The last sequence number to copy.", valueName: "n"))
     var asOfSeq: UInt64
 
     @Option(

@@ -20,7 +20,7 @@ struct SearchCommand: AsyncParsableCommand, StoreCommand {
     @Argument(help: ArgumentHelp("[SESSION] QUERY", valueName: "session-and-query"))
     var terms: [String] = []
 
-    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("At most N results (default 20).", valueName: "n"))
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("At most N results.", valueName: "n"))
     var limit = 20
 
     @Option(name: .long, help: ArgumentHelp("Only this branch (needs SESSION).", valueName: "branch"))
