@@ -28,7 +28,7 @@ struct ExportCommand: AsyncParsableCommand, StoreCommand {
             for try await event in try ledger.events(EventFilter(sessionID: session)) {
                 output.line(EventFormatter.json(event))
                 count += 1
-                if count % 1000 == 0 {
+                if count % 1000 == 0 || output.isFull {
                     try output.flush()
                 }
             }

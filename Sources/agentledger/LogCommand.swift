@@ -186,7 +186,8 @@ struct LogCommand: AsyncParsableCommand, StoreCommand {
         try await ledger.eventsEnd()
     }
 
-    /// Prints `events`, flushing standard output every 256 events and at the end.
+    /// Prints `events`, flushing standard output every 256 events, whenever a megabyte is
+    /// buffered (``OutputBuffer/flushBytes``), and at the end.
     private static func write(_ events: LedgerEvents, json: Bool) async throws {
         var output = OutputBuffer()
         var pending = 0
@@ -194,7 +195,7 @@ struct LogCommand: AsyncParsableCommand, StoreCommand {
             for try await event in events {
                 output.line(json ? EventFormatter.json(event) : EventFormatter.line(event))
                 pending += 1
-                if pending == 256 {
+                if pending == 256 || output.isFull {
                     try output.flush()
                     pending = 0
                 }

@@ -6,6 +6,14 @@ import Glibc
 struct OutputBuffer {
     private var bytes: [UInt8] = []
 
+    /// What a command that prints many lines holds at most before it flushes, whatever the
+    /// number of lines: an event can carry megabytes of items, and a count of events alone
+    /// (`export` flushed every 1,000) let the buffer grow to gigabytes.
+    static let flushBytes = 1 << 20
+
+    /// Whether the buffer holds at least ``flushBytes``: time to flush.
+    var isFull: Bool { bytes.count >= Self.flushBytes }
+
     /// Appends `text` as UTF-8.
     mutating func append(_ text: String) {
         bytes.append(contentsOf: text.utf8)
