@@ -30,6 +30,38 @@ struct SearchTests {
         }
     }
 
+    @Test(
+        "a search's catch-up indexes the backlog in steps, each a writer task of its own, through the rows it found at its start"
+    )
+    func catchUpInSteps() async throws {
+        let store = try TemporaryStore()
+        defer { store.remove() }
+        let ledger = try await store.open()
+        let session = ledger.session("s")
+        for batch in 0..<50 {
+            try await session.addItems((0..<100).map { ItemFactory.user("word\(batch * 100 + $0)") })
+        }
+        let writer = try #require(ledger.writer)
+        // Steps of 7 rows: a catch-up that stopped after its first step would leave most of the
+        // backlog the idle steps had not reached yet.
+        try await writer.catchUpSearchIndex(rowsPerStep: 7)
+        let (indexed, last) = try await ledger.read { db in
+            (
+                try Int64.fetchOne(db, sql: "SELECT value FROM ledger_meta WHERE key = 'fts_indexed_through'"),
+                try Int64.fetchOne(db, sql: "SELECT max(id) FROM item")
+            )
+        }
+        #expect(indexed == last)
+        // A write between two steps is indexed too, by the next search's catch-up.
+        let adding = Task { try await session.addItems([ItemFactory.user("latecomer")]) }
+        try await writer.catchUpSearchIndex(rowsPerStep: 7)
+        try await adding.value
+        for word in ["word0", "word4999", "latecomer"] {
+            #expect(try await session.search(word).count == 1, "\(word)")
+        }
+        try await ledger.close()
+    }
+
     @Test("popped items are not found; FTS syntax errors are invalid arguments")
     func poppedAndSyntax() async throws {
         try await withLedger { ledger in

@@ -7,15 +7,20 @@ import GRDB
 /// and completely before any search on the store, so a search still sees every acknowledged
 /// item. `ledger_meta.fts_indexed_through` holds the highest item id indexed.
 enum SearchIndexer {
-    /// Indexes up to `limit` item rows not yet indexed, in the caller's transaction.
-    /// Returns whether rows remain unindexed.
+    /// Indexes up to `limit` item rows not yet indexed, those up to id `through` only, in the
+    /// caller's transaction. Returns whether rows (up to `through`) may remain unindexed.
     @discardableResult
-    static func indexPending(_ db: Database, statements: ProjectionStatements, limit: Int = .max) throws -> Bool {
+    static func indexPending(
+        _ db: Database,
+        statements: ProjectionStatements,
+        limit: Int = .max,
+        through last: Int64 = .max
+    ) throws -> Bool {
         let watermark =
             try Int64.fetchOne(db, sql: "SELECT value FROM ledger_meta WHERE key = 'fts_indexed_through'") ?? 0
         let rows = try Row.fetchCursor(
-            db.cachedStatement(sql: "SELECT id, json, session FROM item WHERE id > ? ORDER BY id LIMIT ?"),
-            arguments: [watermark, limit == .max ? -1 : limit]
+            db.cachedStatement(sql: "SELECT id, json, session FROM item WHERE id > ? AND id <= ? ORDER BY id LIMIT ?"),
+            arguments: [watermark, last, limit == .max ? -1 : limit]
         )
         var last = watermark
         var count = 0

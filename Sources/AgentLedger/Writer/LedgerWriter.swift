@@ -63,6 +63,10 @@ final class LedgerWriter: Sendable {
 
     /// Rows indexed per idle step: bounds how long a new command can wait behind indexing.
     static let indexRowsPerIdleStep = 2000
+    /// Rows indexed per step of a search's catch-up: the commands queued meanwhile run between
+    /// two steps, so that a search after a bulk load (an import of 300,000 items left them all
+    /// to index) does not hold every write for as long as the whole backlog takes.
+    static let indexRowsPerCatchUpStep = 20_000
     /// How long the writer must have had nothing to do before it indexes for search. Indexing
     /// as soon as the queue is empty put an FTS transaction between every two calls of a
     /// caller that awaits each write (one agent adding items one at a time).
@@ -423,41 +427,58 @@ final class LedgerWriter: Sendable {
     /// after recovering from a failed write (``recover()``). Throws when that recovery fails and
     /// left the read model behind acknowledged writes, and with `CancellationError` when the
     /// calling task is cancelled while it waits for the writer.
-    func catchUpSearchIndex() async throws {
-        try await exclusiveUnlessCancelled { [self] _ in
-            do {
-                try recoverOnWriterThread()
-            } catch {
-                // A log that cannot take writes yet may leave the read model holding every
-                // acknowledged write (no batch is in flight here): search it, as queries do.
-                guard applied.value >= lastSequence else {
-                    throw error
+    ///
+    /// The rows to index are those the read model holds when the first step runs (every
+    /// acknowledged item by then), indexed in steps of ``indexRowsPerCatchUpStep`` rows, each an
+    /// exclusive task of its own.
+    func catchUpSearchIndex(rowsPerStep: Int = LedgerWriter.indexRowsPerCatchUpStep) async throws {
+        var target: Int64? = nil
+        var remaining = true
+        while remaining {
+            (target, remaining) = try await exclusiveUnlessCancelled { [self, target] _ in
+                if let target {
+                    return (target, indexForSearch(limit: rowsPerStep, through: target))
                 }
+                do {
+                    try recoverOnWriterThread()
+                } catch {
+                    // A log that cannot take writes yet may leave the read model holding every
+                    // acknowledged write (no batch is in flight here): search it, as queries do.
+                    guard applied.value >= lastSequence else {
+                        throw error
+                    }
+                }
+                let last = try readModel.pool.writeWithoutTransaction { db in
+                    try Int64.fetchOne(db, sql: "SELECT max(id) FROM item") ?? 0
+                }
+                return (last, indexForSearch(limit: rowsPerStep, through: last))
             }
-            indexForSearch(limit: .max)
         }
     }
 
-    /// Indexes up to `limit` new item rows for full-text search, in one transaction.
-    private func indexForSearch(limit: Int) {
+    /// Indexes up to `limit` new item rows (of id `through` at most) for full-text search, in
+    /// one transaction. Returns whether such rows may remain.
+    @discardableResult
+    private func indexForSearch(limit: Int, through last: Int64 = .max) -> Bool {
         guard threadState.searchIndexBehind else {
-            return
+            return false
         }
         do {
-            try readModel.pool.writeWithoutTransaction { db in
+            return try readModel.pool.writeWithoutTransaction { db in
                 let statements = try threadState.statements(db)
+                var remaining = false
                 try db.inTransaction {
-                    threadState.searchIndexBehind = try SearchIndexer.indexPending(
-                        db,
-                        statements: statements,
-                        limit: limit
-                    )
+                    remaining = try SearchIndexer.indexPending(db, statements: statements, limit: limit, through: last)
                     return .commit
                 }
+                // Rows above `last` are not looked at: the index may still be behind them.
+                threadState.searchIndexBehind = remaining || last != .max
+                return remaining
             }
         } catch {
             threadState.searchIndexBehind = false
             options.logger.error("full-text indexing failed", metadata: ["error": "\(error)"])
+            return false
         }
     }
 
