@@ -1,0 +1,1 @@
+../AgentLedger/Sanitizer/ThreadSanitizerMutex.swift

@@ -1,0 +1,1 @@
+../../Sources/AgentLedger/Sanitizer/ThreadSanitizerMutex.swift
