@@ -347,7 +347,8 @@ struct CLIBranchTests {
         let shown = try CLIStore.json(try await store.ok("usage", "show", "chat", "--json"))
         #expect(shown["totals"]?["requests"]?.intValue == 2_000_000_000_000)
 
-        // An export edited to carry a count over the cap: import refuses that event.
+        // An export edited to carry a count over the cap: import refuses it before writing
+        // anything, naming the line.
         let exported = try await store.ok("export")
         let edited = exported.replacingOccurrences(
             of: #""requests":1000000000000"#,
@@ -357,9 +358,14 @@ struct CLIBranchTests {
         let other = try CLIStore()
         let imported = try await other.run(["import"], input: edited)
         #expect(imported.status == 65)
-        let refusal = imported.standardOutput.split(separator: "\n").first { $0.hasPrefix("refused: line ") }
-        #expect(refusal?.contains("the usage's requests is 2000000000000") == true, "\(imported.standardOutput)")
-        #expect(try await other.run("usage", "show", "chat").status == 0)
+        #expect(
+            imported.standardError.contains(": the usage's requests is 2000000000000, over the cap of 1000000000000"),
+            "\(imported.standardError)"
+        )
+        #expect(imported.standardError.hasPrefix("agentledger: line "), "\(imported.standardError)")
+        #expect(imported.standardError.contains("nothing was imported"), "\(imported.standardError)")
+        #expect(!FileManager.default.fileExists(atPath: other.path + "/log"), "nothing written")
+        #expect(try await store.run("usage", "show", "chat").status == 0)
     }
 
     @Test("branch names that differ only in Unicode normalization are two branches to --branch, as to the store")
