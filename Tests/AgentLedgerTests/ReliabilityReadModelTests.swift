@@ -313,6 +313,28 @@ struct ReliabilityReadModelTests {
         )
     }
 
+    /// Rewrites with `change` the bytes that `span` (given the page size) picks out of the root
+    /// page of `name`, a table or index of the closed read model at `path`.
+    private static func damageRootPage(
+        of name: String,
+        in path: String,
+        span: (_ pageSize: Int) -> Range<Int>,
+        change: (inout UInt8) -> Void
+    ) async throws {
+        let (root, pageSize) = try await DatabaseQueue(path: path).read { db in
+            (
+                try Int.fetchOne(db, sql: "SELECT rootpage FROM sqlite_master WHERE name = ?", arguments: [name]) ?? 0,
+                try Int.fetchOne(db, sql: "PRAGMA page_size") ?? 0
+            )
+        }
+        try #require(root > 1 && pageSize > 0)
+        var bytes = try LogFileBytes.read(path)
+        for offset in span(pageSize) {
+            change(&bytes[(root - 1) * pageSize + offset])
+        }
+        try LogFileBytes.write(bytes, to: path)
+    }
+
     @Test("a damaged page of the item table: queries say the read model is damaged and how to rebuild it")
     func damagedPage() async throws {
         let store = try TemporaryStore()
@@ -321,20 +343,13 @@ struct ReliabilityReadModelTests {
         let items = (0..<50).map { ItemFactory.user("item \($0)") }
         try await ledger.session("s").addItems(items)
         try await ledger.close()
-        let path = store.path + "/views.sqlite"
-        let (root, pageSize) = try await DatabaseQueue(path: path).read { db in
-            (
-                try Int.fetchOne(db, sql: "SELECT rootpage FROM sqlite_master WHERE name = 'item'") ?? 0,
-                try Int.fetchOne(db, sql: "PRAGMA page_size") ?? 0
-            )
-        }
-        try #require(root > 1 && pageSize > 0)
-        var bytes = try LogFileBytes.read(path)
         // The b-tree page header: its type byte and cell count made nonsense.
-        for offset in 0..<8 {
-            bytes[(root - 1) * pageSize + offset] = 0x5A
-        }
-        try LogFileBytes.write(bytes, to: path)
+        try await Self.damageRootPage(
+            of: "item",
+            in: store.path + "/views.sqlite",
+            span: { _ in 0..<8 },
+            change: { $0 = 0x5A }
+        )
         ledger = try await store.open()
         let error = await ReliabilityHelpers.error { _ = try await ledger.session("s").items() }
         #expect(error?.code == .sqlite, "\(String(describing: error))")
@@ -361,23 +376,13 @@ struct ReliabilityReadModelTests {
         let items = (0..<5).map { ItemFactory.user("item \($0)") }
         try await ledger.session("s").addItems(items)
         try await ledger.close()
-        let path = store.path + "/views.sqlite"
-        let (root, pageSize) = try await DatabaseQueue(path: path).read { db in
-            (
-                try Int.fetchOne(
-                    db,
-                    sql: "SELECT rootpage FROM sqlite_master WHERE name = 'sqlite_autoindex_grdb_migrations_1'"
-                ) ?? 0,
-                try Int.fetchOne(db, sql: "PRAGMA page_size") ?? 0
-            )
-        }
-        try #require(root > 1 && pageSize > 0)
-        var bytes = try LogFileBytes.read(path)
         // Everything after the b-tree page header: its cells made nonsense.
-        for offset in 8..<pageSize {
-            bytes[(root - 1) * pageSize + offset] ^= 0x5A
-        }
-        try LogFileBytes.write(bytes, to: path)
+        try await Self.damageRootPage(
+            of: "sqlite_autoindex_grdb_migrations_1",
+            in: store.path + "/views.sqlite",
+            span: { 8..<$0 },
+            change: { $0 ^= 0x5A }
+        )
         ledger = try await store.open()
         #expect(try await ledger.session("s").items() == items, "the rows are intact")
         let differences = try await ledger.verifyReadModel()

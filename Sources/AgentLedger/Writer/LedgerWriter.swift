@@ -225,9 +225,7 @@ final class LedgerWriter: Sendable {
         self.readModel = readModel
         self.options = options
         self.batchMaxEvents = min(options.groupCommitMaxEvents, LedgerOptions.largestGroupCommitEvents)
-        self.deriver = CommandDeriver(
-            limits: options
-        )
+        self.deriver = CommandDeriver(limits: options)
         self.headSequence = Atomic(log.lastSequence)
         self.applied = AppliedSequence(log.lastSequence)
         self.publishedProfile = Mutex(options.profilesWriter ? WriterProfile() : nil)
@@ -436,23 +434,26 @@ final class LedgerWriter: Sendable {
         var remaining = true
         while remaining {
             (target, remaining) = try await exclusiveUnlessCancelled { [self, target] _ in
-                if let target {
-                    return (target, indexForSearch(limit: rowsPerStep, through: target))
-                }
-                do {
-                    try recoverOnWriterThread()
-                } catch {
-                    // A log that cannot take writes yet may leave the read model holding every
-                    // acknowledged write (no batch is in flight here): search it, as queries do.
-                    guard applied.value >= lastSequence else {
-                        throw error
-                    }
-                }
-                let last = try readModel.pool.writeWithoutTransaction { db in
-                    try Int64.fetchOne(db, sql: "SELECT max(id) FROM item") ?? 0
-                }
+                let last = try target ?? firstCatchUpStep()
                 return (last, indexForSearch(limit: rowsPerStep, through: last))
             }
+        }
+    }
+
+    /// The start of a search's catch-up, on the writer thread: recovers from a failed write if
+    /// one left the store stopped, and returns the id of the last item row, the last to index.
+    private func firstCatchUpStep() throws -> Int64 {
+        do {
+            try recoverOnWriterThread()
+        } catch {
+            // A log that cannot take writes yet may leave the read model holding every
+            // acknowledged write (no batch is in flight here): search it, as queries do.
+            guard applied.value >= lastSequence else {
+                throw error
+            }
+        }
+        return try readModel.pool.writeWithoutTransaction { db in
+            try Int64.fetchOne(db, sql: "SELECT max(id) FROM item") ?? 0
         }
     }
 
